@@ -1,0 +1,50 @@
+/**
+ * Every error code Switchboard can raise, in one place, so logs, HTTP answers and tests name them the same way.
+ * The message says what went wrong in plain words; personal data never goes into it, only into `data`.
+ */
+export const ErrorCodes = {
+  // Twilio Media Streams protocol (inbound websocket messages)
+  MEDIA_BAD_JSON: 'Message is not valid JSON',
+  MEDIA_BAD_MESSAGE: 'Message does not match the Media Streams protocol',
+  MEDIA_UNKNOWN_EVENT: 'Unknown Media Streams event',
+  MEDIA_BAD_PAYLOAD: 'Media payload is not valid base64 mu-law audio',
+  MEDIA_TOO_LARGE: 'Message exceeds the size limit',
+  MEDIA_OUT_OF_ORDER: 'Message arrived in a state of the stream where it is not allowed',
+  // HTTP edge
+  HTTP_FORBIDDEN: 'Request signature is missing or invalid',
+  HTTP_NOT_FOUND: 'No such route',
+  HTTP_METHOD_NOT_ALLOWED: 'Method not allowed on this route',
+  HTTP_BODY_TOO_LARGE: 'Request body exceeds the size limit',
+  HTTP_BAD_BODY: 'Request body could not be parsed',
+  HTTP_DRAINING: 'Server is draining and takes no new calls',
+  // Flows
+  FLOW_INVALID: 'Flow file is invalid',
+  FLOW_NOT_FOUND: 'No flow with that name is loaded',
+  // Calls
+  CALL_ACTOR_FAILED: 'The call actor failed',
+  CALL_GAVE_UP: 'The call supervisor gave up after too many restarts',
+  // Audio and speech
+  AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
+  TTS_FAILED: 'Speech synthesis failed',
+  // Configuration
+  CONFIG_INVALID: 'Configuration is invalid',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Base of all typed errors: a stable `code`, a plain message, and redactable `data`. */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, detail?: string, data: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(detail ? `${ErrorCodes[code]}: ${detail}` : ErrorCodes[code], options);
+    this.name = 'SwitchboardError';
+    this.code = code;
+    this.data = data;
+  }
+}
+
+export function isSwitchboardError(err: unknown, code?: ErrorCode): err is SwitchboardError {
+  return err instanceof SwitchboardError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,121 @@
+/**
+ * Structured logger: one JSON object per line. Message text is fixed wording; anything that varies goes into
+ * fields. Personal data (phone numbers, digits, transcripts) goes under `pii`, which is redacted unless
+ * LOG_PII=show, so logs can be shipped without leaking callers' data.
+ */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const LEVEL_RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogFields {
+  /** Personal data: redacted in output unless explicitly shown. */
+  pii?: Record<string, unknown>;
+  err?: unknown;
+  [key: string]: unknown;
+}
+
+export interface LogRecord extends LogFields {
+  time: string;
+  level: Level;
+  msg: string;
+}
+
+export type LogSink = (record: LogRecord) => void;
+
+export interface LoggerOptions {
+  level?: Level;
+  showPii?: boolean;
+  sink?: LogSink;
+}
+
+export class Logger {
+  readonly #bindings: Record<string, unknown>;
+  readonly #rank: number;
+  readonly #showPii: boolean;
+  readonly #sink: LogSink;
+
+  constructor(options: LoggerOptions = {}, bindings: Record<string, unknown> = {}) {
+    this.#rank = LEVEL_RANK[options.level ?? 'info'];
+    this.#showPii = options.showPii ?? false;
+    this.#sink = options.sink ?? stdoutSink;
+    this.#bindings = bindings;
+  }
+
+  /** A logger that adds `bindings` to every record. */
+  child(bindings: Record<string, unknown>): Logger {
+    return new Logger(
+      { level: rankToLevel(this.#rank), showPii: this.#showPii, sink: this.#sink },
+      { ...this.#bindings, ...bindings },
+    );
+  }
+
+  isEnabled(level: Level): boolean {
+    return LEVEL_RANK[level] >= this.#rank;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.#write('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.#write('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.#write('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.#write('error', msg, fields);
+  }
+
+  #write(level: Level, msg: string, fields?: LogFields): void {
+    if (LEVEL_RANK[level] < this.#rank) return;
+    const record: LogRecord = { time: new Date().toISOString(), level, msg, ...this.#bindings };
+    if (fields) {
+      for (const [key, value] of Object.entries(fields)) {
+        if (key === 'pii') record.pii = this.#showPii ? (value as Record<string, unknown>) : redact(value);
+        else if (key === 'err') record.err = serializeError(value);
+        else record[key] = value;
+      }
+    }
+    this.#sink(record);
+  }
+}
+
+function rankToLevel(rank: number): Level {
+  return (Object.keys(LEVEL_RANK) as Level[]).find((l) => LEVEL_RANK[l] === rank) ?? 'info';
+}
+
+function redact(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value && typeof value === 'object') for (const key of Object.keys(value)) out[key] = '[redacted]';
+  return out;
+}
+
+/** Errors serialise to `{}` by default; keep what helps, including the typed error's code. */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  const code = (err as { code?: unknown }).code;
+  if (code !== undefined) out.code = code;
+  if (err.stack) out.stack = err.stack;
+  return out;
+}
+
+function stdoutSink(record: LogRecord): void {
+  process.stdout.write(JSON.stringify(record) + '\n');
+}
+
+/** Logger configured from LOG_LEVEL and LOG_PII. */
+export function loggerFromEnv(env: NodeJS.ProcessEnv = process.env, sink?: LogSink): Logger {
+  const level = (env.LOG_LEVEL ?? 'info') as Level;
+  return new Logger({
+    level: level in LEVEL_RANK ? level : 'info',
+    showPii: env.LOG_PII === 'show',
+    ...(sink ? { sink } : {}),
+  });
+}
+
+/** A logger that keeps records in memory: for tests that assert on log lines. */
+export function memoryLogger(level: Level = 'debug'): { logger: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  return { logger: new Logger({ level, sink: (r) => records.push(r) }), records };
+}

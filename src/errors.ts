@@ -25,6 +25,7 @@ export const ErrorCodes = {
   CALL_GAVE_UP: 'The call supervisor gave up after too many restarts',
   // Audio and speech
   AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
+  AUDIO_QUEUE_FULL: 'Outbound audio queue is full',
   TTS_FAILED: 'Speech synthesis failed',
   // Configuration
   CONFIG_INVALID: 'Configuration is invalid',

@@ -1,0 +1,218 @@
+/**
+ * Real-time pacing of one call's outbound audio. Frames go out no more than `leadMs` ahead of a timeline
+ * anchored at the moment playback started, so what has been sent is (within the lead) what the caller has
+ * heard, a barge-in drops little, and marks come back from Twilio close to when their prompt really ended.
+ */
+import { SwitchboardError } from '../errors.ts';
+import { FRAME_MS } from './frames.ts';
+
+/** Where a pacer sends to: normally the call's Media Streams socket. */
+export interface PacerSink {
+  sendMedia(base64Payload: string): void;
+  sendMark(name: string): void;
+}
+
+export interface PacerOptions {
+  /** How far ahead of real time frames may be sent (default 60 ms). */
+  leadMs?: number;
+  /** Most audio that may wait in the queue (default 10 minutes). */
+  maxQueuedMs?: number;
+}
+
+interface Item {
+  frames: readonly string[];
+  index: number;
+  mark: string;
+}
+
+/** Sends one call's queued prompts frame by frame at real-time rate, each followed by its mark. */
+export class Pacer {
+  readonly #sink: PacerSink;
+  readonly #leadMs: number;
+  readonly #maxQueuedMs: number;
+  /** Queue of prompts; items before #head are done. Holds the caller's frame arrays, never copies. */
+  #items: (Item | undefined)[] = [];
+  #head = 0;
+  #queuedFrames = 0;
+  #sentFrames = 0;
+  /** Timeline: frame k since the anchor is due at #startMs + k * 20 ms. -Infinity forces a re-anchor. */
+  #startMs = -Infinity;
+  #sentSinceAnchor = 0;
+  /** The queue ran empty since the last pump that sent something. */
+  #drained = true;
+
+  /** A pacer sending to `sink`. */
+  constructor(sink: PacerSink, options: PacerOptions = {}) {
+    this.#sink = sink;
+    this.#leadMs = options.leadMs ?? 60;
+    this.#maxQueuedMs = options.maxQueuedMs ?? 600_000;
+  }
+
+  /** Queue one prompt's frames (base64, 20 ms each) followed by a mark; throws AUDIO_QUEUE_FULL past maxQueuedMs. */
+  enqueue(frames: readonly string[], mark: string): void {
+    const ms = (this.#queuedFrames + frames.length) * FRAME_MS;
+    if (ms > this.#maxQueuedMs) {
+      throw new SwitchboardError(
+        'AUDIO_QUEUE_FULL',
+        `${ms} ms would be queued, limit ${this.#maxQueuedMs} ms`,
+        {
+          queuedMs: this.queuedMs,
+          promptMs: frames.length * FRAME_MS,
+        },
+      );
+    }
+    this.#items.push({ frames, index: 0, mark });
+    this.#queuedFrames += frames.length;
+  }
+
+  /** Send every frame due by nowMs + lead, and each prompt's mark right after its last frame. */
+  pump(nowMs: number): void {
+    if (this.#head >= this.#items.length) return;
+    if (this.#drained) {
+      // Playback restarts: anchor now if what was sent before has finished playing, else continue seamlessly.
+      if (nowMs >= this.#startMs + this.#sentSinceAnchor * FRAME_MS) {
+        this.#startMs = nowMs;
+        this.#sentSinceAnchor = 0;
+      }
+      this.#drained = false;
+    }
+    const budgetMs = nowMs - this.#startMs + this.#leadMs;
+    // State is updated before each sink call, so a sink that throws (or calls clear) leaves the pacer consistent.
+    while (this.#head < this.#items.length) {
+      const item = this.#items[this.#head]!;
+      const frames = item.frames;
+      while (item.index < frames.length) {
+        if (this.#sentSinceAnchor * FRAME_MS >= budgetMs) return;
+        const payload = frames[item.index]!;
+        item.index += 1;
+        this.#sentSinceAnchor += 1;
+        this.#sentFrames += 1;
+        this.#queuedFrames -= 1;
+        this.#sink.sendMedia(payload);
+        if (this.#items[this.#head] !== item) return; // cleared from inside the sink
+      }
+      this.#items[this.#head] = undefined;
+      this.#head += 1;
+      if (this.#head >= this.#items.length) this.#empty();
+      this.#sink.sendMark(item.mark);
+    }
+  }
+
+  /** Drop everything not yet sent; returns the marks dropped unsent, in order. Playback re-anchors at the next pump. */
+  clear(): string[] {
+    const dropped: string[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) dropped.push(this.#items[i]!.mark);
+    this.#empty();
+    // The caller clears Twilio's buffer too, so what was sent ahead is gone: start the next prompt right away.
+    this.#startMs = -Infinity;
+    return dropped;
+  }
+
+  /** Milliseconds of audio queued but not yet sent. */
+  get queuedMs(): number {
+    return this.#queuedFrames * FRAME_MS;
+  }
+
+  /** True when nothing (no frame, no mark) is waiting. */
+  get idle(): boolean {
+    return this.#head >= this.#items.length;
+  }
+
+  /** Frames sent since the pacer was made. */
+  get sentFrames(): number {
+    return this.#sentFrames;
+  }
+
+  #empty(): void {
+    // Reuse the array: no garbage per prompt beyond the item itself.
+    this.#items.length = 0;
+    this.#head = 0;
+    this.#queuedFrames = 0;
+    this.#drained = true;
+  }
+}
+
+export interface PacerClockOptions {
+  /** Tick period (default 20 ms). */
+  intervalMs?: number;
+  /** Clock in milliseconds (default performance.now). */
+  now?: () => number;
+  /** Called when a pacer's pump throws; the other pacers are still pumped. */
+  onError?: (err: unknown, pacer: Pacer) => void;
+}
+
+/** One shared timer pumping every live call's pacer with the same `now`; runs only while it has pacers. */
+export class PacerClock {
+  readonly #pacers = new Set<Pacer>();
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  readonly #onError: ((err: unknown, pacer: Pacer) => void) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #failures = 0;
+
+  /** A clock; no timer runs until the first pacer is added. */
+  constructor(options: PacerClockOptions = {}) {
+    this.#intervalMs = options.intervalMs ?? FRAME_MS;
+    this.#now = options.now ?? (() => performance.now());
+    this.#onError = options.onError;
+  }
+
+  /** Start pumping `p` on every tick. */
+  add(p: Pacer): void {
+    this.#pacers.add(p);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.tick(), this.#intervalMs);
+      // Pacing alone must not keep the process alive.
+      this.#timer.unref();
+    }
+  }
+
+  /** Stop pumping `p`; the timer stops with the last pacer. */
+  remove(p: Pacer): void {
+    this.#pacers.delete(p);
+    if (this.#pacers.size === 0) this.#stopTimer();
+  }
+
+  /** Pump every pacer once with the current time (what the timer calls; public for tests). */
+  tick(): void {
+    const now = this.#now();
+    for (const p of this.#pacers) {
+      try {
+        p.pump(now);
+      } catch (err) {
+        this.#failures += 1;
+        try {
+          this.#onError?.(err, p);
+        } catch {
+          // An error handler that throws must not stop the other calls either.
+        }
+      }
+    }
+  }
+
+  /** Remove all pacers and stop the timer. */
+  stop(): void {
+    this.#pacers.clear();
+    this.#stopTimer();
+  }
+
+  /** Number of registered pacers. */
+  get size(): number {
+    return this.#pacers.size;
+  }
+
+  /** Pumps that threw since the clock was made. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Whether the shared timer is running. */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * One media stream: the bridge between a Twilio Media Streams websocket and one call's supervised actor. It
+ * enforces the protocol's order (connected, start, then media/dtmf/mark, then stop), paces the agent's audio in
+ * real time, tracks which marks the caller has heard, and ends the call cleanly on any bad input, touching no
+ * other call.
+ */
+import { Pacer, type PacerClock } from '../audio/pacer.ts';
+import { SwitchboardError, isSwitchboardError } from '../errors.ts';
+import type { CallEvent, CompiledFlow, Effect } from '../flow/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ServerMetrics } from '../observability/metrics.ts';
+import type { Prompt } from '../speech/tts/prompt-cache.ts';
+import {
+  OutboundEncoder,
+  parseInbound,
+  type InboundMessage,
+  type StartMessage,
+} from '../telephony/media-streams.ts';
+import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
+import { CallSupervisor } from './supervisor.ts';
+
+/** The part of a websocket a session uses; `ws`'s WebSocket fits, and so does a test double. */
+export interface StreamSocket {
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  readonly bufferedAmount: number;
+}
+
+export interface SessionDeps {
+  flows: { get(name: string): CompiledFlow | undefined };
+  defaultFlow: string;
+  prompts: PromptSource;
+  pacerClock: PacerClock;
+  metrics: ServerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type SessionPhase = 'new' | 'live' | 'ended';
+
+/** Websocket close codes we use, with the reason each is sent. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  policy: 1008,
+  internal: 1011,
+} as const;
+
+/** Past this much unsent data the peer is not reading; the call is ended rather than buffering without bound. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+export class MediaSession {
+  readonly #socket: StreamSocket;
+  readonly #deps: SessionDeps;
+  readonly #now: () => number;
+  #log: Logger;
+  #phase: SessionPhase = 'new';
+  #connectedSeen = false;
+  #streamSid = '';
+  #callId: string | null = null;
+  #encoder: OutboundEncoder | null = null;
+  #pacer: Pacer | null = null;
+  #supervisor: CallSupervisor | null = null;
+  #runner: EffectRunner | null = null;
+  /** Marks sent to Twilio and not yet echoed. */
+  readonly #inFlight = new Set<string>();
+  /** Marks whose audio was cleared: Twilio echoes them, but the caller did not hear them out. */
+  readonly #cleared = new Set<string>();
+  #idleWaiters: (() => void)[] = [];
+  #startedAt = 0;
+  #firstMediaSent = false;
+  #framesIn = 0;
+  #framesOut = 0;
+  #lastTimestamp = -1;
+  #outOfOrder = 0;
+  #endedListeners: ((reason: string) => void)[] = [];
+
+  constructor(socket: StreamSocket, deps: SessionDeps) {
+    this.#socket = socket;
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#log = deps.logger;
+  }
+
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
+
+  get callId(): string | null {
+    return this.#callId;
+  }
+
+  /** The conversation's current flow state, when the call is live. */
+  get flowState(): string | null {
+    return this.#supervisor?.context?.state ?? null;
+  }
+
+  onEnded(listener: (reason: string) => void): void {
+    this.#endedListeners.push(listener);
+  }
+
+  /** Handle one websocket message. Never throws: bad input ends this call with a log line. */
+  handleMessage(raw: string | Buffer): void {
+    if (this.#phase === 'ended') return;
+    let message: InboundMessage;
+    try {
+      message = parseInbound(raw);
+      this.#dispatch(message);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** The socket closed under us (caller hung up, Twilio went away, or the network dropped). */
+  handleClose(code: number): void {
+    if (this.#phase === 'ended') return;
+    this.#end(code === CloseCode.normal ? 'stream closed' : 'stream dropped', null, { closeCode: code });
+  }
+
+  /** End this call for an error raised outside message handling (e.g. by the socket). */
+  reject(err: unknown): void {
+    if (this.#phase !== 'ended') this.#fail(err);
+  }
+
+  /** End the call because the server is draining: Twilio then asks the `<Connect action>` where to go next. */
+  handBack(): void {
+    this.#end('handed back', CloseCode.goingAway);
+  }
+
+  #dispatch(message: InboundMessage): void {
+    switch (message.event) {
+      case 'connected':
+        if (this.#connectedSeen || this.#phase !== 'new') throw outOfOrder('connected', 'a second connected');
+        this.#connectedSeen = true;
+        return;
+      case 'start':
+        if (this.#phase !== 'new') throw outOfOrder('start', 'a second start on one stream');
+        this.#start(message);
+        return;
+      case 'stop':
+        this.#requireLive(message.event, message.streamSid);
+        this.#end('caller hung up', CloseCode.normal);
+        return;
+    }
+    this.#requireLive(message.event, message.streamSid);
+    switch (message.event) {
+      case 'media':
+        if (message.media.track !== 'inbound') return;
+        this.#framesIn += 1;
+        this.#deps.metrics.mediaIn.inc();
+        // Frames can arrive out of order after network gaps; counted now, reordered by the listener that needs it.
+        if (message.media.timestamp < this.#lastTimestamp) this.#outOfOrder += 1;
+        else this.#lastTimestamp = message.media.timestamp;
+        return;
+      case 'dtmf':
+        this.#log.info('dtmf received', { pii: { digit: message.dtmf.digit } });
+        this.#deliver({ type: 'dtmf', at: this.#now(), digit: message.dtmf.digit });
+        return;
+      case 'mark':
+        this.#markEchoed(message.mark.name);
+        return;
+    }
+  }
+
+  #requireLive(event: string, streamSid: string): void {
+    if (this.#phase !== 'live') throw outOfOrder(event, `${event} before start`);
+    if (streamSid !== this.#streamSid) {
+      throw new SwitchboardError('MEDIA_BAD_MESSAGE', 'streamSid does not match the stream', {
+        event,
+        streamSid,
+      });
+    }
+  }
+
+  #start(message: StartMessage): void {
+    const { streamSid, callSid, customParameters } = message.start;
+    const flowName = customParameters.flow ?? this.#deps.defaultFlow;
+    this.#streamSid = streamSid;
+    this.#callId = callSid;
+    this.#startedAt = this.#now();
+    this.#log = this.#deps.logger.child({ callId: callSid, streamSid });
+    const compiled = this.#deps.flows.get(flowName);
+    if (!compiled) {
+      throw new SwitchboardError('FLOW_NOT_FOUND', `"${flowName}"`, { flow: flowName });
+    }
+    this.#phase = 'live';
+    this.#log = this.#log.child({ flow: compiled.flow.id });
+    this.#encoder = new OutboundEncoder(streamSid);
+    this.#pacer = new Pacer({
+      sendMedia: (payload) => this.#sendMedia(payload),
+      sendMark: (name) => this.#sendMark(name),
+    });
+    this.#deps.pacerClock.add(this.#pacer);
+    const audio: CallAudio = {
+      play: (prompt, mark) => this.#play(prompt, mark),
+      clear: () => this.#clear(),
+      idle: () => this.#idle(),
+      hangup: (reason) => this.#end(reason, CloseCode.normal),
+    };
+    this.#runner = new EffectRunner({
+      prompts: this.#deps.prompts,
+      audio,
+      deliver: (event) => this.#deliver(event),
+      logger: this.#log,
+      now: this.#now,
+    });
+    this.#supervisor = new CallSupervisor({
+      compiled,
+      callId: callSid,
+      logger: this.#log,
+      onEffect: (effect) => this.#effect(effect),
+      onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
+    });
+    this.#deps.metrics.callsActive.add(1);
+    this.#log.info('call started', { flowVersion: compiled.flow.version, tracks: message.start.tracks });
+    this.#supervisor.start(this.#startedAt);
+  }
+
+  #deliver(event: CallEvent): void {
+    if (this.#phase === 'live') this.#supervisor?.send(event);
+  }
+
+  #effect(effect: Effect): void {
+    if (effect.type === 'say')
+      this.#log.debug('prompt requested', { mark: effect.mark, pii: { text: effect.text } });
+    this.#runner?.run(effect);
+  }
+
+  #play(prompt: Prompt, mark: string): void {
+    if (this.#phase !== 'live' || !this.#pacer) return;
+    try {
+      this.#pacer.enqueue(prompt.frames, mark);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #sendMedia(payload: string): void {
+    if (this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.#end('peer is not reading', CloseCode.policy, { bufferedAmount: this.#socket.bufferedAmount });
+      return;
+    }
+    this.#socket.send(this.#encoder!.media(payload));
+    this.#framesOut += 1;
+    this.#deps.metrics.mediaOut.inc();
+    if (!this.#firstMediaSent) {
+      this.#firstMediaSent = true;
+      const ms = this.#now() - this.#startedAt;
+      this.#deps.metrics.firstMediaMs.observe(ms);
+      this.#log.info('first agent audio sent', { msSinceStart: ms });
+    }
+  }
+
+  #sendMark(name: string): void {
+    if (this.#phase !== 'live') return;
+    this.#socket.send(this.#encoder!.mark(name));
+    this.#inFlight.add(name);
+  }
+
+  #markEchoed(name: string): void {
+    if (this.#inFlight.delete(name)) {
+      this.#log.debug('prompt heard', { mark: name });
+      this.#deliver({ type: 'played', at: this.#now(), mark: name });
+    } else if (this.#cleared.delete(name)) {
+      this.#log.debug('prompt interrupted', { mark: name });
+    } else {
+      this.#log.warn('mark echo for a mark never sent', { mark: name });
+    }
+    this.#checkIdle();
+  }
+
+  #clear(): void {
+    if (!this.#pacer || !this.#encoder) return;
+    const dropped = this.#pacer.clear();
+    if (this.#inFlight.size > 0 || dropped.length > 0) {
+      this.#socket.send(this.#encoder.clear());
+      for (const mark of this.#inFlight) this.#cleared.add(mark);
+      this.#inFlight.clear();
+      this.#log.debug('audio cleared', {
+        marksInterrupted: this.#cleared.size,
+        marksDropped: dropped.length,
+      });
+    }
+    this.#checkIdle();
+  }
+
+  #idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#phase !== 'live' || ((this.#pacer?.idle ?? true) && this.#inFlight.size === 0);
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #fail(err: unknown): void {
+    const code = isSwitchboardError(err) ? err.code : 'INTERNAL';
+    this.#deps.metrics.protocolErrors.inc({ code });
+    const data = isSwitchboardError(err) ? err.data : {};
+    this.#log.error('media stream rejected', { code, err, ...withoutPii(data) });
+    this.#end('bad input', code === 'FLOW_NOT_FOUND' ? CloseCode.policy : CloseCode.protocolError, { code });
+  }
+
+  #end(reason: string, closeCode: number | null, fields: Record<string, unknown> = {}): void {
+    if (this.#phase === 'ended') return;
+    const wasLive = this.#phase === 'live';
+    this.#phase = 'ended';
+    if (this.#pacer) this.#deps.pacerClock.remove(this.#pacer);
+    this.#runner?.stop();
+    if (this.#supervisor) {
+      this.#supervisor.send({ type: 'hangup', at: this.#now(), reason });
+      this.#supervisor.stop();
+    }
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (closeCode !== null) this.#socket.close(closeCode, reason);
+    if (wasLive) {
+      this.#deps.metrics.callsActive.add(-1);
+      this.#deps.metrics.callsTotal.inc({ outcome: reason.replaceAll(' ', '_') });
+    }
+    this.#log.info('call ended', {
+      reason,
+      ...fields,
+      durationMs: wasLive ? this.#now() - this.#startedAt : 0,
+      framesIn: this.#framesIn,
+      framesOut: this.#framesOut,
+      outOfOrderFrames: this.#outOfOrder,
+      state: this.flowState,
+    });
+    for (const listener of this.#endedListeners) listener(reason);
+  }
+}
+
+function outOfOrder(event: string, detail: string): SwitchboardError {
+  return new SwitchboardError('MEDIA_OUT_OF_ORDER', detail, { event });
+}
+
+/** Protocol error data can echo caller ids; keep only the field names that are safe to log as text. */
+function withoutPii(data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { event, field, flow } = data;
+  return { event, field, flow };
+}

@@ -1,0 +1,41 @@
+/**
+ * The `switchboard` command. Each subcommand lives in its own file and is loaded only when used, so
+ * `switchboard call` does not pay for the server's start-up and vice versa.
+ */
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> }
+> = {
+  serve: {
+    summary: 'run the server (HTTP webhooks + Media Streams websocket)',
+    load: () => import('./serve.ts'),
+  },
+  call: { summary: 'place a simulated call against a running server', load: () => import('./call.ts') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: switchboard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "switchboard <command> --help" for a command's options.`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`switchboard: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const { main } = await command.load();
+  return main(args);
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  console.error(`switchboard: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,95 @@
+/**
+ * `switchboard serve`: loads configuration and flows, starts the embedded engines and the server, prints a
+ * banner, and drains on SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { configFromEnv } from '../config/env.ts';
+import { loadFlowCatalog } from '../config/flows.ts';
+import { loggerFromEnv } from '../observability/logger.ts';
+import { SwitchboardApp } from '../server/app.ts';
+import { FliteTts } from '../speech/tts/flite.ts';
+import { PromptCache } from '../speech/tts/prompt-cache.ts';
+
+const HELP = `usage: switchboard serve
+
+Environment (all optional):
+  PORT               port to listen on (8080; 0 picks a free one)
+  HOST               address to bind (127.0.0.1)
+  PUBLIC_URL         the URL Twilio reaches, e.g. https://voice.example.com
+  TWILIO_AUTH_TOKEN  check X-Twilio-Signature on webhooks and the media websocket
+  FLOWS_DIR          folder of flow files (./flows)
+  DEFAULT_FLOW       flow for calls that name none (demo)
+  TTS, TTS_VOICE     speech engine (flite) and voice (rms)
+  DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
+  LOG_LEVEL          debug | info | warn | error (info)
+  LOG_PII            "show" to log personal data; redacted otherwise`;
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const config = configFromEnv();
+  const logger = loggerFromEnv();
+  const catalog = await loadFlowCatalog(config.flowsDir);
+  for (const rejected of catalog.rejected) {
+    logger.error('flow rejected', { code: 'FLOW_INVALID', file: rejected.file, findings: rejected.findings });
+  }
+  if (catalog.flows.size === 0) {
+    console.error(`switchboard: no valid flow in ${config.flowsDir}`);
+    return 1;
+  }
+  if (!catalog.flows.has(config.defaultFlow)) {
+    logger.warn('default flow is not loaded; calls must name a flow', { defaultFlow: config.defaultFlow });
+  }
+
+  const tts = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
+  await tts.warmUp();
+  const prompts = new PromptCache(tts);
+  const app = new SwitchboardApp({
+    flows: catalog.flows,
+    defaultFlow: config.defaultFlow,
+    prompts,
+    logger,
+    twilioAuthToken: config.twilioAuthToken,
+    publicUrl: config.publicUrl,
+  });
+  const address = await app.listen(config.port, config.host);
+
+  const security = config.twilioAuthToken
+    ? 'Twilio signatures are checked on webhooks and the media websocket'
+    : config.hostExplicit
+      ? 'WARNING: TWILIO_AUTH_TOKEN is not set, so requests are not authenticated; HOST was set explicitly'
+      : 'TWILIO_AUTH_TOKEN is not set: requests are not authenticated, so the server listens on loopback only (set HOST to change that)';
+  console.log(
+    [
+      `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+      `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
+      `  flows      : ${[...catalog.flows.keys()].join(', ')}${catalog.rejected.length ? `  (rejected: ${catalog.rejected.map((r) => r.file).join(', ')})` : ''}`,
+      `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); speech recognition not enabled, flows run on DTMF`,
+      `  security   : ${security}`,
+      `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
+    ].join('\n'),
+  );
+  logger.info('server started', {
+    port: address.port,
+    host: address.address,
+    flows: [...catalog.flows.keys()],
+  });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, liveCalls: app.activeCalls });
+    const report = await app.drain(config.drainTimeoutMs);
+    logger.info('drained', { ...report });
+    await app.close();
+    await tts.close();
+    process.exitCode = 0;
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return 0;
+}

@@ -1,0 +1,64 @@
+/**
+ * Server configuration from the environment (DESIGN.md section 3). Every variable is optional; bad values are
+ * reported with the variable's name rather than guessed around.
+ */
+import { SwitchboardError } from '../errors.ts';
+
+export interface ServerConfig {
+  host: string;
+  /** True when HOST was given: binding beyond loopback is then the operator's choice. */
+  hostExplicit: boolean;
+  port: number;
+  /** The URL Twilio reaches; when null, derived from the address the server listens on. */
+  publicUrl: string | null;
+  twilioAuthToken: string | null;
+  flowsDir: string;
+  defaultFlow: string;
+  tts: 'flite';
+  ttsVoice: string | undefined;
+  /** How long SIGTERM waits for live calls to finish before handing them back. */
+  drainTimeoutMs: number;
+}
+
+/** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const token = nonEmpty(env.TWILIO_AUTH_TOKEN);
+  const host = nonEmpty(env.HOST);
+  const publicUrl = nonEmpty(env.PUBLIC_URL);
+  if (publicUrl !== null && !/^https?:\/\/[^/?#]+/.test(publicUrl)) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'PUBLIC_URL must be an http(s) URL such as https://example.com',
+    );
+  }
+  const tts = env.TTS ?? 'flite';
+  if (tts !== 'flite') {
+    throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (available: flite)`);
+  }
+  return {
+    host: host ?? '127.0.0.1',
+    hostExplicit: host !== null,
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    twilioAuthToken: token,
+    flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
+    defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
+    tts,
+    ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
+    drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new SwitchboardError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}

@@ -1,0 +1,5 @@
+export * from './types.ts';
+export * from './events.ts';
+export * from './template.ts';
+export * from './validate.ts';
+export * from './compile.ts';

@@ -1,0 +1,140 @@
+/**
+ * A small Prometheus registry: counters, gauges and histograms with fixed label sets, rendered in the text
+ * exposition format for `GET /metrics`. No allocation on the hot path beyond a map lookup.
+ */
+type Labels = Record<string, string>;
+
+function key(labels: Labels | undefined): string {
+  if (!labels) return '';
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`);
+  return `{${parts.join(',')}}`;
+}
+
+abstract class Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly kind: 'counter' | 'gauge' | 'histogram',
+  ) {}
+  abstract render(): string[];
+}
+
+export class Counter extends Metric {
+  readonly #values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'counter');
+  }
+  inc(labels?: Labels, by = 1): void {
+    const k = key(labels);
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  get(labels?: Labels): number {
+    return this.#values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    return [...this.#values].map(([k, v]) => `${this.name}${k} ${v}`);
+  }
+}
+
+export class Gauge extends Metric {
+  readonly #values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'gauge');
+  }
+  set(value: number, labels?: Labels): void {
+    this.#values.set(key(labels), value);
+  }
+  add(by: number, labels?: Labels): void {
+    const k = key(labels);
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  get(labels?: Labels): number {
+    return this.#values.get(key(labels)) ?? 0;
+  }
+  render(): string[] {
+    return [...this.#values].map(([k, v]) => `${this.name}${k} ${v}`);
+  }
+}
+
+export class Histogram extends Metric {
+  readonly #counts: number[];
+  #sum = 0;
+  #count = 0;
+  constructor(
+    name: string,
+    help: string,
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, 'histogram');
+    this.#counts = new Array<number>(buckets.length).fill(0);
+  }
+  observe(value: number): void {
+    this.#sum += value;
+    this.#count += 1;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= (this.buckets[i] as number)) this.#counts[i] = (this.#counts[i] as number) + 1;
+    }
+  }
+  get count(): number {
+    return this.#count;
+  }
+  render(): string[] {
+    const lines = this.buckets.map((b, i) => `${this.name}_bucket{le="${b}"} ${this.#counts[i]}`);
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`);
+    lines.push(`${this.name}_count ${this.#count}`);
+    return lines;
+  }
+}
+
+export class Registry {
+  readonly #metrics: Metric[] = [];
+  counter(name: string, help: string): Counter {
+    return this.#add(new Counter(name, help));
+  }
+  gauge(name: string, help: string): Gauge {
+    return this.#add(new Gauge(name, help));
+  }
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    return this.#add(new Histogram(name, help, buckets));
+  }
+  /** Prometheus text exposition format. */
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.#metrics)
+      out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.kind}`, ...m.render());
+    return out.join('\n') + '\n';
+  }
+  #add<M extends Metric>(m: M): M {
+    this.#metrics.push(m);
+    return m;
+  }
+}
+
+/** The metrics a Switchboard server exposes. */
+export function createServerMetrics(registry = new Registry()) {
+  return {
+    registry,
+    callsActive: registry.gauge('switchboard_calls_active', 'Calls with a live media stream'),
+    callsTotal: registry.counter('switchboard_calls_total', 'Media streams started, by outcome'),
+    mediaIn: registry.counter('switchboard_media_frames_in_total', 'Inbound media frames'),
+    mediaOut: registry.counter('switchboard_media_frames_out_total', 'Outbound media frames'),
+    protocolErrors: registry.counter(
+      'switchboard_protocol_errors_total',
+      'Rejected inbound messages, by code',
+    ),
+    httpRequests: registry.counter('switchboard_http_requests_total', 'HTTP requests, by route and status'),
+    actorRestarts: registry.counter(
+      'switchboard_actor_restarts_total',
+      'Call actors restarted by their supervisor',
+    ),
+    firstMediaMs: registry.histogram(
+      'switchboard_first_media_ms',
+      'From the stream start to the first agent audio frame sent, in ms',
+      [5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+    ),
+  };
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;

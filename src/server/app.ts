@@ -1,0 +1,279 @@
+/**
+ * The Switchboard server: one node:http server for Twilio's webhooks, health and metrics, and the Media Streams
+ * websocket on the same port. It holds no dialogue logic: each stream is handed to a call session.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { PacerClock } from '../audio/pacer.ts';
+import type { PromptSource } from '../call/effects.ts';
+import { MediaSession } from '../call/session.ts';
+import { SwitchboardError } from '../errors.ts';
+import type { CompiledFlow } from '../flow/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createServerMetrics, type ServerMetrics } from '../observability/metrics.ts';
+import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
+import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/signature.ts';
+import { connectStream, hangup, httpUrlFor, sayThenHangup, streamUrlFor } from '../telephony/twiml.ts';
+import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
+import { StatusLog } from './status-log.ts';
+
+export const MEDIA_PATH = '/twilio/media';
+
+export interface AppOptions {
+  flows: ReadonlyMap<string, CompiledFlow>;
+  defaultFlow: string;
+  prompts: PromptSource;
+  logger: Logger;
+  /** When set, every Twilio request and the websocket upgrade must be signed with it. */
+  twilioAuthToken: string | null;
+  /** The URL Twilio reaches; when null, derived from the listening address. */
+  publicUrl: string | null;
+  metrics?: ServerMetrics;
+}
+
+export interface DrainReport {
+  finished: number;
+  handedBack: number;
+}
+
+export class SwitchboardApp {
+  readonly metrics: ServerMetrics;
+  readonly #opts: AppOptions;
+  readonly #log: Logger;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #pacerClock = new PacerClock();
+  readonly #sessions = new Set<MediaSession>();
+  readonly #statuses = new StatusLog(1000);
+  #publicUrl = '';
+  #draining = false;
+
+  constructor(opts: AppOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+    this.metrics = opts.metrics ?? createServerMetrics();
+    this.#http = createServer((req, res) => void this.#handle(req, res));
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+    });
+    this.#http.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    this.#http.on('clientError', (err, socket) => {
+      this.#log.warn('bad http request', { err });
+      socket.destroy();
+    });
+  }
+
+  /** Start listening; resolves with the bound address. */
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#http.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.#publicUrl = this.#opts.publicUrl ?? `http://${shownHost}:${address.port}`;
+    return address;
+  }
+
+  /** The URL Twilio is told to use: PUBLIC_URL, or the listening address. */
+  get publicUrl(): string {
+    return this.#publicUrl;
+  }
+
+  get activeCalls(): number {
+    return this.#sessions.size;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Stop taking calls; wait up to `timeoutMs` for live calls to end, then hand the rest back to Twilio. */
+  async drain(timeoutMs: number): Promise<DrainReport> {
+    this.#draining = true;
+    const live = [...this.#sessions];
+    this.#log.info('draining', { liveCalls: live.length, timeoutMs });
+    let finished = 0;
+    const allEnded = Promise.all(
+      live.map(
+        (s) =>
+          new Promise<void>((resolve) =>
+            s.onEnded((reason) => {
+              if (reason !== 'handed back') {
+                finished += 1;
+                this.#log.info('call finished during drain', { callId: s.callId });
+              }
+              resolve();
+            }),
+          ),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allEnded, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    let handedBack = 0;
+    for (const session of this.#sessions) {
+      this.#log.info('call handed back', { callId: session.callId });
+      session.handBack();
+      handedBack += 1;
+    }
+    return { finished, handedBack };
+  }
+
+  /** Close the listener and every socket. */
+  async close(): Promise<void> {
+    for (const session of this.#sessions) session.handBack();
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
+    this.#pacerClock.stop();
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '') || '/'}`;
+    try {
+      switch (route) {
+        case 'GET /healthz':
+          return sendJson(res, { status: 'ok' });
+        case 'GET /readyz':
+          return this.#draining
+            ? sendJson(res, { status: 'draining' }, 503)
+            : sendJson(res, { status: 'ready', calls: this.#sessions.size });
+        case 'GET /metrics':
+          return sendText(res, this.metrics.registry.render(), 'text/plain; version=0.0.4');
+        case 'POST /twilio/voice':
+          return await this.#voice(req, res, url);
+        case 'POST /twilio/status':
+          return await this.#status(req, res);
+        case 'POST /twilio/connect-ended':
+          return await this.#connectEnded(req, res);
+      }
+      const known = [
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/twilio/voice',
+        '/twilio/status',
+        '/twilio/connect-ended',
+      ];
+      throw new SwitchboardError(
+        known.includes(url.pathname) ? 'HTTP_METHOD_NOT_ALLOWED' : 'HTTP_NOT_FOUND',
+        undefined,
+        { route },
+      );
+    } catch (err) {
+      const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
+      this.metrics.httpRequests.inc({ route, code });
+      if (code === 'HTTP_NOT_FOUND' || code === 'HTTP_METHOD_NOT_ALLOWED') {
+        this.#log.debug('http request refused', { route, code });
+      } else
+        this.#log.warn('http request refused', { route, code, err: code === 'INTERNAL' ? err : undefined });
+      sendError(res, err);
+    }
+  }
+
+  /** Read a Twilio form post and check its signature against the public URL Twilio used. */
+  async #twilioForm(req: IncomingMessage): Promise<Record<string, string>> {
+    const params = parseForm(req, await readBody(req));
+    const token = this.#opts.twilioAuthToken;
+    if (token !== null) {
+      const url = this.#publicUrl + (req.url ?? '/');
+      if (!isValidTwilioSignature(token, header(req, 'x-twilio-signature'), url, params)) {
+        throw new SwitchboardError('HTTP_FORBIDDEN');
+      }
+    }
+    return params;
+  }
+
+  async #voice(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (this.#draining) throw new SwitchboardError('HTTP_DRAINING');
+    const params = await this.#twilioForm(req);
+    const flow = url.searchParams.get('flow') ?? this.#opts.defaultFlow;
+    const callSid = params.CallSid ?? '';
+    const log = this.#log.child({ callId: callSid });
+    if (!this.#opts.flows.has(flow)) {
+      log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow });
+      return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
+    }
+    log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
+    sendXml(
+      res,
+      connectStream({
+        actionUrl: httpUrlFor(this.#publicUrl, '/twilio/connect-ended'),
+        streamUrl: streamUrlFor(this.#publicUrl, MEDIA_PATH),
+        parameters: { flow, callSid },
+      }),
+    );
+  }
+
+  async #status(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const entry = this.#statuses.record(params);
+    this.#log.info('call status', {
+      callId: entry.callSid,
+      status: entry.status,
+      sequenceNumber: entry.sequenceNumber,
+      pii: { from: params.From, to: params.To },
+    });
+    res.writeHead(204).end();
+  }
+
+  async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = await this.#twilioForm(req);
+    this.#log.info('stream ended, call hangs up', { callId: params.CallSid });
+    sendXml(res, hangup());
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+    const refuse = (status: number, text: string, code: string): void => {
+      this.#log.warn('websocket upgrade refused', { code, path });
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (path !== MEDIA_PATH) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
+    const token = this.#opts.twilioAuthToken;
+    if (token !== null) {
+      const streamUrl = streamUrlFor(this.#publicUrl, MEDIA_PATH);
+      if (!isValidStreamSignature(token, header(req, 'x-twilio-signature'), streamUrl)) {
+        return refuse(403, 'Forbidden', 'HTTP_FORBIDDEN');
+      }
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws));
+  }
+
+  #attach(ws: WebSocket): void {
+    const session = new MediaSession(ws, {
+      flows: this.#opts.flows,
+      defaultFlow: this.#opts.defaultFlow,
+      prompts: this.#opts.prompts,
+      pacerClock: this.#pacerClock,
+      metrics: this.metrics,
+      logger: this.#log,
+    });
+    this.#sessions.add(session);
+    session.onEnded(() => this.#sessions.delete(session));
+    ws.on('message', (data: Buffer) => session.handleMessage(data));
+    ws.on('close', (code) => session.handleClose(code));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        session.reject(new SwitchboardError('MEDIA_TOO_LARGE', `over ${MAX_MESSAGE_BYTES} bytes`));
+      } else session.reject(err);
+    });
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,340 @@
+/**
+ * A simulated caller that behaves like Twilio: it posts the incoming-call webhook (signed when a token is given),
+ * opens the stream from the TwiML, sends connected/start/media in real time, presses keys when the agent has
+ * finished speaking, "plays" the agent's audio in real time and echoes each mark when the audio before it has
+ * played, honours `clear`, and follows the `<Connect action>` when the stream ends. It is how people try a flow
+ * without a phone, and what the integration tests and benchmarks drive.
+ */
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE } from '../audio/index.ts';
+import { InboundEncoder, parseOutbound } from '../telephony/media-streams.ts';
+import { signTwilioRequest } from '../telephony/signature.ts';
+import { readTwiml, type TwimlInstructions } from './twiml-reader.ts';
+
+export type CallerInput = { kind: 'dtmf'; keys: string };
+
+export type TimelineEvent =
+  | { t: number; kind: 'agent'; mark: string; durationMs: number; interrupted: boolean }
+  | { t: number; kind: 'dtmf'; keys: string }
+  | { t: number; kind: 'stream'; event: 'open' | 'closed'; code?: number }
+  | { t: number; kind: 'hangup'; by: 'agent' | 'caller' }
+  | { t: number; kind: 'say'; text: string };
+
+export interface SimulatedCallOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  flow?: string;
+  inputs?: CallerInput[];
+  /** Sign requests like Twilio does; the server checks them when it has the same token. */
+  authToken?: string | null;
+  from?: string;
+  to?: string;
+  /** Pause after the agent stops talking before the caller acts. */
+  thinkMs?: number;
+  /** Gap between key presses of one input. */
+  keyGapMs?: number;
+  /** Once inputs are used up, hang up after the agent has been silent this long. */
+  idleHangupMs?: number;
+  /** Hard limit on the whole call. */
+  maxDurationMs?: number;
+  /** Called as the call goes, for live printing. */
+  onEvent?: (event: TimelineEvent) => void;
+  /** Override the stream's messages, for tests of bad input: return null to send nothing. */
+  signal?: AbortSignal;
+}
+
+export interface SimulatedCallResult {
+  callSid: string;
+  timeline: TimelineEvent[];
+  /** What the caller heard: the agent's audio (8 kHz mu-law) placed at the time it played, silence between. */
+  heard: Uint8Array;
+  /** Marks echoed, in order. */
+  marks: string[];
+  /** From sending `start` to the first agent audio frame, in ms. */
+  firstMediaMs: number | null;
+  /** Who ended the call. */
+  endedBy: 'agent' | 'caller';
+  /** The websocket close code of the last stream. */
+  closeCode: number | null;
+  /** TwiML answered by the `<Connect action>` URL, when requested. */
+  actionTwiml: TwimlInstructions | null;
+  /** Why the `<Connect action>` request failed, when it did (e.g. the server had shut down). */
+  actionError: string | null;
+}
+
+/** Place one simulated call; resolves when the call is over. */
+export async function placeCall(options: SimulatedCallOptions): Promise<SimulatedCallResult> {
+  const call = new SimulatedCall(options);
+  return call.run();
+}
+
+const randomSid = (prefix: string): string => prefix + randomBytes(16).toString('hex');
+const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
+
+class SimulatedCall {
+  readonly #o: Required<Omit<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow'>> &
+    Pick<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow'>;
+  readonly #callSid = randomSid('CA');
+  readonly #accountSid = randomSid('AC');
+  readonly #timeline: TimelineEvent[] = [];
+  readonly #marks: string[] = [];
+  /** Agent frames with the time (ms since call start) they start playing. */
+  readonly #heard: { at: number; frame: Buffer }[] = [];
+  #t0 = 0;
+  #firstMediaMs: number | null = null;
+  #endedBy: 'agent' | 'caller' = 'agent';
+  #closeCode: number | null = null;
+  #actionTwiml: TwimlInstructions | null = null;
+  #actionError: string | null = null;
+  #inputs: CallerInput[];
+
+  constructor(options: SimulatedCallOptions) {
+    this.#o = {
+      from: '+15005550006',
+      to: '+15005550001',
+      inputs: [],
+      thinkMs: 400,
+      keyGapMs: 120,
+      idleHangupMs: 3000,
+      maxDurationMs: 120_000,
+      ...options,
+    };
+    this.#inputs = [...this.#o.inputs];
+  }
+
+  async run(): Promise<SimulatedCallResult> {
+    this.#t0 = performance.now();
+    const base = this.#o.url.replace(/\/+$/, '');
+    const query = this.#o.flow ? `?flow=${encodeURIComponent(this.#o.flow)}` : '';
+    let twiml = await this.#post(`${base}/twilio/voice${query}`, { CallStatus: 'ringing' });
+    // Follow TwiML like Twilio: stream while told to connect, then ask the action URL what next.
+    for (let streams = 0; streams < 5; streams++) {
+      for (const text of twiml.say) this.#emit({ t: this.#now(), kind: 'say', text });
+      if (!twiml.connect) break;
+      const keepGoing = await this.#stream(twiml.connect.streamUrl, twiml.connect.parameters);
+      if (!keepGoing || !twiml.connect.action) break;
+      try {
+        twiml = await this.#post(twiml.connect.action, { CallStatus: 'in-progress' });
+      } catch (err) {
+        // Twilio would end the call when the action URL fails; so does the simulated caller.
+        this.#actionError = err instanceof Error ? err.message : String(err);
+        break;
+      }
+      this.#actionTwiml = twiml;
+    }
+    return {
+      callSid: this.#callSid,
+      timeline: this.#timeline,
+      heard: this.#assembleHeard(),
+      marks: this.#marks,
+      firstMediaMs: this.#firstMediaMs,
+      endedBy: this.#endedBy,
+      closeCode: this.#closeCode,
+      actionTwiml: this.#actionTwiml,
+      actionError: this.#actionError,
+    };
+  }
+
+  #now(): number {
+    return performance.now() - this.#t0;
+  }
+
+  #emit(event: TimelineEvent): void {
+    this.#timeline.push(event);
+    this.#o.onEvent?.(event);
+  }
+
+  async #post(url: string, extra: Record<string, string>): Promise<TwimlInstructions> {
+    const params: Record<string, string> = {
+      AccountSid: this.#accountSid,
+      ApiVersion: '2010-04-01',
+      CallSid: this.#callSid,
+      Direction: 'inbound',
+      From: this.#o.from,
+      To: this.#o.to,
+      ...extra,
+    };
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (this.#o.authToken) headers['x-twilio-signature'] = signTwilioRequest(this.#o.authToken, url, params);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(params).toString(),
+      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+    return readTwiml(text);
+  }
+
+  /** One media stream; resolves true when the server closed it (so Twilio would follow the action URL). */
+  #stream(streamUrl: string, parameters: Record<string, string>): Promise<boolean> {
+    const headers: Record<string, string> = {};
+    if (this.#o.authToken)
+      headers['x-twilio-signature'] = signTwilioRequest(this.#o.authToken, streamUrl, {});
+    const ws = new WebSocket(streamUrl, { headers, perMessageDeflate: false });
+    const enc = new InboundEncoder({
+      streamSid: randomSid('MZ'),
+      callSid: this.#callSid,
+      accountSid: this.#accountSid,
+    });
+    const o = this.#o;
+
+    return new Promise<boolean>((resolve, reject) => {
+      let startAt = 0;
+      let framesSent = 0;
+      let playEnd = 0; // ms (call clock) when the audio received so far will have played
+      let segment: { start: number; frames: number } | null = null;
+      const pendingMarks: { name: string; timer: NodeJS.Timeout }[] = [];
+      let lastAgentActivity = 0;
+      let busyInput = false;
+      let heardSinceInput = false;
+      let ended = false;
+      let hungUp = false;
+
+      const send = (text: string): void => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      };
+      const agentIdle = (): boolean => pendingMarks.length === 0 && playEnd <= this.#now();
+
+      const ticker = setInterval(() => {
+        if (startAt === 0) return; // not connected yet
+        // Real-time silence from the caller's side, caught up by elapsed time so there is no drift.
+        const due = Math.floor((this.#now() - startAt) / FRAME_MS);
+        while (framesSent < due) {
+          send(enc.media(SILENCE_PAYLOAD, framesSent * FRAME_MS));
+          framesSent += 1;
+        }
+        if (!busyInput && agentIdle() && this.#now() - lastAgentActivity >= o.thinkMs) {
+          // Like a person, answer only once the agent has said something since our last input.
+          if (this.#inputs.length > 0) {
+            if (heardSinceInput) void act();
+          } else if (heardSinceInput && this.#now() - lastAgentActivity >= o.idleHangupMs) hangUp();
+        }
+        if (this.#now() > o.maxDurationMs) hangUp();
+      }, FRAME_MS);
+
+      const act = async (): Promise<void> => {
+        const input = this.#inputs.shift();
+        if (!input) return;
+        busyInput = true;
+        heardSinceInput = false;
+        this.#emit({ t: this.#now(), kind: 'dtmf', keys: input.keys });
+        for (const key of input.keys) {
+          send(enc.dtmf(key));
+          await new Promise((r) => setTimeout(r, o.keyGapMs));
+        }
+        lastAgentActivity = this.#now();
+        busyInput = false;
+      };
+
+      const hangUp = (): void => {
+        if (hungUp || ended) return;
+        hungUp = true;
+        this.#endedBy = 'caller';
+        this.#emit({ t: this.#now(), kind: 'hangup', by: 'caller' });
+        send(enc.stop());
+        ws.close(1000, 'caller hung up');
+      };
+
+      const echo = (name: string, interrupted: boolean): void => {
+        send(enc.mark(name));
+        this.#marks.push(name);
+        if (segment) {
+          this.#emit({
+            t: segment.start,
+            kind: 'agent',
+            mark: name,
+            durationMs: segment.frames * FRAME_MS,
+            interrupted,
+          });
+          segment = null;
+        }
+        heardSinceInput = true;
+        lastAgentActivity = this.#now();
+      };
+
+      const onMessage = (data: Buffer): void => {
+        const msg = parseOutbound(data);
+        const now = this.#now();
+        if (msg.event === 'media') {
+          if (this.#firstMediaMs === null) this.#firstMediaMs = now - startAt;
+          const frameStart = Math.max(playEnd, now);
+          playEnd = frameStart + FRAME_MS;
+          segment ??= { start: frameStart, frames: 0 };
+          segment.frames += 1;
+          this.#heard.push({ at: frameStart, frame: Buffer.from(msg.media.payload, 'base64') });
+          lastAgentActivity = now;
+        } else if (msg.event === 'mark') {
+          const name = msg.mark.name;
+          const timer = setTimeout(
+            () => {
+              pendingMarks.splice(
+                pendingMarks.findIndex((m) => m.name === name),
+                1,
+              );
+              echo(name, false);
+            },
+            Math.max(0, playEnd - now),
+          );
+          pendingMarks.push({ name, timer });
+        } else {
+          // clear: drop what has not played and echo every pending mark at once, as Twilio does.
+          playEnd = now;
+          for (const { name, timer } of pendingMarks.splice(0)) {
+            clearTimeout(timer);
+            echo(name, true);
+          }
+          this.#heard.splice(0, this.#heard.length, ...this.#heard.filter((h) => h.at < now));
+        }
+      };
+
+      ws.on('open', () => {
+        this.#emit({ t: this.#now(), kind: 'stream', event: 'open' });
+        send(enc.connected());
+        send(enc.start(parameters));
+        startAt = this.#now();
+        lastAgentActivity = startAt;
+      });
+      ws.on('message', (data: Buffer) => {
+        try {
+          onMessage(data);
+        } catch (err) {
+          finish(err as Error);
+        }
+      });
+      ws.on('unexpected-response', (_req, res) =>
+        finish(new Error(`stream refused: HTTP ${res.statusCode}`)),
+      );
+      ws.on('error', (err) => finish(err));
+      ws.on('close', (code) => {
+        this.#closeCode = code;
+        this.#emit({ t: this.#now(), kind: 'stream', event: 'closed', code });
+        if (!hungUp) this.#emit({ t: this.#now(), kind: 'hangup', by: 'agent' });
+        finish(null);
+      });
+      o.signal?.addEventListener('abort', () => hangUp(), { once: true });
+
+      const finish = (err: Error | null): void => {
+        if (ended) return;
+        ended = true;
+        clearInterval(ticker);
+        for (const m of pendingMarks) clearTimeout(m.timer);
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        if (err) reject(err);
+        else resolve(!hungUp);
+      };
+    });
+  }
+
+  #assembleHeard(): Uint8Array {
+    const last = this.#heard.at(-1);
+    if (!last) return new Uint8Array(0);
+    const first = this.#heard[0]!.at;
+    const bytesPerMs = FRAME_BYTES / FRAME_MS;
+    const out = new Uint8Array(Math.ceil((last.at - first) * bytesPerMs) + FRAME_BYTES).fill(MULAW_SILENCE);
+    for (const { at, frame } of this.#heard) out.set(frame, Math.round((at - first) * bytesPerMs));
+    return out;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Reads the TwiML our server (or any Twilio app) answers with, as far as a simulated caller needs: where to
+ * stream, with which parameters, where to go when the stream ends, and whether to hang up.
+ */
+export interface TwimlInstructions {
+  say: string[];
+  hangup: boolean;
+  connect: { action: string | null; streamUrl: string; parameters: Record<string, string> } | null;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(#\d+|#x[0-9a-fA-F]+|[a-z]+);/g, (match, ref: string) => {
+    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    return ENTITIES[ref] ?? match;
+  });
+}
+
+function attributes(tag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of tag.matchAll(/([A-Za-z]+)="([^"]*)"/g)) if (m[1]) out[m[1]] = unescapeXml(m[2] ?? '');
+  return out;
+}
+
+/** Extract the verbs a simulated caller acts on. */
+export function readTwiml(xml: string): TwimlInstructions {
+  if (!/<Response[\s>]/.test(xml)) throw new Error('not TwiML: no <Response>');
+  const say = [...xml.matchAll(/<Say[^>]*>([\s\S]*?)<\/Say>/g)].map((m) => unescapeXml(m[1] ?? ''));
+  const hangup = /<Hangup\s*\/>/.test(xml);
+  const connectTag = /<Connect(\s[^>]*)?>/.exec(xml);
+  const streamTag = /<Stream(\s[^>]*)?\/?>/.exec(xml);
+  if (!connectTag || !streamTag) return { say, hangup, connect: null };
+  const parameters: Record<string, string> = {};
+  for (const m of xml.matchAll(/<Parameter\s[^>]*\/>/g)) {
+    const a = attributes(m[0]);
+    if (a.name !== undefined) parameters[a.name] = a.value ?? '';
+  }
+  const streamUrl = attributes(streamTag[0]).url;
+  if (!streamUrl) throw new Error('TwiML <Stream> has no url');
+  return {
+    say,
+    hangup,
+    connect: { action: attributes(connectTag[0]).action ?? null, streamUrl, parameters },
+  };
+}

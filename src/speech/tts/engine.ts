@@ -1,0 +1,29 @@
+/**
+ * The contract every text-to-speech engine meets (offline flite, Google later), so prompts, the cache and calls
+ * never depend on which engine produced the audio. Audio always comes back as the wire format Twilio plays:
+ * 8 kHz mono G.711 mu-law with no header.
+ */
+
+export interface SynthesisRequest {
+  /** What to say. It may contain personal data: never log it outside a `pii` field. */
+  text: string;
+  /** Engine-specific voice name; the engine's `defaultVoice` when absent. */
+  voice?: string;
+  /** Aborting rejects this request's promise; the engine may still finish the work and drop the result. */
+  signal?: AbortSignal;
+}
+
+export interface SynthesizedAudio {
+  /** 8 kHz mono G.711 mu-law, no header. */
+  mulaw: Uint8Array;
+  durationMs: number;
+}
+
+export interface TtsEngine {
+  readonly name: string;
+  readonly defaultVoice: string;
+  /** Speak `req.text`; rejects with SwitchboardError TTS_FAILED, or with the signal's reason when aborted. */
+  synthesize(req: SynthesisRequest): Promise<SynthesizedAudio>;
+  /** Release the engine's resources; later requests reject. */
+  close(): Promise<void>;
+}

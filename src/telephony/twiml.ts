@@ -1,0 +1,132 @@
+/**
+ * TwiML responses for the voice webhooks, and the URLs they point Twilio at. Everything interpolated into XML goes
+ * through escapeXml; stream URLs are checked against what Twilio accepts (ws(s), no query string).
+ */
+import { SwitchboardError } from '../errors.ts';
+
+const XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** Twilio rejects a `<Parameter>` whose name and value together reach this many characters. */
+export const MAX_PARAMETER_CHARS = 500;
+
+/**
+ * Escapes text for XML content and attribute values. Tab, newline and carriage return become character
+ * references so attribute values keep them (parsers turn literal ones into spaces); other control characters,
+ * which XML 1.0 forbids outright, become U+FFFD.
+ */
+export function escapeXml(text: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let rep: string;
+    if (c === 38) rep = '&amp;';
+    else if (c === 60) rep = '&lt;';
+    else if (c === 62) rep = '&gt;';
+    else if (c === 34) rep = '&quot;';
+    else if (c === 39) rep = '&apos;';
+    else if (c < 32) rep = c === 9 || c === 10 || c === 13 ? `&#${c};` : '\uFFFD';
+    else continue;
+    out += text.slice(last, i) + rep;
+    last = i + 1;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+function invalid(detail: string, data: Record<string, unknown> = {}): SwitchboardError {
+  return new SwitchboardError('CONFIG_INVALID', detail, data);
+}
+
+const WS_SCHEME = /^wss?:\/\//i;
+const PUBLIC_URL_PARTS = /^(https?):\/\/([^/?#]+)([^?#]*)$/i;
+
+function checkStreamUrl(url: string): void {
+  if (!WS_SCHEME.test(url)) throw invalid('stream URL must be ws:// or wss://', { url });
+  // Twilio drops or rejects query strings on stream URLs: data goes in <Parameter>s instead.
+  if (url.includes('?') || url.includes('#'))
+    throw invalid('stream URL must not have a query string', { url });
+  if (!URL.canParse(url)) throw invalid('stream URL is not a valid URL', { url });
+}
+
+/**
+ * `<Connect action><Stream url>` with `<Parameter>`s: the call's audio goes to our websocket, and Twilio requests
+ * `actionUrl` when the stream ends. Throws CONFIG_INVALID for a stream URL Twilio would refuse or a parameter that
+ * is too long.
+ */
+export function connectStream(opts: {
+  actionUrl: string;
+  streamUrl: string;
+  parameters: Record<string, string>;
+  statusCallbackUrl?: string;
+}): string {
+  checkStreamUrl(opts.streamUrl);
+  if (opts.actionUrl.length === 0) throw invalid('action URL is empty');
+
+  let params = '';
+  for (const [name, value] of Object.entries(opts.parameters)) {
+    if (name.length === 0) throw invalid('parameter name is empty');
+    // The value may hold caller data: report only its length.
+    if (name.length + value.length >= MAX_PARAMETER_CHARS) {
+      throw invalid('parameter name and value must be under 500 characters', {
+        name,
+        length: name.length + value.length,
+      });
+    }
+    params += `<Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>`;
+  }
+
+  const statusCallback =
+    opts.statusCallbackUrl === undefined ? '' : ` statusCallback="${escapeXml(opts.statusCallbackUrl)}"`;
+  return (
+    `${XML_HEADER}<Response><Connect action="${escapeXml(opts.actionUrl)}">` +
+    `<Stream url="${escapeXml(opts.streamUrl)}"${statusCallback}>${params}</Stream></Connect></Response>`
+  );
+}
+
+/** TwiML that ends the call. */
+export function hangup(): string {
+  return `${XML_HEADER}<Response><Hangup/></Response>`;
+}
+
+/** TwiML that says `text` with Twilio's own voice and hangs up: for refusing calls politely. */
+export function sayThenHangup(text: string): string {
+  return `${XML_HEADER}<Response><Say>${escapeXml(text)}</Say><Hangup/></Response>`;
+}
+
+/**
+ * Splits PUBLIC_URL into scheme, authority and path without normalising it (`new URL` would lower-case the host
+ * and drop default ports), because Twilio signs the URL exactly as it was configured.
+ */
+function splitPublicUrl(publicUrl: string): { scheme: 'http' | 'https'; authority: string; path: string } {
+  const m = PUBLIC_URL_PARTS.exec(publicUrl);
+  if (!m || !URL.canParse(publicUrl)) {
+    throw invalid('public URL must be http(s)://host[:port][/path] without query or fragment', { publicUrl });
+  }
+  return {
+    scheme: m[1]!.toLowerCase() as 'http' | 'https',
+    authority: m[2]!,
+    path: m[3]!,
+  };
+}
+
+function joinPath(basePath: string, path: string): string {
+  let end = basePath.length;
+  while (end > 0 && basePath.charCodeAt(end - 1) === 47) end--;
+  let start = 0;
+  while (start < path.length && path.charCodeAt(start) === 47) start++;
+  return basePath.slice(0, end) + '/' + path.slice(start);
+}
+
+/** The websocket URL for `path` under PUBLIC_URL: https becomes wss and http ws; host, port and base path kept. */
+export function streamUrlFor(publicUrl: string, path: string): string {
+  const { scheme, authority, path: base } = splitPublicUrl(publicUrl);
+  const url = `${scheme === 'https' ? 'wss' : 'ws'}://${authority}${joinPath(base, path)}`;
+  checkStreamUrl(url);
+  return url;
+}
+
+/** The http(s) URL for `path` (which may carry a query string) under PUBLIC_URL, e.g. for `<Connect action>`. */
+export function httpUrlFor(publicUrl: string, path: string): string {
+  const { scheme, authority, path: base } = splitPublicUrl(publicUrl);
+  return `${scheme}://${authority}${joinPath(base, path)}`;
+}

@@ -1,0 +1,117 @@
+/** Starts a real Switchboard server on port 0 with the real flows and the real flite voice. */
+import { readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
+import { loadFlowCatalog } from '../../src/config/flows.ts';
+import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
+import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts';
+import { SwitchboardApp } from '../../src/server/app.ts';
+import type { TtsEngine } from '../../src/speech/tts/engine.ts';
+import { FliteTts } from '../../src/speech/tts/flite.ts';
+import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
+import { InboundEncoder } from '../../src/telephony/media-streams.ts';
+
+export interface TestServer {
+  app: SwitchboardApp;
+  url: string;
+  wsUrl: string;
+  records: LogRecord[];
+  prompts: PromptCache;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  options: { authToken?: string; tts?: TtsEngine } = {},
+): Promise<TestServer> {
+  const catalog = await loadFlowCatalog(new URL('../../flows', import.meta.url).pathname);
+  const { logger, records } = memoryLogger('debug');
+  const tts = options.tts ?? new FliteTts();
+  const prompts = new PromptCache(tts);
+  const app = new SwitchboardApp({
+    flows: catalog.flows,
+    defaultFlow: 'demo',
+    prompts,
+    logger,
+    twilioAuthToken: options.authToken ?? null,
+    publicUrl: null,
+  });
+  await app.listen(0, '127.0.0.1');
+  return {
+    app,
+    url: app.publicUrl,
+    wsUrl: app.publicUrl.replace(/^http/, 'ws') + '/twilio/media',
+    records,
+    prompts,
+    close: async () => {
+      await app.close();
+      await tts.close();
+    },
+  };
+}
+
+const demoFlow = JSON.parse(
+  readFileSync(new URL('../../flows/demo.json', import.meta.url), 'utf8'),
+) as FlowFile;
+
+/** The text of a demo state's prompt, rendered as the server will synthesize it. */
+export function demoPrompt(state: string, slots: Record<string, string> = {}): string {
+  const say = demoFlow.states[state]?.say;
+  if (say === undefined) throw new Error(`no prompt for ${state}`);
+  return renderTemplate(say, slots);
+}
+
+/** A raw media-stream client for sending exactly the messages a test wants, good or bad. */
+export class RawStream {
+  readonly ws: WebSocket;
+  readonly received: string[] = [];
+  readonly enc: InboundEncoder;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(url: string, callSid: string, headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(url, { headers });
+    this.enc = new InboundEncoder({
+      streamSid: 'MZ' + callSid.slice(2),
+      callSid,
+      accountSid: 'AC' + '0'.repeat(32),
+    });
+    this.ws.on('message', (data: Buffer) => this.received.push(data.toString()));
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      this.ws.once('error', reject);
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  send(text: string | Buffer): void {
+    this.ws.send(text);
+  }
+
+  /** Resolves when a message satisfying `pred` has arrived. */
+  async waitFor(pred: (msg: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const hit = this.received.find(pred);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('timed out waiting for a message');
+  }
+}
+
+/** Wait until a log record matching `pred` shows up. */
+export async function waitForLog(
+  records: LogRecord[],
+  pred: (r: LogRecord) => boolean,
+  timeoutMs = 10_000,
+): Promise<LogRecord> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const hit = records.find(pred);
+    if (hit) return hit;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('timed out waiting for a log record');
+}

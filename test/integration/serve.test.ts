@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { placeCall } from '../../src/simulator/caller.ts';
+
+const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
+
+interface Served {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  url: string;
+  banner: string;
+  /** JSON log records printed so far. */
+  logs: () => Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+async function serve(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...process.env, PORT: '0', HOST: '', TWILIO_AUTH_TOKEN: '', PUBLIC_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (!/listening on http:\/\/\S+/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await new Promise((r) => setTimeout(r, 100)); // the rest of the banner
+  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, url, banner: out, logs, exited };
+}
+
+test('npm start serves: the banner names the URL, flows, engines and the loopback-only rule', async () => {
+  const s = await serve({});
+  try {
+    assert.match(s.banner, /listening on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(s.banner, /flows\s+: demo/);
+    assert.match(s.banner, /TTS flite \(voice rms\)/);
+    assert.match(s.banner, /loopback only/);
+    const health = await fetch(`${s.url}/healthz`);
+    assert.equal(health.status, 200);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /# TYPE switchboard_calls_active gauge/);
+  } finally {
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  }
+});
+
+test('SIGTERM drains: no new calls, a live call is handed back once the drain time is up', async () => {
+  const s = await serve({ DRAIN_TIMEOUT_MS: '1500', LOG_LEVEL: 'info' });
+  const call = placeCall({ url: s.url, idleHangupMs: 60_000, maxDurationMs: 30_000 });
+  const deadline = Date.now() + 10_000;
+  while (!s.logs().some((r) => r.msg === 'first agent audio sent') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  s.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  const ready = await fetch(`${s.url}/readyz`);
+  assert.equal(ready.status, 503, 'not ready while draining');
+  const voice = await fetch(`${s.url}/twilio/voice`, { method: 'POST', body: '' });
+  assert.equal(voice.status, 503, 'new calls are refused while draining');
+  const result = await call;
+  assert.equal(result.closeCode, 1001, 'the stream is closed as going away');
+  assert.equal(await s.exited, 0);
+  const logs = s.logs();
+  assert.ok(logs.some((r) => r.msg === 'call handed back' && r.callId === result.callSid));
+  assert.ok(logs.some((r) => r.msg === 'drained' && r.handedBack === 1 && r.finished === 0));
+});
+
+test('a call that ends during the drain is logged as finished', async () => {
+  const s = await serve({ DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info' });
+  const call = placeCall({ url: s.url, inputs: [{ kind: 'dtmf', keys: '1' }] });
+  const deadline = Date.now() + 10_000;
+  while (!s.logs().some((r) => r.msg === 'first agent audio sent') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  s.child.kill('SIGTERM');
+  const result = await call;
+  assert.equal(result.endedBy, 'agent');
+  assert.equal(await s.exited, 0);
+  const logs = s.logs();
+  assert.ok(logs.some((r) => r.msg === 'call finished during drain' && r.callId === result.callSid));
+  assert.ok(logs.some((r) => r.msg === 'drained' && r.finished === 1 && r.handedBack === 0));
+});

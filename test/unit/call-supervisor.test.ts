@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CallSupervisor } from '../../src/call/supervisor.ts';
+import {
+  compileFlow,
+  validateFlow,
+  type CompiledFlow,
+  type Effect,
+  type FlowFile,
+} from '../../src/flow/index.ts';
+import { memoryLogger } from '../../src/observability/logger.ts';
+
+const demo = JSON.parse(readFileSync(new URL('../../flows/demo.json', import.meta.url), 'utf8')) as unknown;
+
+/** The demo flow, with a guard that throws whenever key 9 is pressed: a bug in the call's logic. */
+function faultyDemo(policy: FlowFile['policy'] = {}): CompiledFlow {
+  const result = validateFlow(demo);
+  assert.ok(result.ok);
+  const compiled = compileFlow({ ...result.flow, policy: { ...result.flow.policy, ...policy } });
+  const machine = compiled.machine.provide({
+    guards: {
+      digitIs: ({ event }, params: { digit: string }) => {
+        if (event.type === 'dtmf' && event.digit === '9') throw new Error('guard exploded');
+        return event.type === 'dtmf' && event.digit === params.digit;
+      },
+    },
+  });
+  return { ...compiled, machine };
+}
+
+function supervise(compiled: CompiledFlow) {
+  const { logger, records } = memoryLogger();
+  const effects: Effect[] = [];
+  const gaveUp: string[] = [];
+  let now = 0;
+  const sup = new CallSupervisor({
+    compiled,
+    callId: 'CA1',
+    logger,
+    onEffect: (e) => effects.push(e),
+    onGiveUp: (err) => gaveUp.push(err.code),
+    now: () => now,
+  });
+  sup.start(0);
+  const tick = (ms: number) => (now += ms);
+  return { sup, effects, gaveUp, records, tick };
+}
+
+test('an actor that throws is restarted from its last good state and repeats its prompt', () => {
+  const { sup, effects, records } = supervise(faultyDemo());
+  const firstSay = effects.find((e) => e.type === 'say');
+  assert.ok(firstSay && firstSay.type === 'say');
+  sup.send({ type: 'dtmf', at: 10, digit: '9' });
+  assert.equal(sup.restarts, 1);
+  assert.equal(sup.running, true);
+  assert.equal(sup.context?.state, 'menu');
+  const says = effects.filter((e) => e.type === 'say');
+  assert.equal(says.length, 2, 'the prompt is said again after the restart');
+  assert.equal((says[1] as { text: string }).text, firstSay.text);
+  assert.ok(records.some((r) => r.msg === 'call actor failed' && r.level === 'error'));
+  // The restarted actor still works.
+  sup.send({ type: 'dtmf', at: 20, digit: '1' });
+  assert.equal(sup.context?.state, 'hours');
+});
+
+test('past the restart intensity the supervisor gives up', () => {
+  const { sup, gaveUp, tick } = supervise(faultyDemo({ supervisor: { maxRestarts: 2, withinMs: 10_000 } }));
+  sup.send({ type: 'dtmf', at: 1, digit: '9' });
+  tick(100);
+  sup.send({ type: 'dtmf', at: 2, digit: '9' });
+  assert.equal(gaveUp.length, 0);
+  tick(100);
+  sup.send({ type: 'dtmf', at: 3, digit: '9' });
+  assert.deepEqual(gaveUp, ['CALL_GAVE_UP']);
+  assert.equal(sup.running, false);
+});
+
+test('restarts outside the window do not count towards the intensity', () => {
+  const { sup, gaveUp, tick } = supervise(faultyDemo({ supervisor: { maxRestarts: 1, withinMs: 1000 } }));
+  for (let i = 0; i < 5; i++) {
+    sup.send({ type: 'dtmf', at: i, digit: '9' });
+    tick(2000);
+  }
+  assert.equal(gaveUp.length, 0);
+  assert.equal(sup.running, true);
+});
+
+test('the end of the conversation stops supervision', () => {
+  const { sup } = supervise(faultyDemo());
+  sup.send({ type: 'hangup', at: 5, reason: 'test' });
+  assert.equal(sup.running, false);
+});

@@ -231,12 +231,15 @@ export class MediaSession {
     if (this.#phase !== 'live' || !this.#pacer) return;
     try {
       this.#pacer.enqueue(prompt.frames, mark);
+      // Start playing now rather than at the next clock tick: up to 20 ms less silence before the agent speaks.
+      this.#pacer.pump(performance.now());
     } catch (err) {
       this.#fail(err);
     }
   }
 
   #sendMedia(payload: string): void {
+    if (this.#phase !== 'live') return;
     if (this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.#end('peer is not reading', CloseCode.policy, { bufferedAmount: this.#socket.bufferedAmount });
       return;
@@ -313,7 +316,10 @@ export class MediaSession {
     if (this.#phase === 'ended') return;
     const wasLive = this.#phase === 'live';
     this.#phase = 'ended';
-    if (this.#pacer) this.#deps.pacerClock.remove(this.#pacer);
+    if (this.#pacer) {
+      this.#deps.pacerClock.remove(this.#pacer);
+      this.#pacer.clear();
+    }
     this.#runner?.stop();
     if (this.#supervisor) {
       this.#supervisor.send({ type: 'hangup', at: this.#now(), reason });

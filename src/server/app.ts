@@ -44,7 +44,7 @@ export class SwitchboardApp {
   readonly #log: Logger;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #pacerClock = new PacerClock();
+  readonly #pacerClock: PacerClock;
   readonly #sessions = new Set<MediaSession>();
   readonly #statuses = new StatusLog(1000);
   #publicUrl = '';
@@ -54,6 +54,9 @@ export class SwitchboardApp {
     this.#opts = opts;
     this.#log = opts.logger;
     this.metrics = opts.metrics ?? createServerMetrics();
+    this.#pacerClock = new PacerClock({
+      onError: (err) => this.#log.error('outbound audio pacing failed', { err }),
+    });
     this.#http = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({
       noServer: true,

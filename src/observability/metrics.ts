@@ -21,14 +21,15 @@ abstract class Metric {
   abstract render(): string[];
 }
 
-export class Counter extends Metric {
+/** A number per label set: the storage shared by counters and gauges. */
+abstract class LabeledValues extends Metric {
   readonly #values = new Map<string, number>();
-  constructor(name: string, help: string) {
-    super(name, help, 'counter');
-  }
-  inc(labels?: Labels, by = 1): void {
+  protected addTo(labels: Labels | undefined, by: number): void {
     const k = key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  protected setTo(labels: Labels | undefined, value: number): void {
+    this.#values.set(key(labels), value);
   }
   get(labels?: Labels): number {
     return this.#values.get(key(labels)) ?? 0;
@@ -38,23 +39,24 @@ export class Counter extends Metric {
   }
 }
 
-export class Gauge extends Metric {
-  readonly #values = new Map<string, number>();
+export class Counter extends LabeledValues {
+  constructor(name: string, help: string) {
+    super(name, help, 'counter');
+  }
+  inc(labels?: Labels, by = 1): void {
+    this.addTo(labels, by);
+  }
+}
+
+export class Gauge extends LabeledValues {
   constructor(name: string, help: string) {
     super(name, help, 'gauge');
   }
   set(value: number, labels?: Labels): void {
-    this.#values.set(key(labels), value);
+    this.setTo(labels, value);
   }
   add(by: number, labels?: Labels): void {
-    const k = key(labels);
-    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
-  }
-  get(labels?: Labels): number {
-    return this.#values.get(key(labels)) ?? 0;
-  }
-  render(): string[] {
-    return [...this.#values].map(([k, v]) => `${this.name}${k} ${v}`);
+    this.addTo(labels, by);
   }
 }
 

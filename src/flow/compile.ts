@@ -221,9 +221,10 @@ function runStep(
   const effects: Effect[] = [];
   const next: Partial<CallContext> = { lastEventAt: at };
   let seq = ctx.seq;
-  const say = (text: string): string => {
+  // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
+  const say = (state: string, text: string): string => {
     seq += 1;
-    const mark = `m${seq}`;
+    const mark = `${state}.${seq}`;
     effects.push(flow.voice ? { type: 'say', text, mark, voice: flow.voice } : { type: 'say', text, mark });
     return mark;
   };
@@ -254,12 +255,12 @@ function runStep(
       next.retries = 0;
       next.timer = null;
       if (params.state === GIVE_UP_STATE) {
-        next.playing = say(GIVE_UP_SAY);
+        next.playing = say(GIVE_UP_STATE, GIVE_UP_SAY);
         effects.push({ type: 'hangup' });
         break;
       }
       if (!state) break;
-      next.playing = state.say !== undefined ? say(renderTemplate(state.say, ctx.slots)) : null;
+      next.playing = state.say !== undefined ? say(params.state, renderTemplate(state.say, ctx.slots)) : null;
       if (state.hangup) effects.push({ type: 'hangup' });
       else if (next.playing === null && (state.on || state.collect)) next.timer = armTimer();
       break;
@@ -302,7 +303,7 @@ function runStep(
       const prompt = state?.say !== undefined ? ` ${renderTemplate(state.say, ctx.slots)}` : '';
       next.retries = ctx.retries + 1;
       next.digits = '';
-      next.playing = say(apology + prompt);
+      next.playing = say(params.state, apology + prompt);
       break;
     }
     case 'resume': {
@@ -310,7 +311,7 @@ function runStep(
       if (!state || ctx.state === BOOT_STATE) break;
       stopAudio();
       stopTimer();
-      if (state.say !== undefined) next.playing = say(renderTemplate(state.say, ctx.slots));
+      if (state.say !== undefined) next.playing = say(ctx.state, renderTemplate(state.say, ctx.slots));
       else if (state.on || state.collect) next.timer = armTimer();
       if (state.hangup) effects.push({ type: 'hangup' });
       break;

@@ -310,8 +310,9 @@ class SimulatedCall {
       ws.on('error', (err) => finish(err));
       ws.on('close', (code) => {
         this.#closeCode = code;
-        this.#emit({ t: this.#now(), kind: 'stream', event: 'closed', code });
+        // The agent ending the stream is its hang-up, which the timeline shows before the close it caused.
         if (!hungUp) this.#emit({ t: this.#now(), kind: 'hangup', by: 'agent' });
+        this.#emit({ t: this.#now(), kind: 'stream', event: 'closed', code });
         finish(null);
       });
       o.signal?.addEventListener('abort', () => hangUp(), { once: true });

@@ -7,6 +7,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Resident set size of the server process, in MiB. */
   rssMiB(): number;
+  /** Resident set size of the server's child processes (the flite pool), summed, in MiB. */
+  childrenRssMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,14 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   return {
     url,
     child,
-    rssMiB: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb / 1024;
+    rssMiB: () => rssMiB(child.pid!),
+    childrenRssMiB: () => {
+      const pid = child.pid!;
+      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
+      return kids.reduce((sum, kid) => sum + rssMiB(Number(kid)), 0);
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -41,6 +47,11 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
         child.kill('SIGTERM');
       }),
   };
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 export function percentile(values: number[], p: number): number {

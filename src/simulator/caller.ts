@@ -40,7 +40,7 @@ export interface SimulatedCallOptions {
   maxDurationMs?: number;
   /** Called as the call goes, for live printing. */
   onEvent?: (event: TimelineEvent) => void;
-  /** Override the stream's messages, for tests of bad input: return null to send nothing. */
+  /** Aborting it hangs up the call, as the caller putting the phone down. */
   signal?: AbortSignal;
 }
 
@@ -293,8 +293,9 @@ class SimulatedCall {
       ws.on('open', () => {
         this.#emit({ t: this.#now(), kind: 'stream', event: 'open' });
         send(enc.connected());
-        send(enc.start(parameters));
+        // The clock starts before the send, so the time to first media includes writing `start` to the socket.
         startAt = this.#now();
+        send(enc.start(parameters));
         lastAgentActivity = startAt;
       });
       ws.on('message', (data: Buffer) => {

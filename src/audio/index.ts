@@ -14,5 +14,7 @@ export {
   splitFrames,
 } from './frames.ts';
 export { activeSpeechMs, dbfs, rms, tonePower } from './level.ts';
+export { trimSilence } from './trim.ts';
+export type { TrimOptions } from './trim.ts';
 export { Pacer, PacerClock } from './pacer.ts';
 export type { PacerClockOptions, PacerOptions, PacerSink } from './pacer.ts';

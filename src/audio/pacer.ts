@@ -22,7 +22,8 @@ export interface PacerOptions {
 interface Item {
   frames: readonly string[];
   index: number;
-  mark: string;
+  /** Sent after the last frame; null for audio that continues in the next item (a prompt's first sentences). */
+  mark: string | null;
 }
 
 /** Sends one call's queued prompts frame by frame at real-time rate, each followed by its mark. */
@@ -48,8 +49,11 @@ export class Pacer {
     this.#maxQueuedMs = options.maxQueuedMs ?? 600_000;
   }
 
-  /** Queue one prompt's frames (base64, 20 ms each) followed by a mark; throws AUDIO_QUEUE_FULL past maxQueuedMs. */
-  enqueue(frames: readonly string[], mark: string): void {
+  /**
+   * Queue frames (base64, 20 ms each) followed by a mark, or by none when `mark` is null; no frames and a mark
+   * queues the mark alone. Throws AUDIO_QUEUE_FULL past maxQueuedMs.
+   */
+  enqueue(frames: readonly string[], mark: string | null): void {
     const ms = (this.#queuedFrames + frames.length) * FRAME_MS;
     if (ms > this.#maxQueuedMs) {
       throw new SwitchboardError(
@@ -94,14 +98,17 @@ export class Pacer {
       this.#items[this.#head] = undefined;
       this.#head += 1;
       if (this.#head >= this.#items.length) this.#empty();
-      this.#sink.sendMark(item.mark);
+      if (item.mark !== null) this.#sink.sendMark(item.mark);
     }
   }
 
   /** Drop everything not yet sent; returns the marks dropped unsent, in order. Playback re-anchors at the next pump. */
   clear(): string[] {
     const dropped: string[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) dropped.push(this.#items[i]!.mark);
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const mark = this.#items[i]!.mark;
+      if (mark !== null) dropped.push(mark);
+    }
     this.#empty();
     // The caller clears Twilio's buffer too, so what was sent ahead is gone: start the next prompt right away.
     this.#startMs = -Infinity;

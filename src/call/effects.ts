@@ -1,11 +1,13 @@
 /**
  * Carries out a call's effects in the order the machine asked for them: prompts are synthesized (through the
- * shared prompt cache) and queued for playback in order, timers are armed and cancelled, and a hangup waits
- * until everything said before it has been heard.
+ * shared prompt cache, sentence by sentence, so playback starts once the first sentence is ready) and queued for
+ * playback in order, timers are armed and cancelled, and a hangup waits until everything said before it has
+ * been heard.
  */
 import type { CallEvent, Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
+import { splitSentences } from '../speech/tts/sentences.ts';
 
 export interface PromptSource {
   get(text: string, voice?: string, signal?: AbortSignal): Promise<Prompt>;
@@ -13,8 +15,10 @@ export interface PromptSource {
 
 /** What the runner needs from the call's media stream. */
 export interface CallAudio {
-  /** Queue a prompt's audio followed by its mark. */
-  play(prompt: Prompt, mark: string): void;
+  /** Queue audio followed by a mark, or by none when `mark` is null (the audio goes on in the next call). */
+  play(prompt: Prompt, mark: string | null): void;
+  /** Queue a mark alone, after the audio queued so far. */
+  mark(name: string): void;
   /** Drop queued audio (barge-in). */
   clear(): void;
   /** Resolves when every queued prompt has been heard (its mark echoed) or dropped. */
@@ -78,18 +82,36 @@ export class EffectRunner {
 
   #say(text: string, mark: string, voice: string | undefined): void {
     const signal = this.#abort.signal;
-    const synthesis = this.#opts.prompts.get(text, voice, signal);
-    // Keep the promise from being reported as unhandled while it waits its turn in the queue.
-    synthesis.catch(() => {});
+    const sentences = splitSentences(text);
+    // Every sentence is requested now (engines serve in order, so the first is ready first) and played in turn.
+    const syntheses = sentences.map((sentence) => {
+      const synthesis = this.#opts.prompts.get(sentence, voice, signal);
+      // Keep the promise from being reported as unhandled while it waits its turn in the queue.
+      synthesis.catch(() => {});
+      return synthesis;
+    });
     this.#queue = this.#queue.then(async () => {
-      try {
-        const prompt = await synthesis;
-        if (!signal.aborted && !this.#stopped) this.#opts.audio.play(prompt, mark);
-      } catch (err) {
+      // Nothing to say (a template that rendered empty): the flow still waits for the mark.
+      if (syntheses.length === 0 && !signal.aborted && !this.#stopped) this.#opts.audio.mark(mark);
+      for (const [i, synthesis] of syntheses.entries()) {
+        const last = i === syntheses.length - 1;
+        let prompt: Prompt | null = null;
+        try {
+          prompt = await synthesis;
+        } catch (err) {
+          if (signal.aborted || this.#stopped) return;
+          // A sentence that cannot be spoken is skipped; the others still are.
+          this.#opts.logger.error('prompt synthesis failed', {
+            err,
+            mark,
+            sentence: i,
+            pii: { text: sentences[i] },
+          });
+        }
         if (signal.aborted || this.#stopped) return;
-        // The flow waits for this mark; without it the call would stall in silence, so move it on.
-        this.#opts.logger.error('prompt synthesis failed', { err, mark, pii: { text } });
-        this.#opts.deliver({ type: 'played', at: this.#now(), mark });
+        if (prompt) this.#opts.audio.play(prompt, last ? mark : null);
+        // The flow waits for this mark, so it is sent even when the last sentence failed, after what did play.
+        else if (last) this.#opts.audio.mark(mark);
       }
     });
   }

@@ -9,7 +9,6 @@ import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import type { CallEvent, CompiledFlow, Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServerMetrics } from '../observability/metrics.ts';
-import type { Prompt } from '../speech/tts/prompt-cache.ts';
 import {
   OutboundEncoder,
   parseInbound,
@@ -50,6 +49,8 @@ export const CloseCode = {
 /** Past this much unsent data the peer is not reading; the call is ended rather than buffering without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
+const NO_FRAMES: readonly string[] = Object.freeze([]);
+
 export class MediaSession {
   readonly #socket: StreamSocket;
   readonly #deps: SessionDeps;
@@ -70,6 +71,8 @@ export class MediaSession {
   #idleWaiters: (() => void)[] = [];
   #startedAt = 0;
   #firstMediaSent = false;
+  /** Audio has been sent that no mark follows yet (a prompt's first sentences): Twilio may still be playing it. */
+  #unmarkedAudio = false;
   #framesIn = 0;
   #framesOut = 0;
   #lastTimestamp = -1;
@@ -193,7 +196,8 @@ export class MediaSession {
     });
     this.#deps.pacerClock.add(this.#pacer);
     const audio: CallAudio = {
-      play: (prompt, mark) => this.#play(prompt, mark),
+      play: (prompt, mark) => this.#play(prompt.frames, mark),
+      mark: (name) => this.#play(NO_FRAMES, name),
       clear: () => this.#clear(),
       idle: () => this.#idle(),
       hangup: (reason) => this.#end(reason, CloseCode.normal),
@@ -227,10 +231,10 @@ export class MediaSession {
     this.#runner?.run(effect);
   }
 
-  #play(prompt: Prompt, mark: string): void {
+  #play(frames: readonly string[], mark: string | null): void {
     if (this.#phase !== 'live' || !this.#pacer) return;
     try {
-      this.#pacer.enqueue(prompt.frames, mark);
+      this.#pacer.enqueue(frames, mark);
       // Start playing now rather than at the next clock tick: up to 20 ms less silence before the agent speaks.
       this.#pacer.pump(performance.now());
     } catch (err) {
@@ -245,6 +249,7 @@ export class MediaSession {
       return;
     }
     this.#socket.send(this.#encoder!.media(payload));
+    this.#unmarkedAudio = true;
     this.#framesOut += 1;
     this.#deps.metrics.mediaOut.inc();
     if (!this.#firstMediaSent) {
@@ -258,6 +263,7 @@ export class MediaSession {
   #sendMark(name: string): void {
     if (this.#phase !== 'live') return;
     this.#socket.send(this.#encoder!.mark(name));
+    this.#unmarkedAudio = false;
     this.#inFlight.add(name);
   }
 
@@ -275,8 +281,10 @@ export class MediaSession {
 
   #clear(): void {
     if (!this.#pacer || !this.#encoder) return;
+    const queued = !this.#pacer.idle;
     const dropped = this.#pacer.clear();
-    if (this.#inFlight.size > 0 || dropped.length > 0) {
+    if (queued || this.#unmarkedAudio || this.#inFlight.size > 0) {
+      this.#unmarkedAudio = false;
       this.#socket.send(this.#encoder.clear());
       for (const mark of this.#inFlight) this.#cleared.add(mark);
       this.#inFlight.clear();

@@ -297,3 +297,34 @@ test('PacerClock runs one real timer while it has pacers and stops with the last
   }
   assert.equal(clock.running, false);
 });
+
+test('audio queued without a mark runs straight on into the next item, which carries the mark', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink, { leadMs: 0 });
+  pacer.enqueue(prompt('a', 2), null);
+  pacer.enqueue(prompt('b', 2), 'm');
+  for (let t = 0; t <= 100; t += 20) pacer.pump(t);
+  assert.deepEqual(sink.log, ['a0', 'a1', 'b0', 'b1', 'mark:m']);
+});
+
+test('a mark queued alone goes out once the audio before it has been sent', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink, { leadMs: 0 });
+  pacer.enqueue(prompt('a', 3), null);
+  pacer.enqueue([], 'alone');
+  pacer.pump(0); // anchors playback
+  pacer.pump(40);
+  assert.deepEqual(sink.log, ['a0', 'a1'], 'the mark waits for a2');
+  pacer.pump(60);
+  assert.deepEqual(sink.log, ['a0', 'a1', 'a2', 'mark:alone']);
+});
+
+test('clear reports the dropped marks, not the unmarked audio', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink);
+  pacer.enqueue(prompt('a', 5), null);
+  pacer.enqueue(prompt('b', 5), 'b');
+  pacer.enqueue(prompt('c', 5), null);
+  assert.deepEqual(pacer.clear(), ['b']);
+  assert.ok(pacer.idle);
+});

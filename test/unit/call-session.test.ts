@@ -41,19 +41,19 @@ const FLOW = {
   policy: { noInputMs: 5000 },
 };
 
-function compiled(): CompiledFlow {
-  const result = validateFlow(FLOW);
+function compiled(flow: object = FLOW): CompiledFlow {
+  const result = validateFlow(flow);
   assert.ok(result.ok);
   return compileFlow(result.flow);
 }
 
-function session() {
+function session(flow: object = FLOW) {
   const socket = new FakeSocket();
   const { logger, records } = memoryLogger();
   const clock = new PacerClock();
   const metrics = createServerMetrics();
   const s = new MediaSession(socket, {
-    flows: new Map([['tiny', compiled()]]),
+    flows: new Map([['tiny', compiled(flow)]]),
     defaultFlow: 'tiny',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: clock,
@@ -116,6 +116,21 @@ test('a key during a prompt sends clear; the cleared mark echo is not taken as h
   s.handleMessage(enc.mark(greeting)); // Twilio echoes cleared marks
   assert.equal(s.flowState, 'next', 'the stale echo did not advance the flow');
   assert.ok(records.some((r) => r.msg === 'prompt interrupted' && r.mark === greeting));
+});
+
+test('a key during the first sentence of a prompt clears it, though no mark has been sent yet', async () => {
+  const flow = {
+    ...FLOW,
+    states: { ...FLOW.states, ask: { ...FLOW.states.ask, say: 'Hello there. Press.' } },
+  };
+  const { socket, s, enc, until } = session(flow);
+  s.handleMessage(enc.connected());
+  s.handleMessage(enc.start({}));
+  await until(() => socket.sent.some((m) => m.event === 'media'));
+  assert.deepEqual(socket.marks(), [], 'the first sentence carries no mark');
+  s.handleMessage(enc.dtmf('1'));
+  assert.ok(socket.sent.some((m) => m.event === 'clear'));
+  assert.equal(s.flowState, 'bye');
 });
 
 test('stop ends the call; later messages are ignored and nothing more is sent', async () => {

@@ -123,6 +123,21 @@ test('a last partial frame is padded with mu-law silence', async () => {
   assert.equal(prompt.durationMs, 62.5);
 });
 
+test('silence padding the speech beyond 30 ms before and 200 ms after is trimmed', async () => {
+  const speech = new Uint8Array(1600).fill(0x10); // 200 ms of loud audio
+  const mulaw = new Uint8Array(4000).fill(MULAW_SILENCE); // 500 ms in all: 100 ms before the speech, 200 after
+  mulaw.set(speech, 800);
+  const engine: TtsEngine = {
+    name: 'stub',
+    defaultVoice: 'v',
+    synthesize: async (): Promise<SynthesizedAudio> => ({ mulaw, durationMs: 500 }),
+    close: async () => {},
+  };
+  const prompt = await new PromptCache(engine).get('x');
+  assert.equal(prompt.durationMs, 30 + 200 + 200);
+  assert.equal(prompt.mulaw[240], 0x10, 'the speech starts after 30 ms');
+});
+
 test('different voices are different prompts; the default voice is the same as naming it', async () => {
   const tts = new ToneTts();
   const cache = new PromptCache(tts);

@@ -339,7 +339,7 @@ export class FliteTts implements TtsEngine {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-flite-'));
     let child: ChildProcess;
     try {
-      child = startChild(dir);
+      child = startChild(dir, this.defaultVoice);
     } catch (err) {
       void removeDir(dir);
       throw err;
@@ -496,16 +496,16 @@ function removeDir(dir: string): Promise<void> {
 const CHILD_V8_FLAGS = ['--no-turbo-fast-api-calls', '--expose-gc'];
 
 /**
- * Fork one child with `dir` as its work folder. Under tsx (this file is .ts) the child is TypeScript too, so it
+ * Fork one child with `dir` as its work folder and `voice` to warm up with. Under tsx (this file is .ts) the child is TypeScript too, so it
  * loads tsx's loader by absolute URL: that works whether this process got tsx from `--import tsx` or from tsx's
  * register() API (bin/switchboard.js), and whatever the child's working folder. Compiled to .js, the sibling .js
  * is forked directly. Nothing of this process's own execArgv (an inspector port, say) is passed on.
  */
-function startChild(dir: string): ChildProcess {
+function startChild(dir: string, voice: string): ChildProcess {
   const ts = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(ts ? './flite.child.ts' : './flite.child.js', import.meta.url));
   const execArgv = ts ? [...CHILD_V8_FLAGS, '--import', import.meta.resolve('tsx')] : [...CHILD_V8_FLAGS];
-  return fork(entry, [dir], {
+  return fork(entry, [dir, voice], {
     execArgv,
     serialization: 'advanced',
     // stdout is unused (flite's own output goes to a file); stderr is kept for crash reports.

@@ -1,4 +1,4 @@
-/** Text-to-speech: the engine contract, the offline flite engine and the shared prompt cache. */
+/** Text-to-speech: the engine contract, the offline flite engine, the shared prompt cache and sentence splitting. */
 export type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
 export {
   FLITE_CRASH_WINDOW_MS,
@@ -11,3 +11,4 @@ export {
 export type { FliteOptions } from './flite.ts';
 export { PromptCache } from './prompt-cache.ts';
 export type { Prompt, PromptCacheOptions, PromptCacheStats } from './prompt-cache.ts';
+export { splitSentences } from './sentences.ts';

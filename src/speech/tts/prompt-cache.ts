@@ -1,9 +1,11 @@
 /**
  * Synthesised prompts shared by every call. Flows say the same sentences over and over, so each (engine, voice,
- * text) is synthesised once, its Twilio frames are base64-encoded once, and later calls send them as they are.
+ * text) is synthesised once, trimmed of excess silence at its edges, its Twilio frames are base64-encoded once,
+ * and later calls send them as they are.
  */
 import { createHash } from 'node:crypto';
 import { durationMs, framesToBase64 } from '../../audio/frames.ts';
+import { trimSilence } from '../../audio/trim.ts';
 import type { SynthesizedAudio, TtsEngine } from './engine.ts';
 
 export interface Prompt {
@@ -105,14 +107,11 @@ export class PromptCache {
   }
 
   #store(key: string, audio: SynthesizedAudio): Prompt {
-    const frames = Object.freeze(framesToBase64(audio.mulaw));
-    const prompt: Prompt = Object.freeze({
-      key,
-      mulaw: audio.mulaw,
-      frames,
-      durationMs: Number.isFinite(audio.durationMs) ? audio.durationMs : durationMs(audio.mulaw.length),
-    });
-    let size = audio.mulaw.byteLength;
+    // Engines pad speech with silence; played back to back, sentence after sentence, it would add up.
+    const mulaw = trimSilence(audio.mulaw);
+    const frames = Object.freeze(framesToBase64(mulaw));
+    const prompt: Prompt = Object.freeze({ key, mulaw, frames, durationMs: durationMs(mulaw.length) });
+    let size = mulaw.byteLength;
     for (const f of frames) size += f.length;
     // A prompt larger than the whole budget is handed out but not kept.
     if (size > this.#maxBytes) return prompt;

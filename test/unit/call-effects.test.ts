@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EffectRunner, type CallAudio, type PromptSource } from '../../src/call/effects.ts';
+import type { CallEvent } from '../../src/flow/index.ts';
+import { memoryLogger } from '../../src/observability/logger.ts';
+import type { Prompt } from '../../src/speech/tts/prompt-cache.ts';
+import { SwitchboardError } from '../../src/errors.ts';
+
+/** A prompt source whose syntheses the test settles by hand, one sentence at a time. */
+class ManualPrompts implements PromptSource {
+  readonly asked: string[] = [];
+  readonly #pending = new Map<string, { resolve: (p: Prompt) => void; reject: (e: unknown) => void }>();
+
+  get(text: string): Promise<Prompt> {
+    this.asked.push(text);
+    return new Promise((resolve, reject) => this.#pending.set(text, { resolve, reject }));
+  }
+
+  finish(text: string): void {
+    const frames = [`${text}#frame`];
+    this.#take(text).resolve({ key: text, mulaw: new Uint8Array(160), frames, durationMs: 20 });
+  }
+
+  fail(text: string): void {
+    this.#take(text).reject(new SwitchboardError('TTS_FAILED', 'told to fail'));
+  }
+
+  #take(text: string) {
+    const p = this.#pending.get(text);
+    assert.ok(p, `"${text}" was never asked for`);
+    this.#pending.delete(text);
+    return p;
+  }
+}
+
+/** Records what the runner queued: 'play:<first frame>:<mark or ->', 'mark:<name>', 'clear'. */
+class RecordingAudio implements CallAudio {
+  readonly log: string[] = [];
+  play(prompt: Prompt, mark: string | null): void {
+    this.log.push(`play:${prompt.frames[0]}:${mark ?? '-'}`);
+  }
+  mark(name: string): void {
+    this.log.push(`mark:${name}`);
+  }
+  clear(): void {
+    this.log.push('clear');
+  }
+  idle(): Promise<void> {
+    return Promise.resolve();
+  }
+  hangup(): void {
+    this.log.push('hangup');
+  }
+}
+
+function runner() {
+  const prompts = new ManualPrompts();
+  const audio = new RecordingAudio();
+  const delivered: CallEvent[] = [];
+  const { logger, records } = memoryLogger();
+  const r = new EffectRunner({ prompts, audio, deliver: (e) => delivered.push(e), logger, now: () => 0 });
+  return { r, prompts, audio, delivered, records };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test('a prompt is synthesized by sentence; the first plays before the rest are ready; the last has the mark', async () => {
+  const { r, prompts, audio } = runner();
+  r.run({ type: 'say', text: 'One here. Two there. Three.', mark: 'menu.1' });
+  assert.deepEqual(prompts.asked, ['One here.', 'Two there.', 'Three.'], 'all asked for at once, in order');
+  prompts.finish('One here.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:One here.#frame:-']);
+  prompts.finish('Three.');
+  await settle();
+  assert.equal(audio.log.length, 1, 'the third waits for the second');
+  prompts.finish('Two there.');
+  await settle();
+  assert.deepEqual(audio.log, [
+    'play:One here.#frame:-',
+    'play:Two there.#frame:-',
+    'play:Three.#frame:menu.1',
+  ]);
+});
+
+test('a sentence that fails is skipped and logged without its text; the others still play', async () => {
+  const { r, prompts, audio, records } = runner();
+  r.run({ type: 'say', text: 'One. Two. Three.', mark: 'm' });
+  prompts.finish('One.');
+  prompts.fail('Two.');
+  prompts.finish('Three.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:One.#frame:-', 'play:Three.#frame:m']);
+  const line = records.find((l) => l.msg === 'prompt synthesis failed');
+  assert.ok(line);
+  assert.equal(line.sentence, 1);
+  assert.ok(!JSON.stringify(line.msg).includes('Two'));
+});
+
+test('when the last sentence fails, its mark still goes out after what did play', async () => {
+  const { r, prompts, audio, delivered } = runner();
+  r.run({ type: 'say', text: 'One. Two.', mark: 'm' });
+  prompts.finish('One.');
+  prompts.fail('Two.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:One.#frame:-', 'mark:m']);
+  assert.deepEqual(delivered, [], 'the flow moves on when the mark comes back, not before');
+});
+
+test('an empty prompt queues its mark alone', async () => {
+  const { r, prompts, audio } = runner();
+  r.run({ type: 'say', text: '  ', mark: 'm' });
+  await settle();
+  assert.deepEqual(prompts.asked, []);
+  assert.deepEqual(audio.log, ['mark:m']);
+});
+
+test('clear drops the sentences not yet played, and prompts after it play', async () => {
+  const { r, prompts, audio } = runner();
+  r.run({ type: 'say', text: 'One. Two.', mark: 'a' });
+  prompts.finish('One.');
+  await settle();
+  r.run({ type: 'clear' });
+  prompts.finish('Two.');
+  r.run({ type: 'say', text: 'Next.', mark: 'b' });
+  prompts.finish('Next.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:One.#frame:-', 'clear', 'play:Next.#frame:b']);
+});
+
+test('prompts play in the order they were said, whatever order their syntheses finish in', async () => {
+  const { r, prompts, audio } = runner();
+  r.run({ type: 'say', text: 'First.', mark: 'a' });
+  r.run({ type: 'say', text: 'Second.', mark: 'b' });
+  r.run({ type: 'hangup' });
+  prompts.finish('Second.');
+  await settle();
+  assert.deepEqual(audio.log, []);
+  prompts.finish('First.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:First.#frame:a', 'play:Second.#frame:b', 'hangup']);
+});

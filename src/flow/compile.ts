@@ -303,7 +303,7 @@ function runStep(
       const prompt = state?.say !== undefined ? ` ${renderTemplate(state.say, ctx.slots)}` : '';
       next.retries = ctx.retries + 1;
       next.digits = '';
-      next.playing = say(params.state, apology + prompt);
+      next.playing = say(params.state, renderTemplate(apology, ctx.slots) + prompt);
       break;
     }
     case 'resume': {

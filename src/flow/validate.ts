@@ -1,18 +1,24 @@
 /**
- * Structural checks of a flow file, each finding located by a JSON pointer so a person can fix it. A flow that
- * passes compiles to a machine without further checks.
+ * Structural checks of a flow file, each finding located by a JSON pointer so a person can fix it, followed by
+ * the static checks of checks.ts once the structure holds. A flow that passes compiles to a machine without
+ * further checks.
  */
+import { staticChecks } from './checks.ts';
 import { DTMF_KEYS, type FlowFile } from './types.ts';
 import { TEMPLATE_FILTERS, templateSlots } from './template.ts';
 
 export interface Finding {
-  /** JSON pointer into the flow file, e.g. `/states/confirm/on/dtmf:1`. */
+  /** Errors refuse the flow; warnings are reported and the flow still loads. */
+  severity: 'error' | 'warning';
+  /** JSON pointer into the flow file, e.g. `/states/confirm/on/dtmf:1`; `''` is the whole file. */
   pointer: string;
   message: string;
   hint?: string;
 }
 
-export type ValidationResult = { ok: true; flow: FlowFile } | { ok: false; findings: Finding[] };
+/** `ok` is true iff there is no error; warnings come with either outcome. */
+export type ValidationResult =
+  { ok: true; flow: FlowFile; findings: Finding[] } | { ok: false; findings: Finding[] };
 
 const ROOT_KEYS = new Set(['$schema', 'id', 'version', 'language', 'voice', 'start', 'states', 'policy']);
 const STATE_KEYS = new Set(['say', 'on', 'collect', 'next', 'hangup', 'noInputSay', 'noMatchSay']);
@@ -31,7 +37,7 @@ const STATE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export function validateFlow(value: unknown): ValidationResult {
   const findings: Finding[] = [];
   const add = (pointer: string, message: string, hint?: string): void => {
-    findings.push(hint === undefined ? { pointer, message } : { pointer, message, hint });
+    findings.push(finding('error', pointer, message, hint));
   };
 
   if (!isObject(value)) {
@@ -46,7 +52,7 @@ export function validateFlow(value: unknown): ValidationResult {
   if (!Number.isInteger(value.version) || (value.version as number) < 1) {
     add('/version', 'version must be a positive integer');
   }
-  for (const key of ['language', 'voice'] as const) {
+  for (const key of ['$schema', 'language', 'voice'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string') add(`/${key}`, `${key} must be a string`);
   }
 
@@ -56,10 +62,10 @@ export function validateFlow(value: unknown): ValidationResult {
     return { ok: false, findings };
   }
   const names = new Set(Object.keys(states));
+  const hints = stateHints(names);
   const target = (pointer: string, name: unknown): void => {
     if (typeof name !== 'string') add(pointer, 'a target must be a state name');
-    else if (!names.has(name))
-      add(pointer, `unknown state "${name}"`, `known states: ${[...names].join(', ')}`);
+    else if (!names.has(name)) add(pointer, `unknown state "${name}"`, hints(name));
   };
 
   if (typeof value.start !== 'string') add('/start', 'start must name the first state');
@@ -112,7 +118,9 @@ export function validateFlow(value: unknown): ValidationResult {
       add(at, 'a state either collects digits or branches with on, not both');
     }
 
-    const leaves = state.hangup === true || state.next !== undefined || state.on !== undefined;
+    // A mistyped hangup is reported above; calling it a dead end too would only repeat that.
+    const badHangup = state.hangup !== undefined && typeof state.hangup !== 'boolean';
+    const leaves = state.hangup === true || badHangup || state.next !== undefined || state.on !== undefined;
     if (!leaves) {
       add(at, 'dead end: the state has no way out', 'add "next", "on", or "hangup": true');
     }
@@ -121,8 +129,70 @@ export function validateFlow(value: unknown): ValidationResult {
     }
   }
 
-  checkPolicy(value.policy, names, target, add);
-  return findings.length === 0 ? { ok: true, flow: value as unknown as FlowFile } : { ok: false, findings };
+  checkPolicy(value.policy, names, collected, target, add);
+  if (findings.length > 0) return { ok: false, findings };
+  // The static checks assume the structure above; they only run on a flow that has it.
+  const flow = value as unknown as FlowFile;
+  const more = staticChecks(flow);
+  return more.some((f) => f.severity === 'error')
+    ? { ok: false, findings: more }
+    : { ok: true, flow, findings: more };
+}
+
+/** Build a finding, leaving `hint` out when there is none. */
+export function finding(
+  severity: Finding['severity'],
+  pointer: string,
+  message: string,
+  hint?: string,
+): Finding {
+  return hint === undefined ? { severity, pointer, message } : { severity, pointer, message, hint };
+}
+
+const LISTED_STATES = 10;
+// Suggestions compare the name with every state; bounded so a huge broken flow stays fast to check.
+const SUGGEST_MAX_STATES = 1000;
+const SUGGEST_MAX_TIMES = 50;
+
+/** Hint for an unknown state name: the closest known name, and a short list of known states. */
+function stateHints(names: Set<string>): (unknown: string) => string {
+  const list = [...names];
+  const shown = list.slice(0, LISTED_STATES).join(', ');
+  const known = list.length > LISTED_STATES ? `${shown}, ... (${list.length} states)` : shown;
+  let suggested = 0;
+  return (unknown) => {
+    if (list.length > SUGGEST_MAX_STATES || suggested >= SUGGEST_MAX_TIMES) return `known states: ${known}`;
+    suggested += 1;
+    let best: string | undefined;
+    let bestDistance = Math.min(2, Math.floor(unknown.length / 2));
+    for (const name of list) {
+      const d = editDistance(unknown, name, bestDistance);
+      if (d <= bestDistance && (best === undefined || d < bestDistance)) {
+        best = name;
+        bestDistance = d;
+      }
+    }
+    return best === undefined ? `known states: ${known}` : `did you mean "${best}"? known states: ${known}`;
+  };
+}
+
+/** Levenshtein distance, or `limit + 1` once it is certainly above `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const v = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      row.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = row;
+  }
+  return prev[b.length] ?? limit + 1;
 }
 
 type Add = (pointer: string, message: string, hint?: string) => void;
@@ -160,6 +230,7 @@ function checkCollect(collect: unknown, at: string, next: unknown, add: Add): vo
 function checkPolicy(
   policy: unknown,
   names: Set<string>,
+  collected: Set<string>,
   target: (p: string, n: unknown) => void,
   add: Add,
 ): void {
@@ -177,8 +248,11 @@ function checkPolicy(
   }
   if (policy.fallback !== undefined && names.size > 0) target('/policy/fallback', policy.fallback);
   for (const key of ['noInputSay', 'noMatchSay'] as const) {
-    if (policy[key] !== undefined && typeof policy[key] !== 'string')
-      add(`/policy/${key}`, `${key} must be text`);
+    const text = policy[key];
+    if (text === undefined) continue;
+    // May be empty: then a retry repeats the state's prompt with no apology before it.
+    if (typeof text !== 'string') add(`/policy/${key}`, `${key} must be text`);
+    else checkTemplate(text, `/policy/${key}`, collected, add);
   }
   const sup = policy.supervisor;
   if (sup !== undefined) {

@@ -95,6 +95,30 @@ test('too few digits is a no-match with a reprompt; retries run out into the fal
   assert.equal(call.state(), 'goodbye');
 });
 
+test('apologies are templates: slots collected so far are read in them', () => {
+  const result = validateFlow({
+    id: 'apology',
+    version: 1,
+    start: 'ask',
+    states: {
+      ask: { say: 'Your code?', collect: { slot: 'code', digits: { max: 2 } }, next: 'check' },
+      check: {
+        say: 'Press 1 to confirm.',
+        noMatchSay: 'Code {{code|digits}} needs a 1.',
+        on: { 'dtmf:1': 'done' },
+      },
+      done: { say: 'Done.', hangup: true },
+    },
+  });
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.findings));
+  const call = run(result.flow);
+  call.played();
+  call.dtmf('42');
+  call.played();
+  call.dtmf('9');
+  assert.match((call.lastSay() as { text: string }).text, /^Code 4, 2 needs a 1\. Press 1 to confirm\.$/);
+});
+
 test('no input: the timer reprompts, a stale timer id is ignored', () => {
   const call = run(demoFlow());
   call.played();

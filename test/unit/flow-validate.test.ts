@@ -1,0 +1,444 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test, type TestContext } from 'node:test';
+import { main } from '../../src/cli/validate.ts';
+import {
+  MAX_FLOW_BYTES,
+  checkFlowText,
+  formatFindings,
+  parseFlowText,
+  staticChecks,
+  validateFlow,
+  type Finding,
+  type FlowFile,
+  type StateDef,
+} from '../../src/flow/index.ts';
+import { generatedFlow } from '../fixtures/generated-flow.ts';
+
+const fixture = (name: string): string => new URL(`../fixtures/flows/${name}`, import.meta.url).pathname;
+const demoPath = new URL('../../flows/demo.json', import.meta.url).pathname;
+
+async function check(name: string) {
+  return checkFlowText(await readFile(fixture(name), 'utf8'));
+}
+
+const errors = (findings: Finding[]): Finding[] => findings.filter((f) => f.severity === 'error');
+const at = (findings: Finding[], pointer: string): Finding[] => findings.filter((f) => f.pointer === pointer);
+
+function flowOf(states: Record<string, StateDef>, extra: Partial<FlowFile> = {}): FlowFile {
+  return { id: 't', version: 1, start: Object.keys(states)[0] ?? '', states, ...extra };
+}
+
+/** Capture console output of `fn`, restoring console afterwards. */
+async function captured(ctx: TestContext, fn: () => Promise<number>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  ctx.mock.method(console, 'log', (...args: unknown[]) => void out.push(args.join(' ')));
+  ctx.mock.method(console, 'error', (...args: unknown[]) => void err.push(args.join(' ')));
+  try {
+    const code = await fn();
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    ctx.mock.restoreAll();
+  }
+}
+
+test('flows/demo.json validates with no findings', async () => {
+  const result = checkFlowText(await readFile(demoPath, 'utf8'));
+  assert.ok(result.ok, JSON.stringify(result.findings));
+  assert.deepEqual(result.findings, []);
+  assert.equal(Object.keys(result.flow.states).length, 6);
+});
+
+test('a DTMF key bound twice in one "on" is an error at the duplicate', async () => {
+  const result = await check('duplicate-dtmf-key.json');
+  assert.equal(result.ok, false);
+  const dup = at(result.findings, '/states/menu/on/dtmf:1');
+  assert.equal(dup.length, 1);
+  assert.equal(dup[0]?.severity, 'error');
+  assert.match(dup[0]?.message ?? '', /duplicate key "dtmf:1" \(line 8, column 53\)/);
+  // JSON.parse would have accepted the same text.
+  assert.doesNotThrow(() => void JSON.parse('{"a":1,"a":2}'));
+  const parsed = parseFlowText('{"a":1,"a":2}');
+  assert.ok(!parsed.ok && parsed.findings[0]?.pointer === '/a');
+});
+
+test('duplicate keys are found at any depth, with escaped pointers', () => {
+  const parsed = parseFlowText('{"x": [0, {"a/b": 1, "a/b": 2}], "y": {"~": 1, "~": 2}}');
+  assert.ok(!parsed.ok);
+  assert.deepEqual(
+    parsed.findings.map((f) => [f.severity, f.pointer]),
+    [
+      ['error', '/x/1/a~1b'],
+      ['error', '/y/~0'],
+    ],
+  );
+});
+
+test('an unknown target is an error at the input, with a suggestion', async () => {
+  const result = await check('unknown-target.json');
+  assert.equal(result.ok, false);
+  const [f, ...rest] = result.findings;
+  assert.deepEqual(rest, []);
+  assert.equal(f?.severity, 'error');
+  assert.equal(f?.pointer, '/states/confirm/on/dtmf:1');
+  assert.equal(f?.message, 'unknown state "chek"');
+  assert.match(f?.hint ?? '', /did you mean "check"\?/);
+});
+
+test('an unreachable state is a warning and the flow still loads', async () => {
+  const result = await check('unreachable-state.json');
+  assert.ok(result.ok);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['warning', '/states/orphan']],
+  );
+});
+
+test('the fallback and every "on" target count as ways in', () => {
+  const flow = flowOf(
+    {
+      menu: { say: 'Press 1.', on: { 'dtmf:1': 'bye' } },
+      bye: { say: 'Bye.', hangup: true },
+      rescue: { say: 'Let us start over.', next: 'menu' },
+    },
+    { policy: { fallback: 'rescue' } },
+  );
+  assert.deepEqual(staticChecks(flow), []);
+  delete flow.policy;
+  assert.deepEqual(
+    staticChecks(flow).map((f) => f.pointer),
+    ['/states/rescue'],
+  );
+});
+
+test('a "next" the machine never follows does not make its target reachable', () => {
+  const findings = staticChecks(
+    flowOf({
+      menu: { say: 'Press 1.', on: { 'dtmf:1': 'bye' }, next: 'lost' },
+      bye: { say: 'Bye.', hangup: true },
+      lost: { say: 'Lost.', hangup: true },
+    }),
+  );
+  assert.deepEqual(
+    findings.map((f) => [f.severity, f.pointer]),
+    [
+      ['warning', '/states/menu/next'],
+      ['warning', '/states/lost'],
+    ],
+  );
+});
+
+test('a slot spoken on a path that skips its collection is an error at the prompt', async () => {
+  const result = await check('slot-before-collected.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/confirm/say']],
+  );
+  assert.match(result.findings[0]?.message ?? '', /"menu" -> "confirm"/);
+});
+
+test('a slot is set only after the collecting state, not in its own prompts', () => {
+  const collect = { slot: 'pin', digits: { max: 4 } };
+  const findings = staticChecks(
+    flowOf({
+      ask: { say: 'Your pin was {{pin}}.', noMatchSay: 'Not {{pin}}.', collect, next: 'done' },
+      done: { say: 'Thanks, {{pin|digits}}.', hangup: true },
+    }),
+  );
+  assert.deepEqual(
+    findings.map((f) => [f.severity, f.pointer]),
+    [
+      ['error', '/states/ask/say'],
+      ['error', '/states/ask/noMatchSay'],
+    ],
+  );
+});
+
+test('the fallback out of a collecting state does not count as collecting', () => {
+  const flow = flowOf(
+    {
+      ask: { say: 'Enter it.', collect: { slot: 'n', digits: { max: 3 } }, next: 'read' },
+      read: { say: 'You entered {{n}}.', next: 'bye' },
+      bye: { say: 'Bye.', hangup: true },
+      oops: { say: 'Still {{n}}?', next: 'bye' },
+    },
+    { policy: { fallback: 'oops' } },
+  );
+  assert.deepEqual(
+    staticChecks(flow).map((f) => f.pointer),
+    ['/states/oops/say'],
+  );
+});
+
+test('a slot collected in two states must be collected on every path', () => {
+  const digits = { max: 3 };
+  const states: Record<string, StateDef> = {
+    menu: { say: 'Press 1, 2 or 3.', on: { 'dtmf:1': 'a', 'dtmf:2': 'b', 'dtmf:3': 'read' } },
+    a: { say: 'Enter it.', collect: { slot: 'n', digits }, next: 'read' },
+    b: { say: 'Enter it here.', collect: { slot: 'n', digits }, next: 'read' },
+    read: { say: 'You entered {{n}}.', hangup: true },
+  };
+  assert.deepEqual(
+    staticChecks(flowOf(states)).map((f) => f.pointer),
+    ['/states/read/say'],
+  );
+  states.menu = { say: 'Press 1 or 2.', on: { 'dtmf:1': 'a', 'dtmf:2': 'b' } };
+  assert.deepEqual(staticChecks(flowOf(states)), []);
+});
+
+test('states that only speak and move on in a cycle are an error naming the cycle', async () => {
+  const result = await check('talking-loop.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/news/next']],
+  );
+  assert.match(result.findings[0]?.message ?? '', /"news" -> "weather" -> "news"/);
+});
+
+test('a cycle through a state that waits for input is fine, and so is a silent state', () => {
+  const findings = staticChecks(
+    flowOf({
+      hello: { say: 'Hi.', next: 'menu' },
+      menu: { say: 'Press 1 to hear it again.', on: { 'dtmf:1': 'hello' } },
+    }),
+  );
+  assert.deepEqual(findings, []);
+  const silent = staticChecks(flowOf({ a: { next: 'a' } }));
+  assert.deepEqual(
+    silent.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/a/next']],
+  );
+});
+
+test('a dead end is an error at the state', async () => {
+  const result = await check('dead-end.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/stuck']],
+  );
+});
+
+test('text that is not JSON is an error with its line and column', async () => {
+  const result = await check('not-json.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer, f.message]),
+    [['error', '', 'line 6, column 5: comments are not allowed in JSON']],
+  );
+  const comma = parseFlowText('{\n  "a": 1,\n}');
+  assert.ok(!comma.ok);
+  assert.match(comma.findings[0]?.message ?? '', /^line 3, column 1: trailing comma/);
+  const missing = parseFlowText('{ "a": 1\n  "b": 2 }');
+  assert.ok(!missing.ok);
+  assert.match(missing.findings[0]?.message ?? '', /^line 2, column 3: expected ","/);
+  for (const text of [
+    '',
+    '   ',
+    '{"a": 1}}',
+    '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[',
+  ]) {
+    const r = parseFlowText(text);
+    assert.ok(!r.ok && r.findings.length === 1 && r.findings[0]?.severity === 'error', text);
+  }
+});
+
+test('wrong types are errors at each field', async () => {
+  const result = await check('wrong-types.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [
+      ['error', '/version'],
+      ['error', '/states/hello/hangup'],
+    ],
+  );
+});
+
+test('unknown keys are errors at the key', async () => {
+  const result = await check('unknown-keys.json');
+  assert.equal(result.ok, false);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/hello/sya']],
+  );
+});
+
+test('a key has one spelling: "dtmf:a" is not "dtmf:A"', () => {
+  const result = validateFlow(
+    flowOf({
+      menu: { say: 'Press A.', on: { 'dtmf:A': 'bye', 'dtmf:a': 'bye' } },
+      bye: { say: 'Bye.', hangup: true },
+    }),
+  );
+  assert.ok(!result.ok);
+  assert.deepEqual(
+    result.findings.map((f) => f.pointer),
+    ['/states/menu/on/dtmf:a'],
+  );
+});
+
+test('a "__proto__" key stays data and is reported as unknown', () => {
+  const result = checkFlowText(
+    '{"id":"p","version":1,"start":"a","states":{"a":{"hangup":true}},"__proto__":{}}',
+  );
+  assert.ok(!result.ok);
+  assert.deepEqual(
+    result.findings.map((f) => f.pointer),
+    ['/__proto__'],
+  );
+});
+
+test('a duplicate key is reported along with the rest of the file', () => {
+  const result = checkFlowText('{"id":"d","version":1,"version":2,"start":"a","states":{"a":{"next":"zz"}}}');
+  assert.ok(!result.ok);
+  assert.deepEqual(
+    result.findings.map((f) => f.pointer),
+    ['/version', '/states/a/next'],
+  );
+});
+
+test('a generated 500-state flow validates', () => {
+  const flow = generatedFlow(100);
+  assert.equal(Object.keys(flow.states).length, 500);
+  const result = checkFlowText(JSON.stringify(flow));
+  assert.ok(result.ok, JSON.stringify(result.findings.slice(0, 3)));
+  assert.deepEqual(result.findings, []);
+  // The same flow with one read-back reachable without its entry must fail, so the check did run.
+  const broken = generatedFlow(100);
+  broken.states.s250 = { say: 'Skip ahead.', on: { 'dtmf:1': 's252' } };
+  const r = validateFlow(broken);
+  assert.ok(!r.ok);
+  assert.deepEqual(
+    errors(r.findings).map((f) => f.pointer),
+    ['/states/s252/say'],
+  );
+});
+
+test('a 5 MB flow gets a clear result: checked below the limit, refused above it', () => {
+  const perBlock = JSON.stringify(generatedFlow(100)).length / 100;
+  let blocks = Math.floor(MAX_FLOW_BYTES / perBlock);
+  let flow = generatedFlow(blocks);
+  // Longer state names make later blocks larger; shrink until the text fits.
+  while (JSON.stringify(flow).length > MAX_FLOW_BYTES)
+    flow = generatedFlow((blocks = Math.floor(blocks * 0.98)));
+  const text = JSON.stringify(flow);
+  assert.ok(text.length > MAX_FLOW_BYTES * 0.9 && text.length <= MAX_FLOW_BYTES, String(text.length));
+  const result = checkFlowText(text);
+  assert.ok(result.ok, JSON.stringify(result.findings.slice(0, 3)));
+
+  // Every state unreachable and every target unknown: many findings, each short.
+  const bad: Record<string, StateDef> = {};
+  const names = Object.keys(flow.states);
+  for (const name of names) bad[name] = { say: 'Hello {{x}}.', next: `${name}_missing` };
+  const badText = JSON.stringify({ id: 'bad', version: 1, start: 's0', states: bad });
+  assert.ok(badText.length <= MAX_FLOW_BYTES);
+  const badResult = checkFlowText(badText);
+  assert.ok(!badResult.ok);
+  assert.equal(badResult.findings.length, names.length * 2);
+  assert.ok(badResult.findings.every((f) => (f.hint ?? '').length < 200 && f.message.length < 200));
+  const report = formatFindings('big.json', badResult.findings);
+  assert.ok(report.split('\n').length < 300);
+  assert.match(report, /big\.json: \d+ errors, 0 warnings$/);
+
+  const over = checkFlowText(`${text}${' '.repeat(MAX_FLOW_BYTES - text.length + 1)}`);
+  assert.ok(!over.ok);
+  assert.equal(over.findings.length, 1);
+  assert.equal(over.findings[0]?.pointer, '');
+  assert.match(over.findings[0]?.message ?? '', /too large to be a flow: 5\.0 MiB, the limit is 5 MiB/);
+});
+
+test('formatFindings puts errors first and ends with a summary', () => {
+  const report = formatFindings('flows/pizza.json', [
+    { severity: 'warning', pointer: '/states/old', message: 'state "old" is unreachable' },
+    {
+      severity: 'error',
+      pointer: '/states/confirm/on/dtmf:1',
+      message: 'unknown state "chek"',
+      hint: 'known states: a',
+    },
+    { severity: 'error', pointer: '', message: 'line 1, column 2: expected a value' },
+  ]);
+  assert.equal(
+    report,
+    [
+      'flows/pizza.json: error /states/confirm/on/dtmf:1 unknown state "chek" (hint: known states: a)',
+      'flows/pizza.json: error line 1, column 2: expected a value',
+      'flows/pizza.json: warning /states/old state "old" is unreachable',
+      'flows/pizza.json: 2 errors, 1 warning',
+    ].join('\n'),
+  );
+});
+
+test('validate prints ok for a valid file and exits 0', async (ctx) => {
+  const r = await captured(ctx, () => main([demoPath]));
+  assert.equal(r.code, 0);
+  assert.equal(r.out, `${demoPath}: ok (6 states)`);
+  assert.equal(r.err, '');
+});
+
+test('validate prints warnings but still exits 0', async (ctx) => {
+  const file = fixture('unreachable-state.json');
+  const r = await captured(ctx, () => main([file]));
+  assert.equal(r.code, 0);
+  assert.match(r.out, /: warning \/states\/orphan state "orphan" is unreachable/);
+  assert.match(r.out, /: ok \(3 states, 1 warning\)$/);
+});
+
+test('validate exits 1 when any file has an error, reporting every file', async (ctx) => {
+  const missing = fixture('does-not-exist.json');
+  const r = await captured(ctx, () => main([demoPath, fixture('talking-loop.json'), missing]));
+  assert.equal(r.code, 1);
+  assert.match(r.out, /talking-loop\.json: error \/states\/news\/next talking loop/);
+  assert.match(r.out, /does-not-exist\.json: error cannot read the file: no such file/);
+  assert.match(r.out, /demo\.json: ok \(6 states\)/);
+  assert.match(r.out, /3 files: 2 with errors$/);
+});
+
+test('validate --json prints file, ok and findings', async (ctx) => {
+  const r = await captured(ctx, () => main(['--json', demoPath, fixture('duplicate-dtmf-key.json')]));
+  assert.equal(r.code, 1);
+  const parsed = JSON.parse(r.out) as { file: string; ok: boolean; findings: Finding[] }[];
+  assert.deepEqual(
+    parsed.map((p) => [p.file, p.ok, p.findings.map((f) => `${f.severity} ${f.pointer}`)]),
+    [
+      [demoPath, true, []],
+      [fixture('duplicate-dtmf-key.json'), false, ['error /states/menu/on/dtmf:1', 'warning /states/hours']],
+    ],
+  );
+});
+
+test('validate without files or with an unknown option is a usage error', async (ctx) => {
+  const none = await captured(ctx, () => main([]));
+  assert.equal(none.code, 2);
+  assert.match(none.err, /name at least one flow file/);
+  const bad = await captured(ctx, () => main(['--nope', demoPath]));
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /usage: switchboard validate/);
+  const help = await captured(ctx, () => main(['--help']));
+  assert.equal(help.code, 0);
+  assert.match(help.out, /--json/);
+});
+
+test('policy apologies are templates too: a slot no state collects is an error there', () => {
+  const result = validateFlow(
+    flowOf(
+      { hello: { say: 'Hi', on: { 'dtmf:1': 'hello' } } },
+      { policy: { noMatchSay: 'Sorry {{name}}.' } },
+    ),
+  );
+  assert.equal(result.ok, false);
+  assert.match(
+    at(result.findings, '/policy/noMatchSay')[0]?.message ?? '',
+    /slot "name", which no state collects/,
+  );
+});
+
+test('"$schema" must be a string', () => {
+  const result = validateFlow({ ...flowOf({ hello: { say: 'Hi', hangup: true } }), $schema: 7 });
+  assert.equal(result.ok, false);
+  assert.equal(at(result.findings, '/$schema').length, 1);
+});

@@ -11,6 +11,14 @@ const COMMANDS: Record<
     load: () => import('./serve.ts'),
   },
   call: { summary: 'place a simulated call against a running server', load: () => import('./call.ts') },
+  validate: {
+    summary: 'check flow files: schema, targets, reachability, slots (exit 1 on errors)',
+    load: () => import('./validate.ts'),
+  },
+  graph: {
+    summary: "draw a flow's states and transitions (mermaid or dot)",
+    load: () => import('./graph.ts'),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,156 @@
+/**
+ * Generates flows/flow.schema.json, the JSON Schema (2020-12) of a flow file, from the `FlowFile` type in
+ * src/flow/types.ts and its JSDoc tags. `--check` exits 1 when the committed file differs from a fresh
+ * generation.
+ *
+ *   node --import tsx scripts/flow-schema.ts [--check]
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import { createGenerator } from 'ts-json-schema-generator';
+import { DEFAULT_POLICY } from '../src/flow/types.ts';
+
+export const SCHEMA_FILE = fileURLToPath(new URL('../flows/flow.schema.json', import.meta.url));
+const TYPES_FILE = fileURLToPath(new URL('../src/flow/types.ts', import.meta.url));
+const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+
+const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+const SCHEMA_ID = 'urn:switchboard:flow';
+
+type Schema = { [key: string]: unknown };
+
+/** The schema of a flow file, as an object. */
+export function buildFlowSchema(): Schema {
+  const generated = createGenerator({
+    path: TYPES_FILE,
+    tsconfig: TSCONFIG,
+    type: 'FlowFile',
+    expose: 'export',
+    topRef: false,
+    jsDoc: 'extended',
+    additionalProperties: false,
+    sortProps: false,
+    // tsc checks the types; the generator only needs to read them.
+    skipTypeCheck: true,
+  }).createSchema('FlowFile') as Schema;
+
+  const { $schema: _draft07, definitions, description, ...root } = generated;
+  const schema = obj(
+    rewriteRefs({
+      $schema: SCHEMA_DIALECT,
+      $id: SCHEMA_ID,
+      title: 'Switchboard flow',
+      description,
+      ...root,
+      $defs: definitions,
+    }),
+    'the root',
+  );
+  const defs = obj(schema.$defs, '$defs');
+  addRules(schema, defs);
+  addPolicyDefaults(def(defs, 'FlowPolicy'), def(defs, 'SupervisorPolicy'));
+  return schema;
+}
+
+/** The schema file's text, formatted as prettier formats the repository. */
+export async function flowSchemaText(): Promise<string> {
+  const options = (await resolveConfig(SCHEMA_FILE)) ?? {};
+  // Indented first: prettier keeps an object expanded when its source is, which reads better than one-liners.
+  return format(JSON.stringify(buildFlowSchema(), null, 2), { ...options, filepath: SCHEMA_FILE });
+}
+
+/**
+ * Rules of validate.ts about how keys combine, which the types cannot say. What a schema cannot check at all
+ * (targets naming existing states, slots used before they are collected, min not above max) stays with
+ * validate.ts.
+ */
+function addRules(schema: Schema, defs: Schema): void {
+  const properties = obj(schema.properties, 'properties');
+  const stateName = obj(obj(properties.states, 'states').propertyNames, 'states.propertyNames').pattern;
+
+  const state = def(defs, 'StateDef');
+  const stateProps = obj(state.properties, 'StateDef.properties');
+  // `on` is a plain record in the types, so the pattern of its targets is added here.
+  obj(stateProps.on, 'StateDef.on').additionalProperties = { type: 'string', pattern: stateName };
+  const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
+  state.dependentRequired = { collect: ['next'] };
+  state.allOf = [
+    {
+      description: 'A state needs a way out: "next", "on", or "hangup": true.',
+      anyOf: [{ required: ['next'] }, { required: ['on'] }, hangsUp],
+    },
+    {
+      description: 'A state either collects digits or branches with "on", not both.',
+      not: { required: ['collect', 'on'] },
+    },
+    {
+      description: 'A state that hangs up cannot also wait for input.',
+      if: hangsUp,
+      then: { not: { anyOf: [{ required: ['on'] }, { required: ['collect'] }] } },
+    },
+  ];
+
+  def(defs, 'DigitsDef').anyOf = [{ required: ['max'] }, { required: ['terminator'] }];
+}
+
+/** Defaults come from DEFAULT_POLICY, so the schema cannot drift from what compile.ts fills in. */
+function addPolicyDefaults(policy: Schema, supervisor: Schema): void {
+  const fill = (target: Schema, defaults: object): void => {
+    const properties = obj(target.properties, 'properties');
+    for (const [key, value] of Object.entries(defaults)) {
+      const property = properties[key];
+      if (typeof value !== 'object' && property !== undefined) obj(property, key).default = value;
+    }
+  };
+  fill(policy, DEFAULT_POLICY);
+  fill(supervisor, DEFAULT_POLICY.supervisor);
+}
+
+/** Draft-07 `#/definitions/X` becomes 2020-12 `#/$defs/X` everywhere. */
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Schema = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === '$ref' && typeof v === 'string') {
+      if (!v.startsWith('#/definitions/')) throw new Error(`unexpected $ref ${v}`);
+      out[key] = `#/$defs/${v.slice('#/definitions/'.length)}`;
+    } else {
+      out[key] = rewriteRefs(v);
+    }
+  }
+  return out;
+}
+
+function def(defs: Schema, name: string): Schema {
+  return obj(defs[name], `$defs/${name}`);
+}
+
+function obj(value: unknown, what: string): Schema {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`expected an object at ${what} in the generated schema`);
+  }
+  return value as Schema;
+}
+
+async function main(): Promise<void> {
+  const check = process.argv.includes('--check');
+  const text = await flowSchemaText();
+  const shown = relative(process.cwd(), SCHEMA_FILE);
+  if (!check) {
+    await writeFile(SCHEMA_FILE, text);
+    console.log(`wrote ${shown}`);
+    return;
+  }
+  const current = await readFile(SCHEMA_FILE, 'utf8').catch(() => null);
+  if (current === text) {
+    console.log(`${shown} is up to date`);
+    return;
+  }
+  console.error(`${shown} is out of date with src/flow/types.ts; run npm run schema`);
+  process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { flowSchemaText, SCHEMA_FILE } from '../../scripts/flow-schema.ts';
+import { DTMF_KEYS } from '../../src/flow/types.ts';
+import { validateFlow } from '../../src/flow/validate.ts';
+
+const FLOWS_DIR = fileURLToPath(new URL('../../flows/', import.meta.url));
+
+const schemaText = await readFile(SCHEMA_FILE, 'utf8');
+const schema = JSON.parse(schemaText) as Record<string, unknown>;
+// Strict, so an unknown keyword or a loose type fails here rather than being ignored by editors; except
+// strictRequired, which objects to the combination rules naming properties their parent schema declares.
+const checkSchema = new Ajv2020({ strict: true, strictRequired: false, allErrors: true }).compile(schema);
+
+const schemaAccepts = (flow: unknown): boolean => checkSchema(flow);
+
+/** A valid flow using every feature, for the invalid cases to break one thing at a time. */
+const base = {
+  $schema: './flow.schema.json',
+  id: 'base',
+  version: 1,
+  language: 'en-US',
+  voice: 'rms',
+  start: 'menu',
+  states: {
+    menu: { say: 'Press 1 to leave a number.', on: { 'dtmf:1': 'ask', 'dtmf:#': 'bye' }, noMatchSay: 'Hmm.' },
+    ask: {
+      say: 'Enter your number, then the pound key.',
+      collect: { slot: 'number', digits: { min: 3, max: 15, terminator: '#' } },
+      next: 'confirm',
+      noInputSay: 'Still there?',
+    },
+    confirm: { say: 'You entered {{number|digits}}.', next: 'bye' },
+    bye: { say: 'Goodbye.', hangup: true },
+  },
+  policy: {
+    noInputMs: 6000,
+    maxRetries: 2,
+    fallback: 'bye',
+    noInputSay: 'Sorry?',
+    noMatchSay: 'Pardon?',
+    supervisor: { maxRestarts: 3, withinMs: 60_000 },
+  },
+};
+
+/** The base flow with the value at `pointer` replaced, or removed when `value` is undefined. */
+function variant(pointer: string, value: unknown): unknown {
+  const flow = structuredClone(base) as Record<string, unknown>;
+  const keys = pointer.split('/').slice(1);
+  const last = keys.pop() ?? '';
+  let parent: Record<string, unknown> = flow;
+  for (const key of keys) parent = parent[key] as Record<string, unknown>;
+  if (value === undefined) delete parent[last];
+  else parent[last] = value;
+  return flow;
+}
+
+const invalid: [string, unknown][] = [
+  ['unknown key at the root', variant('/colour', 'red')],
+  ['unknown key in a state', variant('/states/menu/sya', 'Hi')],
+  ['unknown key in collect', variant('/states/ask/collect/slots', 'n')],
+  ['unknown key in digits', variant('/states/ask/collect/digits/maximum', 3)],
+  ['unknown key in policy', variant('/policy/noInput', 5000)],
+  ['unknown key in supervisor', variant('/policy/supervisor/onGiveUp', 'bye')],
+  ['id starting with "-"', variant('/id', '-base')],
+  ['id with a space', variant('/id', 'my flow')],
+  ['id of 65 characters', variant('/id', 'a'.repeat(65))],
+  ['version 0', variant('/version', 0)],
+  ['version 1.5', variant('/version', 1.5)],
+  ['on key "press1"', variant('/states/menu/on', { press1: 'ask' })],
+  ['on key "dtmf:E"', variant('/states/menu/on', { 'dtmf:E': 'ask' })],
+  ['on key "dtmf:12"', variant('/states/menu/on', { 'dtmf:12': 'ask' })],
+  ['digits max 0', variant('/states/ask/collect/digits/max', 0)],
+  ['digits min 65', variant('/states/ask/collect/digits/min', 65)],
+  ['terminator "x"', variant('/states/ask/collect/digits/terminator', 'x')],
+  ['digits with neither max nor terminator', variant('/states/ask/collect/digits', { min: 2 })],
+  ['slot with a space', variant('/states/ask/collect/slot', 'my number')],
+  ['noInputMs 10', variant('/policy/noInputMs', 10)],
+  ['noInputMs 120001', variant('/policy/noInputMs', 120_001)],
+  ['maxRetries 11', variant('/policy/maxRetries', 11)],
+  ['maxRestarts -1', variant('/policy/supervisor/maxRestarts', -1)],
+  ['withinMs 0', variant('/policy/supervisor/withinMs', 0)],
+  ['empty say', variant('/states/menu/say', '')],
+  ['blank say', variant('/states/menu/say', ' \n\t')],
+  ['empty noInputSay in a state', variant('/states/ask/noInputSay', '')],
+  ['states empty', variant('/states', {})],
+  ['state name starting with a digit', variant('/states/1st', { say: 'Hi.', hangup: true })],
+  ['state name starting with "$"', variant('/states/$boot', { say: 'Hi.', hangup: true })],
+  ['id not a string', variant('/id', 5)],
+  ['version a string', variant('/version', '1')],
+  ['states an array', variant('/states', [base.states.menu])],
+  ['a state not an object', variant('/states/bye', 'Goodbye.')],
+  ['hangup a string', variant('/states/bye/hangup', 'yes')],
+  ['say a number', variant('/states/menu/say', 1)],
+  ['on a list', variant('/states/menu/on', ['dtmf:1'])],
+  ['policy a string', variant('/policy', 'strict')],
+  ['language a number', variant('/language', 1)],
+  ['missing id', variant('/id', undefined)],
+  ['missing start', variant('/start', undefined)],
+  ['missing states', variant('/states', undefined)],
+  ['collect without next', variant('/states/ask/next', undefined)],
+  ['collect and on together', variant('/states/ask/on', { 'dtmf:0': 'menu' })],
+  ['a dead end', variant('/states/confirm/next', undefined)],
+  ['hangup while waiting for input', variant('/states/menu/hangup', true)],
+  ['a target that is not a state name', variant('/states/confirm/next', 'good bye')],
+  ['not an object', ['menu']],
+  ['null', null],
+];
+
+test('the committed flows/flow.schema.json is what scripts/flow-schema.ts generates', async () => {
+  assert.equal(schemaText, await flowSchemaText(), 'out of date: run npm run schema');
+});
+
+test('the schema is JSON Schema 2020-12 with $defs only', () => {
+  assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  assert.equal(typeof schema.$id, 'string');
+  assert.equal(typeof schema.title, 'string');
+  assert.equal(typeof schema.description, 'string');
+  const defs = schema.$defs as Record<string, unknown>;
+  const objects: Record<string, unknown>[] = [];
+  const walk = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const o = node as Record<string, unknown>;
+    assert.ok(!('definitions' in o), 'no draft-07 definitions');
+    if (typeof o.$ref === 'string') {
+      const name = /^#\/\$defs\/(\w+)$/.exec(o.$ref)?.[1];
+      assert.ok(name !== undefined && name in defs, `$ref ${o.$ref} resolves in $defs`);
+    }
+    if ('properties' in o) objects.push(o);
+    Object.values(o).forEach(walk);
+  };
+  walk(schema);
+  for (const o of objects) {
+    if (o.type === 'object') assert.equal(o.additionalProperties, false, 'flow objects refuse unknown keys');
+  }
+  assert.deepEqual(Object.keys(defs).sort(), [
+    'CollectDef',
+    'DigitsDef',
+    'FlowPolicy',
+    'StateDef',
+    'SupervisorPolicy',
+  ]);
+});
+
+test('every flow in flows/ passes the schema and validateFlow', async () => {
+  const files = (await readdir(FLOWS_DIR)).filter((f) => f.endsWith('.json') && f !== 'flow.schema.json');
+  assert.ok(files.includes('demo.json'));
+  for (const file of files) {
+    const flow: unknown = JSON.parse(await readFile(join(FLOWS_DIR, file), 'utf8'));
+    assert.ok(schemaAccepts(flow), `${file}: ${JSON.stringify(checkSchema.errors)}`);
+    assert.ok(validateFlow(flow).ok, `${file}: ${JSON.stringify(validateFlow(flow))}`);
+  }
+});
+
+test('valid variants pass both the schema and validateFlow', () => {
+  const valid: [string, unknown][] = [
+    ['the base flow', base],
+    ['a minimal flow', { id: 'x', version: 1, start: 'a', states: { a: { say: 'Bye.', hangup: true } } }],
+    ['a state with only next', variant('/states/confirm', { next: 'bye' })],
+    ['digits with only max', variant('/states/ask/collect/digits', { max: 4 })],
+    ['digits with only a terminator', variant('/states/ask/collect/digits', { terminator: '*' })],
+    ['hangup false with next', variant('/states/confirm/hangup', false)],
+    ['noInputMs at its maximum', variant('/policy/noInputMs', 120_000)],
+    ['maxRetries 0', variant('/policy/maxRetries', 0)],
+    ['an empty policy apology', variant('/policy/noInputSay', '')],
+    ['no policy', variant('/policy', undefined)],
+    [
+      'every keypad key',
+      variant('/states/menu/on', Object.fromEntries([...DTMF_KEYS].map((k) => [`dtmf:${k}`, 'bye']))),
+    ],
+  ];
+  for (const [name, flow] of valid) {
+    assert.ok(schemaAccepts(flow), `${name}: schema says ${JSON.stringify(checkSchema.errors)}`);
+    const result = validateFlow(flow);
+    assert.ok(result.ok, `${name}: validateFlow says ${JSON.stringify(result)}`);
+  }
+});
+
+test('invalid flows are refused by both the schema and validateFlow', () => {
+  assert.ok(invalid.length >= 12);
+  for (const [name, flow] of invalid) {
+    assert.equal(schemaAccepts(flow), false, `${name}: the schema accepts it`);
+    assert.equal(validateFlow(flow).ok, false, `${name}: validateFlow accepts it`);
+  }
+});

@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { configFromEnv } from '../config/env.ts';
-import { loadFlowCatalog } from '../config/flows.ts';
+import { FlowLibrary } from '../config/flow-library.ts';
+import { formatFindings } from '../flow/index.ts';
 import { loggerFromEnv } from '../observability/logger.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
@@ -32,15 +33,16 @@ export async function main(args: string[]): Promise<number> {
   }
   const config = configFromEnv();
   const logger = loggerFromEnv();
-  const catalog = await loadFlowCatalog(config.flowsDir);
-  for (const rejected of catalog.rejected) {
-    logger.error('flow rejected', { code: 'FLOW_INVALID', file: rejected.file, findings: rejected.findings });
-  }
-  if (catalog.flows.size === 0) {
+  const library = new FlowLibrary({ dir: config.flowsDir, logger });
+  await library.load();
+  // The same report as `switchboard validate`, so a refused flow says where and why in the terminal too.
+  for (const rejected of library.rejected) console.error(formatFindings(rejected.file, rejected.findings));
+  if (library.flows.size === 0) {
     console.error(`switchboard: no valid flow in ${config.flowsDir}`);
     return 1;
   }
-  if (!catalog.flows.has(config.defaultFlow)) {
+  library.watch();
+  if (!library.flows.has(config.defaultFlow)) {
     logger.warn('default flow is not loaded; calls must name a flow', { defaultFlow: config.defaultFlow });
   }
 
@@ -48,7 +50,7 @@ export async function main(args: string[]): Promise<number> {
   await tts.warmUp();
   const prompts = new PromptCache(tts);
   const app = new SwitchboardApp({
-    flows: catalog.flows,
+    flows: library.flows,
     defaultFlow: config.defaultFlow,
     prompts,
     logger,
@@ -66,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
     [
       `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
       `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
-      `  flows      : ${[...catalog.flows.keys()].join(', ')}${catalog.rejected.length ? `  (rejected: ${catalog.rejected.map((r) => r.file).join(', ')})` : ''}`,
+      `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); speech recognition not enabled, flows run on DTMF`,
       `  security   : ${security}`,
       `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
@@ -75,7 +77,7 @@ export async function main(args: string[]): Promise<number> {
   logger.info('server started', {
     port: address.port,
     host: address.address,
-    flows: [...catalog.flows.keys()],
+    flows: [...library.flows.keys()],
   });
 
   let stopping = false;
@@ -86,6 +88,7 @@ export async function main(args: string[]): Promise<number> {
     const report = await app.drain(config.drainTimeoutMs);
     logger.info('drained', { ...report });
     await app.close();
+    await library.close();
     await tts.close();
     process.exitCode = 0;
   };

@@ -1,61 +1,28 @@
 /**
- * Loads the flows directory: every `*.json` file is parsed, validated and compiled. An invalid flow is reported
- * and left out; the valid ones are still served.
+ * Flow files as the server reads them: which files in the flows folder are flows, and how one file's text
+ * becomes a compiled flow or the findings that refuse it.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { compileFlow, validateFlow, type CompiledFlow, type Finding } from '../flow/index.ts';
+import { checkFlowText, compileFlow, type CompiledFlow, type Finding } from '../flow/index.ts';
 
 export interface RejectedFlow {
   file: string;
   findings: Finding[];
 }
 
-export interface FlowCatalog {
-  readonly flows: ReadonlyMap<string, CompiledFlow>;
-  readonly rejected: readonly RejectedFlow[];
-}
-
+/** JSON files in the flows folder that are not flows. */
 const NOT_FLOWS = new Set(['flow.schema.json', 'package.json']);
 
-/** Load and compile every flow in `dir`, keyed by flow id. */
-export async function loadFlowCatalog(dir: string): Promise<FlowCatalog> {
-  const flows = new Map<string, CompiledFlow>();
-  const rejected: RejectedFlow[] = [];
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !NOT_FLOWS.has(f)).sort();
-  for (const file of files) {
-    const result = await loadFlowFile(join(dir, file));
-    if (!result.ok) {
-      rejected.push({ file, findings: result.findings });
-      continue;
-    }
-    const id = result.compiled.flow.id;
-    if (flows.has(id)) {
-      rejected.push({
-        file,
-        findings: [{ pointer: '/id', message: `another file already defines flow "${id}"` }],
-      });
-      continue;
-    }
-    flows.set(id, result.compiled);
-  }
-  return { flows, rejected };
+/** Is `name` (a file name, no folder) a flow file? */
+export function isFlowFileName(name: string): boolean {
+  return name.endsWith('.json') && !name.startsWith('.') && !NOT_FLOWS.has(name);
 }
 
-/** Parse, validate and compile one flow file. */
-export async function loadFlowFile(
-  path: string,
-): Promise<{ ok: true; compiled: CompiledFlow } | { ok: false; findings: Finding[] }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    return {
-      ok: false,
-      findings: [{ pointer: '', message: `not readable JSON: ${(err as Error).message}` }],
-    };
-  }
-  const result = validateFlow(json);
+export type CompileResult =
+  { ok: true; compiled: CompiledFlow; warnings: Finding[] } | { ok: false; findings: Finding[] };
+
+/** Parse, validate and compile one flow file's text. */
+export function compileFlowText(text: string): CompileResult {
+  const result = checkFlowText(text);
   if (!result.ok) return result;
-  return { ok: true, compiled: compileFlow(result.flow) };
+  return { ok: true, compiled: compileFlow(result.flow), warnings: result.findings };
 }

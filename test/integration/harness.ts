@@ -1,7 +1,7 @@
 /** Starts a real Switchboard server on port 0 with the real flows and the real flite voice. */
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { loadFlowCatalog } from '../../src/config/flows.ts';
+import { FlowLibrary } from '../../src/config/flow-library.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
 import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts';
 import { SwitchboardApp } from '../../src/server/app.ts';
@@ -16,19 +16,26 @@ export interface TestServer {
   wsUrl: string;
   records: LogRecord[];
   prompts: PromptCache;
+  flows: FlowLibrary;
   close(): Promise<void>;
 }
 
 export async function startServer(
-  options: { authToken?: string; tts?: TtsEngine } = {},
+  options: { authToken?: string; tts?: TtsEngine; flowsDir?: string; defaultFlow?: string } = {},
 ): Promise<TestServer> {
-  const catalog = await loadFlowCatalog(new URL('../../flows', import.meta.url).pathname);
   const { logger, records } = memoryLogger('debug');
+  const flows = new FlowLibrary({
+    dir: options.flowsDir ?? new URL('../../flows', import.meta.url).pathname,
+    logger,
+    settleMs: 50,
+  });
+  await flows.load();
+  flows.watch();
   const tts = options.tts ?? new FliteTts();
   const prompts = new PromptCache(tts);
   const app = new SwitchboardApp({
-    flows: catalog.flows,
-    defaultFlow: 'demo',
+    flows: flows.flows,
+    defaultFlow: options.defaultFlow ?? 'demo',
     prompts,
     logger,
     twilioAuthToken: options.authToken ?? null,
@@ -41,8 +48,10 @@ export async function startServer(
     wsUrl: app.publicUrl.replace(/^http/, 'ws') + '/twilio/media',
     records,
     prompts,
+    flows,
     close: async () => {
       await app.close();
+      await flows.close();
       await tts.close();
     },
   };

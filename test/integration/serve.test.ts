@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
@@ -53,6 +56,38 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
+  }
+});
+
+test('serve refuses an invalid flow with the validate report and still serves the valid ones', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-serve-flows-'));
+  await copyFile(new URL('../../flows/demo.json', import.meta.url), join(dir, 'demo.json'));
+  await writeFile(
+    join(dir, 'loop.json'),
+    JSON.stringify({
+      id: 'loop',
+      version: 1,
+      start: 'a',
+      states: { a: { say: 'A', next: 'b' }, b: { say: 'B', next: 'a' } },
+    }),
+  );
+  const s = await serve({ FLOWS_DIR: dir });
+  try {
+    assert.match(s.banner, /flows\s+: demo\s+\(refused: loop\.json\)/);
+    assert.match(s.banner, /loop\.json: error \/states\/a\/next talking loop/);
+    assert.ok(
+      s.logs().some((l) => l.msg === 'flow refused' && l.file === 'loop.json' && l.code === 'FLOW_INVALID'),
+    );
+    const twiml = await fetch(`${s.url}/twilio/voice?flow=loop`, { method: 'POST' });
+    assert.match(
+      await twiml.text(),
+      /<Say>Sorry, this number is not set up yet/,
+      'a call to the refused flow is turned away',
+    );
+  } finally {
+    s.child.kill('SIGTERM');
+    await s.exited;
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

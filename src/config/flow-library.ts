@@ -1,0 +1,197 @@
+/**
+ * The live set of flows a server offers, kept in step with the flows folder. An edited file is reloaded for new
+ * calls without a restart; calls already running keep the compiled flow they started with (a session holds its
+ * own reference), so every call runs one version from start to end. An edit that does not validate leaves the
+ * last good version live and is reported.
+ */
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SwitchboardError } from '../errors.ts';
+import type { CompiledFlow, Finding } from '../flow/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { compileFlowText, isFlowFileName, type RejectedFlow } from './flows.ts';
+
+export interface FlowLibraryOptions {
+  /** The flows folder. */
+  dir: string;
+  logger: Logger;
+  /** Editors write a file in several steps; a file is reloaded once it has been quiet this long. Default 150 ms. */
+  settleMs?: number;
+}
+
+/** What one file last provided. */
+interface FileState {
+  /** SHA-256 of the text last read, so a save that changes nothing reloads nothing. */
+  digest: string;
+  /** The flow id the file provides, when its last good text was valid. */
+  id: string | null;
+  /** Findings of the last text read, when it was rejected. */
+  findings: Finding[] | null;
+}
+
+export class FlowLibrary {
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #settleMs: number;
+  readonly #flows = new Map<string, CompiledFlow>();
+  readonly #files = new Map<string, FileState>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #watcher: FSWatcher | null = null;
+  /** Reloads run one at a time, in the order the changes were seen. */
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(options: FlowLibraryOptions) {
+    this.#dir = options.dir;
+    this.#log = options.logger;
+    this.#settleMs = options.settleMs ?? 150;
+  }
+
+  /** Flows by id, live: a lookup made when a call starts gets the version current at that moment. */
+  get flows(): ReadonlyMap<string, CompiledFlow> {
+    return this.#flows;
+  }
+
+  /** Files whose current text is refused, with why; a file listed here may still serve its last good version. */
+  get rejected(): RejectedFlow[] {
+    const out: RejectedFlow[] = [];
+    for (const [file, state] of [...this.#files].sort(([a], [b]) => a.localeCompare(b))) {
+      if (state.findings) out.push({ file, findings: state.findings });
+    }
+    return out;
+  }
+
+  /** Load every flow file in the folder. Throws CONFIG_INVALID when the folder cannot be read. */
+  async load(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch (err) {
+      throw new SwitchboardError(
+        'CONFIG_INVALID',
+        `cannot read the flows folder ${this.#dir}`,
+        {},
+        { cause: err },
+      );
+    }
+    for (const file of names.filter(isFlowFileName).sort()) await this.#reload(file);
+  }
+
+  /** Start following changes to the folder. */
+  watch(): void {
+    if (this.#watcher) return;
+    this.#watcher = watch(this.#dir, (_event, file) => {
+      if (typeof file === 'string' && isFlowFileName(file)) this.#changed(file);
+    });
+    this.#watcher.on('error', (err) => {
+      // The folder itself went away, say: keep serving what is loaded, and say so once.
+      this.#log.error('flows folder no longer watched', { err, dir: this.#dir });
+      this.#watcher?.close();
+      this.#watcher = null;
+    });
+  }
+
+  /** Stop watching; resolves once a reload in progress has finished. */
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    this.#watcher = null;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await this.#chain;
+  }
+
+  /** Resolves once every change seen so far has been applied (for tests and orderly shutdown). */
+  async settled(): Promise<void> {
+    while (this.#timers.size > 0) await new Promise((resolve) => setTimeout(resolve, this.#settleMs));
+    await this.#chain;
+  }
+
+  #changed(file: string): void {
+    clearTimeout(this.#timers.get(file));
+    const timer = setTimeout(() => {
+      this.#timers.delete(file);
+      this.#chain = this.#chain.then(() => this.#reload(file));
+    }, this.#settleMs);
+    timer.unref();
+    this.#timers.set(file, timer);
+  }
+
+  async #reload(file: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.#dir, file), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#removed(file);
+      else
+        this.#refuse(file, null, [
+          { severity: 'error', pointer: '', message: `cannot read the file: ${(err as Error).message}` },
+        ]);
+      return;
+    }
+    const digest = createHash('sha256').update(text).digest('hex');
+    const before = this.#files.get(file);
+    if (before?.digest === digest) return;
+
+    const result = compileFlowText(text);
+    if (!result.ok) {
+      this.#refuse(file, digest, result.findings);
+      return;
+    }
+    const compiled = result.compiled;
+    const id = compiled.flow.id;
+    const owner = [...this.#files].find(([other, s]) => other !== file && s.id === id)?.[0];
+    if (owner !== undefined) {
+      const message = `another file (${owner}) already defines flow "${id}"`;
+      this.#refuse(file, digest, [{ severity: 'error', pointer: '/id', message }]);
+      return;
+    }
+    // A file whose id changed stops offering the old one.
+    if (before?.id && before.id !== id) this.#flows.delete(before.id);
+    const previous = this.#flows.get(id);
+    this.#flows.set(id, compiled);
+    this.#files.set(file, { digest, id, findings: null });
+    const fields = { file, flow: id, version: compiled.flow.version, warnings: result.warnings.length };
+    if (!previous) {
+      this.#log.info('flow loaded', fields);
+      return;
+    }
+    this.#log.info('flow reloaded for new calls', { ...fields, previousVersion: previous.flow.version });
+    if (previous.flow.version === compiled.flow.version) {
+      // Calls are told apart by version in logs and journals; two different flows under one number blur that.
+      this.#log.warn('flow changed without a new version number', {
+        file,
+        flow: id,
+        version: compiled.flow.version,
+      });
+    }
+  }
+
+  #refuse(file: string, digest: string | null, findings: Finding[]): void {
+    const before = this.#files.get(file);
+    const liveId = before?.id ?? null;
+    this.#files.set(file, { digest: digest ?? '', id: liveId, findings });
+    const live = liveId === null ? undefined : this.#flows.get(liveId);
+    if (live) {
+      this.#log.error('flow edit refused; the last good version stays live', {
+        code: 'FLOW_INVALID',
+        file,
+        flow: live.flow.id,
+        liveVersion: live.flow.version,
+        findings,
+      });
+    } else {
+      this.#log.error('flow refused', { code: 'FLOW_INVALID', file, findings });
+    }
+  }
+
+  #removed(file: string): void {
+    const before = this.#files.get(file);
+    if (!before) return;
+    this.#files.delete(file);
+    if (before.id !== null) {
+      this.#flows.delete(before.id);
+      this.#log.info('flow removed for new calls', { file, flow: before.id });
+    }
+  }
+}

@@ -10,7 +10,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { createGenerator } from 'ts-json-schema-generator';
-import { DEFAULT_POLICY } from '../src/flow/types.ts';
+import { BUILTIN_ENTITY_NAMES, DEFAULT_POLICY } from '../src/flow/types.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../flows/flow.schema.json', import.meta.url));
 const TYPES_FILE = fileURLToPath(new URL('../src/flow/types.ts', import.meta.url));
@@ -62,18 +62,49 @@ export async function flowSchemaText(): Promise<string> {
 }
 
 /**
- * Rules of validate.ts about how keys combine, which the types cannot say. What a schema cannot check at all
- * (targets naming existing states, slots used before they are collected, min not above max) stays with
+ * Rules of validate.ts the types cannot say: how keys combine, non-empty lists and texts, names that are
+ * taken. What a schema cannot check at all (targets naming existing states, intents and entities being
+ * defined, conditions parsing, slots used before they are collected, min not above max) stays with
  * validate.ts.
  */
 function addRules(schema: Schema, defs: Schema): void {
   const properties = obj(schema.properties, 'properties');
   const stateName = obj(obj(properties.states, 'states').propertyNames, 'states.propertyNames').pattern;
+  const text = { type: 'string', minLength: 1, pattern: '\\S' };
+
+  // Built-in entities need no definition and cannot be redefined.
+  obj(obj(properties.entities, 'entities').propertyNames, 'entities.propertyNames').not = {
+    enum: [...BUILTIN_ENTITY_NAMES],
+  };
+  const intentExamples = obj(
+    obj(def(defs, 'IntentDef').properties, 'IntentDef.properties').examples,
+    'examples',
+  );
+  intentExamples.items = text;
+  const values = obj(obj(def(defs, 'EntityDef').properties, 'EntityDef.properties').values, 'values');
+  values.propertyNames = text;
+  values.additionalProperties = { type: 'array', items: text };
+
+  // A target is a state name or a non-empty list of choices; the types cannot carry either constraint.
+  const [name, list] = arr(def(defs, 'Target').anyOf, 'Target.anyOf');
+  obj(name, 'Target.anyOf[0]').pattern = stateName;
+  obj(list, 'Target.anyOf[1]').minItems = 1;
+  const choice = obj(def(defs, 'TargetChoice').properties, 'TargetChoice.properties');
+  obj(choice.if, 'TargetChoice.if').pattern = '\\S';
+
+  // The policy's apologies may be empty (no apology before the prompt); a list must have an entry.
+  obj(arr(def(defs, 'RetryPrompt').anyOf, 'RetryPrompt.anyOf')[1], 'RetryPrompt.anyOf[1]').minItems = 1;
 
   const state = def(defs, 'StateDef');
   const stateProps = obj(state.properties, 'StateDef.properties');
-  // `on` is a plain record in the types, so the pattern of its targets is added here.
-  obj(stateProps.on, 'StateDef.on').additionalProperties = { type: 'string', pattern: stateName };
+  // A state's own apologies must say something.
+  for (const key of ['noInputSay', 'noMatchSay']) {
+    const property = obj(stateProps[key], `StateDef.${key}`);
+    stateProps[key] = {
+      description: property.description,
+      anyOf: [text, { type: 'array', items: text, minItems: 1 }],
+    };
+  }
   const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
   state.dependentRequired = { collect: ['next'] };
   state.allOf = [
@@ -82,7 +113,7 @@ function addRules(schema: Schema, defs: Schema): void {
       anyOf: [{ required: ['next'] }, { required: ['on'] }, hangsUp],
     },
     {
-      description: 'A state either collects digits or branches with "on", not both.',
+      description: 'A state either collects or branches with "on", not both.',
       not: { required: ['collect', 'on'] },
     },
     {
@@ -92,6 +123,7 @@ function addRules(schema: Schema, defs: Schema): void {
     },
   ];
 
+  def(defs, 'CollectDef').anyOf = [{ required: ['digits'] }, { required: ['entity'] }];
   def(defs, 'DigitsDef').anyOf = [{ required: ['max'] }, { required: ['terminator'] }];
 }
 
@@ -126,6 +158,11 @@ function rewriteRefs(value: unknown): unknown {
 
 function def(defs: Schema, name: string): Schema {
   return obj(defs[name], `$defs/${name}`);
+}
+
+function arr(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`expected an array at ${what} in the generated schema`);
+  return value;
 }
 
 function obj(value: unknown, what: string): Schema {

@@ -32,6 +32,8 @@ export class CallSupervisor {
   #lastGood: Snapshot<unknown> | null = null;
   #restarts: number[] = [];
   #stopped = false;
+  /** The flow's onGiveUp state has been entered; a failure now ends the call. */
+  #givingUp = false;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -109,7 +111,22 @@ export class CallSupervisor {
       restartsInWindow: this.#restarts.length,
     });
     this.#actor?.stop();
-    if (this.#restarts.length >= maxRestarts || this.#lastGood === null) {
+    // A failure on the way out (in the onGiveUp state) is not retried: the call ends.
+    if (this.#givingUp || this.#restarts.length >= maxRestarts || this.#lastGood === null) {
+      const onGiveUp = this.#opts.compiled.policy.supervisor.onGiveUp;
+      // The flow's own way out (an apology, a transfer) gets one chance, from the last good state; if that
+      // fails too, or there is none, the call ends.
+      if (onGiveUp !== null && !this.#givingUp && this.#lastGood !== null) {
+        this.#givingUp = true;
+        log.error("call supervisor gave up; going to the flow's onGiveUp state", {
+          maxRestarts,
+          withinMs,
+          onGiveUp,
+        });
+        this.#actor = this.#spawn(this.#lastGood);
+        this.send({ type: 'giveUp', at: event.at });
+        return;
+      }
       this.#stopped = true;
       this.#actor = null;
       log.error('call supervisor gave up', { maxRestarts, withinMs });

@@ -1,13 +1,13 @@
 /**
  * Static checks on a structurally valid flow: what the states do together rather than one by one. A state can
- * be unreachable, speak a slot some path has not collected yet, or belong to a loop that talks forever. Every
- * check is a graph walk in time about linear in the flow's size.
+ * be unreachable, read a slot some path has not collected yet, or belong to a loop that moves on forever
+ * without waiting for the caller. Every check is a graph walk in time about linear in the flow's size.
  */
+import { parseCondition } from './conditions.ts';
 import { templateSlots } from './template.ts';
-import type { FlowFile, StateDef } from './types.ts';
+import type { FlowFile, StateDef, Target } from './types.ts';
 import { escapePointer, finding, type Finding } from './validate.ts';
 
-const TEMPLATE_FIELDS = ['say', 'noInputSay', 'noMatchSay'] as const;
 /** Names listed in a message before it is cut short, so a huge flow gives a readable line. */
 const LISTED = 8;
 /**
@@ -21,10 +21,14 @@ interface Graph {
   defs: StateDef[];
   index: Map<string, number>;
   start: number;
-  /** Edges a call can take from each state, except the one that stores a collected slot. */
+  /** Where a call may begin: `start`, and the supervisor's `onGiveUp`, which may be entered from anywhere. */
+  roots: number[];
+  /** Edges a call can take from each state, except those that store a collected slot. */
   edges: number[][];
-  /** The `next` of a state that collects: taken only once the digits are stored. */
-  collectNext: Int32Array;
+  /** The `next` of a state that collects: taken only once the value is stored. */
+  collectNext: number[][];
+  /** States that neither wait for input nor hang up: they speak (or decide) and move on. */
+  movesOn: Uint8Array;
 }
 
 /** Checks that need the whole flow; run on a flow that passed the structural checks. */
@@ -38,51 +42,93 @@ export function staticChecks(flow: FlowFile): Finding[] {
   return findings;
 }
 
+function gotos(target: Target | undefined): string[] {
+  if (target === undefined) return [];
+  return typeof target === 'string' ? [target] : target.map((choice) => choice.goto);
+}
+
+/** Every choice of the target has a condition, so none may hold. */
+function mayFallThrough(target: Target | undefined): boolean {
+  return Array.isArray(target) && target.every((choice) => choice.if !== undefined);
+}
+
 function buildGraph(flow: FlowFile): Graph {
   const names = Object.keys(flow.states);
   const defs = Object.values(flow.states);
   const index = new Map(names.map((name, i) => [name, i]));
   const at = (name: string): number => index.get(name) ?? -1;
   const fallback = flow.policy?.fallback === undefined ? -1 : at(flow.policy.fallback);
+  const globals = Object.entries(flow.intents ?? {}).flatMap(([intent, def]) =>
+    def.global === undefined ? [] : [{ intent, to: at(def.global) }],
+  );
   const edges: number[][] = [];
-  const collectNext = new Int32Array(names.length).fill(-1);
+  const collectNext: number[][] = [];
+  const movesOn = new Uint8Array(names.length);
   defs.forEach((def, i) => {
     const out: number[] = [];
     const waits = def.on !== undefined || def.collect !== undefined;
-    if (def.on) for (const to of Object.values(def.on)) out.push(at(to));
-    if (def.collect && def.next !== undefined) collectNext[i] = at(def.next);
-    else if (!def.on && !def.hangup && def.next !== undefined) out.push(at(def.next));
-    // Retries run out only in a state that waits for input; then the call goes to the fallback.
-    if (waits && fallback >= 0) out.push(fallback);
+    if (def.on) for (const to of Object.values(def.on)) out.push(...gotos(to).map(at));
+    collectNext.push(def.collect ? gotos(def.next).map(at) : []);
+    if (!waits && !def.hangup && def.next !== undefined) {
+      movesOn[i] = 1;
+      out.push(...gotos(def.next).map(at));
+      // When no choice holds, the call goes to the fallback as if retries had run out.
+      if (mayFallThrough(def.next) && fallback >= 0) out.push(fallback);
+    }
+    if (waits) {
+      // A global intent is heard in every waiting state, unless the state binds the intent itself.
+      for (const { intent, to } of globals) if (def.on?.[intent] === undefined) out.push(to);
+      // Retries run out only in a state that waits for input; then the call goes to the fallback.
+      if (fallback >= 0) out.push(fallback);
+    }
     edges.push(out.filter((to) => to >= 0));
   });
-  return { names, defs, index, start: at(flow.start), edges, collectNext };
+  const start = at(flow.start);
+  const giveUp = flow.policy?.supervisor?.onGiveUp === undefined ? -1 : at(flow.policy.supervisor.onGiveUp);
+  const roots = [start, ...(giveUp >= 0 && giveUp !== start ? [giveUp] : [])].filter((r) => r >= 0);
+  return {
+    names,
+    defs,
+    index,
+    start,
+    roots,
+    edges,
+    collectNext: collectNext.map((out) => out.filter((to) => to >= 0)),
+    movesOn,
+  };
 }
 
-/** States reachable from `start`; `skipCollect(i)` drops state i's collect edge (the slot is not stored). */
-function walk(graph: Graph, skipCollect: (i: number) => boolean): Int32Array {
-  // parent[i] is the state the walk reached i from: -1 unreached, i itself for the start.
+/** What a walk may not follow out of a state: nothing, its collect edges, or any edge. */
+const Cut = { None: 0, Collect: 1, All: 2 } as const;
+type Cut = (typeof Cut)[keyof typeof Cut];
+
+/** States reachable from the roots when `cut(i)` blocks some of state i's edges. */
+function walk(graph: Graph, cut: (i: number) => Cut): Int32Array {
+  // parent[i] is the state the walk reached i from: -1 unreached, i itself for a root.
   const parent = new Int32Array(graph.names.length).fill(-1);
-  if (graph.start < 0) return parent;
-  parent[graph.start] = graph.start;
-  const queue = [graph.start];
+  const queue: number[] = [];
+  for (const root of graph.roots) {
+    parent[root] = root;
+    queue.push(root);
+  }
   for (let head = 0; head < queue.length; head++) {
     const from = queue[head] as number;
-    const next = skipCollect(from) ? -1 : (graph.collectNext[from] as number);
-    const out = graph.edges[from] ?? [];
-    for (let k = -1; k < out.length; k++) {
-      const to = k < 0 ? next : (out[k] as number);
-      if (to >= 0 && parent[to] === -1) {
+    const blocked = cut(from);
+    if (blocked === Cut.All) continue;
+    const visit = (to: number): void => {
+      if (parent[to] === -1) {
         parent[to] = from;
         queue.push(to);
       }
-    }
+    };
+    for (const to of graph.edges[from] ?? []) visit(to);
+    if (blocked === Cut.None) for (const to of graph.collectNext[from] ?? []) visit(to);
   }
   return parent;
 }
 
 function unreachable(graph: Graph): Finding[] {
-  const parent = walk(graph, () => false);
+  const parent = walk(graph, () => Cut.None);
   const out: Finding[] = [];
   graph.names.forEach((name, i) => {
     if (parent[i] === -1) {
@@ -91,7 +137,7 @@ function unreachable(graph: Graph): Finding[] {
           'warning',
           `/states/${escapePointer(name)}`,
           `state "${name}" is unreachable: no path from "${graph.names[graph.start] ?? ''}" leads to it`,
-          'remove it, or point an "on", "next" or "policy.fallback" at it',
+          'remove it, or point an "on", "next", a global intent or "policy.fallback" at it',
         ),
       );
     }
@@ -114,121 +160,277 @@ function ignoredNext(graph: Graph): Finding[] {
 }
 
 /**
- * States that speak and move on without waiting for the caller each have exactly one way out, so they form a
- * graph where every node has one successor; a cycle in it is a call that talks until someone hangs up.
+ * A cycle through states that never wait for input (prompts that move on, decision states) is a call that
+ * talks, or spins, until someone hangs up. Conditions on the way may look as if they end it, but nothing the
+ * caller does can change a slot inside the loop, so it is refused all the same. Found as the strongly
+ * connected components of the graph of such states (Tarjan's algorithm, iterative).
  */
 function talkingLoops(graph: Graph): Finding[] {
   const n = graph.names.length;
-  const succ = new Int32Array(n).fill(-1);
-  graph.defs.forEach((def, i) => {
-    if (!def.on && !def.collect && !def.hangup && def.next !== undefined) {
-      succ[i] = graph.index.get(def.next) ?? -1;
+  const next = graph.edges.map((out, i) =>
+    graph.movesOn[i] === 1 ? out.filter((to) => graph.movesOn[to] === 1) : [],
+  );
+  const succ = (i: number): number[] => next[i] ?? [];
+  const order = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const components: number[][] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (graph.movesOn[root] !== 1 || order[root] !== -1) continue;
+    const work: [number, number][] = [[root, 0]];
+    order[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length > 0) {
+      const top = work[work.length - 1] as [number, number];
+      const [v] = top;
+      const out = succ(v);
+      if (top[1] < out.length) {
+        const w = out[top[1]++] as number;
+        if (order[w] === -1) {
+          order[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push([w, 0]);
+        } else if (onStack[w] === 1) low[v] = Math.min(low[v] as number, order[w] as number);
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low[parent[0]] = Math.min(low[parent[0]] as number, low[v] as number);
+      if (low[v] !== order[v]) continue;
+      const component: number[] = [];
+      let w: number;
+      do {
+        w = stack.pop() as number;
+        onStack[w] = 0;
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || succ(v).includes(v)) components.push(component);
     }
-  });
-  // seen[i]: 0 unvisited, otherwise the number of the walk that visited i.
-  const seen = new Int32Array(n);
+  }
+
   const out: Finding[] = [];
-  for (let first = 0; first < n; first++) {
-    if (seen[first] !== 0) continue;
-    const mark = first + 1;
-    let i = first;
-    while (i >= 0 && seen[i] === 0) {
-      seen[i] = mark;
-      i = succ[i] as number;
-    }
-    if (i < 0 || seen[i] !== mark) continue;
-    // i is on a cycle first met in this walk; list it from its earliest state in the file.
-    const cycle = [i];
-    for (let j = succ[i] as number; j !== i; j = succ[j] as number) cycle.push(j);
-    const head = cycle.indexOf(cycle.reduce((a, b) => Math.min(a, b)));
-    const ordered = [...cycle.slice(head), ...cycle.slice(0, head)];
-    const names = ordered.map((k) => graph.names[k] ?? '');
+  for (const component of components.sort((a, b) => first(a) - first(b))) {
+    const names = shortestCycle(graph, component, succ).map((k) => graph.names[k] ?? '');
     const loop = names.length > LISTED ? [...names.slice(0, LISTED), '...'] : [...names, names[0]];
     out.push(
       finding(
         'error',
         `/states/${escapePointer(names[0] ?? '')}/next`,
         `talking loop: ${loop.map((s) => (s === '...' ? s : `"${s}"`)).join(' -> ')}` +
-          `${names.length > LISTED ? ` (${names.length} states)` : ''} only speaks and moves on, so the call never waits for input`,
-        'let one state of the loop wait for a key ("on" or "collect") or hang up',
+          `${names.length > LISTED ? ` (${names.length} states)` : ''} moves on by itself, so the call never waits for input`,
+        'let one state of the loop wait for input ("on" or "collect") or hang up',
       ),
     );
   }
   return out;
 }
 
-/**
- * A prompt may use a slot only where every path from `start` has stored it, i.e. has taken the `next` of a
- * state that collects it. For a slot collected by one state that is a dominator question: split that state's
- * `next` edge with a node, and the slot is set wherever the node dominates. Slots collected by several states
- * get a walk of their own that avoids all their collect edges. A state that collects the slot is never
- * dominated by its own edge: its prompt plays before the digits are typed.
- */
-function slotsBeforeCollected(graph: Graph): Finding[] {
-  const uses = new Map<string, { state: number; field: (typeof TEMPLATE_FIELDS)[number] }[]>();
-  const collectors = new Map<string, number[]>();
-  graph.defs.forEach((def, state) => {
-    if (def.collect) collectors.set(def.collect.slot, [...(collectors.get(def.collect.slot) ?? []), state]);
-    for (const field of TEMPLATE_FIELDS) {
-      const text = def[field];
-      if (text === undefined) continue;
-      for (const { name } of templateSlots(text)) {
-        const list = uses.get(name) ?? [];
-        if (!list.some((u) => u.state === state && u.field === field)) list.push({ state, field });
-        uses.set(name, list);
+/** The earliest state of a component in the file. */
+function first(component: number[]): number {
+  return component.reduce((a, b) => Math.min(a, b));
+}
+
+/** The shortest cycle through the component's first state in the file, from that state. */
+function shortestCycle(graph: Graph, component: number[], succ: (i: number) => number[]): number[] {
+  const head = first(component);
+  const inside = new Set(component);
+  const parent = new Map<number, number>();
+  const queue = [head];
+  for (let i = 0; i < queue.length; i++) {
+    const from = queue[i] as number;
+    for (const to of succ(from)) {
+      if (!inside.has(to)) continue;
+      if (to === head) {
+        const cycle = [from];
+        for (let k = from; k !== head; k = parent.get(k) as number) cycle.push(parent.get(k) as number);
+        return cycle.reverse();
+      }
+      if (!parent.has(to)) {
+        parent.set(to, from);
+        queue.push(to);
       }
     }
+  }
+  return [head];
+}
+
+/**
+ * Where in a state a slot is read: on entering it (the values of `set`, worked out before any is stored),
+ * in the state (prompts, conditions on input), or after its own collect has stored the value (`next`
+ * conditions, `validate`, `confirm`, `invalidSay` of a collecting state).
+ */
+type Moment = 'entry' | 'state' | 'after';
+
+interface SlotUse {
+  state: number;
+  pointer: string;
+  moment: Moment;
+  /** A template reading an absent slot speaks nothing (an error); a condition sees it empty (a warning). */
+  kind: 'template' | 'condition';
+}
+
+/** Every slot read of the flow, by slot. */
+function slotUses(graph: Graph): Map<string, SlotUse[]> {
+  const uses = new Map<string, SlotUse[]>();
+  const seen = new Set<string>();
+  const use = (slot: string, u: SlotUse): void => {
+    const key = `${slot}\u0000${u.pointer}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const list = uses.get(slot);
+    if (list) list.push(u);
+    else uses.set(slot, [u]);
+  };
+  graph.defs.forEach((def, state) => {
+    const at = `/states/${escapePointer(graph.names[state] ?? '')}`;
+    const template = (text: string | undefined, pointer: string, moment: Moment): void => {
+      if (text === undefined) return;
+      for (const { name } of templateSlots(text)) use(name, { state, pointer, moment, kind: 'template' });
+    };
+    const condition = (source: string | undefined, pointer: string, moment: Moment): void => {
+      if (source === undefined) return;
+      const parsed = parseCondition(source);
+      if (!parsed.ok) return;
+      for (const name of parsed.value.slots) use(name, { state, pointer, moment, kind: 'condition' });
+    };
+    const target = (to: Target | undefined, pointer: string, moment: Moment): void => {
+      if (!Array.isArray(to)) return;
+      to.forEach((choice, i) => condition(choice.if, `${pointer}/${i}/if`, moment));
+    };
+    for (const [slot, text] of Object.entries(def.set ?? {})) {
+      template(text, `${at}/set/${escapePointer(slot)}`, 'entry');
+    }
+    template(def.say, `${at}/say`, 'state');
+    template(def.resumeSay, `${at}/resumeSay`, 'state');
+    for (const field of ['noInputSay', 'noMatchSay'] as const) {
+      const text = def[field];
+      if (typeof text === 'string') template(text, `${at}/${field}`, 'state');
+      else text?.forEach((t, i) => template(t, `${at}/${field}/${i}`, 'state'));
+    }
+    for (const [input, to] of Object.entries(def.on ?? {}))
+      target(to, `${at}/on/${escapePointer(input)}`, 'state');
+    if (def.collect) {
+      target(def.next, `${at}/next`, 'after');
+      condition(def.collect.validate, `${at}/collect/validate`, 'after');
+      template(def.collect.confirm, `${at}/collect/confirm`, 'after');
+      template(def.collect.invalidSay, `${at}/collect/invalidSay`, 'after');
+    } else target(def.next, `${at}/next`, 'state');
   });
+  return uses;
+}
+
+/**
+ * A slot may be read only where every path from the roots has stored it: taken the `next` of a state that
+ * collects it, or entered a state that sets it. For a slot stored in one place that is a dominator question:
+ * split a collecting state's `next` edges with a node, and the slot is stored wherever that node (or the
+ * setting state) dominates. Slots stored in several places get a walk of their own that avoids storing them.
+ * A state that collects the slot is never dominated by its own edge: its prompt plays before the value is
+ * given. Templates reading a slot that may be absent are errors; conditions are warned about, since an absent
+ * slot is simply empty there.
+ */
+function slotsBeforeCollected(graph: Graph): Finding[] {
+  const uses = slotUses(graph);
   if (uses.size === 0) return [];
+  const collectors = new Map<string, number[]>();
+  const setters = new Map<string, number[]>();
+  const push = (map: Map<string, number[]>, slot: string, state: number): void => {
+    const list = map.get(slot);
+    if (list) list.push(state);
+    else map.set(slot, [state]);
+  };
+  graph.defs.forEach((def, state) => {
+    if (def.collect) push(collectors, def.collect.slot, state);
+    for (const slot of Object.keys(def.set ?? {})) push(setters, slot, state);
+  });
 
   const dom = collectDominators(graph);
-  const edgeCount = graph.edges.reduce((sum, out) => sum + out.length + 1, 0);
+  const edgeCount = graph.edges.reduce(
+    (sum, out, i) => sum + out.length + (graph.collectNext[i]?.length ?? 0),
+    0,
+  );
   const walkCost = graph.names.length + edgeCount;
   let budget = SLOT_CHECK_BUDGET;
   let pathsLeft = MAX_PATHS;
   const skipped: string[] = [];
   const out: Finding[] = [];
-  const startName = graph.names[graph.start] ?? '';
 
   for (const [slot, list] of uses) {
-    const by = collectors.get(slot) ?? [];
-    if (by.length === 0) continue; // validate.ts already reports a slot that no state collects
-    const collects = new Uint8Array(graph.names.length);
-    for (const i of by) collects[i] = 1;
-    let unset: (state: number) => boolean;
+    const byCollect = collectors.get(slot) ?? [];
+    const bySet = setters.get(slot) ?? [];
+    const by = [...new Set([...byCollect, ...bySet])].sort((a, b) => a - b);
+    if (by.length === 0) continue; // validate.ts already reports a slot that no state collects or sets
+    const cut = new Uint8Array(graph.names.length);
+    for (const i of byCollect) cut[i] = Cut.Collect;
+    for (const i of bySet) cut[i] = Cut.All;
+    let unset: (u: SlotUse) => boolean;
     let parent: Int32Array | null = null;
-    const single = by.length === 1 ? (by[0] as number) : -1;
-    if (single >= 0 && dom.split[single] !== -1) {
-      const node = dom.split[single] as number;
-      unset = (state) => dom.reachable(state) && !dom.dominates(node, state);
+    const single = byCollect.length + bySet.length === 1;
+    const node = !single
+      ? -1
+      : bySet.length === 1
+        ? (bySet[0] as number)
+        : (dom.split[byCollect[0] as number] as number);
+    if (node >= 0) {
+      unset = ({ state, moment }) => {
+        if (moment === 'after' && dom.split[state] !== -1) {
+          const after = dom.split[state] as number;
+          return dom.reachable(after) && !dom.dominates(node, after);
+        }
+        if (!dom.reachable(state)) return false;
+        return moment === 'entry'
+          ? !dom.dominates(node, state) || node === state
+          : !dom.dominates(node, state);
+      };
     } else if (budget >= walkCost) {
       budget -= walkCost;
-      const walked = walk(graph, (i) => collects[i] === 1);
+      const walked = walk(graph, (i) => (cut[i] ?? Cut.None) as Cut);
       parent = walked;
-      unset = (state) => walked[state] !== -1;
+      unset = ({ state, moment }) => {
+        if (walked[state] === -1) return false;
+        if (moment === 'entry') return true;
+        if (cut[state] === Cut.All) return false;
+        return moment === 'state' || cut[state] !== Cut.Collect;
+      };
     } else {
       skipped.push(slot);
       continue;
     }
-    for (const { state, field } of list) {
-      if (!unset(state)) continue;
-      const name = graph.names[state] ?? '';
+    for (const u of list) {
+      if (!unset(u)) continue;
+      const name = graph.names[u.state] ?? '';
       if (parent === null && pathsLeft > 0) {
         pathsLeft -= 1;
-        parent = walk(graph, (i) => collects[i] === 1);
+        parent = walk(graph, (i) => (cut[i] ?? Cut.None) as Cut);
       }
-      const via = parent === null ? `a path to "${name}"` : pathText(graph, parent, state);
-      const own = collects[state] === 1 ? ' (its own prompt plays before the digits are typed)' : '';
+      const via = parent === null ? `a path to "${name}"` : pathText(graph, parent, u.state);
+      const own =
+        u.moment === 'entry' && cut[u.state] === Cut.All
+          ? ' (the values of "set" are worked out before any is stored)'
+          : cut[u.state] === Cut.Collect && u.moment === 'state'
+            ? ' (its own prompt plays before the value is given)'
+            : '';
+      const hint = `collected or set in: ${by
+        .slice(0, LISTED)
+        .map((i) => `"${graph.names[i] ?? ''}"`)
+        .join(', ')}; every path to "${name}" must pass through one of them`;
       out.push(
-        finding(
-          'error',
-          `/states/${escapePointer(name)}/${field}`,
-          `slot "${slot}" may be spoken before it is collected: ${via} never collects it${own}`,
-          `collected in: ${by
-            .slice(0, LISTED)
-            .map((i) => `"${graph.names[i] ?? ''}"`)
-            .join(', ')}; every path from "${startName}" to "${name}" must pass through one of them`,
-        ),
+        u.kind === 'template'
+          ? finding(
+              'error',
+              u.pointer,
+              `slot "${slot}" may be spoken before it is collected: ${via} never collects or sets it${own}`,
+              hint,
+            )
+          : finding(
+              'warning',
+              u.pointer,
+              `slot "${slot}" may be read before it is collected: ${via} never collects or sets it${own}, so the condition sees it empty`,
+              hint,
+            ),
       );
     }
   }
@@ -237,7 +439,7 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
       finding(
         'warning',
         '/states',
-        `not checked whether ${skipped.length} slots collected in several states are collected before use: the flow is too large to walk once per slot`,
+        `not checked whether ${skipped.length} slots stored in several states are stored before use: the flow is too large to walk once per slot`,
       ),
     );
   }
@@ -248,41 +450,43 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
 const MAX_PATHS = 50;
 
 interface CollectDominators {
-  /** The node splitting each collecting state's `next` edge, or -1. */
+  /** The node splitting each collecting state's `next` edges, or -1. */
   split: Int32Array;
   reachable: (node: number) => boolean;
   dominates: (a: number, b: number) => boolean;
 }
 
 /**
- * Dominators of the flow graph with each collect edge split by a node of its own, answered in O(1) through
- * the dominator tree's preorder intervals.
+ * Dominators of the flow graph with each collecting state's `next` edges split by a node of its own, answered
+ * in O(1) through the dominator tree's preorder intervals. A virtual root leads to every root of the flow.
  */
 function collectDominators(graph: Graph): CollectDominators {
   const n = graph.names.length;
   const split = new Int32Array(n).fill(-1);
   const succ: number[][] = graph.edges.map((out) => [...out]);
   for (let i = 0; i < n; i++) {
-    const to = graph.collectNext[i] as number;
-    if (to < 0) continue;
+    const to = graph.collectNext[i] ?? [];
+    if (!graph.defs[i]?.collect || to.length === 0) continue;
     split[i] = succ.length;
     succ[i]?.push(succ.length);
-    succ.push([to]);
+    succ.push([...to]);
   }
+  const root = succ.length;
+  succ.push([...graph.roots]);
   const total = succ.length;
-  const idom = immediateDominators(succ, graph.start);
+  const idom = immediateDominators(succ, root);
   const order: number[] = [];
   for (let node = 0; node < total; node++) if (idom[node] !== -1) order.push(node);
 
   // Preorder entry and exit times of the dominator tree: a dominates b iff b's interval nests in a's.
   const children: number[][] = Array.from({ length: total }, () => []);
-  for (const node of order) if (node !== graph.start) children[idom[node] as number]?.push(node);
+  for (const node of order) if (node !== root) children[idom[node] as number]?.push(node);
   const enter = new Int32Array(total).fill(-1);
   const exit = new Int32Array(total).fill(-1);
   let clock = 0;
   if (order.length > 0) {
-    const stack: [number, number][] = [[graph.start, 0]];
-    enter[graph.start] = clock++;
+    const stack: [number, number][] = [[root, 0]];
+    enter[root] = clock++;
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as [number, number];
       const kids = children[top[0]] ?? [];
@@ -298,7 +502,7 @@ function collectDominators(graph: Graph): CollectDominators {
   }
   return {
     split,
-    reachable: (node) => enter[node] !== -1,
+    reachable: (node) => node !== root && enter[node] !== -1,
     dominates: (a, b) =>
       enter[a] !== -1 &&
       enter[b] !== -1 &&
@@ -307,7 +511,7 @@ function collectDominators(graph: Graph): CollectDominators {
   };
 }
 
-/** The walk's path from start to `to`, e.g. `"menu" -> "confirm"`, with the middle cut out when long. */
+/** The walk's path from a root to `to`, e.g. `"menu" -> "confirm"`, with the middle cut out when long. */
 function pathText(graph: Graph, parent: Int32Array, to: number): string {
   const path: number[] = [to];
   for (let i = to; parent[i] !== i && path.length <= graph.names.length; i = parent[i] as number) {

@@ -1,24 +1,35 @@
 /**
- * Compiles a validated flow into an xstate machine. Each flow state becomes a machine state; the bookkeeping
- * (prompts, marks, timers, retries, digit buffers) is done by small pure functions so the machine stays
- * deterministic: the same events always give the same states and effects.
+ * Compiles a validated flow into an xstate machine. Each flow state becomes a machine state whose transitions are
+ * chosen by `route` (route.ts), and whose bookkeeping (prompts, marks, timers, retries, digit buffers, slots) is
+ * done by the pure `runStep` here, so the machine stays deterministic: the same events always give the same
+ * states and effects.
  */
-import { and, enqueueActions, setup } from 'xstate';
+import { enqueueActions, setup } from 'xstate';
 import type { AnyStateMachine } from 'xstate';
 import type { CallContext, CallEvent, Effect } from './events.ts';
+import {
+  BOOT_STATE,
+  ENDED_STATE,
+  GIVE_UP_STATE,
+  isDecision,
+  possibleTargets,
+  route,
+  routeDecision,
+  routingTable,
+  waitsForInput,
+  type Route,
+  type RoutingTable,
+} from './route.ts';
 import { renderTemplate } from './template.ts';
 import {
   DEFAULT_POLICY,
-  type DigitsDef,
   type FlowFile,
   type ResolvedPolicy,
+  type RetryPrompt,
   type StateDef,
 } from './types.ts';
 
-/** Internal states; flow state names cannot start with `$`. */
-export const BOOT_STATE = '$boot';
-export const ENDED_STATE = '$ended';
-export const GIVE_UP_STATE = '$giveUp';
+export { BOOT_STATE, ENDED_STATE, GIVE_UP_STATE } from './route.ts';
 const GIVE_UP_SAY = 'Sorry, we could not continue. Goodbye.';
 
 export interface CompiledFlow {
@@ -36,30 +47,46 @@ export function resolvePolicy(flow: FlowFile): ResolvedPolicy {
     fallback: p.fallback ?? DEFAULT_POLICY.fallback,
     noInputSay: p.noInputSay ?? DEFAULT_POLICY.noInputSay,
     noMatchSay: p.noMatchSay ?? DEFAULT_POLICY.noMatchSay,
-    supervisor: { ...DEFAULT_POLICY.supervisor, ...p.supervisor },
+    supervisor: {
+      maxRestarts: p.supervisor?.maxRestarts ?? DEFAULT_POLICY.supervisor.maxRestarts,
+      withinMs: p.supervisor?.withinMs ?? DEFAULT_POLICY.supervisor.withinMs,
+      onGiveUp: p.supervisor?.onGiveUp ?? DEFAULT_POLICY.supervisor.onGiveUp,
+    },
   };
 }
 
 type StepParams =
+  | { kind: 'start' }
   | { kind: 'enter'; state: string }
   | { kind: 'exit' }
-  | { kind: 'listen' }
-  | { kind: 'retry'; reason: 'noInput' | 'noMatch'; state: string }
-  | { kind: 'digit' }
-  | { kind: 'store'; slot: string; terminator: string | undefined }
-  | { kind: 'bargeIn' }
-  | { kind: 'resume' }
-  | { kind: 'start' };
+  /** Carry out what `route` decided for this event in `state`. */
+  | { kind: 'route'; state: string }
+  /** Leaving without input (a decision state, the supervisor giving up): stop what is playing. */
+  | { kind: 'leave' }
+  | { kind: 'resume' };
 
 interface StepResult {
   context: Partial<CallContext>;
   effects: Effect[];
 }
 
+const INITIAL_CONTEXT: CallContext = {
+  callId: '',
+  state: BOOT_STATE,
+  slots: {},
+  digits: '',
+  confirming: false,
+  retries: 0,
+  seq: 0,
+  playing: null,
+  timer: null,
+  startedAt: 0,
+  lastEventAt: 0,
+};
+
 /** The machine a call runs; its actions are effects, so the caller of `transition()` sees them all. */
 export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resolvePolicy(flow)) {
-  const step = (ctx: CallContext, event: CallEvent, params: StepParams): StepResult =>
-    runStep(flow, policy, ctx, event, params);
+  const table = routingTable(flow, policy);
 
   const base = setup({
     types: {
@@ -71,94 +98,54 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
       // Effects are emitted, so a running actor delivers them to its runner (`actor.on('*')`) and the pure
       // `transition()` returns them as actions for replay.
       step: enqueueActions(({ context, event, enqueue }, params: StepParams) => {
-        const result = step(context, event, params);
+        const result = runStep(table, context, event, params);
         enqueue.assign(result.context);
         for (const effect of result.effects) enqueue.emit(effect);
       }),
     },
     guards: {
-      markIs: ({ context, event }) => event.type === 'played' && event.mark === context.playing,
-      timerIs: ({ context, event }) => event.type === 'timer' && event.id === context.timer,
-      digitIs: ({ event }, params: { digit: string }) =>
-        event.type === 'dtmf' && event.digit === params.digit,
-      retriesLeft: ({ context }) => context.retries < policy.maxRetries,
-      entryComplete: ({ context, event }, params: DigitsDef) =>
-        isEntryComplete(context.digits, event, params),
-      entryTooShort: ({ context, event }, params: DigitsDef) =>
-        event.type === 'dtmf' &&
-        event.digit === params.terminator &&
-        context.digits.length < (params.min ?? 1),
-      timedOutWithDigits: ({ context, event }, params: DigitsDef) =>
-        event.type === 'timer' &&
-        event.id === context.timer &&
-        context.digits.length >= Math.max(1, params.min ?? 1),
+      routesTo: ({ context, event }, params: { state: string; target: string }) => {
+        const r = route(table, params.state, context, event);
+        return r.kind === 'goto' && r.target === params.target;
+      },
+      stays: ({ context, event }, params: { state: string }) =>
+        route(table, params.state, context, event).kind === 'stay',
+      decidesFor: ({ context }, params: { state: string; target: string }) => {
+        const r = routeDecision(table, params.state, context);
+        return r.kind === 'goto' && r.target === params.target;
+      },
     },
   });
 
   type Config = Parameters<typeof base.createMachine>[0];
   type StateConfig = NonNullable<Config['states']>[string];
 
-  const fallback = policy.fallback ?? GIVE_UP_STATE;
   const states: Record<string, StateConfig> = {};
-
   for (const [name, def] of Object.entries(flow.states)) {
-    const on: Record<string, unknown> = {};
-    const waitsForInput = def.on !== undefined || def.collect !== undefined;
-    // Retry with an apology and the prompt again, or leave for the fallback when retries run out.
-    const retry = (reason: 'noInput' | 'noMatch', guard?: unknown) => [
-      {
-        guard: guard ? and([guard as never, 'retriesLeft']) : 'retriesLeft',
-        actions: { type: 'step', params: { kind: 'retry', reason, state: name } },
-      },
-      {
-        ...(guard ? { guard } : {}),
-        target: fallback,
-        actions: { type: 'step', params: { kind: 'bargeIn' } },
-      },
+    const targets = possibleTargets(table, name);
+    const act = { type: 'step', params: { kind: 'route', state: name } } as const;
+    const transitions = [
+      ...targets.map((target) => ({
+        guard: { type: 'routesTo', params: { state: name, target } } as const,
+        target,
+        reenter: true,
+        actions: act,
+      })),
+      { guard: { type: 'stays', params: { state: name } } as const, actions: act },
     ];
-
-    if (waitsForInput) {
-      on.played = { guard: 'markIs', actions: { type: 'step', params: { kind: 'listen' } } };
-    } else if (def.next !== undefined && !def.hangup) {
-      on.played = { guard: 'markIs', target: def.next };
-    }
-
-    if (def.on) {
-      const branches: unknown[] = [];
-      for (const [input, to] of Object.entries(def.on)) {
-        const digit = input.slice('dtmf:'.length);
-        branches.push({
-          guard: { type: 'digitIs', params: { digit } },
-          target: to,
-          actions: { type: 'step', params: { kind: 'bargeIn' } },
-        });
-      }
-      on.dtmf = [...branches, ...retry('noMatch')];
-      on.timer = retry('noInput', 'timerIs');
-    }
-
-    if (def.collect) {
-      const digits = def.collect.digits;
-      const store = {
-        type: 'step',
-        params: { kind: 'store', slot: def.collect.slot, terminator: digits.terminator },
-      };
-      on.dtmf = [
-        { guard: { type: 'entryComplete', params: digits }, target: def.next, actions: store },
-        ...retry('noMatch', { type: 'entryTooShort', params: digits }),
-        { actions: { type: 'step', params: { kind: 'digit' } } },
-      ];
-      on.timer = [
-        { guard: { type: 'timedOutWithDigits', params: digits }, target: def.next, actions: store },
-        ...retry('noInput', 'timerIs'),
-      ];
-    }
-
+    const on: Record<string, unknown> = { played: transitions, timer: transitions };
+    if (waitsForInput(def)) Object.assign(on, { dtmf: transitions, utterance: transitions });
     states[name] = {
       entry: { type: 'step', params: { kind: 'enter', state: name } },
       exit: { type: 'step', params: { kind: 'exit' } },
-      ...(def.say === undefined && def.next !== undefined && !waitsForInput && !def.hangup
-        ? { always: def.next }
+      ...(isDecision(def)
+        ? {
+            always: targets.map((target) => ({
+              guard: { type: 'decidesFor', params: { state: name, target } } as const,
+              target,
+              reenter: true,
+            })),
+          }
         : {}),
       on,
     };
@@ -172,24 +159,19 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
   };
   states[ENDED_STATE] = { type: 'final', entry: { type: 'step', params: { kind: 'exit' } } };
 
+  const onGiveUp = policy.supervisor.onGiveUp;
   return base.createMachine({
     id: flow.id,
     initial: BOOT_STATE,
-    context: {
-      callId: '',
-      state: BOOT_STATE,
-      slots: {},
-      digits: '',
-      retries: 0,
-      seq: 0,
-      playing: null,
-      timer: null,
-      startedAt: 0,
-      lastEventAt: 0,
-    },
+    context: INITIAL_CONTEXT,
     on: {
       hangup: { target: `.${ENDED_STATE}` },
       resume: { actions: { type: 'step', params: { kind: 'resume' } } },
+      giveUp: {
+        target: `.${onGiveUp ?? GIVE_UP_STATE}`,
+        reenter: true,
+        actions: { type: 'step', params: { kind: 'leave' } },
+      },
     },
     states,
   });
@@ -203,28 +185,18 @@ export function compileFlow(flow: FlowFile): CompiledFlow {
   return { flow, policy, machine: createCallMachine(flow, policy) };
 }
 
-/** Is the digit entry complete once this event's digit is taken? */
-function isEntryComplete(digits: string, event: CallEvent, def: DigitsDef): boolean {
-  if (event.type !== 'dtmf') return false;
-  if (event.digit === def.terminator) return digits.length >= (def.min ?? 1);
-  return def.max !== undefined && digits.length + 1 >= def.max;
-}
-
-function runStep(
-  flow: FlowFile,
-  policy: ResolvedPolicy,
-  ctx: CallContext,
-  event: CallEvent,
-  params: StepParams,
-): StepResult {
+function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params: StepParams): StepResult {
+  const { flow, policy } = table;
   const at = event.at;
   const effects: Effect[] = [];
   const next: Partial<CallContext> = { lastEventAt: at };
   let seq = ctx.seq;
+  let slots = ctx.slots;
   // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
-  const say = (state: string, text: string): string => {
+  const say = (state: string, template: string): string => {
     seq += 1;
     const mark = `${state}.${seq}`;
+    const text = renderTemplate(template, slots);
     effects.push(flow.voice ? { type: 'say', text, mark, voice: flow.voice } : { type: 'say', text, mark });
     return mark;
   };
@@ -242,83 +214,137 @@ function runStep(
     if (ctx.timer !== null) effects.push({ type: 'timer.cancel', id: ctx.timer });
     next.timer = null;
   };
-  const def = (name: string): StateDef | undefined => flow.states[name];
+  const setSlots = (values: Record<string, string>): void => {
+    slots = { ...slots, ...values };
+    next.slots = slots;
+  };
+  /** The state's question: the read-back while confirming, else its prompt. */
+  const ask = (name: string, def: StateDef, confirming: boolean, before = ''): void => {
+    const prompt = confirming ? def.collect?.confirm : def.say;
+    const text = [before, prompt].filter((t) => t !== undefined && t !== '').join(' ');
+    if (text !== '') next.playing = say(name, text);
+    else if (waitsForInput(def) || confirming) next.timer = armTimer();
+  };
+
+  const applyRoute = (name: string, def: StateDef, r: Route): void => {
+    if (r.kind === 'ignore') return;
+    if (r.kind === 'goto') {
+      if (r.input) stopAudio();
+      if (r.slots) setSlots(r.slots);
+      return;
+    }
+    const action = r.action;
+    switch (action.kind) {
+      case 'listen':
+        next.playing = null;
+        next.timer = armTimer();
+        return;
+      case 'digit':
+        stopAudio();
+        next.digits = ctx.digits + action.digit;
+        // Each key restarts the wait, so a slow typist is not cut off mid-number.
+        stopTimer();
+        next.timer = armTimer();
+        return;
+      case 'repeat':
+        stopAudio();
+        stopTimer();
+        ask(name, def, ctx.confirming);
+        return;
+      case 'retry': {
+        stopAudio();
+        stopTimer();
+        next.retries = ctx.retries + 1;
+        next.digits = '';
+        const apology =
+          action.reason === 'invalid' && def.collect?.invalidSay !== undefined
+            ? def.collect.invalidSay
+            : escalate(
+                action.reason === 'noInput'
+                  ? (def.noInputSay ?? policy.noInputSay)
+                  : (def.noMatchSay ?? policy.noMatchSay),
+                ctx.retries,
+              );
+        ask(name, def, ctx.confirming, apology);
+        return;
+      }
+      case 'confirm':
+        stopAudio();
+        stopTimer();
+        setSlots({ [action.slot]: action.value });
+        next.digits = '';
+        next.confirming = true;
+        ask(name, def, true);
+        return;
+      case 'reask': {
+        stopAudio();
+        stopTimer();
+        const rest = { ...slots };
+        delete rest[action.slot];
+        slots = rest;
+        next.slots = rest;
+        next.confirming = false;
+        next.digits = '';
+        ask(name, def, false);
+        return;
+      }
+    }
+  };
 
   switch (params.kind) {
     case 'start':
       if (event.type === 'call.start') Object.assign(next, { callId: event.callId, startedAt: at });
       break;
     case 'enter': {
-      const state = def(params.state);
-      next.state = params.state;
-      next.digits = '';
-      next.retries = 0;
-      next.timer = null;
+      Object.assign(next, { state: params.state, digits: '', confirming: false, retries: 0, timer: null });
       if (params.state === GIVE_UP_STATE) {
         next.playing = say(GIVE_UP_STATE, GIVE_UP_SAY);
         effects.push({ type: 'hangup' });
         break;
       }
-      if (!state) break;
-      next.playing = state.say !== undefined ? say(params.state, renderTemplate(state.say, ctx.slots)) : null;
-      if (state.hangup) effects.push({ type: 'hangup' });
-      else if (next.playing === null && (state.on || state.collect)) next.timer = armTimer();
+      const def = flow.states[params.state];
+      if (!def) break;
+      if (def.set) {
+        const values: Record<string, string> = {};
+        for (const [slot, template] of Object.entries(def.set))
+          values[slot] = renderTemplate(template, slots);
+        setSlots(values);
+      }
+      next.playing = null;
+      ask(params.state, def, false);
+      if (def.hangup) effects.push({ type: 'hangup' });
       break;
     }
     case 'exit':
       stopTimer();
       break;
-    case 'listen':
-      next.playing = null;
-      next.timer = armTimer();
-      break;
-    case 'bargeIn':
+    case 'leave':
       stopAudio();
       break;
-    case 'digit':
-      if (event.type === 'dtmf') {
-        stopAudio();
-        next.digits = ctx.digits + event.digit;
-        // Each key restarts the wait, so a slow typist is not cut off mid-number.
-        stopTimer();
-        next.timer = armTimer();
-      }
-      break;
-    case 'store': {
-      stopAudio();
-      const digits =
-        event.type === 'dtmf' && event.digit !== params.terminator ? ctx.digits + event.digit : ctx.digits;
-      next.slots = { ...ctx.slots, [params.slot]: digits };
-      next.digits = '';
-      break;
-    }
-    case 'retry': {
-      stopAudio();
-      stopTimer();
-      const state = def(params.state);
-      const apology =
-        params.reason === 'noInput'
-          ? (state?.noInputSay ?? policy.noInputSay)
-          : (state?.noMatchSay ?? policy.noMatchSay);
-      const prompt = state?.say !== undefined ? ` ${renderTemplate(state.say, ctx.slots)}` : '';
-      next.retries = ctx.retries + 1;
-      next.digits = '';
-      next.playing = say(params.state, renderTemplate(apology, ctx.slots) + prompt);
+    case 'route': {
+      const def = flow.states[params.state];
+      if (def) applyRoute(params.state, def, route(table, params.state, ctx, event));
       break;
     }
     case 'resume': {
-      const state = def(ctx.state);
-      if (!state || ctx.state === BOOT_STATE) break;
+      const def = flow.states[ctx.state];
+      if (!def || ctx.state === BOOT_STATE) break;
       stopAudio();
       stopTimer();
-      if (state.say !== undefined) next.playing = say(ctx.state, renderTemplate(state.say, ctx.slots));
-      else if (state.on || state.collect) next.timer = armTimer();
-      if (state.hangup) effects.push({ type: 'hangup' });
+      if (def.resumeSay !== undefined) next.playing = say(ctx.state, def.resumeSay);
+      else ask(ctx.state, def, ctx.confirming);
+      if (def.hangup) effects.push({ type: 'hangup' });
       break;
     }
   }
   next.seq = seq;
   return { context: next, effects };
+}
+
+/** The apology for the retry after `retries` earlier ones: a list escalates, its last entry repeating. */
+function escalate(prompt: RetryPrompt, retries: number): string {
+  if (typeof prompt === 'string') return prompt;
+  return prompt[Math.min(retries, prompt.length - 1)] ?? '';
 }
 
 export type { AnyStateMachine };

@@ -7,11 +7,25 @@
 export type CallEvent =
   | { type: 'call.start'; at: number; callId: string }
   | { type: 'dtmf'; at: number; digit: string }
+  /**
+   * The caller said something: the transcript as recognised, the intent understood (null when none), and the
+   * entity values found in it by entity name (canonical values, e.g. `{ size: 'large', number: '2' }`).
+   */
+  | {
+      type: 'utterance';
+      at: number;
+      text: string;
+      intent: string | null;
+      confidence: number;
+      entities: Record<string, string>;
+    }
   /** The caller has heard the prompt that ended with this mark. */
   | { type: 'played'; at: number; mark: string }
   | { type: 'timer'; at: number; id: string }
-  /** The actor was restarted by its supervisor: say the current prompt again. */
+  /** The actor was restarted by its supervisor: say the state's `resumeSay`, or its prompt again. */
   | { type: 'resume'; at: number }
+  /** The supervisor gave up on the call's logic: go to the policy's `onGiveUp` state. */
+  | { type: 'giveUp'; at: number }
   /** The caller went away (stream stopped or socket closed). */
   | { type: 'hangup'; at: number; reason: string };
 
@@ -34,6 +48,8 @@ export interface CallContext {
   slots: Record<string, string>;
   /** Digits typed so far in a collect state. */
   digits: string;
+  /** A collected value has been read back and the caller's yes or no is awaited. */
+  confirming: boolean;
   /** No-input or no-match retries in the current state. */
   retries: number;
   /** Counter behind mark and timer ids, so they are unique within the call and deterministic. */

@@ -4,33 +4,42 @@
  * The edges are the transitions the compiled machine can take (see compile.ts), not every key in the file:
  * `next` is never followed from a state that hangs up or branches with `on`, so it is not drawn there.
  */
-import type { CollectDef, FlowFile } from './types.ts';
+import type { CollectDef, FlowFile, Target } from './types.ts';
 
 export type GraphFormat = 'mermaid' | 'dot';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot'];
 
 export const FALLBACK_LABEL = 'no input / no match';
+/** Label of the edge to the fallback from a state whose `next` choices may all fail. */
+export const NO_CHOICE_LABEL = 'no choice holds';
+/** Conditions longer than this are cut short in edge labels. */
+export const CONDITION_LABEL_MAX = 40;
 
 /** Internal node names; `$` cannot occur in a state name, so these never collide with one. */
 const START = '$start';
+/** Where a call ends when retries run out and the policy has no fallback. */
+const END = '$end';
+/** The supervisor giving up on the call's logic, which leads to `policy.supervisor.onGiveUp`. */
 const GIVE_UP = '$giveUp';
+/** Stands for every waiting state, so each global intent is one edge rather than one per state. */
+const ANY = '$any';
 
-type NodeKind = 'start' | 'state' | 'hangup';
+type NodeKind = 'start' | 'state' | 'hangup' | 'virtual';
 
 interface GraphNode {
   name: string;
   kind: NodeKind;
   title: string;
-  /** Second label line, drawn in parentheses: what the state does besides speaking. */
-  note: string | null;
+  /** Further label lines, each drawn in parentheses: what the state does besides speaking. */
+  notes: string[];
 }
 
 interface GraphEdge {
   from: string;
   to: string;
   label: string | null;
-  /** The policy fallback, taken when retries run out; drawn dashed. */
-  fallback: boolean;
+  /** Not a choice of the caller's in this state (fallback, global intent, give-up); drawn dashed. */
+  dashed: boolean;
 }
 
 interface Graph {
@@ -45,56 +54,101 @@ export function flowGraph(flow: FlowFile, format: GraphFormat): string {
 }
 
 function buildGraph(flow: FlowFile): Graph {
-  const nodes: GraphNode[] = [{ name: START, kind: 'start', title: 'start', note: null }];
-  const edges: GraphEdge[] = [{ from: START, to: flow.start, label: null, fallback: false }];
+  const nodes: GraphNode[] = [{ name: START, kind: 'start', title: 'start', notes: [] }];
+  const edges: GraphEdge[] = [{ from: START, to: flow.start, label: null, dashed: false }];
   const waiting: string[] = [];
+  const fallingThrough: string[] = [];
+  const targetEdges = (from: string, target: Target, base: string | null): void => {
+    for (const { to, label } of targetLabels(target, base)) edges.push({ from, to, label, dashed: false });
+  };
 
   for (const [name, state] of Object.entries(flow.states)) {
     if (state.hangup === true) {
-      nodes.push({ name, kind: 'hangup', title: name, note: 'hangup' });
+      nodes.push({ name, kind: 'hangup', title: name, notes: ['hangup'] });
       continue;
     }
-    const note = state.collect ? `collect ${describeCollect(state.collect)}` : null;
-    nodes.push({ name, kind: 'state', title: name, note });
+    const notes = state.collect ? describeCollect(state.collect) : [];
+    nodes.push({ name, kind: 'state', title: name, notes });
 
     if (state.on) {
-      for (const [input, to] of Object.entries(state.on)) {
-        edges.push({ from: name, to, label: input.replace(/^dtmf:/, ''), fallback: false });
-      }
+      for (const [input, to] of Object.entries(state.on)) targetEdges(name, to, input.replace(/^dtmf:/, ''));
     } else if (state.next !== undefined) {
-      edges.push({ from: name, to: state.next, label: state.collect ? 'done' : null, fallback: false });
+      targetEdges(name, state.next, state.collect ? 'done' : null);
+      const fallsThrough = Array.isArray(state.next) && state.next.every((choice) => choice.if !== undefined);
+      if (!state.collect && fallsThrough) fallingThrough.push(name);
     }
     if (state.on || state.collect) waiting.push(name);
   }
 
+  const globals = Object.entries(flow.intents ?? {}).flatMap(([intent, def]) =>
+    def.global === undefined ? [] : [{ intent, to: def.global }],
+  );
+  if (globals.length > 0 && waiting.length > 0) {
+    nodes.push({ name: ANY, kind: 'virtual', title: 'any waiting state', notes: [] });
+    for (const { intent, to } of globals) edges.push({ from: ANY, to, label: intent, dashed: true });
+  }
+
+  const onGiveUp = flow.policy?.supervisor?.onGiveUp;
+  if (onGiveUp !== undefined) {
+    nodes.push({ name: GIVE_UP, kind: 'virtual', title: 'give up', notes: ['supervisor'] });
+    edges.push({ from: GIVE_UP, to: onGiveUp, label: null, dashed: true });
+  }
+
   // Without a fallback the machine apologises and hangs up; that exit gets a node of its own so a reader
   // sees that waiting states do not wait forever.
-  const fallback = flow.policy?.fallback ?? GIVE_UP;
-  if (fallback === GIVE_UP && waiting.length > 0) {
-    nodes.push({ name: GIVE_UP, kind: 'hangup', title: 'give up', note: 'hangup' });
+  const fallback = flow.policy?.fallback ?? END;
+  if (fallback === END && waiting.length + fallingThrough.length > 0) {
+    nodes.push({ name: END, kind: 'hangup', title: 'could not continue', notes: ['hangup'] });
   }
   // One dashed edge from each waiting state rather than one from a shared note: a note would hide which
   // states can fall through (prompt-only states cannot), and the edges usually converge on a single goodbye
   // state, so they add little clutter. They come last so the layout is driven by the caller's own choices.
-  for (const from of waiting) edges.push({ from, to: fallback, label: FALLBACK_LABEL, fallback: true });
+  for (const from of waiting) edges.push({ from, to: fallback, label: FALLBACK_LABEL, dashed: true });
+  for (const from of fallingThrough) edges.push({ from, to: fallback, label: NO_CHOICE_LABEL, dashed: true });
 
   return { id: flow.id, nodes, edges };
 }
 
-function describeCollect(collect: CollectDef): string {
-  const { min = 1, max, terminator } = collect.digits;
-  const count =
-    max === undefined
-      ? `${min}+ digits`
-      : min === max
-        ? `${max} digit${max === 1 ? '' : 's'}`
-        : `${min}-${max} digits`;
-  return `${collect.slot}: ${count}${terminator === undefined ? '' : `, ${terminator}`}`;
+/**
+ * The edges of a target: one per choice, labelled with its condition (cut short) or "else" for a last choice
+ * without one, after the input (`base`) that leads there.
+ */
+function targetLabels(target: Target, base: string | null): { to: string; label: string | null }[] {
+  if (typeof target === 'string') return [{ to: target, label: base }];
+  const only = target.length === 1 ? target[0] : undefined;
+  if (only !== undefined && only.if === undefined) return [{ to: only.goto, label: base }];
+  return target.map((choice) => {
+    const condition = choice.if === undefined ? 'else' : shorten(choice.if.replace(/\s+/g, ' ').trim());
+    return { to: choice.goto, label: base === null ? condition : `${base}: ${condition}` };
+  });
 }
 
-/** Only the text from the flow is escaped, so the parentheses around the note stay readable. */
+function shorten(text: string): string {
+  return text.length <= CONDITION_LABEL_MAX ? text : `${text.slice(0, CONDITION_LABEL_MAX - 1).trimEnd()}…`;
+}
+
+/** The collect note: the slot and how it is given (spoken entity, keyed digits), then "confirm" if read back. */
+function describeCollect(collect: CollectDef): string[] {
+  const ways: string[] = [];
+  if (collect.entity !== undefined) ways.push(collect.entity);
+  if (collect.digits !== undefined) {
+    const { min = 1, max, terminator } = collect.digits;
+    const count =
+      max === undefined
+        ? `${min}+ digits`
+        : min === max
+          ? `${max} digit${max === 1 ? '' : 's'}`
+          : `${min}-${max} digits`;
+    ways.push(`${count}${terminator === undefined ? '' : `, ${terminator}`}`);
+  }
+  const notes = [`collect ${collect.slot}: ${ways.join(' or ')}`];
+  if (collect.confirm !== undefined) notes.push('confirm');
+  return notes;
+}
+
+/** Only the text from the flow is escaped, so the parentheses around the notes stay readable. */
 function labelLines(node: GraphNode, escape: (text: string) => string): string[] {
-  return node.note === null ? [escape(node.title)] : [escape(node.title), `(${escape(node.note)})`];
+  return [escape(node.title), ...node.notes.map((note) => `(${escape(note)})`)];
 }
 
 // --- Mermaid ---
@@ -106,7 +160,9 @@ function labelLines(node: GraphNode, escape: (text: string) => string): string[]
  */
 export function mermaidId(name: string): string {
   if (name === START) return 'entry';
+  if (name === END) return 'end_call';
   if (name === GIVE_UP) return 'giveup';
+  if (name === ANY) return 'any_waiting';
   const body = name.replace(/[^A-Za-z0-9]/g, (ch) =>
     ch === '_' ? '__' : `_${ch.charCodeAt(0).toString(16)}_`,
   );
@@ -122,6 +178,7 @@ const MERMAID_SHAPES: Record<NodeKind, [string, string]> = {
   start: ['((', '))'],
   state: ['[', ']'],
   hangup: ['([', '])'],
+  virtual: ['{{', '}}'],
 };
 
 export function toMermaid(flow: FlowFile): string {
@@ -133,7 +190,7 @@ export function toMermaid(flow: FlowFile): string {
     out.push(`  ${mermaidId(node.name)}${open}"${label}"${close}`);
   }
   for (const edge of graph.edges) {
-    const arrow = edge.fallback ? '-.->' : '-->';
+    const arrow = edge.dashed ? '-.->' : '-->';
     const label = edge.label === null ? '' : `|"${escapeMermaid(edge.label)}"|`;
     out.push(`  ${mermaidId(edge.from)} ${arrow}${label} ${mermaidId(edge.to)}`);
   }
@@ -152,6 +209,7 @@ const DOT_ATTRS: Record<NodeKind, string> = {
   state: '',
   // A double border marks where the call ends, in the spirit of a final state's double circle.
   hangup: 'peripheries=2',
+  virtual: 'shape=hexagon, style=dashed',
 };
 
 export function toDot(flow: FlowFile): string {
@@ -167,7 +225,7 @@ export function toDot(flow: FlowFile): string {
   for (const edge of graph.edges) {
     const attrs = [
       ...(edge.label === null ? [] : [`label=${q(edge.label)}`]),
-      ...(edge.fallback ? ['style=dashed'] : []),
+      ...(edge.dashed ? ['style=dashed'] : []),
     ];
     out.push(`  ${q(edge.from)} -> ${q(edge.to)}${attrs.length > 0 ? ` [${attrs.join(', ')}]` : ''};`);
   }

@@ -134,7 +134,7 @@ function parseLenient(text: string): { value: unknown; findings: Finding[] } {
                 'error',
                 `${top.pointer}/${escapePointer(key)}`,
                 `duplicate key "${key}" (line ${line + 1}, column ${column + 1}): JSON keeps only the last one`,
-                'each key may appear once per object; for "on", bind each input to one state',
+                'each key may appear once per object; for "on", bind each input to one target',
               ),
             );
           }

@@ -1,16 +1,21 @@
 /**
- * Prompt templates: `{{slot}}` inserts a slot's value, `{{slot|digits}}` spells digits out one by one so a
- * voice reads "5 5 5 1 2" rather than "fifty-five thousand five hundred and twelve".
+ * Prompt templates: `{{slot}}` inserts a slot's value; filters make values read naturally: `{{slot|digits}}`
+ * spells digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five thousand five hundred and twelve"),
+ * `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st", `{{slot|time}}` an HH:MM time as "3:30 PM".
  */
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*([a-z]+)\s*)?\}\}/g;
 
-export const TEMPLATE_FILTERS = ['digits'] as const;
+export const TEMPLATE_FILTERS = ['digits', 'date', 'time'] as const;
 
 /** Render a prompt template against the call's slots; missing slots render as empty text. */
 export function renderTemplate(template: string, slots: Readonly<Record<string, string>>): string {
   return template.replace(PLACEHOLDER, (_match, name: string, filter: string | undefined) => {
-    const value = slots[name] ?? '';
-    return filter === 'digits' ? spellDigits(value) : value;
+    // Own properties only: a slot named `constructor` is just an absent slot.
+    const value = Object.hasOwn(slots, name) ? (slots[name] ?? '') : '';
+    if (filter === 'digits') return spellDigits(value);
+    if (filter === 'date') return sayDate(value);
+    if (filter === 'time') return sayTime(value);
+    return value;
   });
 }
 
@@ -26,4 +31,49 @@ const KEY_WORDS: Record<string, string> = { '*': 'star', '#': 'pound' };
 /** "5551234" -> "5, 5, 5, 1, 2, 3, 4": commas make synthesizers pause between digits. */
 export function spellDigits(value: string): string {
   return [...value].map((ch) => KEY_WORDS[ch] ?? ch).join(', ');
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/** "2026-12-01" -> "Tuesday, December 1st"; anything else is left as it is. */
+export function sayDate(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return value;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // UTC, so the weekday depends on the date alone, not on the server's time zone.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return value;
+  return `${WEEKDAYS[date.getUTCDay()]}, ${MONTHS[month - 1]} ${ordinal(day)}`;
+}
+
+/** "15:30" -> "3:30 PM", "09:00" -> "9 AM", "12:00" -> "12 noon", "00:00" -> "midnight"; else as it is. */
+export function sayTime(value: string): string {
+  const m = /^(\d{2}):(\d{2})$/.exec(value);
+  if (!m) return value;
+  const [hour, minute] = [Number(m[1]), Number(m[2])];
+  if (hour > 23 || minute > 59) return value;
+  if (minute === 0 && hour === 12) return '12 noon';
+  if (minute === 0 && hour === 0) return 'midnight';
+  const h12 = hour % 12 === 0 ? 12 : hour % 12;
+  return `${h12}${minute === 0 ? '' : `:${m[2]}`} ${hour < 12 ? 'AM' : 'PM'}`;
+}
+
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

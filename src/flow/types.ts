@@ -2,8 +2,8 @@
 // (`npm run schema`); they restate rules of validate.ts so editors flag mistakes as they are typed.
 
 /**
- * The flow file: what a user writes to define their agent. This is the first version of the language (keypad
- * input, prompts, digit collection, hangup); the schema grows with the language.
+ * The flow file: what a user writes to define their agent: prompts, keypad and spoken input (intents and
+ * entities), slots collected and checked, transitions on input and on slot conditions, retries and fallbacks.
  */
 export interface FlowFile {
   /** The flow schema, for editors: `"./flow.schema.json"`. */
@@ -33,6 +33,18 @@ export interface FlowFile {
    */
   start: string;
   /**
+   * What callers may say, by intent name, each with example utterances. The built-in intents `yes`, `no`,
+   * `repeat` and `cancel` exist without being defined here; defining one replaces its examples.
+   * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"}
+   */
+  intents?: Record<string, IntentDef>;
+  /**
+   * Value lists a flow collects or recognises, by entity name: each canonical value with its synonyms. The
+   * built-in entities `yes`, `no`, `number`, `digits`, `date`, `time` and `phone_number` need no definition.
+   * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"}
+   */
+  entities?: Record<string, EntityDef>;
+  /**
    * The flow's states by name. A name starts with a letter and uses letters, digits, `-` or `_`.
    * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$"}
    * @minProperties 1
@@ -41,6 +53,59 @@ export interface FlowFile {
   /** Timeouts, retries and apologies for the whole flow. */
   policy?: FlowPolicy;
 }
+
+/** An intent: what a caller means, taught by examples of what they say. */
+export interface IntentDef {
+  /**
+   * Things a caller says to mean this intent. Matched exactly (ignoring case and punctuation) until a
+   * trained model is loaded; an example may belong to one intent only.
+   * @minItems 1
+   */
+  examples: string[];
+  /**
+   * Makes the intent global: heard in every state that waits for input, leading to this state unless the
+   * state handles the intent itself (an operator request, say).
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   */
+  global?: string;
+}
+
+/** A list of values a caller may name, each with the other words that mean it. */
+export interface EntityDef {
+  /**
+   * Canonical values and their synonyms: `{ "large": ["big", "family size"] }`. A slot collected with this
+   * entity holds the canonical value.
+   * @minProperties 1
+   */
+  values: Record<string, string[]>;
+}
+
+/**
+ * Where to go: a state name, or a list of choices tried in order, the first whose condition holds (a choice
+ * without `if` always does). When none holds, input counts as a no-match; a state that moves on by itself goes to
+ * the policy's fallback.
+ */
+export type Target = string | TargetChoice[];
+
+/** One choice of a conditional target. */
+export interface TargetChoice {
+  /**
+   * Condition on slots, e.g. `size == "large" && count >= 2`; see docs/flows.md for the syntax.
+   * @minLength 1
+   */
+  if?: string;
+  /**
+   * The state to go to.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   */
+  goto: string;
+}
+
+/**
+ * Said instead of the default on a no-input or no-match; a list escalates: its first entry on the first retry,
+ * the second on the second, and the last one from then on.
+ */
+export type RetryPrompt = string | string[];
 
 /** One state of a call: what it says, and where it goes next. */
 export interface StateDef {
@@ -51,45 +116,78 @@ export interface StateDef {
    */
   say?: string;
   /**
-   * Transitions by input: `"dtmf:1": "hours"`.
-   * @propertyNames {"type": "string", "pattern": "^dtmf:[0-9*#A-D]$"}
-   * @examples [{"dtmf:1": "hours"}]
+   * Slots set on entering the state, before its prompt; values are templates (`"{{size}} pizza"`).
+   * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
    */
-  on?: Record<string, string>;
-  /** Collect keypad digits into a slot. */
+  set?: Record<string, string>;
+  /**
+   * Transitions by input: a key (`"dtmf:1"`), an intent of the flow, or a built-in intent (`yes`, `no`,
+   * `repeat`, `cancel`). Each leads to a state, or to the first choice whose condition holds.
+   * @propertyNames {"type": "string", "pattern": "^(dtmf:[0-9*#A-D]|[A-Za-z][A-Za-z0-9_]{0,63})$"}
+   * @examples [{"dtmf:1": "hours", "talk_to_human": "operator"}]
+   */
+  on?: Record<string, Target>;
+  /** Collect a slot from the keypad or from speech. */
   collect?: CollectDef;
   /**
-   * Where to go when the prompt has played (states without input) or when `collect` completes.
-   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   * Where to go when the prompt has played (states without input) or when `collect` completes; a state
+   * with neither a prompt nor input goes at once (a decision state).
    */
-  next?: string;
+  next?: Target;
   /**
    * End the call once the prompt has played.
    * @default false
    */
   hangup?: boolean;
+  /** Said instead of the default when the caller gives no input in time; a list escalates. */
+  noInputSay?: RetryPrompt;
+  /** Said instead of the default when the caller's input matches nothing; a list escalates. */
+  noMatchSay?: RetryPrompt;
   /**
-   * Said instead of the default when the caller gives no input in time.
+   * Said instead of the prompt when the call resumes in this state after its logic was restarted.
    * @minLength 1
    * @pattern \S
    */
-  noInputSay?: string;
-  /**
-   * Said instead of the default when the caller's input matches nothing.
-   * @minLength 1
-   * @pattern \S
-   */
-  noMatchSay?: string;
+  resumeSay?: string;
 }
 
-/** Keypad digits collected into a slot, which later prompts read with `{{slot}}`. */
+/**
+ * A slot collected from the keypad (`digits`), from speech (`entity`), or both, optionally checked and read back
+ * for confirmation; later prompts read it with `{{slot}}`.
+ */
 export interface CollectDef {
   /**
-   * Name of the slot the digits are stored in.
+   * Name of the slot the value is stored in.
    * @pattern ^[A-Za-z_][A-Za-z0-9_]*$
    */
   slot: string;
-  digits: DigitsDef;
+  /** Keypad entry: when it is complete. */
+  digits?: DigitsDef;
+  /**
+   * What to listen for in speech: a built-in entity (`yes`, `no`, `number`, `digits`, `date`, `time`,
+   * `phone_number`) or one of the flow's `entities`.
+   * @pattern ^[A-Za-z][A-Za-z0-9_]{0,63}$
+   */
+  entity?: string;
+  /**
+   * Condition the value must meet, with the slot already holding it, e.g. `count >= 1 && count <= 10`. A value
+   * that fails is a no-match, announced by `invalidSay` when given.
+   * @minLength 1
+   */
+  validate?: string;
+  /**
+   * Said when a value fails `validate`, before the prompt is repeated.
+   * @minLength 1
+   * @pattern \S
+   */
+  invalidSay?: string;
+  /**
+   * Read the value back and ask for a yes or no (spoken, or 1 / 2 on the keypad) before going on, e.g.
+   * `"That was {{size}}, right?"`. A no asks for the value again.
+   * @minLength 1
+   * @pattern \S
+   */
+  confirm?: string;
 }
 
 /** When a digit entry is complete. */
@@ -138,10 +236,10 @@ export interface FlowPolicy {
    * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
    */
   fallback?: string;
-  /** Said when input is missing, then the state's prompt is repeated. */
-  noInputSay?: string;
-  /** Said when input matches nothing, then the state's prompt is repeated. */
-  noMatchSay?: string;
+  /** Said when input is missing, then the state's prompt is repeated; a list escalates. */
+  noInputSay?: RetryPrompt;
+  /** Said when input matches nothing, then the state's prompt is repeated; a list escalates. */
+  noMatchSay?: RetryPrompt;
   /** How often a failing call is restarted before it is ended. */
   supervisor?: SupervisorPolicy;
 }
@@ -162,6 +260,12 @@ export interface SupervisorPolicy {
    * @maximum 86400000
    */
   withinMs?: number;
+  /**
+   * State a call goes to when its supervisor gives up (an apology and a transfer, or a goodbye). Without it,
+   * or if that state fails too, the call is ended.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   */
+  onGiveUp?: string;
 }
 
 /** Policy with every default filled in. */
@@ -169,9 +273,9 @@ export interface ResolvedPolicy {
   noInputMs: number;
   maxRetries: number;
   fallback: string | null;
-  noInputSay: string;
-  noMatchSay: string;
-  supervisor: Required<SupervisorPolicy>;
+  noInputSay: RetryPrompt;
+  noMatchSay: RetryPrompt;
+  supervisor: { maxRestarts: number; withinMs: number; onGiveUp: string | null };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -180,7 +284,21 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   fallback: null,
   noInputSay: "Sorry, I didn't get anything.",
   noMatchSay: "Sorry, I didn't understand that.",
-  supervisor: { maxRestarts: 3, withinMs: 60_000 },
+  supervisor: { maxRestarts: 3, withinMs: 60_000, onGiveUp: null },
 };
 
 export const DTMF_KEYS = '0123456789*#ABCD';
+
+/** Intents every flow has; a flow may redefine their examples. */
+export const BUILTIN_INTENT_NAMES = ['yes', 'no', 'repeat', 'cancel'] as const;
+
+/** Entities every flow has. */
+export const BUILTIN_ENTITY_NAMES = [
+  'yes',
+  'no',
+  'number',
+  'digits',
+  'date',
+  'time',
+  'phone_number',
+] as const;

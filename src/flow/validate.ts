@@ -3,8 +3,11 @@
  * the static checks of checks.ts once the structure holds. A flow that passes compiles to a machine without
  * further checks.
  */
+import { BUILTIN_INTENTS } from '../nlu/builtin-intents.ts';
+import { normalizeUtterance } from '../nlu/normalize.ts';
 import { staticChecks } from './checks.ts';
-import { DTMF_KEYS, type FlowFile } from './types.ts';
+import { parseCondition } from './conditions.ts';
+import { BUILTIN_ENTITY_NAMES, BUILTIN_INTENT_NAMES, DTMF_KEYS, type FlowFile } from './types.ts';
 import { TEMPLATE_FILTERS, templateSlots } from './template.ts';
 
 export interface Finding {
@@ -20,8 +23,31 @@ export interface Finding {
 export type ValidationResult =
   { ok: true; flow: FlowFile; findings: Finding[] } | { ok: false; findings: Finding[] };
 
-const ROOT_KEYS = new Set(['$schema', 'id', 'version', 'language', 'voice', 'start', 'states', 'policy']);
-const STATE_KEYS = new Set(['say', 'on', 'collect', 'next', 'hangup', 'noInputSay', 'noMatchSay']);
+const ROOT_KEYS = new Set([
+  '$schema',
+  'id',
+  'version',
+  'language',
+  'voice',
+  'start',
+  'intents',
+  'entities',
+  'states',
+  'policy',
+]);
+const STATE_KEYS = new Set([
+  'say',
+  'set',
+  'on',
+  'collect',
+  'next',
+  'hangup',
+  'noInputSay',
+  'noMatchSay',
+  'resumeSay',
+]);
+const COLLECT_KEYS = new Set(['slot', 'digits', 'entity', 'validate', 'invalidSay', 'confirm']);
+const CHOICE_KEYS = new Set(['if', 'goto']);
 const POLICY_KEYS = new Set([
   'noInputMs',
   'maxRetries',
@@ -30,14 +56,23 @@ const POLICY_KEYS = new Set([
   'noMatchSay',
   'supervisor',
 ]);
+const SUPERVISOR_KEYS = new Set(['maxRestarts', 'withinMs', 'onGiveUp']);
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const STATE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Intent and entity names: no "-", so an intent name reads as one word in an "on" key. */
+const INTENT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const SLOT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CONDITION_HINT =
+  'operands are slot names, "strings", numbers, true or false; operators: == != < <= > >= in not in && || !';
 
 /** Check a parsed flow file; on success the value is typed as a FlowFile. */
 export function validateFlow(value: unknown): ValidationResult {
   const findings: Finding[] = [];
   const add = (pointer: string, message: string, hint?: string): void => {
     findings.push(finding('error', pointer, message, hint));
+  };
+  const warn = (pointer: string, message: string, hint?: string): void => {
+    findings.push(finding('warning', pointer, message, hint));
   };
 
   if (!isObject(value)) {
@@ -62,21 +97,63 @@ export function validateFlow(value: unknown): ValidationResult {
     return { ok: false, findings };
   }
   const names = new Set(Object.keys(states));
-  const hints = stateHints(names);
-  const target = (pointer: string, name: unknown): void => {
+  const hints = nameHints(names, 'states');
+  const stateRef = (pointer: string, name: unknown): void => {
     if (typeof name !== 'string') add(pointer, 'a target must be a state name');
     else if (!names.has(name)) add(pointer, `unknown state "${name}"`, hints(name));
   };
 
   if (typeof value.start !== 'string') add('/start', 'start must name the first state');
-  else target('/start', value.start);
+  else stateRef('/start', value.start);
 
+  // Slots a state collects or sets; templates and conditions may read only these.
   const collected = new Set<string>();
   for (const state of Object.values(states)) {
-    if (isObject(state) && isObject(state.collect) && typeof state.collect.slot === 'string') {
-      collected.add(state.collect.slot);
-    }
+    if (!isObject(state)) continue;
+    if (isObject(state.collect) && typeof state.collect.slot === 'string') collected.add(state.collect.slot);
+    if (isObject(state.set)) for (const slot of Object.keys(state.set)) collected.add(slot);
   }
+  const template = (text: string, at: string): void => checkTemplate(text, at, collected, add);
+  const condition = (source: unknown, at: string): void => checkCondition(source, at, collected, add);
+  const target = (pointer: string, to: unknown): void => {
+    if (typeof to === 'string') {
+      stateRef(pointer, to);
+      return;
+    }
+    if (!Array.isArray(to) || to.length === 0) {
+      add(
+        pointer,
+        'a target must be a state name or a non-empty list of choices',
+        'e.g. "menu", or [{ "if": "count > 2", "goto": "big" }, { "goto": "small" }]',
+      );
+      return;
+    }
+    let always = -1;
+    to.forEach((choice: unknown, i) => {
+      const p = `${pointer}/${i}`;
+      if (!isObject(choice)) {
+        add(p, 'a choice must be an object: { "if": condition, "goto": state }');
+        return;
+      }
+      unknownKeys(choice, CHOICE_KEYS, p, add);
+      if (choice.goto === undefined) add(p, 'a choice needs "goto": the state it leads to');
+      else stateRef(`${p}/goto`, choice.goto);
+      if (choice.if !== undefined) condition(choice.if, `${p}/if`);
+      if (always >= 0) {
+        warn(
+          p,
+          `choice ${i} is never taken: choice ${always} has no "if", so it always holds first`,
+          'move the choice without "if" to the end of the list',
+        );
+      } else if (choice.if === undefined) always = i;
+    });
+  };
+
+  const intents = checkIntents(value.intents, stateRef, add, warn);
+  const entities = checkEntities(value.entities, add, warn);
+  const inputs = new Set([...BUILTIN_INTENT_NAMES, ...intents]);
+  const intentHints = nameHints(inputs, 'intents');
+  const entityHints = nameHints(entities, 'entities');
 
   for (const [name, state] of Object.entries(states)) {
     const at = `/states/${escapePointer(name)}`;
@@ -87,15 +164,31 @@ export function validateFlow(value: unknown): ValidationResult {
       continue;
     }
     unknownKeys(state, STATE_KEYS, at, add);
-    for (const key of ['say', 'noInputSay', 'noMatchSay'] as const) {
+    for (const key of ['say', 'resumeSay'] as const) {
       const text = state[key];
       if (text === undefined) continue;
       if (typeof text !== 'string' || text.trim() === '')
         add(`${at}/${key}`, `${key} must be non-empty text`);
-      else checkTemplate(text, `${at}/${key}`, collected, add);
+      else template(text, `${at}/${key}`);
+    }
+    for (const key of ['noInputSay', 'noMatchSay'] as const) {
+      if (state[key] !== undefined) checkRetryPrompt(state[key], `${at}/${key}`, key, true, template, add);
     }
     if (state.hangup !== undefined && typeof state.hangup !== 'boolean') {
       add(`${at}/hangup`, 'hangup must be true or false');
+    }
+    if (state.set !== undefined) {
+      if (!isObject(state.set)) add(`${at}/set`, 'set must map slot names to values');
+      else {
+        for (const [slot, text] of Object.entries(state.set)) {
+          const p = `${at}/set/${escapePointer(slot)}`;
+          if (!SLOT_NAME.test(slot))
+            add(p, 'a slot name is letters, digits and "_", not starting with a digit');
+          // An empty value is allowed: it clears the slot.
+          if (typeof text !== 'string') add(p, 'a slot value must be text (a template)');
+          else template(text, p);
+        }
+      }
     }
     if (state.next !== undefined) target(`${at}/next`, state.next);
 
@@ -104,18 +197,37 @@ export function validateFlow(value: unknown): ValidationResult {
       else {
         for (const [input, to] of Object.entries(state.on)) {
           const p = `${at}/on/${escapePointer(input)}`;
-          const m = /^dtmf:(.)$/.exec(input);
-          if (!m?.[1] || !DTMF_KEYS.includes(m[1])) {
-            add(p, `unknown input "${input}"`, `keypad inputs are written "dtmf:1"; keys: ${DTMF_KEYS}`);
+          if (input.startsWith('dtmf:')) {
+            const key = input.slice('dtmf:'.length);
+            if (key.length !== 1 || !DTMF_KEYS.includes(key)) {
+              add(p, `unknown input "${input}"`, `keypad inputs are written "dtmf:1"; keys: ${DTMF_KEYS}`);
+            }
+          } else if (!inputs.has(input)) {
+            add(
+              p,
+              `intent "${input}" is not defined`,
+              `${intentHints(input)}; keypad inputs are written "dtmf:1"`,
+            );
           }
           target(p, to);
         }
       }
     }
 
-    if (state.collect !== undefined) checkCollect(state.collect, `${at}/collect`, state.next, add);
+    if (state.collect !== undefined) {
+      checkCollect(
+        state.collect,
+        `${at}/collect`,
+        state.next,
+        entities,
+        entityHints,
+        template,
+        condition,
+        add,
+      );
+    }
     if (state.collect !== undefined && state.on !== undefined) {
-      add(at, 'a state either collects digits or branches with on, not both');
+      add(at, 'a state either collects or branches with on, not both');
     }
 
     // A mistyped hangup is reported above; calling it a dead end too would only repeat that.
@@ -129,11 +241,11 @@ export function validateFlow(value: unknown): ValidationResult {
     }
   }
 
-  checkPolicy(value.policy, names, collected, target, add);
-  if (findings.length > 0) return { ok: false, findings };
+  checkPolicy(value.policy, stateRef, template, add);
+  if (findings.some((f) => f.severity === 'error')) return { ok: false, findings };
   // The static checks assume the structure above; they only run on a flow that has it.
   const flow = value as unknown as FlowFile;
-  const more = staticChecks(flow);
+  const more = [...findings, ...staticChecks(flow)];
   return more.some((f) => f.severity === 'error')
     ? { ok: false, findings: more }
     : { ok: true, flow, findings: more };
@@ -149,19 +261,19 @@ export function finding(
   return hint === undefined ? { severity, pointer, message } : { severity, pointer, message, hint };
 }
 
-const LISTED_STATES = 10;
-// Suggestions compare the name with every state; bounded so a huge broken flow stays fast to check.
-const SUGGEST_MAX_STATES = 1000;
+const LISTED_NAMES = 10;
+// Suggestions compare the name with every known one; bounded so a huge broken flow stays fast to check.
+const SUGGEST_MAX_NAMES = 1000;
 const SUGGEST_MAX_TIMES = 50;
 
-/** Hint for an unknown state name: the closest known name, and a short list of known states. */
-function stateHints(names: Set<string>): (unknown: string) => string {
+/** Hint for an unknown name: the closest known name, and a short list of the known ones. */
+function nameHints(names: Set<string>, noun: string): (unknown: string) => string {
   const list = [...names];
-  const shown = list.slice(0, LISTED_STATES).join(', ');
-  const known = list.length > LISTED_STATES ? `${shown}, ... (${list.length} states)` : shown;
+  const shown = list.slice(0, LISTED_NAMES).join(', ');
+  const known = list.length > LISTED_NAMES ? `${shown}, ... (${list.length} ${noun})` : shown;
   let suggested = 0;
   return (unknown) => {
-    if (list.length > SUGGEST_MAX_STATES || suggested >= SUGGEST_MAX_TIMES) return `known states: ${known}`;
+    if (list.length > SUGGEST_MAX_NAMES || suggested >= SUGGEST_MAX_TIMES) return `known ${noun}: ${known}`;
     suggested += 1;
     let best: string | undefined;
     let bestDistance = Math.min(2, Math.floor(unknown.length / 2));
@@ -172,10 +284,9 @@ function stateHints(names: Set<string>): (unknown: string) => string {
         bestDistance = d;
       }
     }
-    return best === undefined ? `known states: ${known}` : `did you mean "${best}"? known states: ${known}`;
+    return best === undefined ? `known ${noun}: ${known}` : `did you mean "${best}"? known ${noun}: ${known}`;
   };
 }
-
 /** Levenshtein distance, or `limit + 1` once it is certainly above `limit`. */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
@@ -196,42 +307,237 @@ function editDistance(a: string, b: string, limit: number): number {
 }
 
 type Add = (pointer: string, message: string, hint?: string) => void;
+type Check = (value: string, at: string) => void;
 
-function checkCollect(collect: unknown, at: string, next: unknown, add: Add): void {
+/** The flow's intent names that are well formed; every other finding about intents is reported here. */
+function checkIntents(
+  intents: unknown,
+  stateRef: (pointer: string, name: unknown) => void,
+  add: Add,
+  warn: Add,
+): string[] {
+  if (intents === undefined) return [];
+  if (!isObject(intents)) {
+    add('/intents', 'intents must map intent names to { "examples": [...] }');
+    return [];
+  }
+  const names: string[] = [];
+  // Normalized example -> where it first appeared, so a second intent claiming it is caught.
+  const seen = new Map<string, { intent: string; pointer: string }>();
+  // Examples of the built-ins the flow keeps: the flow's intents are matched first and take them over.
+  const builtin = new Map<string, string>();
+  for (const [name, examples] of Object.entries(BUILTIN_INTENTS)) {
+    if (Object.hasOwn(intents, name)) continue;
+    for (const example of examples) builtin.set(normalizeUtterance(example), name);
+  }
+  for (const [name, def] of Object.entries(intents)) {
+    const at = `/intents/${escapePointer(name)}`;
+    if (!INTENT_NAME.test(name)) {
+      add(at, 'intent names start with a letter and use letters, digits or "_" (at most 64)');
+    } else names.push(name);
+    if (!isObject(def)) {
+      add(at, 'an intent must be an object: { "examples": [...] }');
+      continue;
+    }
+    unknownKeys(def, new Set(['examples', 'global']), at, add);
+    if (def.global !== undefined) stateRef(`${at}/global`, def.global);
+    const examples = def.examples;
+    if (!Array.isArray(examples) || examples.length === 0) {
+      add(`${at}/examples`, 'examples must be a non-empty list of things a caller says', 'e.g. ["agent"]');
+      continue;
+    }
+    examples.forEach((example: unknown, i) => {
+      const p = `${at}/examples/${i}`;
+      const key = typeof example === 'string' ? normalizeUtterance(example) : '';
+      if (key === '') {
+        add(p, 'an example must be text with at least one word');
+        return;
+      }
+      const first = seen.get(key);
+      const shadowed = builtin.get(key);
+      if (first === undefined && shadowed !== undefined) {
+        warn(
+          p,
+          `example "${example as string}" is also one of the built-in intent "${shadowed}"; "${name}" takes it`,
+          `callers saying it no longer mean "${shadowed}"; define "${shadowed}" to choose its examples`,
+        );
+      }
+      if (first === undefined) seen.set(key, { intent: name, pointer: p });
+      else if (first.intent === name)
+        warn(p, `example "${example as string}" is listed twice`, `first at ${first.pointer}`);
+      else {
+        add(
+          p,
+          `example "${example as string}" already belongs to intent "${first.intent}"`,
+          `an utterance can mean one intent only; first at ${first.pointer}`,
+        );
+      }
+    });
+  }
+  return names;
+}
+
+/** The entities a collect may name: the built-ins and the flow's; findings about the flow's are reported here. */
+function checkEntities(entities: unknown, add: Add, warn: Add): Set<string> {
+  const names = new Set<string>(BUILTIN_ENTITY_NAMES);
+  if (entities === undefined) return names;
+  if (!isObject(entities)) {
+    add('/entities', 'entities must map entity names to { "values": {...} }');
+    return names;
+  }
+  for (const [name, def] of Object.entries(entities)) {
+    const at = `/entities/${escapePointer(name)}`;
+    names.add(name);
+    if (!INTENT_NAME.test(name)) {
+      add(at, 'entity names start with a letter and use letters, digits or "_" (at most 64)');
+    } else if ((BUILTIN_ENTITY_NAMES as readonly string[]).includes(name)) {
+      add(
+        at,
+        `"${name}" is a built-in entity`,
+        `pick another name; built-in: ${BUILTIN_ENTITY_NAMES.join(', ')}`,
+      );
+    }
+    if (!isObject(def)) {
+      add(at, 'an entity must be an object: { "values": {...} }');
+      continue;
+    }
+    unknownKeys(def, new Set(['values']), at, add);
+    const values = def.values;
+    if (!isObject(values) || Object.keys(values).length === 0) {
+      add(
+        `${at}/values`,
+        'values must map at least one canonical value to its synonyms',
+        'e.g. { "large": ["big"], "small": [] }',
+      );
+      continue;
+    }
+    // A canonical value is heard as itself too, so it takes part in the duplicate check.
+    const seen = new Map<string, { value: string; pointer: string }>();
+    const phrase = (text: string, value: string, p: string): void => {
+      const key = normalizeUtterance(text);
+      if (key === '') {
+        add(p, 'a value or synonym must be text with at least one word');
+        return;
+      }
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, { value, pointer: p });
+      else if (first.value === value)
+        warn(p, `"${text}" is listed twice for "${value}"`, `first at ${first.pointer}`);
+      else
+        add(
+          p,
+          `"${text}" already means "${first.value}"`,
+          `a word can name one value only; first at ${first.pointer}`,
+        );
+    };
+    for (const [value, synonyms] of Object.entries(values)) {
+      const p = `${at}/values/${escapePointer(value)}`;
+      phrase(value, value, p);
+      if (!Array.isArray(synonyms)) {
+        add(
+          p,
+          'a value maps to a list of synonyms (it may be empty)',
+          'e.g. "large": ["big", "family size"]',
+        );
+        continue;
+      }
+      synonyms.forEach((synonym: unknown, i) => {
+        if (typeof synonym !== 'string') add(`${p}/${i}`, 'a synonym must be text');
+        else phrase(synonym, value, `${p}/${i}`);
+      });
+    }
+  }
+  return names;
+}
+
+function checkCollect(
+  collect: unknown,
+  at: string,
+  next: unknown,
+  entities: Set<string>,
+  entityHints: (unknown: string) => string,
+  template: Check,
+  condition: (source: unknown, at: string) => void,
+  add: Add,
+): void {
   if (!isObject(collect)) {
     add(at, 'collect must be an object');
     return;
   }
-  unknownKeys(collect, new Set(['slot', 'digits']), at, add);
-  if (typeof collect.slot !== 'string' || !/^[A-Za-z_]\w*$/.test(collect.slot)) {
+  unknownKeys(collect, COLLECT_KEYS, at, add);
+  if (typeof collect.slot !== 'string' || !SLOT_NAME.test(collect.slot)) {
     add(`${at}/slot`, 'slot must be a name of letters, digits and "_"');
   }
   if (next === undefined) add(at, 'a state that collects needs "next"');
-  const digits = collect.digits;
+  if (collect.digits === undefined && collect.entity === undefined) {
+    add(
+      at,
+      'collect needs "digits" (keypad), "entity" (speech), or both',
+      'e.g. "entity": "number", "digits": { "max": 2 }',
+    );
+  }
+  if (collect.entity !== undefined) {
+    if (typeof collect.entity !== 'string') add(`${at}/entity`, 'entity must be the name of an entity');
+    else if (!entities.has(collect.entity)) {
+      add(`${at}/entity`, `entity "${collect.entity}" is not defined`, entityHints(collect.entity));
+    }
+  }
+  if (collect.validate !== undefined) condition(collect.validate, `${at}/validate`);
+  for (const key of ['invalidSay', 'confirm'] as const) {
+    const text = collect[key];
+    if (text === undefined) continue;
+    if (typeof text !== 'string' || text.trim() === '') add(`${at}/${key}`, `${key} must be non-empty text`);
+    else template(text, `${at}/${key}`);
+  }
+  if (collect.digits !== undefined) checkDigits(collect.digits, `${at}/digits`, add);
+}
+
+function checkDigits(digits: unknown, at: string, add: Add): void {
   if (!isObject(digits)) {
-    add(`${at}/digits`, 'digits must be an object', 'e.g. { "max": 10, "terminator": "#" }');
+    add(at, 'digits must be an object', 'e.g. { "max": 10, "terminator": "#" }');
     return;
   }
-  unknownKeys(digits, new Set(['max', 'min', 'terminator']), `${at}/digits`, add);
+  unknownKeys(digits, new Set(['max', 'min', 'terminator']), at, add);
   const { max, min, terminator } = digits;
   const isCount = (n: unknown): n is number =>
     Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 64;
-  if (max !== undefined && !isCount(max)) add(`${at}/digits/max`, 'max must be an integer from 1 to 64');
-  if (min !== undefined && !isCount(min)) add(`${at}/digits/min`, 'min must be an integer from 1 to 64');
-  if (isCount(max) && isCount(min) && min > max) add(`${at}/digits/min`, 'min is greater than max');
+  if (max !== undefined && !isCount(max)) add(`${at}/max`, 'max must be an integer from 1 to 64');
+  if (min !== undefined && !isCount(min)) add(`${at}/min`, 'min must be an integer from 1 to 64');
+  if (isCount(max) && isCount(min) && min > max) add(`${at}/min`, 'min is greater than max');
   if (terminator !== undefined && (typeof terminator !== 'string' || !/^[*#]$/.test(terminator))) {
-    add(`${at}/digits/terminator`, 'terminator must be "#" or "*"');
+    add(`${at}/terminator`, 'terminator must be "#" or "*"');
   }
   if (max === undefined && terminator === undefined) {
-    add(`${at}/digits`, 'digits need "max", "terminator", or both, or the entry never ends');
+    add(at, 'digits need "max", "terminator", or both, or the entry never ends');
   }
+}
+
+/**
+ * A retry apology: text, or a list that escalates. A state's apologies must say something; the policy's may be
+ * empty, and then a retry repeats the prompt with no apology before it.
+ */
+function checkRetryPrompt(
+  value: unknown,
+  at: string,
+  key: string,
+  nonEmpty: boolean,
+  template: Check,
+  add: Add,
+): void {
+  const one = (text: unknown, p: string): void => {
+    if (typeof text !== 'string') add(p, `${key} must be text or a list of texts`);
+    else if (nonEmpty && text.trim() === '') add(p, `${key} must be non-empty text`);
+    else template(text, p);
+  };
+  if (!Array.isArray(value)) one(value, at);
+  else if (value.length === 0) add(at, `${key} must not be an empty list`, 'leave it out to use the default');
+  else value.forEach((text: unknown, i) => one(text, `${at}/${i}`));
 }
 
 function checkPolicy(
   policy: unknown,
-  names: Set<string>,
-  collected: Set<string>,
-  target: (p: string, n: unknown) => void,
+  stateRef: (p: string, n: unknown) => void,
+  template: Check,
   add: Add,
 ): void {
   if (policy === undefined) return;
@@ -246,35 +552,50 @@ function checkPolicy(
   if (policy.maxRetries !== undefined && !isPositiveInt(policy.maxRetries, 0, 10)) {
     add('/policy/maxRetries', 'maxRetries must be an integer from 0 to 10');
   }
-  if (policy.fallback !== undefined && names.size > 0) target('/policy/fallback', policy.fallback);
+  if (policy.fallback !== undefined) stateRef('/policy/fallback', policy.fallback);
   for (const key of ['noInputSay', 'noMatchSay'] as const) {
-    const text = policy[key];
-    if (text === undefined) continue;
-    // May be empty: then a retry repeats the state's prompt with no apology before it.
-    if (typeof text !== 'string') add(`/policy/${key}`, `${key} must be text`);
-    else checkTemplate(text, `/policy/${key}`, collected, add);
+    if (policy[key] !== undefined) checkRetryPrompt(policy[key], `/policy/${key}`, key, false, template, add);
   }
   const sup = policy.supervisor;
   if (sup !== undefined) {
     if (!isObject(sup)) add('/policy/supervisor', 'supervisor must be an object');
     else {
-      unknownKeys(sup, new Set(['maxRestarts', 'withinMs']), '/policy/supervisor', add);
+      unknownKeys(sup, SUPERVISOR_KEYS, '/policy/supervisor', add);
       if (sup.maxRestarts !== undefined && !isPositiveInt(sup.maxRestarts, 0, 100)) {
         add('/policy/supervisor/maxRestarts', 'maxRestarts must be an integer from 0 to 100');
       }
       if (sup.withinMs !== undefined && !isPositiveInt(sup.withinMs, 1, 86_400_000)) {
         add('/policy/supervisor/withinMs', 'withinMs must be a positive integer');
       }
+      if (sup.onGiveUp !== undefined) stateRef('/policy/supervisor/onGiveUp', sup.onGiveUp);
     }
   }
 }
 
 function checkTemplate(text: string, at: string, collected: Set<string>, add: Add): void {
   for (const { name, filter } of templateSlots(text)) {
-    if (!collected.has(name)) add(at, `template uses slot "${name}", which no state collects`);
+    if (!collected.has(name)) add(at, `template uses slot "${name}", which no state collects or sets`);
     if (filter !== undefined && !(TEMPLATE_FILTERS as readonly string[]).includes(filter)) {
       add(at, `unknown template filter "${filter}"`, `filters: ${TEMPLATE_FILTERS.join(', ')}`);
     }
+  }
+}
+
+function checkCondition(source: unknown, at: string, collected: Set<string>, add: Add): void {
+  if (typeof source !== 'string' || source.trim() === '') {
+    add(at, 'a condition must be non-empty text', 'e.g. count >= 2 && size == "large"');
+    return;
+  }
+  const parsed = parseCondition(source);
+  if (!parsed.ok) {
+    const rest = source.slice(parsed.offset);
+    const near =
+      rest.trim() === '' ? 'the condition ends there' : `from there it reads: ${rest.slice(0, 24)}`;
+    add(at, `invalid condition at offset ${parsed.offset}: ${parsed.message}`, `${near}; ${CONDITION_HINT}`);
+    return;
+  }
+  for (const slot of new Set(parsed.value.slots)) {
+    if (!collected.has(slot)) add(at, `condition uses slot "${slot}", which no state collects or sets`);
   }
 }
 

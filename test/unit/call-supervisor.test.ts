@@ -9,6 +9,7 @@ import {
   type Effect,
   type FlowFile,
 } from '../../src/flow/index.ts';
+import { route, routingTable } from '../../src/flow/route.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
 
 const demo = JSON.parse(readFileSync(new URL('../../flows/demo.json', import.meta.url), 'utf8')) as unknown;
@@ -18,11 +19,13 @@ function faultyDemo(policy: FlowFile['policy'] = {}): CompiledFlow {
   const result = validateFlow(demo);
   assert.ok(result.ok);
   const compiled = compileFlow({ ...result.flow, policy: { ...result.flow.policy, ...policy } });
+  const table = routingTable(compiled.flow, compiled.policy);
   const machine = compiled.machine.provide({
     guards: {
-      digitIs: ({ event }, params: { digit: string }) => {
+      // Asked for every input the state keeps (a retry, a digit): key 9 makes it throw.
+      stays: ({ context, event }, params: { state: string }) => {
         if (event.type === 'dtmf' && event.digit === '9') throw new Error('guard exploded');
-        return event.type === 'dtmf' && event.digit === params.digit;
+        return route(table, params.state, context, event).kind === 'stay';
       },
     },
   });
@@ -72,6 +75,33 @@ test('past the restart intensity the supervisor gives up', () => {
   assert.equal(gaveUp.length, 0);
   tick(100);
   sup.send({ type: 'dtmf', at: 3, digit: '9' });
+  assert.deepEqual(gaveUp, ['CALL_GAVE_UP']);
+  assert.equal(sup.running, false);
+});
+
+test('past the intensity, a flow with onGiveUp goes there instead of ending the call', () => {
+  const { sup, gaveUp, effects, records } = supervise(
+    faultyDemo({ supervisor: { maxRestarts: 1, withinMs: 10_000, onGiveUp: 'goodbye' } }),
+  );
+  sup.send({ type: 'dtmf', at: 1, digit: '9' });
+  sup.send({ type: 'dtmf', at: 2, digit: '9' });
+  assert.deepEqual(gaveUp, [], 'the call goes on');
+  assert.equal(sup.context?.state, 'goodbye');
+  const last = effects.filter((e) => e.type === 'say').at(-1);
+  assert.match((last as { text: string }).text, /Thanks for calling\. Goodbye\./);
+  assert.equal(effects.at(-1)?.type, 'hangup');
+  assert.ok(records.some((r) => r.msg.includes('onGiveUp') && r.onGiveUp === 'goodbye'));
+});
+
+test('a failure in the onGiveUp state ends the call', () => {
+  // onGiveUp leads back to the menu, where key 9 fails again.
+  const { sup, gaveUp } = supervise(
+    faultyDemo({ supervisor: { maxRestarts: 0, withinMs: 10_000, onGiveUp: 'menu' } }),
+  );
+  sup.send({ type: 'dtmf', at: 1, digit: '9' });
+  assert.deepEqual(gaveUp, []);
+  assert.equal(sup.context?.state, 'menu');
+  sup.send({ type: 'dtmf', at: 2, digit: '9' });
   assert.deepEqual(gaveUp, ['CALL_GAVE_UP']);
   assert.equal(sup.running, false);
 });

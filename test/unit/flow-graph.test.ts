@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mock, test, type TestContext } from 'node:test';
 import { main } from '../../src/cli/graph.ts';
-import { FALLBACK_LABEL, flowGraph, mermaidId, toDot, toMermaid } from '../../src/flow/graph.ts';
+import {
+  FALLBACK_LABEL,
+  NO_CHOICE_LABEL,
+  flowGraph,
+  mermaidId,
+  toDot,
+  toMermaid,
+} from '../../src/flow/graph.ts';
 import { validateFlow, type FlowFile } from '../../src/flow/index.ts';
 
 const DEMO_PATH = new URL('../../flows/demo.json', import.meta.url).pathname;
@@ -20,7 +27,7 @@ type Edge = string;
 const edgeKey = (from: string, to: string, label: string | null, dashed: boolean): Edge =>
   `${from} -${dashed ? '.' : '-'}${label ?? ''}-> ${to}`;
 
-const MERMAID_NODE = /^ {2}([A-Za-z0-9_]+)(\(\(|\(\[|\[)"([^"]*)"(\)\)|\]\)|\])$/;
+const MERMAID_NODE = /^ {2}([A-Za-z0-9_]+)(\(\(|\(\[|\[|\{\{)"([^"]*)"(\)\)|\]\)|\]|\}\})$/;
 const MERMAID_EDGE = /^ {2}([A-Za-z0-9_]+) (-->|-\.->)(?:\|"([^"]*)"\|)? ([A-Za-z0-9_]+)$/;
 
 function parseMermaid(text: string): {
@@ -183,8 +190,8 @@ test('hyphenated names get distinct mermaid ids; hostile text is escaped in both
   assert.ok(edges.includes('main_menu --done-> end'));
   assert.ok(edges.includes('main-menu --*-> o-x'));
   assert.match(mermaid, /\(collect pin: 1-4 digits\)/);
-  // No fallback in the policy: waiting states end at the give-up node, which hangs up.
-  assert.ok(edges.includes(`main-menu -.${FALLBACK_LABEL}-> give up`));
+  // No fallback in the policy: waiting states end at a node of their own, which hangs up.
+  assert.ok(edges.includes(`main-menu -.${FALLBACK_LABEL}-> could not continue`));
 
   const dot = parseDot(toDot(flow));
   assert.equal(dot.id, 'odd-names');
@@ -209,6 +216,107 @@ test('hyphenated names get distinct mermaid ids; hostile text is escaped in both
   assert.match(d, /^digraph "say \\"x\\"" \{$/m);
   assert.match(d, /^ {2}"a \\"b\\" <c> & \[d\]" -> "back\\\\slash" \[label="\\""\];$/m);
   assert.equal(parseDot(d).edges.length, 3);
+});
+
+/** A flow using intents, conditions, global intents, speech collects and the give-up state. */
+const pizza: FlowFile = {
+  id: 'pizza',
+  version: 1,
+  start: 'menu',
+  intents: {
+    order: { examples: ['a pizza please'] },
+    operator: { examples: ['agent'], global: 'human' },
+    cancel: { examples: ['cancel'], global: 'bye' },
+  },
+  entities: { size: { values: { large: ['big'], small: [] } } },
+  states: {
+    menu: { say: 'Say order.', on: { order: 'size', 'dtmf:1': 'size' } },
+    size: {
+      say: 'Which size?',
+      collect: { slot: 'size', entity: 'size', confirm: '{{size}}, right?' },
+      next: 'count',
+    },
+    count: {
+      say: 'How many?',
+      collect: { slot: 'count', entity: 'number', digits: { max: 2, terminator: '#' } },
+      next: [
+        { if: 'size == "large" && count >= 2 && count <= 10 && size != "small"', goto: 'party' },
+        { goto: 'done' },
+      ],
+    },
+    party: { say: 'A party!', next: [{ if: 'count > 5', goto: 'done' }] },
+    done: {
+      say: 'Anything else?',
+      on: { yes: [{ if: 'size in ["large"]', goto: 'size' }, { goto: 'menu' }], no: 'bye' },
+    },
+    human: { say: 'Transferring.', hangup: true },
+    bye: { say: 'Bye.', hangup: true },
+    sorry: { say: 'Sorry, something broke.', hangup: true },
+  },
+  policy: { supervisor: { onGiveUp: 'sorry' } },
+};
+
+test('intents, conditions, global intents, speech collects and the give-up state are drawn', () => {
+  const result = validateFlow(pizza);
+  assert.ok(result.ok, JSON.stringify(result.findings));
+  const mermaid = toMermaid(pizza);
+  const { edges, shapes } = parseMermaid(mermaid);
+  const long = 'size == #34;large#34; #38;#38; count #62;= 2 #38;#38; count…';
+  assert.deepEqual(edges, [
+    'start ---> menu',
+    'menu --order-> size',
+    'menu --1-> size',
+    'size --done-> count',
+    `count --done: ${long}-> party`,
+    'count --done: else-> done',
+    'party --count #62; 5-> done',
+    'done --yes: size in #91;#34;large#34;#93;-> size',
+    'done --yes: else-> menu',
+    'done --no-> bye',
+    'any waiting state -.operator-> human',
+    'any waiting state -.cancel-> bye',
+    'give up -.-> sorry',
+    ...['menu', 'size', 'count', 'done'].map((s) => `${s} -.${FALLBACK_LABEL}-> could not continue`),
+    `party -.${NO_CHOICE_LABEL}-> could not continue`,
+  ]);
+  // The condition is cut to 40 characters before it is escaped.
+  const cut = 'size == "large" && count >= 2 && count <= 10 && size != "small"'.slice(0, 39).trimEnd();
+  assert.ok(toDot(pizza).includes(`label="done: ${cut.replaceAll('"', '\\"')}…"`));
+  assert.equal(shapes.get('any_waiting'), '{{');
+  assert.equal(shapes.get('giveup'), '{{');
+  assert.equal(shapes.get('end_call'), '([');
+  assert.match(mermaid, /s_size\["size<br\/>\(collect size: size\)<br\/>\(confirm\)"\]/);
+  assert.match(mermaid, /s_count\["count<br\/>\(collect count: number or 1-2 digits, #35;\)"\]/);
+
+  const dot = toDot(pizza);
+  const unescapeMermaid = (e: string): string =>
+    e.replace(/#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)));
+  assert.deepEqual(
+    parseDot(dot).edges.map((e) => e.replaceAll('\\"', '"')),
+    edges.map(unescapeMermaid),
+  );
+  assert.match(dot, /^ {2}"\$any" \[label="any waiting state", shape=hexagon, style=dashed\];$/m);
+  assert.match(dot, /^ {2}"\$any" -> "human" \[label="operator", style=dashed\];$/m);
+  assert.match(dot, /^ {2}"count" -> "done" \[label="done: else"\];$/m);
+});
+
+test('one unconditional choice is drawn as a plain edge; no global intent, no "any waiting state"', () => {
+  const flow: FlowFile = {
+    id: 'plain',
+    version: 1,
+    start: 'a',
+    intents: { help: { examples: ['help'] } },
+    states: {
+      a: { say: 'A.', next: [{ goto: 'b' }] },
+      b: { say: 'Help?', on: { help: [{ goto: 'c' }] } },
+      c: { say: 'Bye.', hangup: true },
+    },
+    policy: { fallback: 'c' },
+  };
+  assert.ok(validateFlow(flow).ok);
+  const { edges, titles } = parseMermaid(toMermaid(flow));
+  assert.deepEqual(edges, ['start ---> a', 'a ---> b', 'b --help-> c', `b -.${FALLBACK_LABEL}-> c`]);
+  assert.deepEqual([...titles.values()], ['start', 'a', 'b', 'c']);
 });
 
 /** Runs the CLI with console output captured; the console is restored even when main throws. */

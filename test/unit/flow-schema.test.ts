@@ -48,8 +48,8 @@ const base = {
 };
 
 /** The base flow with the value at `pointer` replaced, or removed when `value` is undefined. */
-function variant(pointer: string, value: unknown): unknown {
-  const flow = structuredClone(base) as Record<string, unknown>;
+function variant(pointer: string, value: unknown, from: object = base): unknown {
+  const flow = structuredClone(from) as Record<string, unknown>;
   const keys = pointer.split('/').slice(1);
   const last = keys.pop() ?? '';
   let parent: Record<string, unknown> = flow;
@@ -59,19 +59,108 @@ function variant(pointer: string, value: unknown): unknown {
   return flow;
 }
 
+/** A valid flow using every feature of the spoken-input language. */
+const rich = {
+  $schema: './flow.schema.json',
+  id: 'pizza',
+  version: 3,
+  start: 'greet',
+  intents: {
+    order: { examples: ['I want a pizza', 'order please'] },
+    operator: { examples: ['agent', 'a real person'], global: 'transfer' },
+    cancel: { examples: ['cancel', 'stop'], global: 'bye' },
+  },
+  entities: { size: { values: { large: ['big', 'family size'], small: [] } } },
+  states: {
+    greet: {
+      say: 'Welcome. Say order, or press 1.',
+      set: { label: '' },
+      on: { order: 'size', 'dtmf:1': 'size', repeat: 'greet' },
+      noMatchSay: ['Sorry?', 'Say order, or press 1.'],
+      noInputSay: 'Are you there?',
+      resumeSay: 'Where were we? Say order, or press 1.',
+    },
+    size: {
+      say: 'Large or small?',
+      collect: { slot: 'size', entity: 'size', confirm: 'That was {{size}}, right?' },
+      next: 'count',
+    },
+    count: {
+      say: 'How many?',
+      collect: {
+        slot: 'count',
+        entity: 'number',
+        digits: { max: 2, terminator: '#' },
+        validate: 'count >= 1 && count <= 10',
+        invalidSay: 'Between one and ten, please.',
+      },
+      next: 'route',
+    },
+    route: {
+      set: { label: '{{count}} {{size}}' },
+      next: [{ if: 'size == "large" && count >= 2', goto: 'party' }, { goto: 'done' }],
+    },
+    party: { say: 'A party! {{label}} pizzas.', next: 'done' },
+    done: {
+      say: 'Is that all?',
+      on: { yes: 'bye', no: [{ if: 'size in ["large"] || !label', goto: 'size' }, { goto: 'count' }] },
+    },
+    transfer: { say: 'Transferring you.', hangup: true },
+    bye: { say: 'Goodbye.', hangup: true },
+    sorry: { say: 'Sorry, something went wrong.', hangup: true },
+  },
+  policy: {
+    fallback: 'bye',
+    noInputSay: ['Are you there?', ''],
+    noMatchSay: 'Pardon?',
+    supervisor: { maxRestarts: 2, onGiveUp: 'sorry' },
+  },
+};
+
+/** The rich flow with the value at `pointer` replaced, or removed when `value` is undefined. */
+function richVariant(pointer: string, value: unknown): unknown {
+  return variant(pointer, value, rich);
+}
+
 const invalid: [string, unknown][] = [
+  ['intent name with "-"', richVariant('/intents/talk-to-human', { examples: ['agent'] })],
+  ['intent without examples', richVariant('/intents/order/examples', [])],
+  ['an empty example', richVariant('/intents/order/examples', [''])],
+  ['unknown key in an intent', richVariant('/intents/order/globel', 'bye')],
+  ['a global that is not a state name', richVariant('/intents/operator/global', 'the desk')],
+  ['entity named as a built-in', richVariant('/entities/number', { values: { one: [] } })],
+  ['entity without values', richVariant('/entities/size/values', {})],
+  ['a synonym list that is text', richVariant('/entities/size/values/large', 'big')],
+  ['an empty synonym', richVariant('/entities/size/values/small', [''])],
+  ['unknown key in an entity', richVariant('/entities/size/synonyms', {})],
+  ['unknown key in a choice', richVariant('/states/route/next/0/when', 'count > 2')],
+  ['a choice without goto', richVariant('/states/route/next/1', { if: 'size' })],
+  ['an empty condition', richVariant('/states/route/next/0/if', ' ')],
+  ['an empty target list', richVariant('/states/route/next', [])],
+  ['an on target list that is empty', richVariant('/states/done/on/no', [])],
+  ['collect with neither digits nor entity', richVariant('/states/size/collect', { slot: 'size' })],
+  ['an empty confirm', richVariant('/states/size/collect/confirm', '')],
+  ['an empty invalidSay', richVariant('/states/count/collect/invalidSay', ' ')],
+  ['a set slot name with a space', richVariant('/states/route/set', { 'my label': 'x' })],
+  ['a set value that is a number', richVariant('/states/route/set/label', 2)],
+  ['an empty list of retry prompts in a state', richVariant('/states/greet/noMatchSay', [])],
+  ['an empty retry prompt in a state list', richVariant('/states/greet/noMatchSay', ['Sorry?', ''])],
+  ['an empty list of retry prompts in the policy', richVariant('/policy/noInputSay', [])],
+  ['an empty resumeSay', richVariant('/states/greet/resumeSay', '')],
+  ['onGiveUp that is not a state name', richVariant('/policy/supervisor/onGiveUp', 'say sorry')],
+  ['an entity name that is not a name', richVariant('/states/size/collect/entity', 'pizza size')],
   ['unknown key at the root', variant('/colour', 'red')],
   ['unknown key in a state', variant('/states/menu/sya', 'Hi')],
   ['unknown key in collect', variant('/states/ask/collect/slots', 'n')],
   ['unknown key in digits', variant('/states/ask/collect/digits/maximum', 3)],
   ['unknown key in policy', variant('/policy/noInput', 5000)],
-  ['unknown key in supervisor', variant('/policy/supervisor/onGiveUp', 'bye')],
+  ['unknown key in supervisor', variant('/policy/supervisor/giveUp', 'bye')],
   ['id starting with "-"', variant('/id', '-base')],
   ['id with a space', variant('/id', 'my flow')],
   ['id of 65 characters', variant('/id', 'a'.repeat(65))],
   ['version 0', variant('/version', 0)],
   ['version 1.5', variant('/version', 1.5)],
-  ['on key "press1"', variant('/states/menu/on', { press1: 'ask' })],
+  ['on key "press 1"', variant('/states/menu/on', { 'press 1': 'ask' })],
   ['on key "dtmf:E"', variant('/states/menu/on', { 'dtmf:E': 'ask' })],
   ['on key "dtmf:12"', variant('/states/menu/on', { 'dtmf:12': 'ask' })],
   ['digits max 0', variant('/states/ask/collect/digits/max', 0)],
@@ -141,9 +230,14 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
   assert.deepEqual(Object.keys(defs).sort(), [
     'CollectDef',
     'DigitsDef',
+    'EntityDef',
     'FlowPolicy',
+    'IntentDef',
+    'RetryPrompt',
     'StateDef',
     'SupervisorPolicy',
+    'Target',
+    'TargetChoice',
   ]);
 });
 
@@ -168,6 +262,19 @@ test('valid variants pass both the schema and validateFlow', () => {
     ['noInputMs at its maximum', variant('/policy/noInputMs', 120_000)],
     ['maxRetries 0', variant('/policy/maxRetries', 0)],
     ['an empty policy apology', variant('/policy/noInputSay', '')],
+    ['every feature of spoken input', rich],
+    [
+      'a last choice with a condition',
+      richVariant('/states/route/next/1', { if: 'count > 0', goto: 'done' }),
+    ],
+    ['an empty synonym list', richVariant('/entities/size/values/large', [])],
+    [
+      'a built-in intent given examples and made global',
+      richVariant('/intents/repeat', { examples: ['again'], global: 'greet' }),
+    ],
+    ['an entity-only collect', richVariant('/states/count/collect', { slot: 'count', entity: 'number' })],
+    ['a keypad-only collect', richVariant('/states/count/collect', { slot: 'count', digits: { max: 2 } })],
+    ['a slot cleared with an empty value', richVariant('/states/route/set/label', '')],
     ['no policy', variant('/policy', undefined)],
     [
       'every keypad key',
@@ -181,10 +288,86 @@ test('valid variants pass both the schema and validateFlow', () => {
   }
 });
 
+test('the flow using every feature validates without findings', () => {
+  const result = validateFlow(rich);
+  assert.ok(result.ok);
+  assert.deepEqual(result.findings, []);
+});
+
+test('what only validateFlow can tell: the schema accepts these, validateFlow refuses them', () => {
+  const cases: [string, unknown, string][] = [
+    ['an undefined intent', richVariant('/states/done/on/maybe', 'bye'), '/states/done/on/maybe'],
+    [
+      'an undefined entity',
+      richVariant('/states/size/collect/entity', 'colour'),
+      '/states/size/collect/entity',
+    ],
+    [
+      'a condition that does not parse',
+      richVariant('/states/route/next/0/if', 'size = 2'),
+      '/states/route/next/0/if',
+    ],
+    [
+      'an example under two intents',
+      richVariant('/intents/cancel/examples/1', 'Agent!'),
+      '/intents/cancel/examples/1',
+    ],
+    [
+      'a synonym under two values',
+      richVariant('/entities/size/values/small', ['BIG']),
+      '/entities/size/values/small/0',
+    ],
+    ['a goto to no state', richVariant('/states/route/next/1/goto', 'gone'), '/states/route/next/1/goto'],
+    [
+      'a condition on a slot never stored',
+      richVariant('/states/route/next/0/if', 'vip'),
+      '/states/route/next/0/if',
+    ],
+  ];
+  for (const [name, flow, pointer] of cases) {
+    assert.ok(schemaAccepts(flow), `${name}: schema says ${JSON.stringify(checkSchema.errors)}`);
+    const result = validateFlow(flow);
+    assert.equal(result.ok, false, name);
+    assert.deepEqual(
+      result.findings.filter((f) => f.severity === 'error').map((f) => f.pointer),
+      [pointer],
+      name,
+    );
+  }
+});
+
 test('invalid flows are refused by both the schema and validateFlow', () => {
-  assert.ok(invalid.length >= 12);
+  assert.ok(invalid.length >= 70);
   for (const [name, flow] of invalid) {
     assert.equal(schemaAccepts(flow), false, `${name}: the schema accepts it`);
     assert.equal(validateFlow(flow).ok, false, `${name}: validateFlow accepts it`);
   }
+});
+
+test('every JSON example in docs/flows.md passes the schema and validateFlow without findings', async () => {
+  const docs = await readFile(fileURLToPath(new URL('../../docs/flows.md', import.meta.url)), 'utf8');
+  const blocks = [...docs.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+  assert.ok(blocks.length >= 13, `only ${blocks.length} examples found`);
+  const ids = new Set<string>();
+  for (const block of blocks) {
+    // A block is a whole flow, or a `"policy": {...}` member shown on its own.
+    const value = JSON.parse(block.trimStart().startsWith('{') ? block : `{${block}}`) as Record<
+      string,
+      unknown
+    >;
+    const flow =
+      'states' in value
+        ? value
+        : { id: 'policy', version: 1, start: 'a', states: { a: { say: 'Hi.', hangup: true } }, ...value };
+    assert.ok(
+      'states' in value || Object.keys(value).join() === 'policy',
+      `not a flow or a policy: ${block}`,
+    );
+    if (typeof flow.id === 'string') ids.add(flow.id);
+    assert.ok(schemaAccepts(flow), `${block}\nschema: ${JSON.stringify(checkSchema.errors)}`);
+    const result = validateFlow(flow);
+    assert.ok(result.ok, `${block}\n${JSON.stringify(result.findings)}`);
+    assert.deepEqual(result.findings, [], block);
+  }
+  assert.equal(ids.size, blocks.length, 'each example has its own id');
 });

@@ -442,3 +442,406 @@ test('"$schema" must be a string', () => {
   assert.equal(result.ok, false);
   assert.equal(at(result.findings, '/$schema').length, 1);
 });
+
+/** Each fixture breaks one rule of the extended language: [file, ok, [severity, pointer, message pattern][]]. */
+const LANGUAGE_FIXTURES: [string, boolean, [Finding['severity'], string, RegExp][]][] = [
+  [
+    'intent-duplicate-example.json',
+    false,
+    [
+      ['warning', '/intents/hours/examples/2', /example "Opening hours!" is listed twice/],
+      ['error', '/intents/sales/examples/3', /example "when are you OPEN" already belongs to intent "hours"/],
+    ],
+  ],
+  [
+    'intent-undefined.json',
+    false,
+    [['error', '/states/menu/on/operater', /^intent "operater" is not defined$/]],
+  ],
+  ['entity-builtin-name.json', false, [['error', '/entities/date', /"date" is a built-in entity/]]],
+  [
+    'entity-duplicate-synonym.json',
+    false,
+    [['error', '/entities/size/values/small/1', /"Big" already means "large"/]],
+  ],
+  [
+    'collect-unknown-entity.json',
+    false,
+    [['error', '/states/ask/collect/entity', /entity "sizes" is not defined/]],
+  ],
+  ['collect-without-input.json', false, [['error', '/states/ask/collect', /needs "digits" .*"entity"/]]],
+  [
+    'condition-syntax.json',
+    false,
+    [['error', '/states/check/on/yes/0/if', /^invalid condition at offset 5: unknown operator "="/]],
+  ],
+  [
+    'choice-unknown-key.json',
+    false,
+    [
+      ['error', '/states/route/next/0/when', /unknown property "when"/],
+      ['warning', '/states/route/next/1', /choice 1 is never taken: choice 0 has no "if"/],
+    ],
+  ],
+  ['choice-unreachable.json', true, [['warning', '/states/route/next/1', /choice 1 is never taken/]]],
+  [
+    'condition-slot-unknown.json',
+    false,
+    [['error', '/states/route/next/0/if', /condition uses slot "vip", which no state collects or sets/]],
+  ],
+  [
+    'condition-before-collected.json',
+    true,
+    [
+      [
+        'warning',
+        '/states/route/next/0/if',
+        /slot "n" may be read before it is collected: the path "menu" -> "route"/,
+      ],
+    ],
+  ],
+  [
+    'decision-loop.json',
+    false,
+    [['error', '/states/route/next', /talking loop: "route" -> "again" -> "route"/]],
+  ],
+  [
+    'retry-prompts.json',
+    false,
+    [
+      ['error', '/states/menu/resumeSay', /resumeSay must be non-empty text/],
+      ['error', '/states/menu/noInputSay', /must not be an empty list/],
+      ['error', '/states/menu/noMatchSay/1', /noMatchSay must be non-empty text/],
+      ['error', '/policy/noMatchSay', /must not be an empty list/],
+    ],
+  ],
+  [
+    'set-bad.json',
+    false,
+    [
+      ['error', '/states/hello/set/first name', /slot name/],
+      ['error', '/states/hello/set/greeting', /slot value must be text/],
+    ],
+  ],
+  ['give-up-unknown.json', false, [['error', '/policy/supervisor/onGiveUp', /^unknown state "sory"$/]]],
+];
+
+test('each rule of intents, entities, targets, conditions, set and retries has its finding', async () => {
+  for (const [file, ok, expected] of LANGUAGE_FIXTURES) {
+    const result = await check(file);
+    assert.equal(result.ok, ok, `${file}: ${JSON.stringify(result.findings)}`);
+    assert.deepEqual(
+      result.findings.map((f) => [f.severity, f.pointer]),
+      expected.map(([severity, pointer]) => [severity, pointer]),
+      file,
+    );
+    expected.forEach(([, , pattern], i) => assert.match(result.findings[i]?.message ?? '', pattern, file));
+  }
+});
+
+test('an undefined intent and an undefined entity get a suggestion and the known names', async () => {
+  const intent = (await check('intent-undefined.json')).findings[0];
+  assert.match(
+    intent?.hint ?? '',
+    /did you mean "operator"\? known intents: yes, no, repeat, cancel, operator/,
+  );
+  const entity = (await check('collect-unknown-entity.json')).findings[0];
+  assert.match(entity?.hint ?? '', /did you mean "size"\?.*phone_number, size/);
+  const duplicate = (await check('intent-duplicate-example.json')).findings[1];
+  assert.match(duplicate?.hint ?? '', /first at \/intents\/hours\/examples\/0/);
+  const condition = (await check('condition-syntax.json')).findings[0];
+  assert.match(condition?.hint ?? '', /from there it reads: = "large"/);
+});
+
+const menuWith = (on: StateDef['on'], extra: Partial<FlowFile> = {}): FlowFile =>
+  flowOf(
+    {
+      menu: { say: 'Say something.', on },
+      bye: { say: 'Bye.', hangup: true },
+      human: { say: 'Transferring.', hangup: true },
+    },
+    extra,
+  );
+
+test('"on" takes keys, built-in intents and the flow\'s intents, and nothing else', () => {
+  const intents = { operator: { examples: ['agent'] } };
+  const ok = validateFlow(
+    menuWith(
+      { 'dtmf:1': 'bye', yes: 'bye', no: 'bye', repeat: 'menu', cancel: 'bye', operator: 'human' },
+      { intents },
+    ),
+  );
+  assert.ok(ok.ok, JSON.stringify(ok.findings));
+  const bad = validateFlow(menuWith({ operator: 'human', help: 'bye', 'dtmf:12': 'bye' }));
+  assert.deepEqual(
+    errors(bad.findings).map((f) => [f.pointer, f.message]),
+    [
+      ['/states/menu/on/operator', 'intent "operator" is not defined'],
+      ['/states/menu/on/help', 'intent "help" is not defined'],
+      ['/states/menu/on/dtmf:12', 'unknown input "dtmf:12"'],
+    ],
+  );
+});
+
+test('intents and entities: names, shapes and global targets are checked', () => {
+  const result = validateFlow(
+    menuWith(
+      { yes: 'bye' },
+      {
+        intents: {
+          'talk-to-human': { examples: ['agent'] },
+          empty: { examples: [] },
+          blank: { examples: ['?!'] },
+          lost: { examples: ['where am i'], global: 'nowhere' },
+          typo: { examples: ['oops'], globel: 'bye' } as never,
+        },
+        entities: {
+          size: { values: {} },
+          colour: { values: { red: 'crimson' } } as never,
+          'my-entity': { values: { a: [] } },
+        },
+      },
+    ),
+  );
+  assert.deepEqual(
+    errors(result.findings).map((f) => f.pointer),
+    [
+      '/intents/talk-to-human',
+      '/intents/empty/examples',
+      '/intents/blank/examples/0',
+      '/intents/lost/global',
+      '/intents/typo/globel',
+      '/entities/size/values',
+      '/entities/colour/values/red',
+      '/entities/my-entity',
+    ],
+  );
+});
+
+test('a flow example that is also a built-in example is a warning, unless the flow redefines the built-in', () => {
+  const intents = { agree: { examples: ['Okay!', 'fine by me'] } };
+  const result = validateFlow(menuWith({ agree: 'bye', 'dtmf:0': 'human' }, { intents }));
+  assert.ok(result.ok);
+  assert.deepEqual(
+    result.findings.map((f) => [f.severity, f.pointer]),
+    [['warning', '/intents/agree/examples/0']],
+  );
+  assert.match(result.findings[0]?.message ?? '', /built-in intent "yes"; "agree" takes it/);
+  const redefined = validateFlow(
+    menuWith({ agree: 'bye', 'dtmf:0': 'human' }, { intents: { ...intents, yes: { examples: ['yes'] } } }),
+  );
+  assert.deepEqual(redefined.ok && redefined.findings, []);
+});
+
+test('a target is a state name or a non-empty list of choices with an existing goto', () => {
+  const result = validateFlow(
+    flowOf({
+      a: { say: 'A.', next: [] },
+      b: { say: 'B.', next: [{ if: 'x', goto: 'nowhere' }, 'c'] as never },
+      c: { say: 'C.', next: [{ if: '', goto: 'a' }, { if: 'x' } as never] },
+      d: { say: 'D.', next: 7 as never },
+      e: { say: 'E.', collect: { slot: 'x', entity: 'number' }, next: 'a' },
+    }),
+  );
+  assert.deepEqual(
+    errors(result.findings).map((f) => f.pointer),
+    [
+      '/states/a/next',
+      '/states/b/next/0/goto',
+      '/states/b/next/1',
+      '/states/c/next/0/if',
+      '/states/c/next/1',
+      '/states/d/next',
+    ],
+  );
+});
+
+test('collect: an entity, keypad digits, or both; validate, invalidSay and confirm may use the slot', () => {
+  const states = (collect: StateDef['collect']): Record<string, StateDef> => ({
+    ask: { say: 'How many?', collect, next: 'bye' },
+    bye: { say: 'Bye.', hangup: true },
+  });
+  for (const collect of [
+    { slot: 'n', entity: 'number' },
+    { slot: 'n', digits: { max: 2 } },
+    {
+      slot: 'n',
+      entity: 'number',
+      digits: { max: 2 },
+      validate: 'n >= 1 && n <= 10',
+      invalidSay: '{{n}} is not between 1 and 10.',
+      confirm: 'That was {{n}}, right?',
+    },
+  ]) {
+    const result = validateFlow(flowOf(states(collect)));
+    assert.ok(result.ok, JSON.stringify(result.findings));
+    assert.deepEqual(result.findings, []);
+  }
+  const bad = validateFlow(
+    flowOf(
+      states({
+        slot: 'n',
+        entity: 'number',
+        validate: 'n >',
+        invalidSay: ' ',
+        confirm: 'Right, {{m}}?',
+        extra: 1,
+      } as never),
+    ),
+  );
+  assert.deepEqual(
+    errors(bad.findings).map((f) => f.pointer),
+    [
+      '/states/ask/collect/extra',
+      '/states/ask/collect/validate',
+      '/states/ask/collect/invalidSay',
+      '/states/ask/collect/confirm',
+    ],
+  );
+});
+
+test('"set" counts as collecting: its slots may be spoken and tested downstream, not before', () => {
+  const states: Record<string, StateDef> = {
+    hello: { say: 'Hi.', on: { 'dtmf:1': 'tag', 'dtmf:2': 'read' } },
+    tag: { set: { who: 'caller', label: '{{who}} x', empty: '' }, say: 'Tagged {{who}}.', next: 'read' },
+    read: { say: 'You are {{who}}.', next: [{ if: 'who == "caller"', goto: 'bye' }, { goto: 'bye' }] },
+    bye: { say: 'Bye.', hangup: true },
+  };
+  const findings = validateFlow(flowOf(states)).findings;
+  assert.deepEqual(
+    findings.map((f) => [f.severity, f.pointer]),
+    [
+      ['error', '/states/tag/set/label'],
+      ['error', '/states/read/say'],
+      ['warning', '/states/read/next/0/if'],
+    ],
+  );
+  assert.match(findings[0]?.message ?? '', /worked out before any is stored/);
+  assert.match(findings[1]?.message ?? '', /the path "hello" -> "read" never collects or sets it/);
+  states.hello = { say: 'Hi.', on: { 'dtmf:1': 'tag' } };
+  states.tag = { set: { who: 'caller' }, say: 'Tagged {{who}}.', next: 'read' };
+  assert.deepEqual(validateFlow(flowOf(states)).findings, []);
+});
+
+test("a collecting state's next conditions read its own slot; its prompts do not have it yet", () => {
+  const findings = staticChecks(
+    flowOf({
+      ask: {
+        say: 'Size? Last time {{size}}.',
+        collect: { slot: 'size', entity: 'number', confirm: '{{size}}, right?' },
+        next: [{ if: 'size > 2', goto: 'big' }, { goto: 'bye' }],
+      },
+      big: { say: 'Big {{size}}.', hangup: true },
+      bye: { say: 'Bye.', hangup: true },
+    }),
+  );
+  assert.deepEqual(
+    findings.map((f) => [f.severity, f.pointer]),
+    [['error', '/states/ask/say']],
+  );
+});
+
+test('global intents lead from every waiting state, unless the state binds the intent itself', () => {
+  const intents = { operator: { examples: ['agent'], global: 'human' } };
+  const states: Record<string, StateDef> = {
+    menu: { say: 'Press 1.', on: { 'dtmf:1': 'ask' } },
+    ask: { say: 'Number?', collect: { slot: 'n', entity: 'number' }, next: 'bye' },
+    human: { say: 'Transferring, caller {{n}}.', hangup: true },
+    bye: { say: 'Bye.', hangup: true },
+  };
+  // Reached through the global from "menu", before "n" is collected.
+  assert.deepEqual(
+    staticChecks(flowOf(states, { intents })).map((f) => [f.severity, f.pointer]),
+    [['error', '/states/human/say']],
+  );
+  // Without the global, "human" is unreachable.
+  assert.deepEqual(
+    staticChecks(flowOf(states)).map((f) => [f.severity, f.pointer]),
+    [['warning', '/states/human']],
+  );
+  // A state that handles the intent itself does not take the global.
+  states.menu = { say: 'Press 1.', on: { 'dtmf:1': 'ask', operator: 'bye' } };
+  states.ask = { say: 'Number?', collect: { slot: 'n', entity: 'number' }, next: 'human' };
+  states.human = { say: 'Transferring, caller {{n}}.', hangup: true };
+  assert.deepEqual(
+    staticChecks(flowOf(states, { intents })).map((f) => [f.severity, f.pointer]),
+    [['error', '/states/human/say']],
+    'still reachable from "ask" by the global, before n is stored',
+  );
+});
+
+test('the give-up state is a second root: reachable from anywhere, before any slot is collected', () => {
+  const states: Record<string, StateDef> = {
+    ask: { say: 'Number?', collect: { slot: 'n', digits: { max: 2 } }, next: 'bye' },
+    bye: { say: 'Bye {{n}}.', hangup: true },
+    sorry: { say: 'Sorry.', next: 'read' },
+    read: { say: 'We had {{n}}.', hangup: true },
+  };
+  const withGiveUp = flowOf(states, { policy: { supervisor: { onGiveUp: 'sorry' } } });
+  assert.deepEqual(
+    staticChecks(withGiveUp).map((f) => [f.severity, f.pointer]),
+    [['error', '/states/read/say']],
+  );
+  assert.deepEqual(
+    staticChecks(flowOf(states)).map((f) => [f.severity, f.pointer]),
+    [
+      ['warning', '/states/sorry'],
+      ['warning', '/states/read'],
+    ],
+  );
+});
+
+test('a prompt whose next choices may all fail falls through to the fallback', () => {
+  const states: Record<string, StateDef> = {
+    ask: { say: 'Number?', collect: { slot: 'n', entity: 'number' }, next: 'check' },
+    check: { say: 'Checking.', next: [{ if: 'n > 5', goto: 'bye' }] },
+    rescue: { say: 'Let us try again.', next: 'ask' },
+    bye: { say: 'Bye.', hangup: true },
+  };
+  const fallback = { policy: { fallback: 'rescue' } };
+  assert.deepEqual(staticChecks(flowOf(states, fallback)), []);
+  // An unconditional last choice never falls through, and "ask" waits, so the fallback is reachable still.
+  states.check = { say: 'Checking.', next: [{ if: 'n > 5', goto: 'bye' }, { goto: 'bye' }] };
+  assert.deepEqual(staticChecks(flowOf(states, fallback)), []);
+  // A fall-through into a state that loops back without waiting is a talking loop.
+  const loop = staticChecks(
+    flowOf(
+      {
+        ask: { say: 'Number?', collect: { slot: 'n', entity: 'number' }, next: 'check' },
+        check: { say: 'Checking.', next: [{ if: 'n > 5', goto: 'bye' }] },
+        rescue: { say: 'Again.', next: 'check' },
+        bye: { say: 'Bye.', hangup: true },
+      },
+      fallback,
+    ),
+  );
+  assert.deepEqual(
+    loop.map((f) => [f.severity, f.pointer]),
+    [
+      ['error', '/states/check/next'],
+      // The fallback from "ask" before "n" is stored leads to "check" too.
+      ['warning', '/states/check/next/0/if'],
+    ],
+  );
+  assert.match(loop[0]?.message ?? '', /"check" -> "rescue" -> "check"/);
+});
+
+test("a talking loop is found through any of a state's choices, reported once per loop", () => {
+  const findings = staticChecks(
+    flowOf({
+      ask: { say: 'Number?', collect: { slot: 'n', entity: 'number' }, next: 'a' },
+      a: { next: [{ if: 'n > 1', goto: 'b' }, { goto: 'c' }] },
+      b: { say: 'B.', next: 'a' },
+      c: { say: 'C.', next: [{ if: 'n', goto: 'a' }, { goto: 'ask' }] },
+      d: { say: 'D.', next: 'd' },
+    }),
+  );
+  assert.deepEqual(
+    findings.map((f) => [f.severity, f.pointer, /"[^"]+"(?: -> "[^"]+")+/.exec(f.message)?.[0]]),
+    [
+      ['error', '/states/a/next', '"a" -> "b" -> "a"'],
+      ['error', '/states/d/next', '"d" -> "d"'],
+      ['warning', '/states/d', undefined],
+    ],
+  );
+});

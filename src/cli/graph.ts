@@ -2,11 +2,10 @@
  * `switchboard graph`: draw a flow's states and transitions as a Mermaid or Graphviz dot diagram, so a flow
  * can be reviewed (or pasted into a README) without reading its JSON.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { flowGraph, GRAPH_FORMATS, type GraphFormat } from '../flow/graph.ts';
-import { checkFlowText, formatFindings } from '../flow/index.ts';
+import { describeIoError, loadFlowArg } from './flow-arg.ts';
 
 const HELP = `usage: switchboard graph FLOW [--format mermaid|dot] [-o FILE]
 
@@ -15,7 +14,8 @@ const HELP = `usage: switchboard graph FLOW [--format mermaid|dot] [-o FILE]
   --format FORMAT    mermaid (default; GitHub renders it in \`\`\`mermaid blocks) or dot (Graphviz)
   -o, --output FILE  write the diagram to FILE instead of standard output
 
-Dashed edges are the policy fallback, taken when a waiting state runs out of retries.`;
+Dashed edges are the policy fallback (taken when a waiting state runs out of retries), global intents
+(heard in any waiting state) and the supervisor's onGiveUp state.`;
 
 const NAME = 'switchboard graph';
 
@@ -50,30 +50,13 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const arg = positionals[0]!;
-  const byPath = arg.endsWith('.json') || /[\\/]/.test(arg);
-  const path = byPath ? arg : join(flowsDir(), `${arg}.json`);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const reason = describeIoError(err);
-    console.error(
-      byPath
-        ? `${NAME}: cannot read ${path}: ${reason}`
-        : `${NAME}: no flow "${arg}": cannot read ${path}: ${reason} (set FLOWS_DIR or pass a path to a .json file)`,
-    );
+  const loaded = await loadFlowArg(positionals[0]!);
+  if (!loaded.ok) {
+    console.error(loaded.message.includes('\n') ? loaded.message : `${NAME}: ${loaded.message}`);
     return 1;
   }
 
-  // The same checks as `switchboard validate`, with the same report: a flow that would be refused is not drawn.
-  const result = checkFlowText(text);
-  if (!result.ok) {
-    console.error(formatFindings(path, result.findings));
-    return 1;
-  }
-
-  const diagram = flowGraph(result.flow, format);
+  const diagram = flowGraph(loaded.flow, format);
   if (values.output === undefined) {
     // The diagram already ends with a newline; console.log adds its own.
     console.log(diagram.slice(0, -1));
@@ -90,21 +73,4 @@ export async function main(args: string[]): Promise<number> {
 
 function isFormat(value: string): value is GraphFormat {
   return (GRAPH_FORMATS as readonly string[]).includes(value);
-}
-
-/**
- * FLOWS_DIR read the way configFromEnv reads it, without configFromEnv itself: that also checks server
- * settings (PORT, TTS, PUBLIC_URL) whose mistakes should not stop a diagram from being drawn.
- */
-function flowsDir(): string {
-  const dir = process.env.FLOWS_DIR?.trim();
-  return dir ? dir : './flows';
-}
-
-function describeIoError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return err instanceof Error ? err.message : String(err);
 }

@@ -19,6 +19,10 @@ const COMMANDS: Record<
     summary: "draw a flow's states and transitions (mermaid or dot)",
     load: () => import('./graph.ts'),
   },
+  chat: {
+    summary: 'talk to a flow in the terminal, typing what the caller says',
+    load: () => import('./chat.ts'),
+  },
 };
 
 function usage(): string {

@@ -3,7 +3,9 @@
  * are deployed. Exit 1 when any file has an error, so it can gate CI.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isFlowFileName } from '../config/flows.ts';
 import {
   MAX_FLOW_BYTES,
   checkFlowText,
@@ -53,8 +55,11 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  // `flows/*.json` also matches the schema and package.json, which sit beside the flows but are not flows.
+  const skipped = files.filter((file) => !isFlowFileName(basename(file)));
   const results: FileResult[] = [];
-  for (const file of files) results.push(await validateFile(file));
+  for (const file of files) if (!skipped.includes(file)) results.push(await validateFile(file));
+  if (!values.json) for (const file of skipped) console.log(`${file}: skipped (not a flow file)`);
 
   if (values.json) {
     console.log(JSON.stringify(results.map(({ file, ok, findings }) => ({ file, ok, findings }))));

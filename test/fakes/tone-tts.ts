@@ -22,13 +22,19 @@ export class ToneTts implements TtsEngine {
   delayMs = 0;
   closed = false;
   #failures = 0;
+  readonly #msPerChar: number;
+
+  /** `msPerChar` shortens the tones for tests that walk whole flows in real time. */
+  constructor(options: { msPerChar?: number } = {}) {
+    this.#msPerChar = options.msPerChar ?? TONE_MS_PER_CHAR;
+  }
 
   /** Make the next `n` calls reject with TTS_FAILED. */
   failNext(n = 1): void {
     this.#failures += n;
   }
 
-  /** A tone of TONE_MS_PER_CHAR per character of `req.text`; see TtsEngine. */
+  /** A tone of `msPerChar` (TONE_MS_PER_CHAR unless told) per character of `req.text`; see TtsEngine. */
   async synthesize(req: SynthesisRequest): Promise<SynthesizedAudio> {
     this.calls++;
     this.requests.push(req);
@@ -39,7 +45,7 @@ export class ToneTts implements TtsEngine {
     }
     if (this.delayMs > 0) await sleep(this.delayMs, req.signal);
     req.signal?.throwIfAborted();
-    const mulaw = toneMulaw(req.text.length * TONE_MS_PER_CHAR);
+    const mulaw = toneMulaw(req.text.length * this.#msPerChar);
     return { mulaw, durationMs: durationMs(mulaw.length) };
   }
 

@@ -1,0 +1,130 @@
+/**
+ * A call carried as text: the flow's machine, under the same supervisor as a phone call, with prompts handed out
+ * as text (each counts as heard once handed out) and the caller's turns given as text or keys. It is how
+ * `switchboard chat` lets a flow's author try it without audio, and how tests drive flows turn by turn.
+ */
+import type { CompiledFlow, Effect } from '../flow/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { CallSupervisor } from './supervisor.ts';
+import { localDate, Understanding } from './understanding.ts';
+
+export interface TextCallOptions {
+  compiled: CompiledFlow;
+  logger: Logger;
+  callId?: string;
+  /** Each prompt the agent says, in order. */
+  onSay: (text: string) => void;
+  /** The call is over: the flow hung up, or its supervisor gave up. */
+  onEnd?: (reason: string) => void;
+  /** Arm the flow's no-input timers for real. Off by default: a person typing is slower than one talking. */
+  timers?: boolean;
+  now?: () => number;
+}
+
+export class TextCall {
+  readonly #opts: TextCallOptions;
+  readonly #now: () => number;
+  readonly #understanding: Understanding;
+  readonly #supervisor: CallSupervisor;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #ended: string | null = null;
+  #callerHungUp = false;
+
+  constructor(opts: TextCallOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#understanding = new Understanding(opts.compiled.flow);
+    this.#supervisor = new CallSupervisor({
+      compiled: opts.compiled,
+      callId: opts.callId ?? 'text-call',
+      logger: opts.logger,
+      now: this.#now,
+      onEffect: (effect) => this.#effect(effect),
+      onDone: () => this.#end(this.#callerHungUp ? 'the caller hung up' : 'the flow ended the call'),
+      onGiveUp: () => this.#end('the call gave up after repeated failures'),
+    });
+  }
+
+  start(): void {
+    this.#supervisor.start(this.#now());
+  }
+
+  /** The caller says `text`. */
+  say(text: string): void {
+    if (this.#ended !== null) return;
+    const at = this.#now();
+    this.#supervisor.send(this.#understanding.interpret(text, this.state, at, localDate(at)));
+  }
+
+  /** The caller presses `keys`, one after another. */
+  press(keys: string): void {
+    for (const digit of keys) {
+      if (this.#ended !== null) return;
+      this.#supervisor.send({ type: 'dtmf', at: this.#now(), digit });
+    }
+  }
+
+  /** The caller hangs up. */
+  hangup(): void {
+    if (this.#ended !== null) return;
+    // The machine ends on this event, which the supervisor reports as done: say who ended it.
+    this.#callerHungUp = true;
+    this.#supervisor.send({ type: 'hangup', at: this.#now(), reason: 'caller hung up' });
+    this.#end('the caller hung up');
+  }
+
+  get state(): string {
+    return this.#supervisor.context?.state ?? '';
+  }
+
+  get slots(): Readonly<Record<string, string>> {
+    return this.#supervisor.context?.slots ?? {};
+  }
+
+  /** Why the call ended, or null while it goes on. */
+  get ended(): string | null {
+    return this.#ended;
+  }
+
+  #effect(effect: Effect): void {
+    switch (effect.type) {
+      case 'say':
+        this.#opts.onSay(effect.text);
+        // Delivered after the current event is processed: the machine does not take events from inside itself.
+        queueMicrotask(() => this.#deliver({ type: 'played', at: this.#now(), mark: effect.mark }));
+        break;
+      case 'timer.start': {
+        if (!this.#opts.timers) break;
+        const timer = setTimeout(() => {
+          this.#timers.delete(effect.id);
+          this.#deliver({ type: 'timer', at: this.#now(), id: effect.id });
+        }, effect.ms);
+        timer.unref();
+        this.#timers.set(effect.id, timer);
+        break;
+      }
+      case 'timer.cancel':
+        clearTimeout(this.#timers.get(effect.id));
+        this.#timers.delete(effect.id);
+        break;
+      case 'hangup':
+        queueMicrotask(() => this.#end('the flow ended the call'));
+        break;
+      case 'clear':
+        break;
+    }
+  }
+
+  #deliver(event: Parameters<CallSupervisor['send']>[0]): void {
+    if (this.#ended === null) this.#supervisor.send(event);
+  }
+
+  #end(reason: string): void {
+    if (this.#ended !== null) return;
+    this.#ended = reason;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#supervisor.stop();
+    this.#opts.onEnd?.(reason);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `switchboard chat FLOW`: a typed conversation with a flow in the terminal, so its author can try it without a
+ * phone or audio. Each line is something the caller says; a line starting with `#` presses keys instead (`#1`,
+ * `#5551234#`). After each turn the state and slots are shown.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { TextCall } from '../call/text-call.ts';
+import { compileFlow } from '../flow/index.ts';
+import { Logger } from '../observability/logger.ts';
+import { loadFlowArg } from './flow-arg.ts';
+
+const HELP = `usage: switchboard chat FLOW [--timeouts]
+
+  FLOW        a flow file (path to a .json file), or a flow id read from $FLOWS_DIR/<id>.json
+  --timeouts  run the flow's no-input timers for real (off by default: typing is slower than talking)
+
+Type what the caller says; intents match the flow's examples exactly (ignoring case and punctuation).
+Start a line with # to press keys instead: #1, #5551234#. Ctrl-D or /quit hangs up.`;
+
+const NAME = 'switchboard chat';
+
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { timeouts: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    console.error(`${NAME}: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`${NAME}: expected one FLOW (a .json file or a flow id)\n\n${HELP}`);
+    return 2;
+  }
+  const loaded = await loadFlowArg(positionals[0]!);
+  if (!loaded.ok) {
+    console.error(loaded.message.includes('\n') ? loaded.message : `${NAME}: ${loaded.message}`);
+    return 1;
+  }
+
+  // Only problems are worth interrupting the conversation for.
+  const logger = new Logger({
+    level: 'warn',
+    sink: (record) => process.stderr.write(JSON.stringify(record) + '\n'),
+  });
+  const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  let call: TextCall | null = null;
+  const ended = new Promise<void>((resolve) => {
+    call = new TextCall({
+      compiled: compileFlow(loaded.flow),
+      logger,
+      callId: 'chat',
+      timers: values.timeouts === true,
+      onSay: (text) => console.log(`agent: ${text}`),
+      onEnd: (reason) => {
+        console.log(`(${reason})`);
+        resolve();
+      },
+    });
+  });
+  const active = call as unknown as TextCall;
+  const show = (): void => {
+    if (active.ended !== null) return;
+    const slots = Object.entries(active.slots).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    console.log(`  [${active.state}]${slots.length ? ` ${slots.join(' ')}` : ''}`);
+  };
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  active.start();
+  await settle();
+  show();
+  for await (const line of lines) {
+    const input = line.trim();
+    if (input === '/quit') break;
+    if (input === '') continue;
+    if (input.startsWith('#')) active.press(input.slice(1));
+    else active.say(input);
+    await settle();
+    show();
+    if (active.ended !== null) break;
+  }
+  lines.close();
+  active.hangup();
+  await ended;
+  return 0;
+}

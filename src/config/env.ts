@@ -12,6 +12,8 @@ export interface ServerConfig {
   /** The URL Twilio reaches; when null, derived from the address the server listens on. */
   publicUrl: string | null;
   twilioAuthToken: string | null;
+  /** The account whose calls the REST API controls (transfers, redirects, hang-ups); null when not set. */
+  twilioAccountSid: string | null;
   flowsDir: string;
   defaultFlow: string;
   tts: 'flite';
@@ -23,6 +25,14 @@ export interface ServerConfig {
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const token = nonEmpty(env.TWILIO_AUTH_TOKEN);
+  const accountSid = nonEmpty(env.TWILIO_ACCOUNT_SID);
+  // An API key SID (SK...) or a mistyped SID would only fail at the first transfer, mid-call: refuse it at start-up.
+  if (accountSid !== null && !/^AC[0-9a-f]{32}$/.test(accountSid)) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'TWILIO_ACCOUNT_SID must be "AC" followed by 32 lower-case hex digits, as shown in the Twilio console',
+    );
+  }
   const host = nonEmpty(env.HOST);
   const publicUrl = nonEmpty(env.PUBLIC_URL);
   if (publicUrl !== null && !/^https?:\/\/[^/?#]+/.test(publicUrl)) {
@@ -41,6 +51,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     port: integer(env, 'PORT', 8080, 0, 65535),
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     twilioAuthToken: token,
+    twilioAccountSid: accountSid,
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,

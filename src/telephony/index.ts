@@ -1,4 +1,7 @@
-/** Twilio at the edge: the Media Streams protocol, TwiML, and request signatures. No dialogue logic here. */
+/**
+ * Twilio at the edge: the Media Streams protocol, TwiML, request signatures and live call control (REST). No
+ * dialogue logic here.
+ */
 export {
   MAX_MESSAGE_BYTES,
   InboundEncoder,
@@ -22,12 +25,18 @@ export type {
   StopMessage,
 } from './media-streams.ts';
 export {
+  MAX_INLINE_TWIML_CHARS,
   MAX_PARAMETER_CHARS,
   connectStream,
+  dialTwiml,
   escapeXml,
   hangup,
   httpUrlFor,
+  isE164,
   sayThenHangup,
   streamUrlFor,
 } from './twiml.ts';
+export type { DialOptions } from './twiml.ts';
+export { CallControl } from './call-control.ts';
+export type { CallControlOptions } from './call-control.ts';
 export { isValidStreamSignature, isValidTwilioSignature, signTwilioRequest } from './signature.ts';

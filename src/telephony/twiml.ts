@@ -83,6 +83,72 @@ export function connectStream(opts: {
   );
 }
 
+/** Twilio refuses inline TwiML (the `Twiml` parameter of a call update) longer than this. */
+export const MAX_INLINE_TWIML_CHARS = 4000;
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const ABSOLUTE_HTTP_URL = /^https?:\/\/[^/?#\s]+/i;
+
+/** True for a phone number in E.164 form: `+`, a country code not starting with 0, 7 to 15 digits in all. */
+export function isE164(number: string): boolean {
+  return E164.test(number);
+}
+
+export interface DialOptions {
+  /** The number the callee sees (E.164): a Twilio number or a verified caller ID. Default: the caller's number. */
+  callerId?: string;
+  /** Seconds to ring before giving up, 5 to 600 (Twilio's range). Default: Twilio's 30. */
+  timeoutS?: number;
+  /** Absolute http(s) URL Twilio requests when the dialled leg ends. Without it the call ends with the dial. */
+  action?: string;
+}
+
+/**
+ * `<Dial><Number>` connecting the call to `to`. Throws CALL_CONTROL_INVALID for a number that is not E.164 or an
+ * action that is not an absolute http(s) URL: TwiML sent through the REST API has no request URL to resolve a
+ * relative one against. Numbers are personal data, so errors say which field is wrong but never repeat it.
+ */
+export function dialTwiml(to: string, options: DialOptions = {}): string {
+  if (!isE164(to)) {
+    throw new SwitchboardError('CALL_CONTROL_INVALID', 'dial number must be E.164, such as +14155552671', {
+      field: 'to',
+    });
+  }
+  let attrs = '';
+  if (options.callerId !== undefined) {
+    if (!isE164(options.callerId)) {
+      throw new SwitchboardError('CALL_CONTROL_INVALID', 'caller ID must be E.164, such as +14155552671', {
+        field: 'callerId',
+      });
+    }
+    attrs += ` callerId="${escapeXml(options.callerId)}"`;
+  }
+  if (options.timeoutS !== undefined) {
+    const t = options.timeoutS;
+    if (!Number.isInteger(t) || t < 5 || t > 600) {
+      throw new SwitchboardError(
+        'CALL_CONTROL_INVALID',
+        'dial timeout must be a whole number of seconds, 5 to 600',
+        {
+          field: 'timeoutS',
+          timeoutS: t,
+        },
+      );
+    }
+    attrs += ` timeout="${t}"`;
+  }
+  if (options.action !== undefined) {
+    if (!ABSOLUTE_HTTP_URL.test(options.action) || !URL.canParse(options.action)) {
+      throw new SwitchboardError('CALL_CONTROL_INVALID', 'dial action must be an absolute http(s) URL', {
+        field: 'action',
+        action: options.action,
+      });
+    }
+    attrs += ` action="${escapeXml(options.action)}"`;
+  }
+  return `${XML_HEADER}<Response><Dial${attrs}><Number>${escapeXml(to)}</Number></Dial></Response>`;
+}
+
 /** TwiML that ends the call. */
 export function hangup(): string {
   return `${XML_HEADER}<Response><Hangup/></Response>`;

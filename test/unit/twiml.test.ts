@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { isSwitchboardError } from '../../src/errors.ts';
 import {
   connectStream,
+  dialTwiml,
   escapeXml,
   hangup,
   httpUrlFor,
+  isE164,
   sayThenHangup,
   streamUrlFor,
 } from '../../src/telephony/twiml.ts';
@@ -193,4 +195,69 @@ test('bad public URLs and query strings in a stream path are rejected', () => {
     throwsConfig(() => httpUrlFor(publicUrl, '/twilio/voice'));
   }
   throwsConfig(() => streamUrlFor('https://example.com', '/twilio/media?call=1'));
+});
+
+test('isE164 accepts + and 7 to 15 digits with no leading zero, nothing else', () => {
+  for (const n of ['+15555550100', '+442071838750', '+4930123456', '+1234567', '+123456789012345']) {
+    assert.equal(isE164(n), true, n);
+  }
+  for (const n of [
+    '15555550100',
+    '+05555550100',
+    '+123456',
+    '+1234567890123456',
+    '+1 555 555 0100',
+    '+1-555-555-0100',
+    '+1555555010a',
+    '',
+    '+',
+    '+15555550100\n',
+  ]) {
+    assert.equal(isE164(n), false, JSON.stringify(n));
+  }
+});
+
+test('dialTwiml: <Dial><Number> with optional callerId, timeout and an escaped absolute action', () => {
+  assert.equal(
+    dialTwiml('+15555550100'),
+    `${HEADER}<Response><Dial><Number>+15555550100</Number></Dial></Response>`,
+  );
+  const action = `https://example.com/twilio/dial-ended?call=1&leg="2"<x>`;
+  const xml = dialTwiml('+15555550100', { callerId: '+15555550199', timeoutS: 20, action });
+  assert.deepEqual(checkXml(xml), ['Response', 'Dial', 'Number']);
+  assert.equal(attr(xml, 'Dial', 'callerId'), '+15555550199');
+  assert.equal(attr(xml, 'Dial', 'timeout'), '20');
+  assert.equal(attr(xml, 'Dial', 'action'), action);
+  assert.ok(xml.includes('?call=1&amp;leg=&quot;2&quot;&lt;x&gt;"'), xml);
+  assert.ok(xml.endsWith('><Number>+15555550100</Number></Dial></Response>'));
+  assert.ok(
+    dialTwiml('+15555550100', { action: 'http://127.0.0.1:8080/twilio/dial-ended' }).includes('action='),
+  );
+});
+
+test('dialTwiml rejects non-E.164 numbers without repeating them, and bad caller IDs, timeouts and actions', () => {
+  const invalidDial = (fn: () => unknown, secret?: string) =>
+    assert.throws(fn, (err: unknown) => {
+      if (!isSwitchboardError(err, 'CALL_CONTROL_INVALID')) return false;
+      return secret === undefined || !(err.message + JSON.stringify(err.data)).includes(secret);
+    });
+  for (const to of ['5555550100', '+1 (555) 555-0100', '+05555550100', '</Number><Hangup/>', 'sip:a@b.com']) {
+    invalidDial(() => dialTwiml(to), to);
+  }
+  invalidDial(() => dialTwiml('+15555550100', { callerId: '555-0199' }), '555-0199');
+  invalidDial(() => dialTwiml('+15555550100', { callerId: '"/><Hangup/>' }));
+  for (const timeoutS of [4, 601, 1.5, Number.NaN])
+    invalidDial(() => dialTwiml('+15555550100', { timeoutS }));
+  assert.ok(dialTwiml('+15555550100', { timeoutS: 5 }).includes('timeout="5"'));
+  assert.ok(dialTwiml('+15555550100', { timeoutS: 600 }).includes('timeout="600"'));
+  for (const action of [
+    '/twilio/dial-ended',
+    'twilio/dial-ended',
+    'ftp://example.com/x',
+    'wss://example.com/x',
+    'https://',
+    '',
+  ]) {
+    invalidDial(() => dialTwiml('+15555550100', { action }));
+  }
 });

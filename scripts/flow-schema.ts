@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { createGenerator } from 'ts-json-schema-generator';
 import { BUILTIN_ENTITY_NAMES, DEFAULT_POLICY } from '../src/flow/types.ts';
+import { E164, JSON_POINTER, URL_START } from '../src/flow/validate.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../flows/flow.schema.json', import.meta.url));
 const TYPES_FILE = fileURLToPath(new URL('../src/flow/types.ts', import.meta.url));
@@ -63,9 +64,10 @@ export async function flowSchemaText(): Promise<string> {
 
 /**
  * Rules of validate.ts the types cannot say: how keys combine, non-empty lists and texts, names that are
- * taken. What a schema cannot check at all (targets naming existing states, intents and entities being
- * defined, conditions parsing, slots used before they are collected, min not above max) stays with
- * validate.ts.
+ * taken, URL, number and JSON pointer shapes. What a schema cannot check at all (targets naming existing
+ * states, intents and entities being defined, conditions parsing, slots used before they are collected, min
+ * not above max, environment variable names inside templates, header names repeated in another case) stays
+ * with validate.ts.
  */
 function addRules(schema: Schema, defs: Schema): void {
   const properties = obj(schema.properties, 'properties');
@@ -106,11 +108,29 @@ function addRules(schema: Schema, defs: Schema): void {
     };
   }
   const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
-  state.dependentRequired = { collect: ['next'] };
+  const has = (key: string): Schema => ({ required: [key] });
+  state.dependentRequired = { collect: ['next'], http: ['next'] };
   state.allOf = [
     {
-      description: 'A state needs a way out: "next", "on", or "hangup": true.',
-      anyOf: [{ required: ['next'] }, { required: ['on'] }, hangsUp],
+      description: 'A state needs a way out: "next", "on", "transfer", or "hangup": true.',
+      anyOf: [has('next'), has('on'), has('transfer'), hangsUp],
+    },
+    {
+      description:
+        'A state that makes a web request cannot also wait for input, transfer the call or hang up.',
+      if: has('http'),
+      then: { not: { anyOf: [has('on'), has('collect'), has('transfer'), hangsUp] } },
+    },
+    {
+      description:
+        'A transfer leaves the flow: no input, no "next", no "hangup"; a failure goes to "onError".',
+      if: has('transfer'),
+      then: { not: { anyOf: [has('on'), has('collect'), has('next'), has('hangup')] } },
+    },
+    {
+      description: '"onError" applies only to a state with "http" or "transfer".',
+      if: has('onError'),
+      then: { anyOf: [has('http'), has('transfer')] },
     },
     {
       description: 'A state either collects or branches with "on", not both.',
@@ -120,6 +140,29 @@ function addRules(schema: Schema, defs: Schema): void {
       description: 'A state that hangs up cannot also wait for input.',
       if: hangsUp,
       then: { not: { anyOf: [{ required: ['on'] }, { required: ['collect'] }] } },
+    },
+  ];
+
+  // A number, or a template worked out when the call transfers.
+  obj(stateProps.transfer, 'StateDef.transfer').pattern = `${E164.source}|\\{\\{`;
+
+  const http = def(defs, 'HttpDef');
+  const httpProps = obj(http.properties, 'HttpDef.properties');
+  obj(httpProps.url, 'HttpDef.url').pattern = URL_START.source.replaceAll('\\/', '/');
+  obj(httpProps.headers, 'HttpDef.headers').propertyNames = {
+    pattern: '^[A-Za-z0-9-]+$',
+    // Switchboard sets it, the same for every retry.
+    not: { pattern: '^[Ii][Dd][Ee][Mm][Pp][Oo][Tt][Ee][Nn][Cc][Yy]-[Kk][Ee][Yy]$' },
+  };
+  obj(httpProps.map, 'HttpDef.map').additionalProperties = {
+    type: 'string',
+    pattern: JSON_POINTER.source.replaceAll('\\/', '/'),
+  };
+  http.allOf = [
+    {
+      description: 'A GET or DELETE request has no body.',
+      if: { required: ['method'], properties: { method: { enum: ['GET', 'DELETE'] } } },
+      then: { not: has('body') },
     },
   ];
 

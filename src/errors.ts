@@ -23,6 +23,10 @@ export const ErrorCodes = {
   // Calls
   CALL_ACTOR_FAILED: 'The call actor failed',
   CALL_GAVE_UP: 'The call supervisor gave up after too many restarts',
+  HTTP_ACTION_FAILED: "A flow state's web request failed",
+  // Live call control over Twilio's REST API (redirect, transfer, hang up)
+  CALL_CONTROL_INVALID: 'Call control request is invalid',
+  TWILIO_REST_FAILED: 'Twilio REST request failed',
   // Audio and speech
   AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
   AUDIO_QUEUE_FULL: 'Outbound audio queue is full',

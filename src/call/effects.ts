@@ -7,6 +7,7 @@
 import type { CallEvent, Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
+import type { HttpEffect, HttpOutcome } from './http-action.ts';
 import { splitSentences } from '../speech/tts/sentences.ts';
 
 export interface PromptSource {
@@ -25,11 +26,15 @@ export interface CallAudio {
   idle(): Promise<void>;
   /** End the call. */
   hangup(reason: string): void;
+  /** Connect the caller to `to`; the call leaves the flow. Rejects when the transfer cannot be made. */
+  transfer(to: string): Promise<void>;
 }
 
 export interface EffectRunnerOptions {
   prompts: PromptSource;
   audio: CallAudio;
+  /** Makes a state's web request; never throws. */
+  http: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;
   /** Deliver an event back to the call's machine. */
   deliver: (event: CallEvent) => void;
   logger: Logger;
@@ -43,6 +48,8 @@ export class EffectRunner {
   /** Prompts are synthesized concurrently but played strictly in order: each waits for the one before. */
   #queue: Promise<void> = Promise.resolve();
   #abort = new AbortController();
+  /** Aborted when the call ends: cancels web requests, which a barge-in does not. */
+  readonly #stopSignal = new AbortController();
   #stopped = false;
 
   constructor(opts: EffectRunnerOptions) {
@@ -69,6 +76,12 @@ export class EffectRunner {
       case 'hangup':
         this.#hangup();
         break;
+      case 'http':
+        this.#http(effect);
+        break;
+      case 'transfer':
+        this.#transfer(effect.id, effect.to);
+        break;
     }
   }
 
@@ -76,6 +89,7 @@ export class EffectRunner {
   stop(): void {
     this.#stopped = true;
     this.#abort.abort();
+    this.#stopSignal.abort();
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
   }
@@ -138,6 +152,42 @@ export class EffectRunner {
     const timer = this.#timers.get(id);
     if (timer) clearTimeout(timer);
     this.#timers.delete(id);
+  }
+
+  #http(effect: HttpEffect): void {
+    // Not tied to the audio queue: the request runs while its state's prompt is still heard out, and only the
+    // end of the call (stop) cancels it.
+    const stopped = this.#stopSignal.signal;
+    void this.#opts.http(effect, stopped).then((outcome) => {
+      if (this.#stopped) return;
+      this.#opts.deliver(
+        outcome.ok
+          ? {
+              type: 'http.done',
+              at: this.#now(),
+              id: effect.id,
+              status: outcome.status,
+              slots: outcome.slots,
+            }
+          : { type: 'http.failed', at: this.#now(), id: effect.id, reason: outcome.reason },
+      );
+    });
+  }
+
+  #transfer(id: string, to: string): void {
+    const signal = this.#abort.signal;
+    this.#queue = this.#queue.then(async () => {
+      await this.#opts.audio.idle();
+      if (this.#stopped || signal.aborted) return;
+      try {
+        await this.#opts.audio.transfer(to);
+      } catch (err) {
+        if (this.#stopped) return;
+        this.#opts.logger.error('transfer failed', { err, id });
+        const reason = err instanceof Error ? err.message : String(err);
+        this.#opts.deliver({ type: 'transfer.failed', at: this.#now(), id, reason });
+      }
+    });
   }
 
   #hangup(): void {

@@ -6,9 +6,10 @@
  */
 import { Pacer, type PacerClock } from '../audio/pacer.ts';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
-import type { CallEvent, CompiledFlow, Effect } from '../flow/index.ts';
+import { captureEnv, flowEnvNames, type CallEvent, type CompiledFlow, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServerMetrics } from '../observability/metrics.ts';
+import type { CallControl } from '../telephony/call-control.ts';
 import {
   OutboundEncoder,
   parseInbound,
@@ -16,6 +17,7 @@ import {
   type StartMessage,
 } from '../telephony/media-streams.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
+import { performHttp } from './http-action.ts';
 import { CallSupervisor } from './supervisor.ts';
 
 /** The part of a websocket a session uses; `ws`'s WebSocket fits, and so does a test double. */
@@ -27,6 +29,10 @@ export interface StreamSocket {
 
 export interface SessionDeps {
   flows: { get(name: string): CompiledFlow | undefined };
+  /** Where `{{env.NAME}}` values come from when a call starts (process.env unless given). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Twilio REST control for transfers; null when no account credentials are configured. */
+  callControl?: CallControl | null;
   defaultFlow: string;
   prompts: PromptSource;
   pacerClock: PacerClock;
@@ -71,6 +77,8 @@ export class MediaSession {
   #idleWaiters: (() => void)[] = [];
   #startedAt = 0;
   #firstMediaSent = false;
+  /** A transfer was accepted by Twilio: the coming stop is the hand-over, not a hang-up. */
+  #transferring = false;
   /** Audio has been sent that no mark follows yet (a prompt's first sentences): Twilio may still be playing it. */
   #unmarkedAudio = false;
   #framesIn = 0;
@@ -143,7 +151,8 @@ export class MediaSession {
         return;
       case 'stop':
         this.#requireLive(message.event, message.streamSid);
-        this.#end('caller hung up', CloseCode.normal);
+        // A redirect to <Dial> stops the stream just as a hang-up does.
+        this.#end(this.#transferring ? 'transferred' : 'caller hung up', CloseCode.normal);
         return;
     }
     this.#requireLive(message.event, message.streamSid);
@@ -201,10 +210,12 @@ export class MediaSession {
       clear: () => this.#clear(),
       idle: () => this.#idle(),
       hangup: (reason) => this.#end(reason, CloseCode.normal),
+      transfer: (to) => this.#transfer(callSid, to),
     };
     this.#runner = new EffectRunner({
       prompts: this.#deps.prompts,
       audio,
+      http: (effect, signal) => performHttp(effect, signal, { logger: this.#log }),
       deliver: (event) => this.#deliver(event),
       logger: this.#log,
       now: this.#now,
@@ -218,7 +229,28 @@ export class MediaSession {
     });
     this.#deps.metrics.callsActive.add(1);
     this.#log.info('call started', { flowVersion: compiled.flow.version, tracks: message.start.tracks });
-    this.#supervisor.start(this.#startedAt);
+    this.#supervisor.start(
+      this.#startedAt,
+      captureEnv(flowEnvNames(compiled.flow), this.#deps.env ?? process.env),
+    );
+  }
+
+  /** Hand the caller over to `to`; Twilio then stops this stream, which ends the session as transferred. */
+  async #transfer(callSid: string, to: string): Promise<void> {
+    const control = this.#deps.callControl;
+    if (!control) {
+      throw new SwitchboardError(
+        'CALL_CONTROL_INVALID',
+        'transfers need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to be set',
+      );
+    }
+    this.#transferring = true;
+    try {
+      await control.transfer(callSid, to);
+    } catch (err) {
+      this.#transferring = false;
+      throw err;
+    }
   }
 
   #deliver(event: CallEvent): void {

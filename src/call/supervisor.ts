@@ -41,10 +41,10 @@ export class CallSupervisor {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Start the conversation. */
-  start(at: number): void {
+  /** Start the conversation; `env` holds the environment variables the flow reads (see flowEnvNames). */
+  start(at: number, env: Record<string, string> = {}): void {
     this.#actor = this.#spawn(undefined);
-    this.send({ type: 'call.start', at, callId: this.#opts.callId });
+    this.send({ type: 'call.start', at, callId: this.#opts.callId, env });
   }
 
   /** Deliver one event; a failure inside the actor triggers a restart, never an exception here. */

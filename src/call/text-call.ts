@@ -3,8 +3,9 @@
  * as text (each counts as heard once handed out) and the caller's turns given as text or keys. It is how
  * `switchboard chat` lets a flow's author try it without audio, and how tests drive flows turn by turn.
  */
-import type { CompiledFlow, Effect } from '../flow/index.ts';
+import { captureEnv, flowEnvNames, type CompiledFlow, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
+import { performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
@@ -14,10 +15,14 @@ export interface TextCallOptions {
   callId?: string;
   /** Each prompt the agent says, in order. */
   onSay: (text: string) => void;
-  /** The call is over: the flow hung up, or its supervisor gave up. */
+  /** The call is over: the flow hung up or transferred the caller, or its supervisor gave up. */
   onEnd?: (reason: string) => void;
   /** Arm the flow's no-input timers for real. Off by default: a person typing is slower than one talking. */
   timers?: boolean;
+  /** Where `{{env.NAME}}` values come from (process.env unless given). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Makes a state's web request (a real one unless given). */
+  http?: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;
   now?: () => number;
 }
 
@@ -27,6 +32,8 @@ export class TextCall {
   readonly #understanding: Understanding;
   readonly #supervisor: CallSupervisor;
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Aborted when the call ends, cancelling web requests under way. */
+  readonly #stop = new AbortController();
   #ended: string | null = null;
   #callerHungUp = false;
 
@@ -46,7 +53,8 @@ export class TextCall {
   }
 
   start(): void {
-    this.#supervisor.start(this.#now());
+    const env = captureEnv(flowEnvNames(this.#opts.compiled.flow), this.#opts.env ?? process.env);
+    this.#supervisor.start(this.#now(), env);
   }
 
   /** The caller says `text`. */
@@ -110,6 +118,28 @@ export class TextCall {
       case 'hangup':
         queueMicrotask(() => this.#end('the flow ended the call'));
         break;
+      case 'http': {
+        const http =
+          this.#opts.http ?? ((e, signal) => performHttp(e, signal, { logger: this.#opts.logger }));
+        void http(effect, this.#stop.signal).then((outcome) =>
+          this.#deliver(
+            outcome.ok
+              ? {
+                  type: 'http.done',
+                  at: this.#now(),
+                  id: effect.id,
+                  status: outcome.status,
+                  slots: outcome.slots,
+                }
+              : { type: 'http.failed', at: this.#now(), id: effect.id, reason: outcome.reason },
+          ),
+        );
+        break;
+      }
+      case 'transfer':
+        // There is no phone line to hand over: the conversation with the flow ends here.
+        queueMicrotask(() => this.#end(`transferred to ${effect.to}`));
+        break;
       case 'clear':
         break;
     }
@@ -122,6 +152,7 @@ export class TextCall {
   #end(reason: string): void {
     if (this.#ended !== null) return;
     this.#ended = reason;
+    this.#stop.abort();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#supervisor.stop();

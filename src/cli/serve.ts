@@ -8,6 +8,7 @@ import { FlowLibrary } from '../config/flow-library.ts';
 import { formatFindings } from '../flow/index.ts';
 import { loggerFromEnv } from '../observability/logger.ts';
 import { SwitchboardApp } from '../server/app.ts';
+import { CallControl } from '../telephony/call-control.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
 import { PromptCache } from '../speech/tts/prompt-cache.ts';
 
@@ -18,6 +19,7 @@ Environment (all optional):
   HOST               address to bind (127.0.0.1)
   PUBLIC_URL         the URL Twilio reaches, e.g. https://voice.example.com
   TWILIO_AUTH_TOKEN  check X-Twilio-Signature on webhooks and the media websocket
+  TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
   FLOWS_DIR          folder of flow files (./flows)
   DEFAULT_FLOW       flow for calls that name none (demo)
   TTS, TTS_VOICE     speech engine (flite) and voice (rms)
@@ -49,6 +51,12 @@ export async function main(args: string[]): Promise<number> {
   const tts = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
   await tts.warmUp();
   const prompts = new PromptCache(tts);
+  // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
+  const callControl =
+    config.twilioAccountSid && config.twilioAuthToken
+      ? new CallControl({ accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, logger })
+      : null;
+  callControl?.warm();
   const app = new SwitchboardApp({
     flows: library.flows,
     defaultFlow: config.defaultFlow,
@@ -56,6 +64,7 @@ export async function main(args: string[]): Promise<number> {
     logger,
     twilioAuthToken: config.twilioAuthToken,
     publicUrl: config.publicUrl,
+    callControl,
   });
   const address = await app.listen(config.port, config.host);
 
@@ -71,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
       `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); speech recognition not enabled, flows run on DTMF`,
       `  security   : ${security}`,
+      `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
       `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
     ].join('\n'),
   );

@@ -4,7 +4,7 @@
  * without waiting for the caller. Every check is a graph walk in time about linear in the flow's size.
  */
 import { parseCondition } from './conditions.ts';
-import { templateSlots } from './template.ts';
+import { ENV_PREFIX, templateSlots } from './template.ts';
 import type { FlowFile, StateDef, Target } from './types.ts';
 import { escapePointer, finding, type Finding } from './validate.ts';
 
@@ -25,9 +25,15 @@ interface Graph {
   roots: number[];
   /** Edges a call can take from each state, except those that store a collected slot. */
   edges: number[][];
-  /** The `next` of a state that collects: taken only once the value is stored. */
+  /**
+   * The `next` of a state that collects, or of a web request (its mapped slots): taken only once the values
+   * are stored.
+   */
   collectNext: number[][];
-  /** States that neither wait for input nor hang up: they speak (or decide) and move on. */
+  /**
+   * States that neither wait for input, nor wait for a web request or a transfer, nor hang up: they speak (or
+   * decide) and move on.
+   */
   movesOn: Uint8Array;
 }
 
@@ -67,9 +73,17 @@ function buildGraph(flow: FlowFile): Graph {
   defs.forEach((def, i) => {
     const out: number[] = [];
     const waits = def.on !== undefined || def.collect !== undefined;
+    const acts = def.http !== undefined || def.transfer !== undefined;
     if (def.on) for (const to of Object.values(def.on)) out.push(...gotos(to).map(at));
-    collectNext.push(def.collect ? gotos(def.next).map(at) : []);
-    if (!waits && !def.hangup && def.next !== undefined) {
+    const stored = def.collect || def.http ? gotos(def.next).map(at) : [];
+    // A web request's answer with no choice of `next` holding goes to the fallback, its slots stored.
+    if (def.http && mayFallThrough(def.next) && fallback >= 0) stored.push(fallback);
+    collectNext.push(stored);
+    if (acts) {
+      // A failed request or transfer goes to onError, or to the fallback when there is none (or none holds).
+      out.push(...gotos(def.onError).map(at));
+      if ((def.onError === undefined || mayFallThrough(def.onError)) && fallback >= 0) out.push(fallback);
+    } else if (!waits && !def.hangup && def.next !== undefined) {
       movesOn[i] = 1;
       out.push(...gotos(def.next).map(at));
       // When no choice holds, the call goes to the fallback as if retries had run out.
@@ -137,7 +151,7 @@ function unreachable(graph: Graph): Finding[] {
           'warning',
           `/states/${escapePointer(name)}`,
           `state "${name}" is unreachable: no path from "${graph.names[graph.start] ?? ''}" leads to it`,
-          'remove it, or point an "on", "next", a global intent or "policy.fallback" at it',
+          'remove it, or point an "on", "next", "onError", a global intent or "policy.fallback" at it',
         ),
       );
     }
@@ -222,7 +236,7 @@ function talkingLoops(graph: Graph): Finding[] {
         `/states/${escapePointer(names[0] ?? '')}/next`,
         `talking loop: ${loop.map((s) => (s === '...' ? s : `"${s}"`)).join(' -> ')}` +
           `${names.length > LISTED ? ` (${names.length} states)` : ''} moves on by itself, so the call never waits for input`,
-        'let one state of the loop wait for input ("on" or "collect") or hang up',
+        'let one state of the loop wait for input ("on" or "collect"), make a web request, or hang up',
       ),
     );
   }
@@ -260,8 +274,8 @@ function shortestCycle(graph: Graph, component: number[], succ: (i: number) => n
 
 /**
  * Where in a state a slot is read: on entering it (the values of `set`, worked out before any is stored),
- * in the state (prompts, conditions on input), or after its own collect has stored the value (`next`
- * conditions, `validate`, `confirm`, `invalidSay` of a collecting state).
+ * in the state (prompts, conditions on input, a request, `onError`), or after its own collect or web request
+ * has stored the value (`next` conditions, `validate`, `confirm`, `invalidSay` of a collecting state).
  */
 type Moment = 'entry' | 'state' | 'after';
 
@@ -289,7 +303,10 @@ function slotUses(graph: Graph): Map<string, SlotUse[]> {
     const at = `/states/${escapePointer(graph.names[state] ?? '')}`;
     const template = (text: string | undefined, pointer: string, moment: Moment): void => {
       if (text === undefined) return;
-      for (const { name } of templateSlots(text)) use(name, { state, pointer, moment, kind: 'template' });
+      for (const { name } of templateSlots(text)) {
+        // Environment variables are read when the call starts, never collected.
+        if (!name.startsWith(ENV_PREFIX)) use(name, { state, pointer, moment, kind: 'template' });
+      }
     };
     const condition = (source: string | undefined, pointer: string, moment: Moment): void => {
       if (source === undefined) return;
@@ -313,11 +330,29 @@ function slotUses(graph: Graph): Map<string, SlotUse[]> {
     }
     for (const [input, to] of Object.entries(def.on ?? {}))
       target(to, `${at}/on/${escapePointer(input)}`, 'state');
-    if (def.collect) {
+    template(def.transfer, `${at}/transfer`, 'state');
+    if (def.http) {
+      template(def.http.url, `${at}/http/url`, 'state');
+      for (const [name, value] of Object.entries(def.http.headers ?? {})) {
+        template(value, `${at}/http/headers/${escapePointer(name)}`, 'state');
+      }
+      const stack: [unknown, string][] = [[def.http.body, `${at}/http/body`]];
+      for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+        const [value, p] = item;
+        if (typeof value === 'string') template(value, p, 'state');
+        else if (Array.isArray(value)) value.forEach((v: unknown, i) => stack.push([v, `${p}/${i}`]));
+        else if (typeof value === 'object' && value !== null) {
+          for (const [k, v] of Object.entries(value)) stack.push([v, `${p}/${escapePointer(k)}`]);
+        }
+      }
+    }
+    // The error path never has the slots a failed request would have mapped.
+    target(def.onError, `${at}/onError`, 'state');
+    if (def.collect || def.http) {
       target(def.next, `${at}/next`, 'after');
-      condition(def.collect.validate, `${at}/collect/validate`, 'after');
-      template(def.collect.confirm, `${at}/collect/confirm`, 'after');
-      template(def.collect.invalidSay, `${at}/collect/invalidSay`, 'after');
+      condition(def.collect?.validate, `${at}/collect/validate`, 'after');
+      template(def.collect?.confirm, `${at}/collect/confirm`, 'after');
+      template(def.collect?.invalidSay, `${at}/collect/invalidSay`, 'after');
     } else target(def.next, `${at}/next`, 'state');
   });
   return uses;
@@ -344,6 +379,7 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
   };
   graph.defs.forEach((def, state) => {
     if (def.collect) push(collectors, def.collect.slot, state);
+    for (const slot of Object.keys(def.http?.map ?? {})) push(collectors, slot, state);
     for (const slot of Object.keys(def.set ?? {})) push(setters, slot, state);
   });
 
@@ -411,7 +447,9 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
         u.moment === 'entry' && cut[u.state] === Cut.All
           ? ' (the values of "set" are worked out before any is stored)'
           : cut[u.state] === Cut.Collect && u.moment === 'state'
-            ? ' (its own prompt plays before the value is given)'
+            ? graph.defs[u.state]?.http
+              ? ' (the request and its error path come before the answer is stored)'
+              : ' (its own prompt plays before the value is given)'
             : '';
       const hint = `collected or set in: ${by
         .slice(0, LISTED)
@@ -422,7 +460,7 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
           ? finding(
               'error',
               u.pointer,
-              `slot "${slot}" may be spoken before it is collected: ${via} never collects or sets it${own}`,
+              `slot "${slot}" may be ${spoken(u.pointer)} before it is collected: ${via} never collects or sets it${own}`,
               hint,
             )
           : finding(
@@ -446,6 +484,11 @@ function slotsBeforeCollected(graph: Graph): Finding[] {
   return out;
 }
 
+/** A request or a number is not spoken, but an absent slot breaks it all the same. */
+function spoken(pointer: string): string {
+  return /^\/states\/[^/]+\/(http|transfer)(\/|$)/.test(pointer) ? 'used' : 'spoken';
+}
+
 /** Paths spelled out in slot findings; each costs a walk of the flow. */
 const MAX_PATHS = 50;
 
@@ -466,7 +509,7 @@ function collectDominators(graph: Graph): CollectDominators {
   const succ: number[][] = graph.edges.map((out) => [...out]);
   for (let i = 0; i < n; i++) {
     const to = graph.collectNext[i] ?? [];
-    if (!graph.defs[i]?.collect || to.length === 0) continue;
+    if (to.length === 0) continue;
     split[i] = succ.length;
     succ[i]?.push(succ.length);
     succ.push([...to]);

@@ -11,6 +11,7 @@ import {
   BOOT_STATE,
   ENDED_STATE,
   GIVE_UP_STATE,
+  acts,
   isDecision,
   possibleTargets,
   route,
@@ -76,6 +77,8 @@ const INITIAL_CONTEXT: CallContext = {
   slots: {},
   digits: '',
   confirming: false,
+  env: {},
+  pending: null,
   retries: 0,
   seq: 0,
   playing: null,
@@ -135,6 +138,13 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
     ];
     const on: Record<string, unknown> = { played: transitions, timer: transitions };
     if (waitsForInput(def)) Object.assign(on, { dtmf: transitions, utterance: transitions });
+    if (acts(def)) {
+      Object.assign(on, {
+        'http.done': transitions,
+        'http.failed': transitions,
+        'transfer.failed': transitions,
+      });
+    }
     states[name] = {
       entry: { type: 'step', params: { kind: 'enter', state: name } },
       exit: { type: 'step', params: { kind: 'exit' } },
@@ -192,11 +202,13 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   const next: Partial<CallContext> = { lastEventAt: at };
   let seq = ctx.seq;
   let slots = ctx.slots;
+  const env = event.type === 'call.start' ? (event.env ?? {}) : ctx.env;
+  const render = (template: string): string => renderTemplate(template, slots, env);
   // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
   const say = (state: string, template: string): string => {
     seq += 1;
     const mark = `${state}.${seq}`;
-    const text = renderTemplate(template, slots);
+    const text = render(template);
     effects.push(flow.voice ? { type: 'say', text, mark, voice: flow.voice } : { type: 'say', text, mark });
     return mark;
   };
@@ -213,6 +225,32 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   const stopTimer = (): void => {
     if (ctx.timer !== null) effects.push({ type: 'timer.cancel', id: ctx.timer });
     next.timer = null;
+  };
+  /**
+   * Make the state's web request or transfer. The id (and so the idempotency key) is kept in `pending`: a
+   * restart re-issues the same request under the same key, so the service can tell it is a repeat.
+   */
+  const act = (name: string, def: StateDef, id: string = `${name}.${(seq += 1)}`): void => {
+    next.pending = id;
+    if (def.http) {
+      const http = def.http;
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(http.headers ?? {})) headers[key] = render(value);
+      effects.push({
+        type: 'http',
+        id,
+        idempotencyKey: `${ctx.callId}:${id}`,
+        method: http.method ?? 'POST',
+        url: render(http.url),
+        headers,
+        body: http.body === undefined ? null : renderDeep(http.body, render),
+        timeoutMs: http.timeoutMs ?? 5000,
+        retries: http.retries ?? 2,
+        map: http.map ?? {},
+      });
+    } else if (def.transfer !== undefined) {
+      effects.push({ type: 'transfer', id, to: render(def.transfer) });
+    }
   };
   const setSlots = (values: Record<string, string>): void => {
     slots = { ...slots, ...values };
@@ -276,6 +314,10 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
         next.confirming = true;
         ask(name, def, true);
         return;
+      case 'act':
+        next.playing = null;
+        act(name, def);
+        return;
       case 'reask': {
         stopAudio();
         stopTimer();
@@ -293,10 +335,17 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
 
   switch (params.kind) {
     case 'start':
-      if (event.type === 'call.start') Object.assign(next, { callId: event.callId, startedAt: at });
+      if (event.type === 'call.start') Object.assign(next, { callId: event.callId, startedAt: at, env });
       break;
     case 'enter': {
-      Object.assign(next, { state: params.state, digits: '', confirming: false, retries: 0, timer: null });
+      Object.assign(next, {
+        state: params.state,
+        digits: '',
+        confirming: false,
+        retries: 0,
+        timer: null,
+        pending: null,
+      });
       if (params.state === GIVE_UP_STATE) {
         next.playing = say(GIVE_UP_STATE, GIVE_UP_SAY);
         effects.push({ type: 'hangup' });
@@ -306,12 +355,13 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       if (!def) break;
       if (def.set) {
         const values: Record<string, string> = {};
-        for (const [slot, template] of Object.entries(def.set))
-          values[slot] = renderTemplate(template, slots);
+        for (const [slot, template] of Object.entries(def.set)) values[slot] = render(template);
         setSlots(values);
       }
       next.playing = null;
       ask(params.state, def, false);
+      // Without a prompt to wait for, the request or transfer starts at once.
+      if (acts(def) && def.say === undefined) act(params.state, def);
       if (def.hangup) effects.push({ type: 'hangup' });
       break;
     }
@@ -331,6 +381,11 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       if (!def || ctx.state === BOOT_STATE) break;
       stopAudio();
       stopTimer();
+      if (ctx.pending !== null) {
+        // The request was under way: issue it again, under the same id and idempotency key.
+        act(ctx.state, def, ctx.pending);
+        break;
+      }
       if (def.resumeSay !== undefined) next.playing = say(ctx.state, def.resumeSay);
       else ask(ctx.state, def, ctx.confirming);
       if (def.hangup) effects.push({ type: 'hangup' });
@@ -339,6 +394,16 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   }
   next.seq = seq;
   return { context: next, effects };
+}
+
+/** `body` with every string in it rendered as a template. */
+function renderDeep(value: unknown, render: (template: string) => string): unknown {
+  if (typeof value === 'string') return render(value);
+  if (Array.isArray(value)) return value.map((item) => renderDeep(item, render));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, render)]));
+  }
+  return value;
 }
 
 /** The apology for the retry after `retries` earlier ones: a list escalates, its last entry repeating. */

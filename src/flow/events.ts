@@ -5,7 +5,8 @@
 
 /** Events delivered to the call's machine. `at` is wall-clock milliseconds when the event happened. */
 export type CallEvent =
-  | { type: 'call.start'; at: number; callId: string }
+  /** `env`: the environment variables the flow reads (`{{env.NAME}}`), captured when the call started. */
+  | { type: 'call.start'; at: number; callId: string; env?: Record<string, string> }
   | { type: 'dtmf'; at: number; digit: string }
   /**
    * The caller said something: the transcript as recognised, the intent understood (null when none), and the
@@ -26,6 +27,11 @@ export type CallEvent =
   | { type: 'resume'; at: number }
   /** The supervisor gave up on the call's logic: go to the policy's `onGiveUp` state. */
   | { type: 'giveUp'; at: number }
+  /** A state's web request answered with success; `slots` are the values its `map` took from the answer. */
+  | { type: 'http.done'; at: number; id: string; status: number; slots: Record<string, string> }
+  /** A state's web request failed after its retries, or a transfer could not be made. */
+  | { type: 'http.failed'; at: number; id: string; reason: string }
+  | { type: 'transfer.failed'; at: number; id: string; reason: string }
   /** The caller went away (stream stopped or socket closed). */
   | { type: 'hangup'; at: number; reason: string };
 
@@ -38,7 +44,25 @@ export type Effect =
   | { type: 'timer.start'; id: string; ms: number }
   | { type: 'timer.cancel'; id: string }
   /** End the call once everything already said has been heard. */
-  | { type: 'hangup' };
+  | { type: 'hangup' }
+  /**
+   * Make a web request; answer with `http.done` or `http.failed` carrying `id`. `idempotencyKey` is the same
+   * for every attempt and every re-issue after a restart, so a service can drop repeats.
+   */
+  | {
+      type: 'http';
+      id: string;
+      idempotencyKey: string;
+      method: string;
+      url: string;
+      headers: Record<string, string>;
+      body: unknown;
+      timeoutMs: number;
+      retries: number;
+      map: Record<string, string>;
+    }
+  /** Once everything already said has been heard, connect the caller to `to`; the call leaves the flow. */
+  | { type: 'transfer'; id: string; to: string };
 
 /** The machine's context: all the state of a conversation that survives a restart. */
 export interface CallContext {
@@ -50,6 +74,10 @@ export interface CallContext {
   digits: string;
   /** A collected value has been read back and the caller's yes or no is awaited. */
   confirming: boolean;
+  /** Environment variables the flow reads, as they were when the call started. */
+  env: Record<string, string>;
+  /** Id of the web request or transfer in progress, whose answer the state waits for; else null. */
+  pending: string | null;
   /** No-input or no-match retries in the current state. */
   retries: number;
   /** Counter behind mark and timer ids, so they are unique within the call and deterministic. */

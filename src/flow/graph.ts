@@ -2,14 +2,22 @@
  * A flow's states and transitions as a diagram: Mermaid (GitHub renders it inside ```mermaid fences) or
  * Graphviz dot. Both formats are drawn from one list of nodes and edges, so they always show the same graph.
  * The edges are the transitions the compiled machine can take (see compile.ts), not every key in the file:
- * `next` is never followed from a state that hangs up or branches with `on`, so it is not drawn there.
+ * `next` is never followed from a state that hangs up or branches with `on`, so it is not drawn there. A web
+ * request leaves by "done" (its `next`) or "error" (its `onError`, or dashed to the fallback without one); a
+ * transfer ends the flow and has only the "error" way out.
  */
-import type { CollectDef, FlowFile, Target } from './types.ts';
+import type { CollectDef, FlowFile, HttpDef, Target } from './types.ts';
 
 export type GraphFormat = 'mermaid' | 'dot';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot'];
 
 export const FALLBACK_LABEL = 'no input / no match';
+/** Label of the edge a web request takes when it succeeds. */
+export const DONE_LABEL = 'done';
+/** Label of the edge a failed web request or transfer takes. */
+export const ERROR_LABEL = 'error';
+/** The request note (method and host) is cut to this length. */
+export const HTTP_LABEL_MAX = 40;
 /** Label of the edge to the fallback from a state whose `next` choices may all fail. */
 export const NO_CHOICE_LABEL = 'no choice holds';
 /** Conditions longer than this are cut short in edge labels. */
@@ -58,13 +66,31 @@ function buildGraph(flow: FlowFile): Graph {
   const edges: GraphEdge[] = [{ from: START, to: flow.start, label: null, dashed: false }];
   const waiting: string[] = [];
   const fallingThrough: string[] = [];
+  const failing: string[] = [];
   const targetEdges = (from: string, target: Target, base: string | null): void => {
     for (const { to, label } of targetLabels(target, base)) edges.push({ from, to, label, dashed: false });
   };
+  const fallsThrough = (target: Target | undefined): boolean =>
+    Array.isArray(target) && target.every((choice) => choice.if !== undefined);
 
   for (const [name, state] of Object.entries(flow.states)) {
+    if (state.transfer !== undefined) {
+      // The number is not drawn: it may be a person's own, and diagrams get shared.
+      nodes.push({ name, kind: 'hangup', title: name, notes: ['transfer'] });
+      if (state.onError !== undefined) targetEdges(name, state.onError, ERROR_LABEL);
+      if (state.onError === undefined || fallsThrough(state.onError)) failing.push(name);
+      continue;
+    }
     if (state.hangup === true) {
       nodes.push({ name, kind: 'hangup', title: name, notes: ['hangup'] });
+      continue;
+    }
+    if (state.http) {
+      nodes.push({ name, kind: 'state', title: name, notes: [describeHttp(state.http)] });
+      if (state.next !== undefined) targetEdges(name, state.next, DONE_LABEL);
+      if (fallsThrough(state.next)) fallingThrough.push(name);
+      if (state.onError !== undefined) targetEdges(name, state.onError, ERROR_LABEL);
+      if (state.onError === undefined || fallsThrough(state.onError)) failing.push(name);
       continue;
     }
     const notes = state.collect ? describeCollect(state.collect) : [];
@@ -73,9 +99,8 @@ function buildGraph(flow: FlowFile): Graph {
     if (state.on) {
       for (const [input, to] of Object.entries(state.on)) targetEdges(name, to, input.replace(/^dtmf:/, ''));
     } else if (state.next !== undefined) {
-      targetEdges(name, state.next, state.collect ? 'done' : null);
-      const fallsThrough = Array.isArray(state.next) && state.next.every((choice) => choice.if !== undefined);
-      if (!state.collect && fallsThrough) fallingThrough.push(name);
+      targetEdges(name, state.next, state.collect ? DONE_LABEL : null);
+      if (!state.collect && fallsThrough(state.next)) fallingThrough.push(name);
     }
     if (state.on || state.collect) waiting.push(name);
   }
@@ -97,7 +122,7 @@ function buildGraph(flow: FlowFile): Graph {
   // Without a fallback the machine apologises and hangs up; that exit gets a node of its own so a reader
   // sees that waiting states do not wait forever.
   const fallback = flow.policy?.fallback ?? END;
-  if (fallback === END && waiting.length + fallingThrough.length > 0) {
+  if (fallback === END && waiting.length + fallingThrough.length + failing.length > 0) {
     nodes.push({ name: END, kind: 'hangup', title: 'could not continue', notes: ['hangup'] });
   }
   // One dashed edge from each waiting state rather than one from a shared note: a note would hide which
@@ -105,6 +130,7 @@ function buildGraph(flow: FlowFile): Graph {
   // state, so they add little clutter. They come last so the layout is driven by the caller's own choices.
   for (const from of waiting) edges.push({ from, to: fallback, label: FALLBACK_LABEL, dashed: true });
   for (const from of fallingThrough) edges.push({ from, to: fallback, label: NO_CHOICE_LABEL, dashed: true });
+  for (const from of failing) edges.push({ from, to: fallback, label: ERROR_LABEL, dashed: true });
 
   return { id: flow.id, nodes, edges };
 }
@@ -124,7 +150,25 @@ function targetLabels(target: Target, base: string | null): { to: string; label:
 }
 
 function shorten(text: string): string {
-  return text.length <= CONDITION_LABEL_MAX ? text : `${text.slice(0, CONDITION_LABEL_MAX - 1).trimEnd()}…`;
+  return shortenTo(text, CONDITION_LABEL_MAX);
+}
+
+function shortenTo(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+}
+
+/**
+ * The request note: the method and the host, or the template the URL starts with. The path and query are left
+ * out (they may carry a caller's data), and so is any `user:password@`.
+ */
+export function describeHttp(http: HttpDef): string {
+  const url = http.url.replace(/\s+/g, ' ').trim();
+  const scheme = /^https?:\/\//.exec(url)?.[0];
+  const rest = scheme === undefined ? url : url.slice(scheme.length);
+  let where = /^(?:\{\{[^}]*\}\}|[^/?#{])*/.exec(rest)?.[0] ?? '';
+  const at = where.lastIndexOf('@');
+  if (scheme !== undefined && at >= 0) where = where.slice(at + 1);
+  return shortenTo(`${http.method ?? 'POST'} ${where === '' ? rest : where}`, HTTP_LABEL_MAX);
 }
 
 /** The collect note: the slot and how it is given (spoken entity, keyed digits), then "confirm" if read back. */

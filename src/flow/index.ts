@@ -6,3 +6,4 @@ export * from './compile.ts';
 export * from './parse.ts';
 export * from './checks.ts';
 export * from './report.ts';
+export * from './env.ts';

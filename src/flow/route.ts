@@ -27,7 +27,9 @@ export type StayAction =
   /** A value was collected: store it and read it back for a yes or no. */
   | { kind: 'confirm'; slot: string; value: string }
   /** The caller said no to the read-back: forget the value and ask for it again. */
-  | { kind: 'reask'; slot: string };
+  | { kind: 'reask'; slot: string }
+  /** The prompt has been heard: make the state's web request or transfer. */
+  | { kind: 'act' };
 
 export type Route =
   | { kind: 'goto'; target: string; slots: Record<string, string> | null; input: boolean }
@@ -79,8 +81,10 @@ export function possibleTargets(table: RoutingTable, state: string): string[] {
   };
   for (const target of Object.values(def.on ?? {})) add(target);
   add(def.next);
+  add(def.onError);
   if (waitsForInput(def)) for (const target of table.globals.values()) out.add(target);
   out.add(fallbackOf(table));
+  out.add(GIVE_UP_STATE);
   return [...out];
 }
 
@@ -91,7 +95,18 @@ export function waitsForInput(def: StateDef): boolean {
 
 /** A state that neither speaks nor waits: it moves on at once. */
 export function isDecision(def: StateDef): boolean {
-  return def.say === undefined && !waitsForInput(def) && def.next !== undefined && def.hangup !== true;
+  return (
+    def.say === undefined &&
+    !waitsForInput(def) &&
+    !acts(def) &&
+    def.next !== undefined &&
+    def.hangup !== true
+  );
+}
+
+/** Does the state make a web request or a transfer, and wait for its outcome? */
+export function acts(def: StateDef): boolean {
+  return def.http !== undefined || def.transfer !== undefined;
 }
 
 export function fallbackOf(table: RoutingTable): string {
@@ -129,6 +144,7 @@ export function route(table: RoutingTable, state: string, ctx: CallContext, even
     case 'played':
       if (event.mark !== ctx.playing) return IGNORE;
       if (waitsForInput(def) || ctx.confirming) return stay({ kind: 'listen' });
+      if (acts(def)) return ctx.pending === null ? stay({ kind: 'act' }) : IGNORE;
       if (def.hangup || def.next === undefined) return IGNORE;
       return goto(resolveTarget(table, def.next, ctx.slots) ?? fallbackOf(table), null, false);
     case 'timer':
@@ -147,6 +163,19 @@ export function route(table: RoutingTable, state: string, ctx: CallContext, even
     case 'utterance':
       if (!waitsForInput(def)) return IGNORE;
       return routeUtterance(table, def, ctx, event);
+    case 'http.done': {
+      if (event.id !== ctx.pending || def.next === undefined) return IGNORE;
+      const slots = { ...ctx.slots, ...event.slots };
+      return goto(resolveTarget(table, def.next, slots) ?? fallbackOf(table), event.slots, false);
+    }
+    case 'http.failed':
+    case 'transfer.failed': {
+      if (event.id !== ctx.pending) return IGNORE;
+      const target = def.onError === undefined ? null : resolveTarget(table, def.onError, ctx.slots);
+      // A state that is itself the fallback would only fail again: give up instead of looping.
+      const fallback = fallbackOf(table) === state ? GIVE_UP_STATE : fallbackOf(table);
+      return goto(target ?? fallback, null, false);
+    }
     default:
       return IGNORE;
   }

@@ -7,11 +7,21 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*([a-z]+)\s*)?\}\}/g;
 
 export const TEMPLATE_FILTERS = ['digits', 'date', 'time'] as const;
 
-/** Render a prompt template against the call's slots; missing slots render as empty text. */
-export function renderTemplate(template: string, slots: Readonly<Record<string, string>>): string {
+/** Prefix of a template name read from the environment captured when the call started: `{{env.ORDERS_URL}}`. */
+export const ENV_PREFIX = 'env.';
+
+/** Render a template against the call's slots and environment; anything missing renders as empty text. */
+export function renderTemplate(
+  template: string,
+  slots: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string>> = {},
+): string {
   return template.replace(PLACEHOLDER, (_match, name: string, filter: string | undefined) => {
+    const isEnv = name.startsWith(ENV_PREFIX);
+    const source = isEnv ? env : slots;
+    const key = isEnv ? name.slice(ENV_PREFIX.length) : name;
     // Own properties only: a slot named `constructor` is just an absent slot.
-    const value = Object.hasOwn(slots, name) ? (slots[name] ?? '') : '';
+    const value = Object.hasOwn(source, key) ? (source[key] ?? '') : '';
     if (filter === 'digits') return spellDigits(value);
     if (filter === 'date') return sayDate(value);
     if (filter === 'time') return sayTime(value);

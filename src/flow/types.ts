@@ -149,6 +149,55 @@ export interface StateDef {
    * @pattern \S
    */
   resumeSay?: string;
+  /**
+   * Call a web service once the prompt (if any) has played; its answer can fill slots. Then `next` (the
+   * success target) or `onError`.
+   */
+  http?: HttpDef;
+  /**
+   * Transfer the call to this number (E.164, e.g. `+15555550100`, or a template such as `{{env.SUPPORT_LINE}}`)
+   * once the prompt has played: the caller is connected to it and leaves the flow. On failure, `onError`.
+   * @minLength 1
+   */
+  transfer?: string;
+  /** Where to go when `http` or `transfer` fails; the policy's fallback when absent. */
+  onError?: Target;
+}
+
+/** A web request made by a state. Strings are templates over the call's slots and `env.NAME` variables. */
+export interface HttpDef {
+  /** @default "POST" */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /**
+   * The URL, e.g. `{{env.ORDERS_URL}}/orders`; http or https.
+   * @minLength 1
+   */
+  url: string;
+  /** Request headers (templates). An `Idempotency-Key` header is always added: the same for every retry. */
+  headers?: Record<string, string>;
+  /** JSON body: an object whose string values are templates. */
+  body?: Record<string, unknown>;
+  /**
+   * Give up on an attempt after this long.
+   * @asType integer
+   * @minimum 100
+   * @maximum 30000
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /**
+   * Attempts after the first when the service fails (network error, timeout, 429 or 5xx).
+   * @asType integer
+   * @minimum 0
+   * @maximum 5
+   * @default 2
+   */
+  retries?: number;
+  /**
+   * Slots filled from the JSON answer, by JSON pointer: `{ "orderId": "/id", "eta": "/delivery/minutes" }`.
+   * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+   */
+  map?: Record<string, string>;
 }
 
 /**

@@ -8,7 +8,7 @@ import { normalizeUtterance } from '../nlu/normalize.ts';
 import { staticChecks } from './checks.ts';
 import { parseCondition } from './conditions.ts';
 import { BUILTIN_ENTITY_NAMES, BUILTIN_INTENT_NAMES, DTMF_KEYS, type FlowFile } from './types.ts';
-import { TEMPLATE_FILTERS, templateSlots } from './template.ts';
+import { ENV_PREFIX, TEMPLATE_FILTERS, templateSlots } from './template.ts';
 
 export interface Finding {
   /** Errors refuse the flow; warnings are reported and the flow still loads. */
@@ -45,7 +45,21 @@ const STATE_KEYS = new Set([
   'noInputSay',
   'noMatchSay',
   'resumeSay',
+  'http',
+  'transfer',
+  'onError',
 ]);
+const HTTP_KEYS = new Set(['method', 'url', 'headers', 'body', 'timeoutMs', 'retries', 'map']);
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** Methods whose body servers may drop or refuse, so a flow cannot rely on one being read. */
+const BODILESS_METHODS = new Set(['GET', 'DELETE']);
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+/** A template may supply the scheme (`{{env.ORDERS_URL}}/orders`); the runtime checks the rendered URL. */
+export const URL_START = /^(https?:\/\/\S|\{\{)/;
+/** An RFC 6901 pointer: empty (the whole answer) or `/`-separated segments where `~` is only `~0` or `~1`. */
+export const JSON_POINTER = /^(\/([^~]|~[01])*)?$/;
+export const E164 = /^\+[1-9]\d{6,14}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const COLLECT_KEYS = new Set(['slot', 'digits', 'entity', 'validate', 'invalidSay', 'confirm']);
 const CHOICE_KEYS = new Set(['if', 'goto']);
 const POLICY_KEYS = new Set([
@@ -112,6 +126,10 @@ export function validateFlow(value: unknown): ValidationResult {
     if (!isObject(state)) continue;
     if (isObject(state.collect) && typeof state.collect.slot === 'string') collected.add(state.collect.slot);
     if (isObject(state.set)) for (const slot of Object.keys(state.set)) collected.add(slot);
+    // Mapped slots are stored only on success; checks.ts tells whether every path to a read has one.
+    if (isObject(state.http) && isObject(state.http.map)) {
+      for (const slot of Object.keys(state.http.map)) collected.add(slot);
+    }
   }
   const template = (text: string, at: string): void => checkTemplate(text, at, collected, add);
   const condition = (source: unknown, at: string): void => checkCondition(source, at, collected, add);
@@ -230,14 +248,56 @@ export function validateFlow(value: unknown): ValidationResult {
       add(at, 'a state either collects or branches with on, not both');
     }
 
-    // A mistyped hangup is reported above; calling it a dead end too would only repeat that.
-    const badHangup = state.hangup !== undefined && typeof state.hangup !== 'boolean';
-    const leaves = state.hangup === true || badHangup || state.next !== undefined || state.on !== undefined;
-    if (!leaves) {
-      add(at, 'dead end: the state has no way out', 'add "next", "on", or "hangup": true');
+    if (state.http !== undefined) checkHttp(state.http, `${at}/http`, template, add);
+    if (state.transfer !== undefined) checkTransfer(state.transfer, `${at}/transfer`, template, add);
+    const acts = state.http !== undefined || state.transfer !== undefined;
+    if (state.onError !== undefined) {
+      if (acts) target(`${at}/onError`, state.onError);
+      else add(`${at}/onError`, 'onError applies only to a state with "http" or "transfer"');
     }
-    if (state.hangup === true && (state.on !== undefined || state.collect !== undefined)) {
+
+    // A mistyped hangup is reported above; calling it a dead end too would only repeat that. A state with
+    // http but no next gets its own finding below.
+    const badHangup = state.hangup !== undefined && typeof state.hangup !== 'boolean';
+    const leaves =
+      state.hangup === true || badHangup || state.next !== undefined || state.on !== undefined || acts;
+    if (!leaves) {
+      add(at, 'dead end: the state has no way out', 'add "next", "on", "transfer", or "hangup": true');
+    }
+    const waits = state.on !== undefined || state.collect !== undefined;
+    if (state.hangup === true && waits && state.transfer === undefined) {
       add(`${at}/hangup`, 'a state that hangs up cannot also wait for input');
+    }
+    if (state.http !== undefined) {
+      if (waits) add(`${at}/http`, 'a state that makes a web request cannot also wait for input');
+      if (state.transfer !== undefined) {
+        add(`${at}/transfer`, 'a state either makes a web request or transfers the call, not both');
+      }
+      if (state.hangup === true) {
+        add(
+          `${at}/hangup`,
+          'a state that makes a web request cannot also hang up',
+          'hang up in a state its "next" leads to',
+        );
+      }
+      if (state.next === undefined) {
+        add(`${at}/http`, 'a state that makes a web request needs "next": where to go when it succeeds');
+      }
+    }
+    // With http as well, the transfer is refused above; its own rules would only add noise.
+    if (state.transfer !== undefined && state.http === undefined) {
+      if (waits) add(`${at}/transfer`, 'a state that transfers the call cannot also wait for input');
+      // The caller leaves the flow, so nothing can follow; a failure goes to onError instead.
+      if (state.next !== undefined) {
+        add(
+          `${at}/next`,
+          'a state that transfers the call has no "next": the caller leaves the flow',
+          'use "onError" for a failed transfer',
+        );
+      }
+      if (state.hangup !== undefined) {
+        add(`${at}/hangup`, 'a state that transfers the call does not hang up: the caller leaves the flow');
+      }
     }
   }
 
@@ -574,10 +634,127 @@ function checkPolicy(
 
 function checkTemplate(text: string, at: string, collected: Set<string>, add: Add): void {
   for (const { name, filter } of templateSlots(text)) {
-    if (!collected.has(name)) add(at, `template uses slot "${name}", which no state collects or sets`);
+    if (name.startsWith(ENV_PREFIX)) {
+      const variable = name.slice(ENV_PREFIX.length);
+      if (!ENV_NAME.test(variable)) {
+        add(
+          at,
+          `"{{${name}}}" is not an environment variable name`,
+          'environment variables are upper case letters, digits and "_", e.g. {{env.ORDERS_URL}}',
+        );
+      }
+    } else if (!collected.has(name)) {
+      add(at, `template uses slot "${name}", which no state collects or sets`);
+    }
     if (filter !== undefined && !(TEMPLATE_FILTERS as readonly string[]).includes(filter)) {
       add(at, `unknown template filter "${filter}"`, `filters: ${TEMPLATE_FILTERS.join(', ')}`);
     }
+  }
+}
+
+function checkHttp(http: unknown, at: string, template: Check, add: Add): void {
+  if (!isObject(http)) {
+    add(at, 'http must be an object', 'e.g. { "method": "GET", "url": "{{env.ORDERS_URL}}/status" }');
+    return;
+  }
+  unknownKeys(http, HTTP_KEYS, at, add);
+  const method = http.method === undefined ? 'POST' : http.method;
+  if (typeof method !== 'string' || !HTTP_METHODS.includes(method)) {
+    add(`${at}/method`, `method must be one of ${HTTP_METHODS.join(', ')}`);
+  }
+  const url = http.url;
+  if (typeof url !== 'string' || url.trim() === '') {
+    add(`${at}/url`, 'http needs "url": non-empty text', 'e.g. "https://api.example.com/orders"');
+  } else if (!URL_START.test(url)) {
+    add(
+      `${at}/url`,
+      'url must start with "http://" or "https://", or with a template such as {{env.ORDERS_URL}}',
+    );
+  } else template(url, `${at}/url`);
+
+  const headers = http.headers;
+  if (headers !== undefined) {
+    if (!isObject(headers)) add(`${at}/headers`, 'headers must map header names to values');
+    else {
+      const seen = new Map<string, string>();
+      for (const [name, value] of Object.entries(headers)) {
+        const p = `${at}/headers/${escapePointer(name)}`;
+        const lower = name.toLowerCase();
+        if (!HEADER_NAME.test(name)) add(p, 'a header name is letters, digits and "-"');
+        else if (lower === 'idempotency-key') {
+          add(p, 'Idempotency-Key is set by Switchboard', 'it is the same for every retry of the request');
+        } else if (seen.has(lower)) {
+          add(p, `header "${name}" is also given as "${seen.get(lower) ?? ''}"`, 'header names ignore case');
+        }
+        seen.set(lower, name);
+        if (typeof value !== 'string') add(p, 'a header value must be text (a template)');
+        else template(value, p);
+      }
+    }
+  }
+
+  const body = http.body;
+  if (body !== undefined) {
+    if (!isObject(body)) add(`${at}/body`, 'body must be a JSON object');
+    else {
+      if (typeof method === 'string' && BODILESS_METHODS.has(method)) {
+        add(
+          `${at}/body`,
+          `a ${method} request has no body`,
+          'use POST, PUT or PATCH, or put values in the url',
+        );
+      }
+      // Iterative: a body nested thousands deep must not overflow the stack.
+      const stack: [unknown, string][] = [[body, `${at}/body`]];
+      for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+        const [value, p] = item;
+        if (typeof value === 'string') template(value, p);
+        else if (Array.isArray(value)) value.forEach((v: unknown, i) => stack.push([v, `${p}/${i}`]));
+        else if (isObject(value)) {
+          for (const [k, v] of Object.entries(value)) stack.push([v, `${p}/${escapePointer(k)}`]);
+        }
+      }
+    }
+  }
+  if (http.timeoutMs !== undefined && !isPositiveInt(http.timeoutMs, 100, 30_000)) {
+    add(`${at}/timeoutMs`, 'timeoutMs must be an integer from 100 to 30000');
+  }
+  if (http.retries !== undefined && !isPositiveInt(http.retries, 0, 5)) {
+    add(`${at}/retries`, 'retries must be an integer from 0 to 5');
+  }
+  const map = http.map;
+  if (map !== undefined) {
+    if (!isObject(map))
+      add(`${at}/map`, 'map must map slot names to JSON pointers', 'e.g. { "eta": "/minutes" }');
+    else {
+      for (const [slot, pointer] of Object.entries(map)) {
+        const p = `${at}/map/${escapePointer(slot)}`;
+        if (!SLOT_NAME.test(slot))
+          add(p, 'a slot name is letters, digits and "_", not starting with a digit');
+        if (typeof pointer !== 'string' || !JSON_POINTER.test(pointer)) {
+          add(
+            p,
+            'a slot maps to a JSON pointer into the answer: "" or starting with "/"',
+            'e.g. "/order/id"; write "~1" for "/" and "~0" for "~" inside a name',
+          );
+        }
+      }
+    }
+  }
+}
+
+function checkTransfer(to: unknown, at: string, template: Check, add: Add): void {
+  if (typeof to !== 'string' || to.trim() === '') {
+    add(at, 'transfer must be a phone number or a template', 'e.g. "+15555550100" or "{{env.SUPPORT_LINE}}"');
+    return;
+  }
+  if (templateSlots(to).length > 0) template(to, at);
+  else if (!E164.test(to)) {
+    add(
+      at,
+      'transfer must be an E.164 number: "+", the country code and the number, no spaces',
+      'e.g. "+15555550100"',
+    );
   }
 }
 

@@ -18,6 +18,7 @@ import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/sig
 import { connectStream, hangup, httpUrlFor, sayThenHangup, streamUrlFor } from '../telephony/twiml.ts';
 import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
 import { StatusLog } from './status-log.ts';
+import type { CallControl } from '../telephony/call-control.ts';
 
 export const MEDIA_PATH = '/twilio/media';
 
@@ -31,6 +32,10 @@ export interface AppOptions {
   /** The URL Twilio reaches; when null, derived from the listening address. */
   publicUrl: string | null;
   metrics?: ServerMetrics;
+  /** Twilio REST control, for transfers; null or absent when no account credentials are configured. */
+  callControl?: CallControl | null;
+  /** Where flows' `{{env.NAME}}` values come from (process.env unless given). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DrainReport {
@@ -263,6 +268,8 @@ export class SwitchboardApp {
       pacerClock: this.#pacerClock,
       metrics: this.metrics,
       logger: this.#log,
+      callControl: this.#opts.callControl ?? null,
+      ...(this.#opts.env ? { env: this.#opts.env } : {}),
     });
     this.#sessions.add(session);
     session.onEnded(() => this.#sessions.delete(session));

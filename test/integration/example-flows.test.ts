@@ -1,21 +1,83 @@
 /** Every example flow, driven end to end over the Media Streams protocol by the simulated caller on the keypad. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { memoryLogger } from '../../src/observability/logger.ts';
 import { placeCall, type CallerInput } from '../../src/simulator/caller.ts';
+import { CallControl } from '../../src/telephony/call-control.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
+import { RecordingTwilioHttpClient } from '../fakes/twilio-rest.ts';
 import { startServer, type TestServer } from './harness.ts';
+
+const ACCOUNT = 'AC' + '0'.repeat(32);
+
+/** A test double for the pizzeria's and the billing system's web services, on a real local port. */
+async function services(): Promise<{
+  server: Server;
+  url: string;
+  requests: { method: string; path: string; key: string; body: string }[];
+}> {
+  const requests: { method: string; path: string; key: string; body: string }[] = [];
+  const read = async (req: IncomingMessage): Promise<string> => {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    return body;
+  };
+  const server = createServer((req, res) => {
+    void read(req).then((body) => {
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        key: String(req.headers['idempotency-key']),
+        body,
+      });
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/orders') res.end(JSON.stringify({ id: 'A17', readyInMinutes: 25 }));
+      else if (req.url === '/accounts/1234567') res.end(JSON.stringify({ balance: 12.5, due: '2026-12-15' }));
+      else res.writeHead(404).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
 
 const keys = (...presses: string[]): CallerInput[] => presses.map((k) => ({ kind: 'dtmf', keys: k }));
 
 describe('example flows over a real server and the simulated caller', { concurrency: true }, () => {
   let server: TestServer;
+  let web: Awaited<ReturnType<typeof services>>;
+  const twilio = new RecordingTwilioHttpClient();
   before(async () => {
+    web = await services();
+    const callControl = new CallControl({
+      accountSid: ACCOUNT,
+      authToken: 'token',
+      logger: memoryLogger().logger,
+      httpClient: twilio,
+    });
     // Short tones stand in for speech: what is tested is where each key leads, in real time.
-    server = await startServer({ tts: new ToneTts({ msPerChar: 4 }) });
+    server = await startServer({
+      tts: new ToneTts({ msPerChar: 4 }),
+      callControl,
+      env: {
+        ORDERS_URL: web.url,
+        BILLING_URL: web.url,
+        PIZZA_STAFF_LINE: '+15555550100',
+        SUPPORT_LINE: '+15555550199',
+      },
+    });
   });
   after(async () => {
     await server.close();
+    web.server.close();
   });
+
+  /** The numbers the recorded Twilio REST requests for this call dialled. */
+  const dialled = (callSid: string): string[] =>
+    twilio.requests
+      .filter((r) => r.uri.endsWith(`/Calls/${callSid}.json`))
+      .map((r) => /<Number>([^<]+)<\/Number>/.exec(String(r.data.Twiml))?.[1] ?? '?');
 
   /** Place a call on `flow` pressing `inputs`; resolves with the state the call ended in and who ended it. */
   async function run(flow: string, inputs: CallerInput[]) {
@@ -26,10 +88,10 @@ describe('example flows over a real server and the simulated caller', { concurre
   }
 
   test('every example flow is loaded', () => {
-    assert.deepEqual([...server.flows.flows.keys()].sort(), ['appointment', 'demo', 'pizza']);
+    assert.deepEqual([...server.flows.flows.keys()].sort(), ['appointment', 'demo', 'pizza', 'support']);
   });
 
-  test('pizza: 1 to order, 3 for large, 4 pizzas, 1 to confirm: the discount, then the order is placed', async () => {
+  test('pizza: 1 to order, 3 for large, 4 pizzas, 1 to confirm: the order is posted, a discount, goodbye', async () => {
     const { result, state, flow, marks } = await run('pizza', keys('1', '3', '4#', '1'));
     assert.equal(flow, 'pizza');
     assert.equal(state, 'placed');
@@ -38,6 +100,29 @@ describe('example flows over a real server and the simulated caller', { concurre
       marks.map((m) => m.replace(/\.\d+$/, '')),
       ['greet', 'size', 'count', 'confirm', 'discount', 'placed'],
     );
+    const order = web.requests.find((r) => r.path === '/orders' && r.key.startsWith(result.callSid));
+    assert.ok(order, 'the order reached the service with the call in its idempotency key');
+    assert.deepEqual(JSON.parse(order.body), { size: 'large', count: '4' });
+  });
+
+  test('pizza: 0 transfers the caller to the staff line through the Twilio REST API', async () => {
+    const { result, state } = await run('pizza', keys('0'));
+    assert.equal(state, 'human');
+    assert.deepEqual(dialled(result.callSid), ['+15555550100']);
+    const ended = server.records.find((r) => r.msg === 'call ended' && r.callId === result.callSid);
+    assert.equal(ended?.reason, 'transferred', "the stream's end is the hand-over, not a hang-up");
+  });
+
+  test('support: an account looked up on the web reads its balance; an unknown one goes to a person', async () => {
+    const owes = await run('support', keys('1', '1234567#', '1'));
+    assert.equal(owes.state, 'goodbye');
+    assert.deepEqual(
+      owes.marks.map((m) => m.replace(/\.\d+$/, '')),
+      ['greet', 'account', 'account', 'owes', 'goodbye'],
+    );
+    const unknown = await run('support', keys('1', '7654321#', '1'));
+    assert.equal(unknown.state, 'agent');
+    assert.deepEqual(dialled(unknown.result.callSid), ['+15555550199']);
   });
 
   test('pizza: 12 pizzas is refused and asked again; 0 reaches a person', async () => {

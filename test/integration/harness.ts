@@ -8,6 +8,7 @@ import { SwitchboardApp } from '../../src/server/app.ts';
 import type { TtsEngine } from '../../src/speech/tts/engine.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
+import type { CallControl } from '../../src/telephony/call-control.ts';
 import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 
 export interface TestServer {
@@ -21,7 +22,14 @@ export interface TestServer {
 }
 
 export async function startServer(
-  options: { authToken?: string; tts?: TtsEngine; flowsDir?: string; defaultFlow?: string } = {},
+  options: {
+    authToken?: string;
+    tts?: TtsEngine;
+    flowsDir?: string;
+    defaultFlow?: string;
+    env?: Record<string, string>;
+    callControl?: CallControl;
+  } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
   const flows = new FlowLibrary({
@@ -40,6 +48,8 @@ export async function startServer(
     logger,
     twilioAuthToken: options.authToken ?? null,
     publicUrl: null,
+    callControl: options.callControl ?? null,
+    ...(options.env ? { env: options.env } : {}),
   });
   await app.listen(0, '127.0.0.1');
   return {

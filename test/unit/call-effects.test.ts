@@ -51,6 +51,11 @@ class RecordingAudio implements CallAudio {
   hangup(): void {
     this.log.push('hangup');
   }
+  /** Transfers to a number ending in 0 succeed; any other number is refused. */
+  transfer(to: string): Promise<void> {
+    this.log.push(`transfer:${to}`);
+    return to.endsWith('0') ? Promise.resolve() : Promise.reject(new Error('refused'));
+  }
 }
 
 function runner() {
@@ -58,7 +63,19 @@ function runner() {
   const audio = new RecordingAudio();
   const delivered: CallEvent[] = [];
   const { logger, records } = memoryLogger();
-  const r = new EffectRunner({ prompts, audio, deliver: (e) => delivered.push(e), logger, now: () => 0 });
+  const r = new EffectRunner({
+    prompts,
+    audio,
+    http: (effect) =>
+      Promise.resolve(
+        effect.url.startsWith('http://ok')
+          ? { ok: true as const, status: 200, slots: { orderId: 'A1' } }
+          : { ok: false as const, reason: 'HTTP 503' },
+      ),
+    deliver: (e) => delivered.push(e),
+    logger,
+    now: () => 0,
+  });
   return { r, prompts, audio, delivered, records };
 }
 
@@ -139,4 +156,48 @@ test('prompts play in the order they were said, whatever order their syntheses f
   prompts.finish('First.');
   await settle();
   assert.deepEqual(audio.log, ['play:First.#frame:a', 'play:Second.#frame:b', 'hangup']);
+});
+
+const httpEffect = (url: string) =>
+  ({
+    type: 'http',
+    id: 'place.3',
+    idempotencyKey: 'CA1:place.3',
+    method: 'POST',
+    url,
+    headers: {},
+    body: null,
+    timeoutMs: 1000,
+    retries: 0,
+    map: {},
+  }) as const;
+
+test('a web request answers the machine with http.done or http.failed under its id', async () => {
+  const { r, delivered } = runner();
+  r.run(httpEffect('http://ok/orders'));
+  r.run({ ...httpEffect('http://down/orders'), id: 'place.4' });
+  await settle();
+  assert.deepEqual(
+    delivered.map((e) => [e.type, 'id' in e ? e.id : '']),
+    [
+      ['http.done', 'place.3'],
+      ['http.failed', 'place.4'],
+    ],
+  );
+  assert.deepEqual(delivered[0]?.type === 'http.done' && delivered[0].slots, { orderId: 'A1' });
+});
+
+test('a transfer waits for what was said before it; a refused one is answered with transfer.failed', async () => {
+  const { r, prompts, audio, delivered } = runner();
+  r.run({ type: 'say', text: 'Connecting.', mark: 'm' });
+  r.run({ type: 'transfer', id: 'agent.5', to: '+15555550101' });
+  await settle();
+  assert.deepEqual(audio.log, [], 'nothing before the prompt is ready');
+  prompts.finish('Connecting.');
+  await settle();
+  assert.deepEqual(audio.log, ['play:Connecting.#frame:m', 'transfer:+15555550101']);
+  assert.deepEqual(
+    delivered.map((e) => e.type),
+    ['transfer.failed'],
+  );
 });

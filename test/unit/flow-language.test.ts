@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createActor } from 'xstate';
 import {
+  captureEnv,
   compileFlow,
+  flowEnvNames,
   renderTemplate,
   validateFlow,
   type CallEvent,
@@ -240,4 +242,115 @@ test('date and time filters read values naturally; other values are left alone',
   assert.equal(renderTemplate('{{at|time}}, {{nine|time}}, {{noon|time}}', slots), '3:30 PM, 9 AM, 12 noon');
   assert.equal(renderTemplate('{{day|time}}', slots), '2026-12-01');
   assert.equal(renderTemplate('the {{n|date}}', { n: '2026-11-13' }), 'the Friday, November 13th');
+});
+
+const ORDERS: FlowFile = {
+  id: 'orders',
+  version: 1,
+  start: 'place',
+  states: {
+    place: {
+      say: 'Placing your order.',
+      set: { size: 'large' },
+      http: {
+        url: '{{env.ORDERS_URL}}/orders',
+        headers: { Authorization: 'Bearer {{env.ORDERS_TOKEN}}' },
+        body: { size: '{{size}}', count: 2, notes: ['{{size}} please'] },
+        map: { orderId: '/id' },
+      },
+      next: [{ if: 'orderId', goto: 'placed' }, { goto: 'sorry' }],
+      onError: 'sorry',
+    },
+    placed: { say: 'Order {{orderId}} is in.', next: 'agent' },
+    agent: { say: 'Connecting you.', transfer: '{{env.SUPPORT_LINE}}', onError: 'sorry' },
+    sorry: { say: 'Sorry, something went wrong.', hangup: true },
+  },
+};
+
+function runWithEnv(flow: FlowFile, env: Record<string, string>) {
+  const actor = createActor(compileFlow(flow).machine);
+  const effects: Effect[] = [];
+  actor.on('*', (e) => effects.push(e));
+  actor.start();
+  let at = 1000;
+  const send = (event: Record<string, unknown> & { type: CallEvent['type'] }) =>
+    actor.send({ ...event, at: (at += 100) } as CallEvent);
+  send({ type: 'call.start', callId: 'CA9', env });
+  return { actor, effects, send, ctx: () => actor.getSnapshot().context };
+}
+
+test('an http state makes its request once the prompt is heard, with templates, env and an idempotency key', () => {
+  const env = { ORDERS_URL: 'https://orders.example', ORDERS_TOKEN: 't0k', SUPPORT_LINE: '+15555550100' };
+  const call = runWithEnv(ORDERS, env);
+  assert.equal(
+    call.effects.some((e) => e.type === 'http'),
+    false,
+    'not while the prompt plays',
+  );
+  const say = call.effects.find((e) => e.type === 'say');
+  assert.ok(say?.type === 'say');
+  call.send({ type: 'played', mark: say.mark });
+  const http = call.effects.find((e) => e.type === 'http');
+  assert.ok(http?.type === 'http');
+  assert.equal(http.url, 'https://orders.example/orders');
+  assert.deepEqual(http.headers, { Authorization: 'Bearer t0k' });
+  assert.deepEqual(http.body, { size: 'large', count: 2, notes: ['large please'] });
+  assert.equal(http.idempotencyKey, `CA9:${http.id}`);
+  assert.equal(call.ctx().pending, http.id);
+
+  call.send({ type: 'dtmf', digit: '1' });
+  assert.equal(call.ctx().state, 'place', 'keys are not input while the request runs');
+  call.send({ type: 'http.done', id: 'stale', status: 200, slots: { orderId: 'X' } });
+  assert.equal(call.ctx().state, 'place', 'an answer to another request is ignored');
+  call.send({ type: 'http.done', id: http.id, status: 201, slots: { orderId: 'A17' } });
+  assert.equal(call.ctx().state, 'placed');
+  assert.equal(call.ctx().slots.orderId, 'A17');
+  const placed = call.effects.filter((e) => e.type === 'say').at(-1);
+  assert.ok(placed?.type === 'say');
+  assert.equal(placed.text, 'Order A17 is in.');
+  call.send({ type: 'played', mark: placed.mark });
+  const connecting = call.effects.filter((e) => e.type === 'say').at(-1);
+  assert.ok(connecting?.type === 'say');
+  call.send({ type: 'played', mark: connecting.mark });
+  const transfer = call.effects.find((e) => e.type === 'transfer');
+  assert.ok(transfer?.type === 'transfer');
+  assert.equal(transfer.to, '+15555550100');
+  call.send({ type: 'transfer.failed', id: transfer.id, reason: 'busy' });
+  assert.equal(call.ctx().state, 'sorry');
+});
+
+test('a failed request goes to onError; a restart re-issues the request under the same key', () => {
+  const call = runWithEnv(ORDERS, { ORDERS_URL: 'http://o' });
+  const say = call.effects.find((e) => e.type === 'say');
+  assert.ok(say?.type === 'say');
+  call.send({ type: 'played', mark: say.mark });
+  const first = call.effects.find((e) => e.type === 'http');
+  assert.ok(first?.type === 'http');
+  call.send({ type: 'resume' });
+  const again = call.effects.filter((e) => e.type === 'http');
+  assert.equal(again.length, 2);
+  assert.equal(again[1]?.type === 'http' && again[1].idempotencyKey, first.idempotencyKey);
+  call.send({ type: 'http.failed', id: first.id, reason: 'HTTP 503' });
+  assert.equal(call.ctx().state, 'sorry');
+});
+
+test('flowEnvNames lists exactly the environment variables a flow reads', () => {
+  assert.deepEqual(flowEnvNames(ORDERS), ['ORDERS_TOKEN', 'ORDERS_URL', 'SUPPORT_LINE']);
+  assert.deepEqual(captureEnv(['A', 'B'], { A: '1', C: '3' }), { A: '1' });
+});
+
+test('a failing transfer that is its own fallback gives up instead of trying again forever', () => {
+  const flow: FlowFile = {
+    id: 'loop',
+    version: 1,
+    start: 'agent',
+    states: { agent: { transfer: '+15555550100' } },
+    policy: { fallback: 'agent' },
+  };
+  const call = runWithEnv(flow, {});
+  const transfer = call.effects.find((e) => e.type === 'transfer');
+  assert.ok(transfer?.type === 'transfer');
+  call.send({ type: 'transfer.failed', id: transfer.id, reason: 'busy' });
+  assert.equal(call.ctx().state, '$giveUp');
+  assert.equal(call.effects.at(-1)?.type, 'hangup');
 });

@@ -1,6 +1,7 @@
 /**
  * Properties of every example flow under random event sequences (fast-check): the machine never fails, and a
- * live call is never stuck: it is always playing a prompt, waiting with a no-input timer armed, or ending.
+ * live call is never stuck: it is always playing a prompt, waiting with a no-input timer armed, waiting for a web
+ * request or transfer it made, or ending.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,7 +28,8 @@ type Step =
   | { kind: 'say'; intent: string | null; entities: Record<string, string> }
   | { kind: 'resume' }
   | { kind: 'giveUp' }
-  | { kind: 'stale' };
+  | { kind: 'stale' }
+  | { kind: 'answer'; outcome: 'done' | 'http.failed' | 'transfer.failed' };
 
 function steps(flow: FlowFile): fc.Arbitrary<Step[]> {
   const intents = [...Object.keys(flow.intents ?? {}), 'yes', 'no', 'repeat', 'cancel'];
@@ -64,6 +66,13 @@ function steps(flow: FlowFile): fc.Arbitrary<Step[]> {
     { weight: 1, arbitrary: fc.constant({ kind: 'resume' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'giveUp' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'stale' as const }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('answer' as const),
+        outcome: fc.constantFrom('done' as const, 'http.failed' as const, 'transfer.failed' as const),
+      }),
+    },
   );
   return fc.array(step, { maxLength: 40 });
 }
@@ -111,6 +120,12 @@ for (const flow of flows) {
             case 'giveUp':
               send({ type: 'giveUp' });
               break;
+            case 'answer':
+              if (ctx.pending === null) break;
+              if (step.outcome === 'done')
+                send({ type: 'http.done', id: ctx.pending, status: 200, slots: {} });
+              else send({ type: step.outcome, id: ctx.pending, reason: 'test' });
+              break;
             case 'stale':
               send({ type: 'played', mark: 'not-a-mark' });
               send({ type: 'timer', id: 'not-a-timer' });
@@ -121,8 +136,8 @@ for (const flow of flows) {
           if (snapshot.status !== 'active' || hungUp) return;
           const now = snapshot.context;
           assert.ok(
-            now.playing !== null || now.timer !== null,
-            `stuck in "${now.state}": nothing playing, no timer armed, not ending`,
+            now.playing !== null || now.timer !== null || now.pending !== null,
+            `stuck in "${now.state}": nothing playing, no timer armed, no request under way, not ending`,
           );
         }
         actor.stop();

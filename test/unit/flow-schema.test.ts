@@ -117,6 +117,40 @@ const rich = {
   },
 };
 
+/** A valid flow with a web request, a transfer and environment templates. */
+const acting = {
+  $schema: './flow.schema.json',
+  id: 'orders',
+  version: 1,
+  start: 'ask',
+  states: {
+    ask: { say: 'How many?', collect: { slot: 'count', entity: 'number' }, next: 'order' },
+    order: {
+      say: 'One moment.',
+      http: {
+        method: 'POST',
+        url: '{{env.ORDERS_URL}}/orders',
+        headers: { Authorization: 'Bearer {{env.ORDERS_TOKEN}}', 'X-Shop': 'main' },
+        body: { count: '{{count}}', rush: false, items: [{ kind: 'pizza' }] },
+        timeoutMs: 3000,
+        retries: 2,
+        map: { orderId: '/id', eta: '/delivery/minutes' },
+      },
+      next: [{ if: 'eta > 30', goto: 'slow' }, { goto: 'done' }],
+      onError: 'agent',
+    },
+    slow: { say: 'Order {{orderId|digits}} takes {{eta}} minutes.', hangup: true },
+    done: { say: 'Order {{orderId}} is on its way.', hangup: true },
+    agent: { say: 'Putting you through.', transfer: '{{env.SUPPORT_LINE}}', onError: 'desk' },
+    desk: { transfer: '+15555550100' },
+  },
+};
+
+/** The acting flow with the value at `pointer` replaced, or removed when `value` is undefined. */
+function actingVariant(pointer: string, value: unknown): unknown {
+  return variant(pointer, value, acting);
+}
+
 /** The rich flow with the value at `pointer` replaced, or removed when `value` is undefined. */
 function richVariant(pointer: string, value: unknown): unknown {
   return variant(pointer, value, rich);
@@ -198,6 +232,36 @@ const invalid: [string, unknown][] = [
   ['a target that is not a state name', variant('/states/confirm/next', 'good bye')],
   ['not an object', ['menu']],
   ['null', null],
+  ['http without next', actingVariant('/states/order/next', undefined)],
+  ['http without url', actingVariant('/states/order/http/url', undefined)],
+  ['an ftp url', actingVariant('/states/order/http/url', 'ftp://x.example/orders')],
+  ['a url without a scheme', actingVariant('/states/order/http/url', 'api.example.com/orders')],
+  ['method FETCH', actingVariant('/states/order/http/method', 'FETCH')],
+  ['a GET with a body', actingVariant('/states/order/http/method', 'GET')],
+  ['a DELETE with a body', actingVariant('/states/order/http/method', 'DELETE')],
+  ['a header name with a space', actingVariant('/states/order/http/headers/X Shop', 'a')],
+  ['an Idempotency-Key header', actingVariant('/states/order/http/headers/idempotency-key', 'k')],
+  ['a header value that is a number', actingVariant('/states/order/http/headers/X-Shop', 1)],
+  ['a body that is a list', actingVariant('/states/order/http/body', ['x'])],
+  ['timeoutMs 99', actingVariant('/states/order/http/timeoutMs', 99)],
+  ['timeoutMs 30001', actingVariant('/states/order/http/timeoutMs', 30_001)],
+  ['retries 6', actingVariant('/states/order/http/retries', 6)],
+  ['retries 1.5', actingVariant('/states/order/http/retries', 1.5)],
+  ['a map slot with a "-"', actingVariant('/states/order/http/map/order-id', '/id')],
+  ['a map pointer without "/"', actingVariant('/states/order/http/map/eta', 'eta')],
+  ['a map pointer with "~2"', actingVariant('/states/order/http/map/eta', '/a~2b')],
+  ['unknown key in http', actingVariant('/states/order/http/verb', 'GET')],
+  ['http that waits for input', actingVariant('/states/order/on', { 'dtmf:1': 'done' })],
+  ['http that hangs up', actingVariant('/states/order/hangup', true)],
+  ['http and transfer', actingVariant('/states/order/transfer', '+15555550100')],
+  ['a transfer number with spaces', actingVariant('/states/desk/transfer', '+1 555 555 0100')],
+  ['a transfer number without "+"', actingVariant('/states/desk/transfer', '15555550100')],
+  ['an empty transfer', actingVariant('/states/desk/transfer', '')],
+  ['a transfer with next', actingVariant('/states/desk/next', 'done')],
+  ['a transfer that hangs up', actingVariant('/states/desk/hangup', true)],
+  ['a transfer that collects', actingVariant('/states/desk/collect', { slot: 'x', entity: 'number' })],
+  ['onError on a prompt state', actingVariant('/states/ask/onError', 'done')],
+  ['onError that is not a state name', actingVariant('/states/order/onError', 'the desk')],
 ];
 
 test('the committed flows/flow.schema.json is what scripts/flow-schema.ts generates', async () => {
@@ -232,6 +296,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'DigitsDef',
     'EntityDef',
     'FlowPolicy',
+    'HttpDef',
     'IntentDef',
     'RetryPrompt',
     'StateDef',
@@ -263,6 +328,30 @@ test('valid variants pass both the schema and validateFlow', () => {
     ['maxRetries 0', variant('/policy/maxRetries', 0)],
     ['an empty policy apology', variant('/policy/noInputSay', '')],
     ['every feature of spoken input', rich],
+    ['a web request, a transfer and env templates', acting],
+    [
+      'a GET without a body',
+      actingVariant('/states/order/http', {
+        method: 'GET',
+        url: 'https://x.example/quote?n={{count}}',
+        map: { orderId: '/id', eta: '/eta' },
+      }),
+    ],
+    ['a url that is a template', actingVariant('/states/order/http/url', '{{ env.ORDERS_URL }}')],
+    ['a map to the whole answer', actingVariant('/states/order/http/map/eta', '')],
+    ['a map pointer with escapes', actingVariant('/states/order/http/map/eta', '/a~1b/~0c/0')],
+    [
+      'http with no say and no onError',
+      actingVariant('/states/order', {
+        http: { url: 'http://x.example', map: { orderId: '/id', eta: '/eta' } },
+        next: 'done',
+      }),
+    ],
+    [
+      'a transfer as the only state',
+      { id: 't', version: 1, start: 'a', states: { a: { transfer: '+4930123456' } } },
+    ],
+    ['a transfer mixing a number and a template', actingVariant('/states/desk/transfer', '+1555{{env.EXT}}')],
     [
       'a last choice with a condition',
       richVariant('/states/route/next/1', { if: 'count > 0', goto: 'done' }),
@@ -323,6 +412,26 @@ test('what only validateFlow can tell: the schema accepts these, validateFlow re
       richVariant('/states/route/next/0/if', 'vip'),
       '/states/route/next/0/if',
     ],
+    [
+      'an env name in lower case',
+      actingVariant('/states/order/http/url', '{{env.orders_url}}/orders'),
+      '/states/order/http/url',
+    ],
+    [
+      'a header repeated in another case',
+      actingVariant('/states/order/http/headers/x-shop', 'b'),
+      '/states/order/http/headers/x-shop',
+    ],
+    [
+      'a transfer template with an uncollected slot',
+      actingVariant('/states/desk/transfer', '{{desk_number}}'),
+      '/states/desk/transfer',
+    ],
+    [
+      'a mapped slot spoken on the error path',
+      actingVariant('/states/desk', { say: 'Order {{orderId}} failed.', transfer: '+15555550100' }),
+      '/states/desk/say',
+    ],
   ];
   for (const [name, flow, pointer] of cases) {
     assert.ok(schemaAccepts(flow), `${name}: schema says ${JSON.stringify(checkSchema.errors)}`);
@@ -337,7 +446,7 @@ test('what only validateFlow can tell: the schema accepts these, validateFlow re
 });
 
 test('invalid flows are refused by both the schema and validateFlow', () => {
-  assert.ok(invalid.length >= 70);
+  assert.ok(invalid.length >= 100);
   for (const [name, flow] of invalid) {
     assert.equal(schemaAccepts(flow), false, `${name}: the schema accepts it`);
     assert.equal(validateFlow(flow).ok, false, `${name}: validateFlow accepts it`);

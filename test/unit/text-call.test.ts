@@ -19,12 +19,34 @@ function call(id: string) {
   const said: string[] = [];
   const ends: string[] = [];
   const { logger, records } = memoryLogger();
+  const requests: { url: string; body: unknown; key: string }[] = [];
   const c = new TextCall({
     compiled: exampleFlow(id),
     logger,
     onSay: (text) => said.push(text),
     onEnd: (reason) => ends.push(reason),
     now: () => new Date(2026, 10, 25, 12, 0, 0).getTime(),
+    env: {
+      ORDERS_URL: 'http://orders.test',
+      PIZZA_STAFF_LINE: '+15555550100',
+      BILLING_URL: 'http://billing.test',
+      SUPPORT_LINE: '+15555550199',
+    },
+    // A test double for the web services: orders are all number 42; account 1234567 owes, others are paid up;
+    // account 999999 is unknown.
+    http: (effect) => {
+      requests.push({ url: effect.url, body: effect.body, key: effect.idempotencyKey });
+      if (effect.url.includes('/accounts/999999')) return Promise.resolve({ ok: false, reason: 'HTTP 404' });
+      if (effect.url.includes('/accounts/')) {
+        const owes = effect.url.endsWith('/1234567');
+        return Promise.resolve({
+          ok: true,
+          status: 200,
+          slots: { balance: owes ? '12.50' : '0', due: '2026-12-15' },
+        });
+      }
+      return Promise.resolve({ ok: true, status: 201, slots: { orderId: '42', minutes: '20' } });
+    },
   });
   c.start();
   const turn = async (input: string) => {
@@ -33,11 +55,11 @@ function call(id: string) {
     await settle();
     return said.at(-1) ?? '';
   };
-  return { c, said, ends, records, turn };
+  return { c, said, ends, records, requests, turn };
 }
 
-test('pizza by voice: intent, custom entity by synonym, number with validation, yes, discount', async () => {
-  const { c, said, ends, turn } = call('pizza');
+test('pizza by voice: intent, custom entity by synonym, number with validation, yes, order, discount', async () => {
+  const { c, said, ends, requests, turn } = call('pizza');
   await settle();
   assert.match(said[0] ?? '', /^Thanks for calling Mario's/);
   assert.match(await turn("I'd like a pizza!"), /What size would you like/);
@@ -48,9 +70,12 @@ test('pizza by voice: intent, custom entity by synonym, number with validation, 
   await turn('yes that is right');
   assert.deepEqual(said.slice(-2), [
     'Good news: orders of three or more get ten percent off.',
-    'Your order is in and will be ready in twenty minutes. Goodbye.',
+    'Your order number is 4, 2. It will be ready in 20 minutes. Goodbye.',
   ]);
-  assert.deepEqual(c.slots, { size: 'large', count: '4' });
+  assert.deepEqual(requests, [
+    { url: 'http://orders.test/orders', body: { size: 'large', count: '4' }, key: 'text-call:place.11' },
+  ]);
+  assert.deepEqual(c.slots, { size: 'large', count: '4', orderId: '42', minutes: '20' });
   assert.deepEqual(ends, ['the flow ended the call']);
 });
 
@@ -62,14 +87,14 @@ test('pizza by keypad, and the global operator intent from the middle of a colle
   assert.equal(keys.c.slots.size, 'medium', 'key 2 is a synonym of medium');
   await keys.turn('#2#');
   await keys.turn('#1');
-  assert.equal(keys.said.at(-1), 'Your order is in and will be ready in twenty minutes. Goodbye.');
+  assert.equal(keys.said.at(-1), 'Your order number is 4, 2. It will be ready in 20 minutes. Goodbye.');
 
   const human = call('pizza');
   await settle();
   await human.turn('order');
   assert.equal(human.c.state, 'size');
   assert.match(await human.turn('Talk to a person.'), /^Please hold/);
-  assert.equal(human.c.state, 'human');
+  assert.deepEqual(human.ends, ['transferred to +15555550100']);
 });
 
 test('appointment: a spoken date read back naturally, a time checked against opening hours', async () => {
@@ -99,4 +124,47 @@ test('appointment by keypad: the date as YYYYMMDD, no to the read-back asks agai
   assert.match(await turn('#20261204'), /^Friday, December 4th, is that right\?/);
   await turn('#1');
   assert.match(await turn('#0930'), /Friday, December 4th at 9:30 AM/);
+});
+
+test('support: an account number by keys, read back, looked up on the web: a balance, or paid up', async () => {
+  const owes = call('support');
+  await settle();
+  await owes.turn('i have a question about my bill');
+  assert.equal(await owes.turn('#1234567#'), 'That was 1, 2, 3, 4, 5, 6, 7. Is that right?');
+  await owes.turn('yes');
+  assert.deepEqual(owes.said.slice(-2), [
+    'Your balance is 12.50 dollars, due on Tuesday, December 15th.',
+    'Thanks for calling. Goodbye.',
+  ]);
+  assert.deepEqual(
+    owes.requests.map((r) => r.url),
+    ['http://billing.test/accounts/1234567'],
+  );
+
+  const paid = call('support');
+  await settle();
+  await paid.turn('#1');
+  await paid.turn('five five five one two three four');
+  await paid.turn('#1');
+  assert.deepEqual(paid.said.slice(-2), ['Your account is paid in full.', 'Thanks for calling. Goodbye.']);
+});
+
+test('support: a failed lookup, a technical problem and "operator" all end in a transfer to a person', async () => {
+  const failed = call('support');
+  await settle();
+  await failed.turn('#1');
+  await failed.turn('#999999#');
+  await failed.turn('#1');
+  assert.deepEqual(failed.ends, ['transferred to +15555550199']);
+
+  const tech = call('support');
+  await settle();
+  await tech.turn('my internet is down');
+  assert.deepEqual(tech.ends, ['transferred to +15555550199']);
+
+  const operator = call('support');
+  await settle();
+  await operator.turn('#1');
+  await operator.turn('representative');
+  assert.deepEqual(operator.ends, ['transferred to +15555550199']);
 });

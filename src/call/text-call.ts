@@ -5,6 +5,7 @@
  */
 import { captureEnv, flowEnvNames, type CompiledFlow, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
+import { isE164 } from '../telephony/twiml.ts';
 import { performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
@@ -32,6 +33,8 @@ export class TextCall {
   readonly #understanding: Understanding;
   readonly #supervisor: CallSupervisor;
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Web requests under way. */
+  #inFlight = 0;
   /** Aborted when the call ends, cancelling web requests under way. */
   readonly #stop = new AbortController();
   #ended: string | null = null;
@@ -81,6 +84,12 @@ export class TextCall {
     this.#end('the caller hung up');
   }
 
+  /** Resolves once the call has done all it can without the caller: no web request under way, nothing queued. */
+  async settled(): Promise<void> {
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (this.#inFlight > 0 && this.#ended === null);
+  }
+
   get state(): string {
     return this.#supervisor.context?.state ?? '';
   }
@@ -121,7 +130,9 @@ export class TextCall {
       case 'http': {
         const http =
           this.#opts.http ?? ((e, signal) => performHttp(e, signal, { logger: this.#opts.logger }));
-        void http(effect, this.#stop.signal).then((outcome) =>
+        this.#inFlight += 1;
+        void http(effect, this.#stop.signal).then((outcome) => {
+          this.#inFlight -= 1;
           this.#deliver(
             outcome.ok
               ? {
@@ -132,13 +143,23 @@ export class TextCall {
                   slots: outcome.slots,
                 }
               : { type: 'http.failed', at: this.#now(), id: effect.id, reason: outcome.reason },
-          ),
-        );
+          );
+        });
         break;
       }
       case 'transfer':
-        // There is no phone line to hand over: the conversation with the flow ends here.
-        queueMicrotask(() => this.#end(`transferred to ${effect.to}`));
+        // There is no phone line to hand over: the conversation with the flow ends here, as a call would, unless
+        // the number could not be dialled at all.
+        queueMicrotask(() => {
+          if (isE164(effect.to)) this.#end(`transferred to ${effect.to}`);
+          else
+            this.#deliver({
+              type: 'transfer.failed',
+              at: this.#now(),
+              id: effect.id,
+              reason: 'not an E.164 number',
+            });
+        });
         break;
       case 'clear':
         break;

@@ -73,10 +73,9 @@ export async function main(args: string[]): Promise<number> {
     const slots = Object.entries(active.slots).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
     console.log(`  [${active.state}]${slots.length ? ` ${slots.join(' ')}` : ''}`);
   };
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
   active.start();
-  await settle();
+  await active.settled();
   show();
   for await (const line of lines) {
     const input = line.trim();
@@ -84,7 +83,7 @@ export async function main(args: string[]): Promise<number> {
     if (input === '') continue;
     if (input.startsWith('#')) active.press(input.slice(1));
     else active.say(input);
-    await settle();
+    await active.settled();
     show();
     if (active.ended !== null) break;
   }

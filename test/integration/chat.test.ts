@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 const FLOWS = new URL('../../flows', import.meta.url).pathname;
 
 /** Run `switchboard chat` with `input` on standard input; resolves with its output and exit code. */
-function chat(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
+function chat(
+  args: string[],
+  input: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'chat', ...args], {
-      env: { ...process.env, FLOWS_DIR: FLOWS },
+      env: { ...process.env, FLOWS_DIR: FLOWS, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
@@ -21,13 +27,19 @@ function chat(args: string[], input: string): Promise<{ code: number | null; out
   });
 }
 
-test('switchboard chat: typed turns and keys drive a flow to its end, showing state and slots', async () => {
-  const { code, out } = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n');
+test('switchboard chat: typed turns and keys drive a flow to its end, showing state and slots', async (ctx) => {
+  // A test double for the pizzeria's order service, on a real local port.
+  const orders = createServer((_req, res) => res.end(JSON.stringify({ id: 'A17', readyInMinutes: 25 })));
+  await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
+  ctx.after(() => orders.close());
+  const url = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
+  const { code, out } = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', { ORDERS_URL: url });
   assert.equal(code, 0);
   assert.match(out, /^agent: Thanks for calling Mario's/);
   assert.match(out, /\[count\] size="large"/);
   assert.match(out, /\[confirm\] size="large" count="3"/);
   assert.match(out, /agent: Good news: orders of three or more get ten percent off\./);
+  assert.match(out, /agent: Your order number is A, 1, 7\. It will be ready in 25 minutes\. Goodbye\./);
   assert.match(out, /\(the flow ended the call\)\n$/);
 });
 

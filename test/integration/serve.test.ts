@@ -46,7 +46,7 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
   const s = await serve({});
   try {
     assert.match(s.banner, /listening on http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(s.banner, /flows\s+: demo/);
+    assert.match(s.banner, /flows\s+: (\w+, )*demo\b/);
     assert.match(s.banner, /TTS flite \(voice rms\)/);
     assert.match(s.banner, /loopback only/);
     const health = await fetch(`${s.url}/healthz`);

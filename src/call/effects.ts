@@ -7,7 +7,7 @@
 import type { CallEvent, Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
-import type { HttpEffect, HttpOutcome } from './http-action.ts';
+import { httpOutcomeEvent, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import { splitSentences } from '../speech/tts/sentences.ts';
 
 export interface PromptSource {
@@ -159,18 +159,7 @@ export class EffectRunner {
     // end of the call (stop) cancels it.
     const stopped = this.#stopSignal.signal;
     void this.#opts.http(effect, stopped).then((outcome) => {
-      if (this.#stopped) return;
-      this.#opts.deliver(
-        outcome.ok
-          ? {
-              type: 'http.done',
-              at: this.#now(),
-              id: effect.id,
-              status: outcome.status,
-              slots: outcome.slots,
-            }
-          : { type: 'http.failed', at: this.#now(), id: effect.id, reason: outcome.reason },
-      );
+      if (!this.#stopped) this.#opts.deliver(httpOutcomeEvent(effect, outcome, this.#now()));
     });
   }
 

@@ -5,7 +5,7 @@
  * `http.done` or `http.failed` for the flow.
  */
 import type { ErrorCode } from '../errors.ts';
-import type { Effect } from '../flow/index.ts';
+import type { CallEvent, Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export type HttpEffect = Extract<Effect, { type: 'http' }>;
@@ -300,4 +300,11 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The event that answers `effect` with `outcome`, for the call's machine. */
+export function httpOutcomeEvent(effect: HttpEffect, outcome: HttpOutcome, at: number): CallEvent {
+  return outcome.ok
+    ? { type: 'http.done', at, id: effect.id, status: outcome.status, slots: outcome.slots }
+    : { type: 'http.failed', at, id: effect.id, reason: outcome.reason };
 }

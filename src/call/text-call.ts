@@ -6,7 +6,7 @@
 import { captureEnv, flowEnvNames, type CompiledFlow, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { isE164 } from '../telephony/twiml.ts';
-import { performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
+import { httpOutcomeEvent, performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
@@ -133,17 +133,7 @@ export class TextCall {
         this.#inFlight += 1;
         void http(effect, this.#stop.signal).then((outcome) => {
           this.#inFlight -= 1;
-          this.#deliver(
-            outcome.ok
-              ? {
-                  type: 'http.done',
-                  at: this.#now(),
-                  id: effect.id,
-                  status: outcome.status,
-                  slots: outcome.slots,
-                }
-              : { type: 'http.failed', at: this.#now(), id: effect.id, reason: outcome.reason },
-          );
+          this.#deliver(httpOutcomeEvent(effect, outcome, this.#now()));
         });
         break;
       }

@@ -14,8 +14,8 @@ import {
   acts,
   isDecision,
   possibleTargets,
-  route,
   routeDecision,
+  routeOnce,
   routingTable,
   waitsForInput,
   type Route,
@@ -108,11 +108,11 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
     },
     guards: {
       routesTo: ({ context, event }, params: { state: string; target: string }) => {
-        const r = route(table, params.state, context, event);
+        const r = routeOnce(table, params.state, context, event);
         return r.kind === 'goto' && r.target === params.target;
       },
       stays: ({ context, event }, params: { state: string }) =>
-        route(table, params.state, context, event).kind === 'stay',
+        routeOnce(table, params.state, context, event).kind === 'stay',
       decidesFor: ({ context }, params: { state: string; target: string }) => {
         const r = routeDecision(table, params.state, context);
         return r.kind === 'goto' && r.target === params.target;
@@ -373,7 +373,7 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       break;
     case 'route': {
       const def = flow.states[params.state];
-      if (def) applyRoute(params.state, def, route(table, params.state, ctx, event));
+      if (def) applyRoute(params.state, def, routeOnce(table, params.state, ctx, event));
       break;
     }
     case 'resume': {

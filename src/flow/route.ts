@@ -45,6 +45,8 @@ export interface RoutingTable {
   readonly conditions: ReadonlyMap<string, Condition>;
   /** Intent name -> target state, for intents heard in every waiting state. */
   readonly globals: ReadonlyMap<string, string>;
+  /** The last decision made, see routeOnce. */
+  last: { state: string; ctx: CallContext; event: CallEvent; route: Route } | null;
 }
 
 /** Parse every condition of a validated flow. Throws on a condition that does not parse (validation prevents it). */
@@ -66,7 +68,7 @@ export function routingTable(flow: FlowFile, policy: ResolvedPolicy): RoutingTab
   for (const [name, intent] of Object.entries(flow.intents ?? {})) {
     if (intent.global !== undefined) globals.set(name, intent.global);
   }
-  return { flow, policy, conditions, globals };
+  return { flow, policy, conditions, globals, last: null };
 }
 
 /** Every state `route` may send a call to from `state`, for the machine's transitions. */
@@ -134,6 +136,19 @@ export function routeDecision(table: RoutingTable, state: string, ctx: CallConte
   if (!def?.next) return IGNORE;
   const target = resolveTarget(table, def.next, ctx.slots);
   return goto(target ?? fallbackOf(table), null, false);
+}
+
+/**
+ * `route`, decided once per event: the machine asks the same question in each of a state's guards and again in its
+ * action, always with the same context and event objects (snapshots are never changed in place), so the last
+ * answer is reused while they are the same.
+ */
+export function routeOnce(table: RoutingTable, state: string, ctx: CallContext, event: CallEvent): Route {
+  const last = table.last;
+  if (last && last.state === state && last.ctx === ctx && last.event === event) return last.route;
+  const decided = route(table, state, ctx, event);
+  table.last = { state, ctx, event, route: decided };
+  return decided;
 }
 
 /** What `event` means in `state`. */

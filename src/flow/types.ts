@@ -1,3 +1,5 @@
+import { BUILTIN_ENTITIES } from '../nlu/index.ts';
+
 // The JSDoc tags below (`@pattern`, `@minimum`, ...) become constraints in flows/flow.schema.json
 // (`npm run schema`); they restate rules of validate.ts so editors flag mistakes as they are typed.
 
@@ -341,13 +343,5 @@ export const DTMF_KEYS = '0123456789*#ABCD';
 /** Intents every flow has; a flow may redefine their examples. */
 export const BUILTIN_INTENT_NAMES = ['yes', 'no', 'repeat', 'cancel'] as const;
 
-/** Entities every flow has. */
-export const BUILTIN_ENTITY_NAMES = [
-  'yes',
-  'no',
-  'number',
-  'digits',
-  'date',
-  'time',
-  'phone_number',
-] as const;
+/** Entities every flow has: the rule-based extractors of nlu/. */
+export const BUILTIN_ENTITY_NAMES = BUILTIN_ENTITIES;

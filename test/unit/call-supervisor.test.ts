@@ -121,3 +121,19 @@ test('the end of the conversation stops supervision', () => {
   sup.send({ type: 'hangup', at: 5, reason: 'test' });
   assert.equal(sup.running, false);
 });
+
+test('a call whose logic keeps failing is given up on while another call of the same flow goes on untouched', () => {
+  const compiled = faultyDemo({ supervisor: { maxRestarts: 1, withinMs: 10_000 } });
+  const failing = supervise(compiled);
+  const healthy = supervise(compiled);
+  healthy.sup.send({ type: 'dtmf', at: 1, digit: '2' });
+  failing.sup.send({ type: 'dtmf', at: 1, digit: '9' });
+  failing.sup.send({ type: 'dtmf', at: 2, digit: '9' });
+  assert.deepEqual(failing.gaveUp, ['CALL_GAVE_UP']);
+  assert.equal(healthy.gaveUp.length, 0);
+  assert.equal(healthy.sup.restarts, 0);
+  assert.equal(healthy.sup.context?.state, 'callback');
+  for (const digit of '5551234#') healthy.sup.send({ type: 'dtmf', at: 3, digit });
+  assert.equal(healthy.sup.context?.state, 'confirm');
+  assert.equal(healthy.sup.context?.slots.callback, '5551234');
+});

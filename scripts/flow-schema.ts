@@ -71,7 +71,8 @@ export async function flowSchemaText(): Promise<string> {
  */
 function addRules(schema: Schema, defs: Schema): void {
   const properties = obj(schema.properties, 'properties');
-  const stateName = obj(obj(properties.states, 'states').propertyNames, 'states.propertyNames').pattern;
+  // Any state name, or "$return" (validate.ts allows it only inside a sub-flow).
+  const targetName = '^(?:[A-Za-z][A-Za-z0-9_-]{0,63}|\\$return)$';
   const text = { type: 'string', minLength: 1, pattern: '\\S' };
 
   // Built-in entities need no definition and cannot be redefined.
@@ -89,9 +90,10 @@ function addRules(schema: Schema, defs: Schema): void {
 
   // A target is a state name or a non-empty list of choices; the types cannot carry either constraint.
   const [name, list] = arr(def(defs, 'Target').anyOf, 'Target.anyOf');
-  obj(name, 'Target.anyOf[0]').pattern = stateName;
+  obj(name, 'Target.anyOf[0]').pattern = targetName;
   obj(list, 'Target.anyOf[1]').minItems = 1;
   const choice = obj(def(defs, 'TargetChoice').properties, 'TargetChoice.properties');
+  obj(choice.goto, 'TargetChoice.goto').pattern = targetName;
   obj(choice.if, 'TargetChoice.if').pattern = '\\S';
 
   // The policy's apologies may be empty (no apology before the prompt); a list must have an entry.
@@ -109,7 +111,7 @@ function addRules(schema: Schema, defs: Schema): void {
   }
   const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
   const has = (key: string): Schema => ({ required: [key] });
-  state.dependentRequired = { collect: ['next'], http: ['next'] };
+  state.dependentRequired = { collect: ['next'], http: ['next'], call: ['next'] };
   state.allOf = [
     {
       description: 'A state needs a way out: "next", "on", "transfer", or "hangup": true.',
@@ -131,6 +133,26 @@ function addRules(schema: Schema, defs: Schema): void {
       description: '"onError" applies only to a state with "http" or "transfer".',
       if: has('onError'),
       then: { anyOf: [has('http'), has('transfer')] },
+    },
+    {
+      description: 'A state that calls a sub-flow only sets slots and goes to "next" when it returns.',
+      if: has('call'),
+      then: {
+        not: {
+          anyOf: [
+            'say',
+            'on',
+            'collect',
+            'http',
+            'transfer',
+            'hangup',
+            'onError',
+            'resumeSay',
+            'noInputSay',
+            'noMatchSay',
+          ].map(has),
+        },
+      },
     },
     {
       description: 'A state either collects or branches with "on", not both.',
@@ -165,6 +187,18 @@ function addRules(schema: Schema, defs: Schema): void {
       then: { not: has('body') },
     },
   ];
+
+  // Sub-flows do not nest.
+  const subflowStates = obj(
+    obj(def(defs, 'SubflowDef').properties, 'SubflowDef.properties').states,
+    'SubflowDef.states',
+  );
+  subflowStates.additionalProperties = {
+    allOf: [
+      subflowStates.additionalProperties,
+      { description: 'A sub-flow state cannot call a sub-flow.', not: { type: 'object', ...has('call') } },
+    ],
+  };
 
   def(defs, 'CollectDef').anyOf = [{ required: ['digits'] }, { required: ['entity'] }];
   def(defs, 'DigitsDef').anyOf = [{ required: ['max'] }, { required: ['terminator'] }];

@@ -21,6 +21,7 @@ import {
   type Route,
   type RoutingTable,
 } from './route.ts';
+import { expandSubflows } from './subflows.ts';
 import { renderTemplate } from './template.ts';
 import {
   DEFAULT_POLICY,
@@ -189,8 +190,12 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
 
 export type CallMachine = ReturnType<typeof createCallMachine>;
 
-/** Compile a validated flow. */
-export function compileFlow(flow: FlowFile): CompiledFlow {
+/**
+ * Compile a validated flow. Sub-flows are expanded first, and the compiled `flow` is the expanded one: the
+ * machine's states, and everything that looks a state up by name, see the copies.
+ */
+export function compileFlow(file: FlowFile): CompiledFlow {
+  const flow = expandSubflows(file);
   const policy = resolvePolicy(flow);
   return { flow, policy, machine: createCallMachine(flow, policy) };
 }

@@ -6,6 +6,7 @@
  * request leaves by "done" (its `next`) or "error" (its `onError`, or dashed to the fallback without one); a
  * transfer ends the flow and has only the "error" way out.
  */
+import { expandSubflows } from './subflows.ts';
 import type { CollectDef, FlowFile, HttpDef, Target } from './types.ts';
 
 export type GraphFormat = 'mermaid' | 'dot';
@@ -57,7 +58,9 @@ interface Graph {
 }
 
 /** Draw a validated flow in the given format; the text ends with a newline. */
-export function flowGraph(flow: FlowFile, format: GraphFormat): string {
+export function flowGraph(file: FlowFile, format: GraphFormat): string {
+  // Drawn as the machine runs it: each call of a sub-flow is its own copy, "caller--state".
+  const flow = expandSubflows(file);
   return format === 'dot' ? toDot(flow) : toMermaid(flow);
 }
 

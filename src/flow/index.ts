@@ -7,3 +7,4 @@ export * from './parse.ts';
 export * from './checks.ts';
 export * from './report.ts';
 export * from './env.ts';
+export { expandSubflows } from './subflows.ts';

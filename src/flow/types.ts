@@ -47,13 +47,38 @@ export interface FlowFile {
    */
   entities?: Record<string, EntityDef>;
   /**
-   * The flow's states by name. A name starts with a letter and uses letters, digits, `-` or `_`.
-   * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$"}
+   * The flow's states by name. A name starts with a letter and uses letters, digits, `-` or `_`, but not `--`,
+   * which names the states of called sub-flows.
+   * @propertyNames {"type": "string", "pattern": "^(?!.*--)[A-Za-z][A-Za-z0-9_-]{0,63}$"}
    * @minProperties 1
    */
   states: Record<string, StateDef>;
+  /**
+   * Groups of states written once and called from several states (`"call": "address"`), by name; the
+   * target `"$return"` inside one goes back to the calling state's `next`.
+   * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$"}
+   */
+  subflows?: Record<string, SubflowDef>;
   /** Timeouts, retries and apologies for the whole flow. */
   policy?: FlowPolicy;
+}
+
+/**
+ * States called as a unit: a calling state goes to `start`, and `"$return"` leads back to the calling state's
+ * `next`. Slots are shared with the rest of the flow.
+ */
+export interface SubflowDef {
+  /**
+   * The sub-flow's first state.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   */
+  start: string;
+  /**
+   * The sub-flow's states; their targets name one another, or `"$return"`. They cannot `call` a sub-flow.
+   * @propertyNames {"type": "string", "pattern": "^(?!.*--)[A-Za-z][A-Za-z0-9_-]{0,63}$"}
+   * @minProperties 1
+   */
+  states: Record<string, StateDef>;
 }
 
 /** An intent: what a caller means, taught by examples of what they say. */
@@ -97,7 +122,7 @@ export interface TargetChoice {
    */
   if?: string;
   /**
-   * The state to go to.
+   * The state to go to; `"$return"` inside a sub-flow.
    * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
    */
   goto: string;
@@ -164,6 +189,12 @@ export interface StateDef {
   transfer?: string;
   /** Where to go when `http` or `transfer` fails; the policy's fallback when absent. */
   onError?: Target;
+  /**
+   * Run this sub-flow, then go to `next` when it reaches `"$return"`. A calling state may also `set` slots,
+   * and does nothing else.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   */
+  call?: string;
 }
 
 /** A web request made by a state. Strings are templates over the call's slots and `env.NAME` variables. */

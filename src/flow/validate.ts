@@ -7,6 +7,7 @@ import { BUILTIN_INTENTS } from '../nlu/builtin-intents.ts';
 import { normalizeUtterance } from '../nlu/normalize.ts';
 import { staticChecks } from './checks.ts';
 import { parseCondition } from './conditions.ts';
+import { COPY_SEPARATOR, expand, originalPointer, RETURN } from './subflows.ts';
 import { BUILTIN_ENTITY_NAMES, BUILTIN_INTENT_NAMES, DTMF_KEYS, type FlowFile } from './types.ts';
 import { ENV_PREFIX, TEMPLATE_FILTERS, templateSlots } from './template.ts';
 
@@ -33,6 +34,7 @@ const ROOT_KEYS = new Set([
   'intents',
   'entities',
   'states',
+  'subflows',
   'policy',
 ]);
 const STATE_KEYS = new Set([
@@ -48,7 +50,10 @@ const STATE_KEYS = new Set([
   'http',
   'transfer',
   'onError',
+  'call',
 ]);
+/** What a calling state may hold besides `call`: it runs the sub-flow and does nothing else. */
+const CALL_KEYS = new Set(['call', 'next', 'set']);
 const HTTP_KEYS = new Set(['method', 'url', 'headers', 'body', 'timeoutMs', 'retries', 'map']);
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /** Methods whose body servers may drop or refuse, so a flow cannot rely on one being read. */
@@ -114,15 +119,27 @@ export function validateFlow(value: unknown): ValidationResult {
   const hints = nameHints(names, 'states');
   const stateRef = (pointer: string, name: unknown): void => {
     if (typeof name !== 'string') add(pointer, 'a target must be a state name');
+    else if (name === RETURN) add(pointer, `"${RETURN}" is a target only inside a sub-flow`);
     else if (!names.has(name)) add(pointer, `unknown state "${name}"`, hints(name));
   };
+  const subflows = isObject(value.subflows) ? value.subflows : {};
+  if (value.subflows !== undefined && !isObject(value.subflows)) {
+    add('/subflows', 'subflows must map sub-flow names to { "start": state, "states": {...} }');
+  }
+  const subflowHints = nameHints(new Set(Object.keys(subflows)), 'sub-flows');
+  const subflowStates = (def: unknown): Record<string, unknown> =>
+    isObject(def) && isObject(def.states) ? def.states : {};
 
   if (typeof value.start !== 'string') add('/start', 'start must name the first state');
   else stateRef('/start', value.start);
 
   // Slots a state collects or sets; templates and conditions may read only these.
   const collected = new Set<string>();
-  for (const state of Object.values(states)) {
+  const everyState = [
+    ...Object.values(states),
+    ...Object.values(subflows).flatMap((def) => Object.values(subflowStates(def))),
+  ];
+  for (const state of everyState) {
     if (!isObject(state)) continue;
     if (isObject(state.collect) && typeof state.collect.slot === 'string') collected.add(state.collect.slot);
     if (isObject(state.set)) for (const slot of Object.keys(state.set)) collected.add(slot);
@@ -133,39 +150,42 @@ export function validateFlow(value: unknown): ValidationResult {
   }
   const template = (text: string, at: string): void => checkTemplate(text, at, collected, add);
   const condition = (source: unknown, at: string): void => checkCondition(source, at, collected, add);
-  const target = (pointer: string, to: unknown): void => {
-    if (typeof to === 'string') {
-      stateRef(pointer, to);
-      return;
-    }
-    if (!Array.isArray(to) || to.length === 0) {
-      add(
-        pointer,
-        'a target must be a state name or a non-empty list of choices',
-        'e.g. "menu", or [{ "if": "count > 2", "goto": "big" }, { "goto": "small" }]',
-      );
-      return;
-    }
-    let always = -1;
-    to.forEach((choice: unknown, i) => {
-      const p = `${pointer}/${i}`;
-      if (!isObject(choice)) {
-        add(p, 'a choice must be an object: { "if": condition, "goto": state }');
+  const targetIn =
+    (ref: (pointer: string, name: unknown) => void) =>
+    (pointer: string, to: unknown): void => {
+      if (typeof to === 'string') {
+        ref(pointer, to);
         return;
       }
-      unknownKeys(choice, CHOICE_KEYS, p, add);
-      if (choice.goto === undefined) add(p, 'a choice needs "goto": the state it leads to');
-      else stateRef(`${p}/goto`, choice.goto);
-      if (choice.if !== undefined) condition(choice.if, `${p}/if`);
-      if (always >= 0) {
-        warn(
-          p,
-          `choice ${i} is never taken: choice ${always} has no "if", so it always holds first`,
-          'move the choice without "if" to the end of the list',
+      if (!Array.isArray(to) || to.length === 0) {
+        add(
+          pointer,
+          'a target must be a state name or a non-empty list of choices',
+          'e.g. "menu", or [{ "if": "count > 2", "goto": "big" }, { "goto": "small" }]',
         );
-      } else if (choice.if === undefined) always = i;
-    });
-  };
+        return;
+      }
+      let always = -1;
+      to.forEach((choice: unknown, i) => {
+        const p = `${pointer}/${i}`;
+        if (!isObject(choice)) {
+          add(p, 'a choice must be an object: { "if": condition, "goto": state }');
+          return;
+        }
+        unknownKeys(choice, CHOICE_KEYS, p, add);
+        if (choice.goto === undefined) add(p, 'a choice needs "goto": the state it leads to');
+        else ref(`${p}/goto`, choice.goto);
+        if (choice.if !== undefined) condition(choice.if, `${p}/if`);
+        if (always >= 0) {
+          warn(
+            p,
+            `choice ${i} is never taken: choice ${always} has no "if", so it always holds first`,
+            'move the choice without "if" to the end of the list',
+          );
+        } else if (choice.if === undefined) always = i;
+      });
+    };
+  const target = targetIn(stateRef);
 
   const intents = checkIntents(value.intents, stateRef, add, warn);
   const entities = checkEntities(value.entities, add, warn);
@@ -173,15 +193,44 @@ export function validateFlow(value: unknown): ValidationResult {
   const intentHints = nameHints(inputs, 'intents');
   const entityHints = nameHints(entities, 'entities');
 
-  for (const [name, state] of Object.entries(states)) {
-    const at = `/states/${escapePointer(name)}`;
+  const called = new Set<string>();
+  // `subflow` is the sub-flow the state belongs to, null for the flow's own states.
+  const checkState = (
+    name: string,
+    state: unknown,
+    at: string,
+    target: (pointer: string, to: unknown) => void,
+    subflow: string | null,
+  ): void => {
     if (!STATE_NAME.test(name))
       add(at, 'state names start with a letter and use letters, digits, "-" or "_"');
+    else if (name.includes(COPY_SEPARATOR)) {
+      add(at, `state names cannot contain "${COPY_SEPARATOR}"`, 'it names the states of called sub-flows');
+    }
     if (!isObject(state)) {
       add(at, 'a state must be an object');
-      continue;
+      return;
     }
     unknownKeys(state, STATE_KEYS, at, add);
+    if (state.call !== undefined) {
+      if (subflow !== null) {
+        add(`${at}/call`, 'a sub-flow state cannot call a sub-flow', "call both from the flow's own states");
+      } else if (typeof state.call !== 'string' || !Object.hasOwn(subflows, state.call)) {
+        const hint = typeof state.call === 'string' ? subflowHints(state.call) : undefined;
+        add(`${at}/call`, "call must name one of the flow's subflows", hint);
+      } else called.add(state.call);
+      if (state.next === undefined)
+        add(at, 'a state that calls a sub-flow needs "next": where "$return" leads');
+      for (const key of Object.keys(state)) {
+        if (STATE_KEYS.has(key) && !CALL_KEYS.has(key)) {
+          add(
+            `${at}/${key}`,
+            `a state that calls a sub-flow cannot have "${key}"`,
+            'put it in a state of the sub-flow, or in a state its "next" leads to',
+          );
+        }
+      }
+    }
     for (const key of ['say', 'resumeSay'] as const) {
       const text = state[key];
       if (text === undefined) continue;
@@ -299,16 +348,114 @@ export function validateFlow(value: unknown): ValidationResult {
         add(`${at}/hangup`, 'a state that transfers the call does not hang up: the caller leaves the flow');
       }
     }
+  };
+
+  const checkSubflow = (subflow: string, def: unknown): void => {
+    const at = `/subflows/${escapePointer(subflow)}`;
+    if (!STATE_NAME.test(subflow)) {
+      add(at, 'sub-flow names start with a letter and use letters, digits, "-" or "_"');
+    }
+    if (!isObject(def)) {
+      add(at, 'a sub-flow must be an object: { "start": state, "states": {...} }');
+      return;
+    }
+    unknownKeys(def, new Set(['start', 'states']), at, add);
+    const own = def.states;
+    if (!isObject(own) || Object.keys(own).length === 0) {
+      add(`${at}/states`, 'states must be an object with at least one state');
+      return;
+    }
+    const ownNames = new Set(Object.keys(own));
+    const ownHints = nameHints(ownNames, `states of sub-flow "${subflow}"`);
+    const ref = (pointer: string, name: unknown): void => {
+      if (typeof name !== 'string') add(pointer, 'a target must be a state name');
+      else if (name !== RETURN && !ownNames.has(name)) {
+        add(
+          pointer,
+          `unknown state "${name}" in sub-flow "${subflow}"`,
+          `a sub-flow leads to its own states, or to "${RETURN}"; ${ownHints(name)}`,
+        );
+      }
+    };
+    if (typeof def.start !== 'string') add(`${at}/start`, "start must name the sub-flow's first state");
+    else if (!ownNames.has(def.start))
+      add(`${at}/start`, `unknown state "${def.start}" in sub-flow "${subflow}"`, ownHints(def.start));
+    const subTarget = targetIn(ref);
+    for (const [name, state] of Object.entries(own)) {
+      checkState(name, state, `${at}/states/${escapePointer(name)}`, subTarget, subflow);
+    }
+    if (!called.has(subflow)) {
+      warn(
+        at,
+        `sub-flow "${subflow}" is never called`,
+        `call it from a state: { "call": "${subflow}", "next": ... }`,
+      );
+    }
+  };
+
+  for (const [name, state] of Object.entries(states)) {
+    checkState(name, state, `/states/${escapePointer(name)}`, target, null);
+  }
+  for (const [subflow, def] of Object.entries(subflows)) {
+    checkSubflow(subflow, def);
   }
 
   checkPolicy(value.policy, stateRef, template, add);
   if (findings.some((f) => f.severity === 'error')) return { ok: false, findings };
   // The static checks assume the structure above; they only run on a flow that has it.
   const flow = value as unknown as FlowFile;
-  const more = [...findings, ...staticChecks(flow)];
+  const more = [...findings, ...expandedChecks(flow)];
   return more.some((f) => f.severity === 'error')
     ? { ok: false, findings: more }
     : { ok: true, flow, findings: more };
+}
+
+/**
+ * The static checks run on the flow as the machine runs it, sub-flows expanded; a finding about a copied state
+ * points into the sub-flow and names the calling state.
+ */
+function expandedChecks(flow: FlowFile): Finding[] {
+  const { flow: expanded, copies } = expand(flow);
+  const out: Finding[] = [];
+  const locate = (f: Finding): Finding => {
+    const { pointer, origin } = originalPointer(f.pointer, copies);
+    if (origin === null) return f;
+    return finding(
+      f.severity,
+      pointer,
+      `${f.message} (sub-flow "${origin.subflow}" called from "${origin.caller}")`,
+      f.hint,
+    );
+  };
+  // A merged condition joins two that parse, but may pass the limits on length, depth or operands.
+  for (const [name, origin] of copies) {
+    const def = expanded.states[name];
+    for (const key of origin.merged) {
+      const to =
+        key === 'next'
+          ? def?.next
+          : key === 'onError'
+            ? def?.onError
+            : def?.on?.[unescapePointer(key.slice('on/'.length))];
+      if (!Array.isArray(to)) continue;
+      for (const choice of to) {
+        const parsed = choice.if === undefined ? null : parseCondition(choice.if);
+        if (parsed === null || parsed.ok) continue;
+        out.push(
+          locate(
+            finding(
+              'error',
+              `/states/${escapePointer(name)}/${key}`,
+              `joined with the conditions of "${origin.caller}"'s next, a condition is too large: ${parsed.message}`,
+              "shorten the conditions, or return to a decision state that holds the caller's choices",
+            ),
+          ),
+        );
+        break;
+      }
+    }
+  }
+  return [...out, ...staticChecks(expanded).map(locate)];
 }
 
 /** Build a finding, leaving `hint` out when there is none. */
@@ -789,6 +936,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function isPositiveInt(v: unknown, min: number, max: number): boolean {
   return Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
 }
 
 /** RFC 6901 escaping of one pointer segment. */

@@ -156,7 +156,44 @@ function richVariant(pointer: string, value: unknown): unknown {
   return variant(pointer, value, rich);
 }
 
+/** A flow calling one sub-flow twice, the second time with a conditional next. */
+const calling = {
+  id: 'calling',
+  version: 1,
+  start: 'home',
+  subflows: {
+    address: {
+      start: 'zip',
+      states: {
+        zip: { say: 'Zip code?', collect: { slot: 'zip', digits: { max: 5 } }, next: '$return' },
+      },
+    },
+  },
+  states: {
+    home: { call: 'address', set: { kind: 'home' }, next: 'work' },
+    work: { call: 'address', next: [{ if: 'zip == "12345"', goto: 'near' }, { goto: 'bye' }] },
+    near: { say: 'Near {{kind}} {{zip}}.', next: 'bye' },
+    bye: { say: 'Bye.', hangup: true },
+  },
+};
+const callingVariant = (pointer: string, value: unknown): unknown => variant(pointer, value, calling);
+
 const invalid: [string, unknown][] = [
+  ['a state name with "--"', callingVariant('/states/a--b', { say: 'Hi.', next: 'bye' })],
+  [
+    'a sub-flow state name with "--"',
+    callingVariant('/subflows/address/states/a--b', { say: 'Hi.', next: 'zip' }),
+  ],
+  ['a calling state without next', callingVariant('/states/home/next', undefined)],
+  ['a calling state that speaks', callingVariant('/states/home/say', 'Hi.')],
+  ['a calling state that collects', callingVariant('/states/home/collect', { slot: 'x', entity: 'number' })],
+  ['a calling state that hangs up', callingVariant('/states/home/hangup', true)],
+  ['a calling state with on', callingVariant('/states/home/on', { yes: 'bye' })],
+  ['a sub-flow state that calls', callingVariant('/subflows/address/states/zip/call', 'address')],
+  ['a sub-flow without states', callingVariant('/subflows/address/states', {})],
+  ['a sub-flow without start', callingVariant('/subflows/address/start', undefined)],
+  ['unknown key in a sub-flow', callingVariant('/subflows/address/end', 'zip')],
+  ['a call that is not a name', callingVariant('/states/home/call', 'an address')],
   ['intent name with "-"', richVariant('/intents/talk-to-human', { examples: ['agent'] })],
   ['intent without examples', richVariant('/intents/order/examples', [])],
   ['an empty example', richVariant('/intents/order/examples', [''])],
@@ -300,6 +337,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'IntentDef',
     'RetryPrompt',
     'StateDef',
+    'SubflowDef',
     'SupervisorPolicy',
     'Target',
     'TargetChoice',
@@ -319,6 +357,7 @@ test('every flow in flows/ passes the schema and validateFlow', async () => {
 test('valid variants pass both the schema and validateFlow', () => {
   const valid: [string, unknown][] = [
     ['the base flow', base],
+    ['a flow calling a sub-flow', calling],
     ['a minimal flow', { id: 'x', version: 1, start: 'a', states: { a: { say: 'Bye.', hangup: true } } }],
     ['a state with only next', variant('/states/confirm', { next: 'bye' })],
     ['digits with only max', variant('/states/ask/collect/digits', { max: 4 })],
@@ -426,6 +465,23 @@ test('what only validateFlow can tell: the schema accepts these, validateFlow re
       'a transfer template with an uncollected slot',
       actingVariant('/states/desk/transfer', '{{desk_number}}'),
       '/states/desk/transfer',
+    ],
+    ['a call of an undefined sub-flow', callingVariant('/states/home/call', 'adress'), '/states/home/call'],
+    ['"$return" outside a sub-flow', callingVariant('/states/near/next', '$return'), '/states/near/next'],
+    [
+      'a sub-flow target naming a state of the flow',
+      callingVariant('/subflows/address/states/zip/next', 'bye'),
+      '/subflows/address/states/zip/next',
+    ],
+    [
+      'a sub-flow start that is not one of its states',
+      callingVariant('/subflows/address/start', 'street'),
+      '/subflows/address/start',
+    ],
+    [
+      'a sub-flow speaking a slot before any path collects it',
+      callingVariant('/subflows/address/states/zip/say', 'Zip code for {{street}}?'),
+      '/subflows/address/states/zip/say',
     ],
     [
       'a mapped slot spoken on the error path',

@@ -111,7 +111,7 @@ function addRules(schema: Schema, defs: Schema): void {
   }
   const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
   const has = (key: string): Schema => ({ required: [key] });
-  state.dependentRequired = { collect: ['next'], http: ['next'], call: ['next'] };
+  state.dependentRequired = { collect: ['next'], http: ['next'], call: ['next'], ssml: ['say'] };
   state.allOf = [
     {
       description: 'A state needs a way out: "next", "on", "transfer", or "hangup": true.',

@@ -322,6 +322,7 @@ function slotUses(graph: Graph): Map<string, SlotUse[]> {
       template(text, `${at}/set/${escapePointer(slot)}`, 'entry');
     }
     template(def.say, `${at}/say`, 'state');
+    template(def.ssml, `${at}/ssml`, 'state');
     template(def.resumeSay, `${at}/resumeSay`, 'state');
     for (const field of ['noInputSay', 'noMatchSay'] as const) {
       const text = def[field];

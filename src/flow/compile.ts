@@ -210,11 +210,13 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   const env = event.type === 'call.start' ? (event.env ?? {}) : ctx.env;
   const render = (template: string): string => renderTemplate(template, slots, env);
   // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
-  const say = (state: string, template: string): string => {
+  const say = (state: string, template: string, ssml?: string): string => {
     seq += 1;
     const mark = `${state}.${seq}`;
-    const text = render(template);
-    effects.push(flow.voice ? { type: 'say', text, mark, voice: flow.voice } : { type: 'say', text, mark });
+    const effect: Effect = { type: 'say', text: render(template), mark };
+    if (ssml !== undefined) effect.ssml = renderTemplate(ssml, slots, env, escapeXml);
+    if (flow.voice) effect.voice = flow.voice;
+    effects.push(effect);
     return mark;
   };
   const armTimer = (): string => {
@@ -265,7 +267,14 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   const ask = (name: string, def: StateDef, confirming: boolean, before = ''): void => {
     const prompt = confirming ? def.collect?.confirm : def.say;
     const text = [before, prompt].filter((t) => t !== undefined && t !== '').join(' ');
-    if (text !== '') next.playing = say(name, text);
+    // The state's SSML carries its prompt; an apology before it goes in as escaped text.
+    const ssml =
+      !confirming && def.ssml !== undefined
+        ? def.ssml.replace(/<speak([^>]*)>/, (open) =>
+            before === '' ? open : `${open}${escapeXml(before)} `,
+          )
+        : undefined;
+    if (text !== '') next.playing = say(name, text, ssml);
     else if (waitsForInput(def) || confirming) next.timer = armTimer();
   };
 
@@ -399,6 +408,11 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   }
   next.seq = seq;
   return { context: next, effects };
+}
+
+/** Text made safe inside SSML. */
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** `body` with every string in it rendered as a template. */

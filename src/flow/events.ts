@@ -37,8 +37,11 @@ export type CallEvent =
 
 /** Effects the machine asks the call's runner to carry out, in order. */
 export type Effect =
-  /** Speak `text`, then send `mark` so we learn when the caller has heard it. */
-  | { type: 'say'; text: string; mark: string; voice?: string }
+  /**
+   * Speak `text`, then send `mark` so we learn when the caller has heard it. `ssml`, when the state has one, is
+   * the same prompt for engines that read SSML.
+   */
+  | { type: 'say'; text: string; mark: string; voice?: string; ssml?: string }
   /** Stop whatever audio is still playing (barge-in). */
   | { type: 'clear' }
   | { type: 'timer.start'; id: string; ms: number }

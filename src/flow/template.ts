@@ -15,6 +15,8 @@ export function renderTemplate(
   template: string,
   slots: Readonly<Record<string, string>>,
   env: Readonly<Record<string, string>> = {},
+  /** Applied to each inserted value, e.g. XML escaping inside SSML. */
+  escape: (value: string) => string = (value) => value,
 ): string {
   return template.replace(PLACEHOLDER, (_match, name: string, filter: string | undefined) => {
     const isEnv = name.startsWith(ENV_PREFIX);
@@ -22,10 +24,10 @@ export function renderTemplate(
     const key = isEnv ? name.slice(ENV_PREFIX.length) : name;
     // Own properties only: a slot named `constructor` is just an absent slot.
     const value = Object.hasOwn(source, key) ? (source[key] ?? '') : '';
-    if (filter === 'digits') return spellDigits(value);
-    if (filter === 'date') return sayDate(value);
-    if (filter === 'time') return sayTime(value);
-    return value;
+    if (filter === 'digits') return escape(spellDigits(value));
+    if (filter === 'date') return escape(sayDate(value));
+    if (filter === 'time') return escape(sayTime(value));
+    return escape(value);
   });
 }
 

@@ -143,6 +143,13 @@ export interface StateDef {
    */
   say?: string;
   /**
+   * The same prompt as SSML (`<speak>...</speak>`, templates allowed; slot values are escaped), for engines that
+   * read SSML; the others speak `say`, which is required alongside it.
+   * @minLength 1
+   * @pattern ^\s*<speak[\s>][\s\S]*</speak>\s*$
+   */
+  ssml?: string;
+  /**
    * Slots set on entering the state, before its prompt; values are templates (`"{{size}} pizza"`).
    * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
    */

@@ -39,6 +39,7 @@ const ROOT_KEYS = new Set([
 ]);
 const STATE_KEYS = new Set([
   'say',
+  'ssml',
   'set',
   'on',
   'collect',
@@ -65,6 +66,7 @@ export const URL_START = /^(https?:\/\/\S|\{\{)/;
 export const JSON_POINTER = /^(\/([^~]|~[01])*)?$/;
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const SSML_DOCUMENT = /^\s*<speak[\s>][\s\S]*<\/speak>\s*$/;
 const COLLECT_KEYS = new Set(['slot', 'digits', 'entity', 'validate', 'invalidSay', 'confirm']);
 const CHOICE_KEYS = new Set(['if', 'goto']);
 const POLICY_KEYS = new Set([
@@ -237,6 +239,21 @@ export function validateFlow(value: unknown): ValidationResult {
       if (typeof text !== 'string' || text.trim() === '')
         add(`${at}/${key}`, `${key} must be non-empty text`);
       else template(text, `${at}/${key}`);
+    }
+    if (state.ssml !== undefined) {
+      if (typeof state.ssml !== 'string' || !SSML_DOCUMENT.test(state.ssml)) {
+        add(
+          `${at}/ssml`,
+          'ssml must be one <speak>...</speak> document',
+          'e.g. "<speak>Hello <break time=\\"300ms\\"/> there</speak>"',
+        );
+      } else {
+        const problem = ssmlProblem(state.ssml);
+        if (problem !== null) add(`${at}/ssml`, `ssml is not well-formed: ${problem}`);
+        else template(state.ssml, `${at}/ssml`);
+      }
+      if (state.say === undefined)
+        add(`${at}/ssml`, 'ssml needs "say" too: the plain text for engines without SSML');
     }
     for (const key of ['noInputSay', 'noMatchSay'] as const) {
       if (state[key] !== undefined) checkRetryPrompt(state[key], `${at}/${key}`, key, true, template, add);
@@ -945,4 +962,27 @@ function unescapePointer(segment: string): string {
 /** RFC 6901 escaping of one pointer segment. */
 export function escapePointer(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * Why `ssml` is not well-formed XML as far as a prompt needs (tags balanced and properly nested, no stray `<` or
+ * `&`), or null. Templates are left in: their values are escaped when rendered.
+ */
+function ssmlProblem(ssml: string): string | null {
+  const open: string[] = [];
+  const token =
+    /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<|&(?![a-z]+;|#\d+;|#x[0-9a-fA-F]+;)/g;
+  for (const m of ssml.matchAll(token)) {
+    if (m[2] === undefined)
+      return m[0] === '<'
+        ? `a "<" that starts no tag at offset ${m.index}`
+        : `a bare "&" at offset ${m.index} (write &amp;)`;
+    if (m[4] === '/') continue;
+    if (m[1] === '/') {
+      const expected = open.pop();
+      if (expected !== m[2])
+        return `</${m[2]}> at offset ${m.index} closes ${expected ? `<${expected}>` : 'nothing'}`;
+    } else open.push(m[2]);
+  }
+  return open.length === 0 ? null : `<${open.at(-1)}> is never closed`;
 }

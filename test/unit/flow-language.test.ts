@@ -354,3 +354,57 @@ test('a failing transfer that is its own fallback gives up instead of trying aga
   assert.equal(call.ctx().state, '$giveUp');
   assert.equal(call.effects.at(-1)?.type, 'hangup');
 });
+
+test('a state with ssml says it alongside its text, slot values escaped, an apology put inside', () => {
+  const flow: FlowFile = {
+    id: 'ssml',
+    version: 1,
+    start: 'ask',
+    states: {
+      ask: {
+        say: 'Hello {{name}}. Press 1.',
+        ssml: '<speak>Hello <emphasis>{{name}}</emphasis>. <break time="300ms"/>Press 1.</speak>',
+        set: { name: 'Tom & <Jerry>' },
+        on: { 'dtmf:1': 'bye' },
+      },
+      bye: { say: 'Bye.', hangup: true },
+    },
+  };
+  assert.ok(validateFlow(flow).ok);
+  const call = run(flow);
+  const first = call.says()[0];
+  assert.equal(first?.text, 'Hello Tom & <Jerry>. Press 1.');
+  assert.equal(
+    first?.ssml,
+    '<speak>Hello <emphasis>Tom &#38; &#60;Jerry&#62;</emphasis>. <break time="300ms"/>Press 1.</speak>',
+  );
+  call.dtmf('7');
+  assert.equal(
+    call.says().at(-1)?.ssml,
+    '<speak>Sorry, I didn&#39;t understand that. Hello <emphasis>Tom &#38; &#60;Jerry&#62;</emphasis>. <break time="300ms"/>Press 1.</speak>',
+  );
+  assert.equal(call.says().at(-1)?.text, "Sorry, I didn't understand that. Hello Tom & <Jerry>. Press 1.");
+});
+
+test('ssml must be one well-formed <speak> document, with say beside it', () => {
+  const findings = (ssml: string, say: string | null = 'Hi.') =>
+    validateFlow({
+      id: 's',
+      version: 1,
+      start: 'a',
+      states: { a: { ...(say === null ? {} : { say }), ssml, hangup: true } },
+    });
+  assert.ok(findings('<speak>Hi <break time="1s"/> there &amp; you.</speak>').ok);
+  for (const [ssml, problem] of [
+    ['Hi there', /one <speak>/],
+    ['<speak>Hi <emphasis>there</speak>', /<\/speak> at offset \d+ closes <emphasis>/],
+    ['<speak>Fish & chips</speak>', /bare "&"/],
+    ['<speak>1 < 2</speak>', /"<" that starts no tag/],
+  ] as const) {
+    const r = findings(ssml);
+    assert.equal(r.ok, false, ssml);
+    assert.match(r.findings.find((f) => f.pointer === '/states/a/ssml')?.message ?? '', problem);
+  }
+  const noSay = findings('<speak>Hi.</speak>', null);
+  assert.match(noSay.findings.map((f) => f.message).join('\n'), /ssml needs "say" too/);
+});

@@ -201,3 +201,22 @@ test('a transfer waits for what was said before it; a refused one is answered wi
     ['transfer.failed'],
   );
 });
+
+test('no-input timers fire on the clock they are given, cancelled ones never (mocked time, no real waits)', (ctx) => {
+  ctx.mock.timers.enable({ apis: ['setTimeout'] });
+  const { r, delivered } = runner();
+  r.run({ type: 'timer.start', id: 't1', ms: 6000 });
+  r.run({ type: 'timer.start', id: 't2', ms: 3000 });
+  r.run({ type: 'timer.cancel', id: 't2' });
+  ctx.mock.timers.tick(5999);
+  assert.deepEqual(delivered, []);
+  ctx.mock.timers.tick(1);
+  assert.deepEqual(
+    delivered.map((e) => (e.type === 'timer' ? e.id : e.type)),
+    ['t1'],
+  );
+  r.run({ type: 'timer.start', id: 't3', ms: 1000 });
+  r.stop();
+  ctx.mock.timers.tick(2000);
+  assert.equal(delivered.length, 1, 'a stopped runner delivers nothing more');
+});

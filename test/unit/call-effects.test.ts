@@ -211,10 +211,8 @@ test('no-input timers fire on the clock they are given, cancelled ones never (mo
   ctx.mock.timers.tick(5999);
   assert.deepEqual(delivered, []);
   ctx.mock.timers.tick(1);
-  assert.deepEqual(
-    delivered.map((e) => (e.type === 'timer' ? e.id : e.type)),
-    ['t1'],
-  );
+  assert.equal(delivered.length, 1);
+  assert.deepEqual(delivered[0], { type: 'timer', at: 0, id: 't1' });
   r.run({ type: 'timer.start', id: 't3', ms: 1000 });
   r.stop();
   ctx.mock.timers.tick(2000);

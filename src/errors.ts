@@ -31,6 +31,8 @@ export const ErrorCodes = {
   AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
   AUDIO_QUEUE_FULL: 'Outbound audio queue is full',
   TTS_FAILED: 'Speech synthesis failed',
+  // Language understanding
+  NLU_CONFIG_INVALID: 'Intent model configuration is invalid',
   // Configuration
   CONFIG_INVALID: 'Configuration is invalid',
 } as const;

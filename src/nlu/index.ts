@@ -8,3 +8,12 @@ export { ExampleMatcher } from './example-matcher.ts';
 export type { IntentExamples, IntentMatch } from './example-matcher.ts';
 export { BUILTIN_ENTITIES, entityFromDtmf, extractBuiltin, extractCustom } from './entities/index.ts';
 export type { BuiltinEntity, EntityValues, ExtractContext } from './entities/index.ts';
+export {
+  DEFAULT_FEATURIZER,
+  Featurizer,
+  MAX_NORMALIZED_CHARS,
+  featureHash,
+  fnv1a32,
+  validateFeaturizerConfig,
+} from './featurizer.ts';
+export type { FeaturizerConfig } from './featurizer.ts';

@@ -33,6 +33,10 @@ export const ErrorCodes = {
   TTS_FAILED: 'Speech synthesis failed',
   // Language understanding
   NLU_CONFIG_INVALID: 'Intent model configuration is invalid',
+  NLU_INPUT_INVALID: 'Intent model input has the wrong type or size',
+  NLU_INFERENCE_FAILED: 'Intent model inference failed',
+  NLU_TRAINING_INVALID: 'Intent model training data or options are invalid',
+  NLU_MODEL_INVALID: 'Intent model is malformed, does not fit the input, or could not be loaded',
   // Configuration
   CONFIG_INVALID: 'Configuration is invalid',
 } as const;

@@ -4,7 +4,7 @@
  * with which slot values), stays to retry, re-ask or keep collecting, or ignores the event. The machine asks it in
  * its guards (to pick the target) and in its actions (to carry the decision out), so both always agree.
  */
-import { BUILTIN_ENTITIES, entityFromDtmf, type BuiltinEntity } from '../nlu/index.ts';
+import { BUILTIN_ENTITIES, entityFromDtmf, type BuiltinEntity } from '../nlu/entities/index.ts';
 import { evaluateCondition, parseCondition, type Condition } from './conditions.ts';
 import type { CallContext, CallEvent } from './events.ts';
 import type { CollectDef, FlowFile, ResolvedPolicy, StateDef, Target } from './types.ts';

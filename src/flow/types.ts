@@ -1,4 +1,4 @@
-import { BUILTIN_ENTITIES } from '../nlu/index.ts';
+import { BUILTIN_ENTITIES } from '../nlu/entities/index.ts';
 
 // The JSDoc tags below (`@pattern`, `@minimum`, ...) become constraints in flows/flow.schema.json
 // (`npm run schema`); they restate rules of validate.ts so editors flag mistakes as they are typed.

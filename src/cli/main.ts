@@ -23,6 +23,14 @@ const COMMANDS: Record<
     summary: 'talk to a flow in the terminal, typing what the caller says',
     load: () => import('./chat.ts'),
   },
+  train: {
+    summary: 'train the intent model from a JSON file of examples into a model folder',
+    load: () => import('./train.ts'),
+  },
+  nlu: {
+    summary: 'show the intent and entities the trained model finds in an utterance',
+    load: () => import('./nlu.ts'),
+  },
 };
 
 function usage(): string {

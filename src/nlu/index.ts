@@ -28,3 +28,4 @@ export type { MlpWeights } from './mlp.ts';
 export { Rng } from './random.ts';
 export { MAX_EXAMPLES, MAX_LABELS, predict, train } from './trainer.ts';
 export type { TrainedModel, TrainingData, TrainingOptions } from './trainer.ts';
+export { IntentModel, MODEL_FORMAT_VERSION, writeModelDir } from './model-dir.ts';

@@ -125,6 +125,7 @@ test('normalizeUtterance is idempotent', () => {
 const OUTSIDE: Record<string, readonly string[]> = {
   'onnx-session.ts': ['node:fs/promises', 'onnxruntime-node'],
   'trainer.ts': ['node:crypto'],
+  'model-dir.ts': ['node:fs/promises', 'node:path'],
 };
 
 test('src/nlu imports only itself and the error registry, but for the runtime and the trainer', () => {

@@ -1,0 +1,156 @@
+/**
+ * `switchboard train --data FILE --out DIR`: trains the intent model from a JSON file of examples and writes
+ * the model folder the server and `switchboard nlu` load.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isSwitchboardError } from '../errors.ts';
+import { MODEL_ONNX, writeModelDir } from '../nlu/model-dir.ts';
+import { train, type TrainingData, type TrainingOptions } from '../nlu/trainer.ts';
+
+const HELP = `usage: switchboard train --data FILE --out DIR [--seed N] [--hidden N] [--epochs N]
+
+Trains the intent model and writes DIR/model.onnx and DIR/model.json.
+
+  --data FILE   JSON: { "intents": { "<name>": ["example", ...] }, "outOfScope": ["...", ...] }
+                outOfScope is optional; it calibrates when the model answers "no intent"
+  --out DIR     model folder to write (created if missing)
+  --seed N      random seed, default 1 (the same data and seed give the same model)
+  --hidden N    hidden units, default 128
+  --epochs N    maximum epochs, default 60 (training stops early when validation stops improving)
+  -h, --help    show this help
+
+Exit status: 0 when the model was written, 1 for bad data or a failed write, 2 for a usage error.`;
+
+// Training data is text, so anything far past this is a mistake (a wrong file), not a dataset.
+const MAX_DATA_BYTES = 64 * 1024 * 1024;
+
+class UsageError extends Error {}
+
+function intOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer`);
+  return Number(value);
+}
+
+/** Checks the data file's shape; messages name fields and intents, never example text. */
+export function checkTrainingData(value: unknown): string | TrainingData {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'the file must hold a JSON object with "intents" (and optionally "outOfScope")';
+  const data = value as Record<string, unknown>;
+  for (const key of Object.keys(data))
+    if (key !== 'intents' && key !== 'outOfScope')
+      return `unknown field "${key}": only "intents" and "outOfScope" are allowed`;
+  const intents = data['intents'];
+  if (typeof intents !== 'object' || intents === null || Array.isArray(intents))
+    return '"intents" must be an object of intent name to an array of examples';
+  for (const [name, examples] of Object.entries(intents))
+    if (!Array.isArray(examples) || !examples.every((e) => typeof e === 'string'))
+      return `intent "${name}" must be an array of strings`;
+  const oos = data['outOfScope'];
+  if (oos !== undefined && (!Array.isArray(oos) || !oos.every((e) => typeof e === 'string')))
+    return '"outOfScope" must be an array of strings';
+  return data as unknown as TrainingData;
+}
+
+export async function main(args: string[]): Promise<number> {
+  let values: {
+    data?: string;
+    out?: string;
+    seed?: string;
+    hidden?: string;
+    epochs?: string;
+    help?: boolean;
+  };
+  const options: TrainingOptions = {};
+  try {
+    let positionals: string[];
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        data: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        hidden: { type: 'string' },
+        epochs: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.data === undefined) throw new UsageError('--data FILE is required');
+    if (values.out === undefined) throw new UsageError('--out DIR is required');
+    const seed = intOption('seed', values.seed);
+    const hidden = intOption('hidden', values.hidden);
+    const epochs = intOption('epochs', values.epochs);
+    if (seed !== undefined) options.seed = seed;
+    if (hidden !== undefined) options.hidden = hidden;
+    if (epochs !== undefined) options.epochs = epochs;
+  } catch (err) {
+    console.error(`switchboard train: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const file = values.data;
+  const out = values.out;
+
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    if (info.size > MAX_DATA_BYTES) {
+      console.error(
+        `switchboard train: ${file}: the file is larger than ${MAX_DATA_BYTES / (1024 * 1024)} MiB`,
+      );
+      return 1;
+    }
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (err as Error).message;
+    console.error(`switchboard train: cannot read ${file}: ${why}`);
+    return 1;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    console.error(`switchboard train: ${file}: not valid JSON`);
+    return 1;
+  }
+  const data = checkTrainingData(parsed);
+  if (typeof data === 'string') {
+    console.error(`switchboard train: ${file}: ${data}`);
+    return 1;
+  }
+
+  try {
+    const model = train(data, options);
+    await writeModelDir(model, out);
+    const size = (await stat(join(out, MODEL_ONNX))).size;
+    const m = model.metrics;
+    console.log(
+      [
+        `labels:              ${model.labels.length} (${model.labels.join(', ')})`,
+        `examples:            ${m.examples}`,
+        `epochs:              ${m.epochs}`,
+        `validation accuracy: ${(m.validationAccuracy * 100).toFixed(1)}%`,
+        `threshold:           ${model.threshold.toFixed(3)}`,
+        `training time:       ${Math.round(m.trainingMs)} ms`,
+        `model size:          ${size} bytes (${MODEL_ONNX})`,
+        `written to:          ${out}`,
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    // Trainer and config errors carry their own plain message; a failed write is the file system's.
+    const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
+    console.error(`switchboard train: ${message}`);
+    return 1;
+  }
+}

@@ -25,27 +25,41 @@ export interface MlpWeights {
 let scratch = new Float64Array(0);
 let logitScratch = new Float64Array(0);
 
-function fail(detail: string): never {
-  throw new SwitchboardError('NLU_MODEL_INVALID', detail);
-}
-
 function badInput(detail: string): never {
   throw new SwitchboardError('NLU_INPUT_INVALID', detail);
 }
 
 /** Throws NLU_MODEL_INVALID unless every array has the length its dimensions say. */
+/**
+ * Throws NLU_MODEL_INVALID (naming the field) unless the sizes are positive integers, every array is a
+ * Float32Array of its shape, and every value is finite: a diverged trainer yields NaN or Infinity, and a model
+ * that answers NaN for everything must not be written or served.
+ */
 export function checkWeights(weights: MlpWeights): void {
-  const { inputDims, hidden, labels } = weights;
-  for (const [name, n] of [
-    ['inputDims', inputDims],
-    ['hidden', hidden],
-    ['labels', labels],
-  ] as const)
-    if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer`);
-  if (weights.w1.length !== inputDims * hidden) fail('w1 must have inputDims x hidden entries');
-  if (weights.b1.length !== hidden) fail('b1 must have hidden entries');
-  if (weights.w2.length !== hidden * labels) fail('w2 must have hidden x labels entries');
-  if (weights.b2.length !== labels) fail('b2 must have labels entries');
+  for (const field of ['inputDims', 'hidden', 'labels'] as const) {
+    const n = weights[field];
+    if (!Number.isSafeInteger(n) || n < 1) invalidWeights(field, 'must be a positive integer');
+  }
+  const expected = {
+    w1: weights.inputDims * weights.hidden,
+    b1: weights.hidden,
+    w2: weights.hidden * weights.labels,
+    b2: weights.labels,
+  } as const;
+  for (const field of ['w1', 'b1', 'w2', 'b2'] as const) {
+    const a = weights[field];
+    if (!(a instanceof Float32Array)) invalidWeights(field, 'must be a Float32Array');
+    if (a.length !== expected[field]) {
+      invalidWeights(field, `must have ${expected[field]} values, has ${a.length}`);
+    }
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i]!)) invalidWeights(field, `has a non-finite value at ${i}`);
+    }
+  }
+}
+
+function invalidWeights(field: string, detail: string): never {
+  throw new SwitchboardError('NLU_MODEL_INVALID', `${field} ${detail}`, { field });
 }
 
 function output(weights: MlpWeights, out: Float32Array | undefined): Float32Array {

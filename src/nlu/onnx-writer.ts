@@ -3,22 +3,11 @@
  *   probabilities = Softmax(Relu(features · W1 + B1) · W2 + B2, axis -1)
  * Field numbers are those of onnx/onnx.proto (IR version 8, default opset 17).
  */
-import { SwitchboardError } from '../errors.ts';
+import { checkWeights, type MlpWeights } from './mlp.ts';
 import { ProtoWriter } from './protobuf.ts';
 
-export interface OnnxMlpWeights {
-  inputDims: number;
-  hidden: number;
-  labels: number;
-  /** inputDims x hidden, row-major. */
-  w1: Float32Array;
-  /** hidden */
-  b1: Float32Array;
-  /** hidden x labels, row-major. */
-  w2: Float32Array;
-  /** labels */
-  b2: Float32Array;
-}
+/** The weights the writer takes: the trainer's MLP, laid out as in mlp.ts. */
+export type OnnxMlpWeights = MlpWeights;
 
 export const ONNX_INPUT = 'features';
 export const ONNX_OUTPUT = 'probabilities';
@@ -40,31 +29,6 @@ const TypeProto = { tensorType: 1 } as const;
 const TensorType = { elemType: 1, shape: 2 } as const;
 const Shape = { dim: 1 } as const;
 const Dim = { value: 1, param: 2 } as const;
-
-function invalid(field: string, detail: string): never {
-  throw new SwitchboardError('NLU_MODEL_INVALID', `${field} ${detail}`, { field });
-}
-
-function checkWeights(w: OnnxMlpWeights): void {
-  for (const field of ['inputDims', 'hidden', 'labels'] as const) {
-    const n = w[field];
-    if (!Number.isSafeInteger(n) || n < 1) invalid(field, 'must be a positive integer');
-  }
-  const expected = {
-    w1: w.inputDims * w.hidden,
-    b1: w.hidden,
-    w2: w.hidden * w.labels,
-    b2: w.labels,
-  } as const;
-  for (const field of ['w1', 'b1', 'w2', 'b2'] as const) {
-    const a = w[field];
-    if (!(a instanceof Float32Array)) invalid(field, 'must be a Float32Array');
-    if (a.length !== expected[field]) invalid(field, `must have ${expected[field]} values, has ${a.length}`);
-    // A diverged trainer yields NaN/Infinity; refuse to ship a model that would answer NaN for everything.
-    for (let i = 0; i < a.length; i++)
-      if (!Number.isFinite(a[i]!)) invalid(field, `has a non-finite value at ${i}`);
-  }
-}
 
 /** Little-endian float32 bytes whatever the host byte order, as ONNX raw_data requires. */
 function floatBytes(values: Float32Array): Uint8Array {

@@ -8,7 +8,7 @@ export { BUILTIN_INTENTS } from './builtin-intents.ts';
 export { ExampleMatcher } from './example-matcher.ts';
 export type { IntentExamples, IntentMatch } from './example-matcher.ts';
 export { BUILTIN_ENTITIES, entityFromDtmf, extractBuiltin, extractCustom } from './entities/index.ts';
-export type { BuiltinEntity, EntityValues, ExtractContext } from './entities/index.ts';
+export type { BuiltinEntity, CustomOptions, EntityValues, ExtractContext } from './entities/index.ts';
 export {
   DEFAULT_FEATURIZER,
   Featurizer,

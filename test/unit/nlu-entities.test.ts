@@ -43,8 +43,8 @@ test('number: digits and English words to a canonical decimal string', () => {
     ['twelve', '12'],
     ['', null],
     ['no idea', null],
-    // Numbers run together are digits or a year, not a quantity.
-    ['five five five', null],
+    // Single digits said one by one are one number; other numbers run together are a year or a price.
+    ['five five five', '555'],
     ['twenty twenty', null],
     ['555-1234', null],
   ]);

@@ -1,5 +1,5 @@
 import { foldCase } from '../normalize.ts';
-import { ORDINAL_TEENS, ORDINAL_UNITS, TEENS, TENS, UNITS } from './words.ts';
+import { ORDINAL_TEENS, ORDINAL_UNITS, TEENS, TENS, UNITS, parseBelowHundred } from './words.ts';
 
 // ISO dates and US slash dates stay whole tokens; "3rd" keeps its suffix so it reads as an ordinal.
 const TOKEN =
@@ -135,10 +135,24 @@ function dayIfValid(day: number, end: number, ordinal: boolean): Day | null {
   return day >= 1 && day <= 31 ? { day, end, ordinal } : null;
 }
 
-/** A four-digit year at token i, as in "march 3rd 2027". */
+/**
+ * A year at token i, as in "march 3rd 2027": four digits, or spoken in this century as "twenty twenty seven",
+ * "twenty oh five" or "two thousand (and) seven". Other centuries spoken are not read ("nineteen ninety").
+ */
 function parseYear(tokens: readonly string[], i: number): number | null {
   const w = tokens[i];
-  return w !== undefined && /^[0-9]{4}$/.test(w) ? Number(w) : null;
+  if (w !== undefined && /^[0-9]{4}$/.test(w)) return Number(w);
+  if (w === 'twenty') {
+    const rest = parseBelowHundred(tokens, i + 1);
+    if (rest !== null && rest.value >= 10) return 2000 + rest.value;
+    const ones = tokens[i + 1] === 'oh' ? UNITS.get(tokens[i + 2] ?? '') : undefined;
+    return ones !== undefined && ones > 0 ? 2000 + ones : null;
+  }
+  if (w === 'two' && tokens[i + 1] === 'thousand') {
+    const at = tokens[i + 2] === 'and' ? i + 3 : i + 2;
+    return 2000 + (parseBelowHundred(tokens, at)?.value ?? 0);
+  }
+  return null;
 }
 
 function monthDay(today: Ymd, m: number, d: number, year: number | null): Ymd | null {
@@ -166,6 +180,13 @@ function dateAt(tokens: readonly string[], i: number, today: Ymd): Ymd | null | 
   if (relative !== undefined) return addDays(today, relative);
   const weekday = WEEKDAYS.get(w);
   if (weekday !== undefined) {
+    // "friday the 4th", "monday december 7th": the date said after the weekday decides, even when the two
+    // disagree, since a caller reads a date off a calendar more reliably than they name its weekday.
+    const at = tokens[i + 1] === 'the' ? i + 2 : i + 1;
+    if (MONTHS.has(tokens[at] ?? '') || (at === i + 2 && parseDay(tokens, at, false)?.ordinal === true)) {
+      const said = dateAt(tokens, at, today);
+      if (said !== undefined) return said;
+    }
     // "monday", "this monday" and "next monday" all mean the first Monday after today.
     const current = new Date(Date.UTC(today.y, today.m - 1, today.d)).getUTCDay();
     return addDays(today, ((weekday - current + 6) % 7) + 1);

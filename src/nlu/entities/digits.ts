@@ -1,15 +1,8 @@
 import { foldCase } from '../normalize.ts';
-import { TEENS, TENS, UNITS } from './words.ts';
+import { DIGIT_FILLERS, DIGIT_REPEATS, DIGIT_ZEROS, TEENS, TENS, UNITS, homophoneDigitAt } from './words.ts';
 
 // Punctuation between digit groups ("555-1234", "(555) 123 4567") only separates tokens; words end a run.
 const TOKEN = /\+|[0-9]+|\p{L}+/gu;
-const ZEROS = new Set(['oh', 'o']);
-const REPEATS: ReadonlyMap<string, number> = new Map([
-  ['double', 2],
-  ['triple', 3],
-]);
-// Hesitations inside a run of digits do not end it: "five five five uh one two".
-const FILLERS = new Set(['uh', 'um', 'er', 'erm', 'ah', 'hmm']);
 
 interface Item {
   digits: string;
@@ -25,7 +18,7 @@ function digitItem(tokens: readonly string[], i: number, inRun: boolean): Item |
   const unit = UNITS.get(w);
   if (unit !== undefined) return { digits: String(unit), end: i + 1, word: true };
   // "oh" starts a run only when digits follow, so "oh, it's five" does not read as a zero.
-  if (ZEROS.has(w) && (inRun || digitItem(tokens, i + 1, true) !== null))
+  if (DIGIT_ZEROS.has(w) && (inRun || digitItem(tokens, i + 1, true) !== null))
     return { digits: '0', end: i + 1, word: true };
   const teen = TEENS.get(w);
   if (teen !== undefined) return { digits: String(teen), end: i + 1, word: true };
@@ -36,10 +29,14 @@ function digitItem(tokens: readonly string[], i: number, inRun: boolean): Item |
       ? { digits: String(tens + ones), end: i + 2, word: true }
       : { digits: String(tens), end: i + 1, word: true };
   }
-  const times = REPEATS.get(w);
+  if (inRun) {
+    const heard = homophoneDigitAt(tokens, i);
+    if (heard !== null) return { digits: String(heard), end: i + 1, word: true };
+  }
+  const times = DIGIT_REPEATS.get(w);
   if (times !== undefined) {
     const next = tokens[i + 1] ?? '';
-    const digit = /^[0-9]$/.test(next) ? next : ZEROS.has(next) ? '0' : UNITS.get(next)?.toString();
+    const digit = /^[0-9]$/.test(next) ? next : DIGIT_ZEROS.has(next) ? '0' : UNITS.get(next)?.toString();
     if (digit !== undefined) return { digits: digit.repeat(times), end: i + 2, word: true };
   }
   return null;
@@ -73,7 +70,11 @@ function digitRuns(text: string): Run[] {
         digits += '00';
         j++;
         afterWord = false;
-      } else if (FILLERS.has(tokens[j] ?? '') && digits !== '' && digitItem(tokens, j + 1, true) !== null) {
+      } else if (
+        DIGIT_FILLERS.has(tokens[j] ?? '') &&
+        digits !== '' &&
+        digitItem(tokens, j + 1, true) !== null
+      ) {
         j++;
       } else {
         break;

@@ -17,7 +17,7 @@ import { extractTime } from './time.ts';
 import { polarity } from './yes-no.ts';
 
 export { extractCustom } from './custom.ts';
-export type { EntityValues } from './custom.ts';
+export type { CustomOptions, EntityValues } from './custom.ts';
 
 export type BuiltinEntity = 'yes' | 'no' | 'number' | 'digits' | 'date' | 'time' | 'phone_number';
 

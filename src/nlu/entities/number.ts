@@ -1,5 +1,15 @@
 import { foldCase } from '../normalize.ts';
-import { TEENS, TENS, UNITS, isNumberToken } from './words.ts';
+import {
+  DIGIT_REPEATS,
+  DIGIT_ZEROS,
+  ORDINAL_TEENS,
+  ORDINAL_UNITS,
+  TEENS,
+  TENS,
+  UNITS,
+  homophoneDigitAt,
+  isNumberToken,
+} from './words.ts';
 
 // A minus sign counts only at the start of a token, so "555-1234" reads as two numbers, not a subtraction.
 const TOKEN = /(?:(?<![\p{L}\p{N}])-)?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|\p{L}+/gu;
@@ -11,13 +21,26 @@ const SCALES: ReadonlyMap<string, bigint> = new Map([
 ]);
 const FRACTION_DIGITS: ReadonlyMap<string, number> = new Map([...UNITS, ['oh', 0]]);
 
+// Punctuation a speech engine writes for a pause: it ends a run of digits ("two, three pizzas" is not 23).
+const PAUSE = /[,;:!?]|\.(?![0-9])/;
+
 /** Tokens for number reading: written numbers ("3.5", "-7", "1,000" as 1000) and words. */
 export function numberTokens(text: string): string[] {
-  return (
-    foldCase(text)
-      .replace(/([0-9]),(?=[0-9]{3}(?![0-9]))/g, '$1')
-      .match(TOKEN) ?? []
-  );
+  return readTokens(text).tokens;
+}
+
+/** The tokens, and the indices of those that follow a pause mark. */
+function readTokens(text: string): { tokens: string[]; pauses: Set<number> } {
+  const folded = foldCase(text).replace(/([0-9]),(?=[0-9]{3}(?![0-9]))/g, '$1');
+  const tokens: string[] = [];
+  const pauses = new Set<number>();
+  let last = 0;
+  for (const m of folded.matchAll(TOKEN)) {
+    if (tokens.length > 0 && PAUSE.test(folded.slice(last, m.index))) pauses.add(tokens.length);
+    tokens.push(m[0]);
+    last = m.index + m[0].length;
+  }
+  return { tokens, pauses };
 }
 
 /** "-0012.50" → "-12.5": no leading zeros, no trailing fraction zeros, no negative zero. */
@@ -69,7 +92,16 @@ export function parseNumberAt(tokens: readonly string[], i: number): { value: st
     const tens = TENS.get(w);
     const scale = SCALES.get(w);
     const afterGroup = last === 'none' || last === 'hundred' || last === 'scale';
-    if (w === 'a' && last === 'none' && (next === 'hundred' || next === 'dozen' || SCALES.has(next ?? ''))) {
+    if (w === 'half' && last === 'none' && next === 'a' && tokens[j + 2] === 'dozen') {
+      current = 6n;
+      last = 'dozen';
+      j += 3;
+      continue;
+    } else if (
+      w === 'a' &&
+      last === 'none' &&
+      (next === 'hundred' || next === 'dozen' || SCALES.has(next ?? ''))
+    ) {
       current = 1n;
       last = 'a';
     } else if (unit !== undefined && (afterGroup || (last === 'tens' && unit > 0))) {
@@ -136,13 +168,76 @@ export function parseNumberAt(tokens: readonly string[], i: number): { value: st
   return { value: canonicalDecimal(negative, (total + current).toString(), fraction), end: j };
 }
 
+// After a run of digits these make it something else: "four five hundred", "one two point five".
+const CONTINUES = new Set(['hundred', 'dozen', 'point', ...SCALES.keys()]);
+
 /**
- * The first number in the utterance, or null. A number run straight into another ("five five five",
- * "twenty twenty") is null: it is more likely digits or a year than a quantity.
+ * A run of two or more single digits at token i, spoken or typed one by one: "four five six", "4 5 6",
+ * "one oh one", "double five", "five for six" (see homophoneDigitAt). These are the single-digit items the
+ * digits entity reads too, so "four five six" is 456 as a number and "456" as digits. A pause mark ends the
+ * run, and so does a hesitation: "four, uh, five" is more likely a correction than 45.
+ */
+function digitRunAt(
+  tokens: readonly string[],
+  pauses: ReadonlySet<number>,
+  i: number,
+): { digits: string; end: number } | null {
+  let digits = '';
+  let j = i;
+  for (;;) {
+    const w = tokens[j];
+    if (w === undefined || (j > i && pauses.has(j))) break;
+    const unit = /^[0-9]$/.test(w) ? Number(w) : UNITS.get(w);
+    const inRun = digits !== '';
+    const heard = inRun ? (DIGIT_ZEROS.has(w) ? 0 : homophoneDigitAt(tokens, j)) : null;
+    const times = DIGIT_REPEATS.get(w);
+    const next = tokens[j + 1] ?? '';
+    const repeated = /^[0-9]$/.test(next) ? Number(next) : DIGIT_ZEROS.has(next) ? 0 : UNITS.get(next);
+    if (unit !== undefined) {
+      digits += String(unit);
+      j++;
+    } else if (heard !== null) {
+      digits += String(heard);
+      j++;
+    } else if (times !== undefined && repeated !== undefined && !pauses.has(j + 1)) {
+      digits += String(repeated).repeat(times);
+      j += 2;
+    } else {
+      break;
+    }
+  }
+  return digits.length >= 2 ? { digits, end: j } : null;
+}
+
+/** "the third" as 3, "the twenty first" as 21: an ordinal counts only after "the". */
+function ordinalAt(tokens: readonly string[], i: number): { value: number; end: number } | null {
+  if (tokens[i - 1] !== 'the') return null;
+  const w = tokens[i] ?? '';
+  const single = ORDINAL_UNITS.get(w) ?? ORDINAL_TEENS.get(w);
+  if (single !== undefined) return { value: single, end: i + 1 };
+  const tens = TENS.get(w);
+  const ones = ORDINAL_UNITS.get(tokens[i + 1] ?? '');
+  return tens !== undefined && ones !== undefined ? { value: tens + ones, end: i + 2 } : null;
+}
+
+/**
+ * The first number in the utterance, or null. Single digits said one after another are read as one number
+ * ("four five six" is 456, "one oh one" 101); other numbers run straight into another ("twenty twenty",
+ * "nineteen ninety nine", "five twenty") are null: they are more likely a year or a price than a quantity.
+ * An ordinal after "the" ("the third") is its cardinal value; "second" alone ("just a second") is not.
  */
 export function extractNumber(text: string): string | null {
-  const tokens = numberTokens(text);
+  const { tokens, pauses } = readTokens(text);
   for (let i = 0; i < tokens.length; i++) {
+    const ordinal = ordinalAt(tokens, i);
+    if (ordinal !== null) return String(ordinal.value);
+    const run = digitRunAt(tokens, pauses, i);
+    if (run !== null) {
+      const after = tokens[run.end];
+      // "four five, six" is null like "four, five, six": a pause makes the grouping unsure, not the end.
+      const continues = isNumberToken(after) || CONTINUES.has(after ?? '');
+      return continues ? null : canonicalDecimal(false, run.digits);
+    }
     const parsed = parseNumberAt(tokens, i);
     if (parsed === null) continue;
     return isNumberToken(tokens[parsed.end]) ? null : parsed.value;

@@ -6,6 +6,8 @@ const TOKEN = /[0-9]{1,2}:[0-9]{2}|[0-9]+|\p{L}+/gu;
 
 type Daypart = 'am' | 'pm' | 'night';
 
+const BARE_HOUR_AFTER: ReadonlySet<string> = new Set(['at', 'around', 'by']);
+
 interface HourMinute {
   h: number;
   m: number;
@@ -118,8 +120,9 @@ function timeAt(tokens: readonly string[], i: number): HourMinute | null | undef
     return applyDaypart({ h: hour.h, m: minutes.m }, parseDaypart(tokens, minutes.end)?.part);
   const part = parseDaypart(tokens, hour.end);
   if (part !== null) return applyDaypart({ h: hour.h, m: 0 }, part.part);
-  // A bare number is a time only after "at": "at three", not "three people".
-  if (tokens[i - 1] === 'at') return { h: hour.h, m: 0 };
+  // A bare number is a time only after "at", "around" or "by": "at three", not "three people". Not after
+  // "about" either: "about three" is as often a count as a time.
+  if (BARE_HOUR_AFTER.has(tokens[i - 1] ?? '')) return { h: hour.h, m: 0 };
   return undefined;
 }
 
@@ -129,8 +132,12 @@ function timeAt(tokens: readonly string[], i: number): HourMinute | null | undef
  */
 export function extractTime(text: string): string | null {
   const prepared = foldCase(text)
-    .replace(/\b([ap])\.\s?m\b\.?/g, '$1m')
-    .replace(/\bo\s*'?\s*clock\b/g, 'oclock');
+    // "p.m.", "p. m." and, as engines also write it, "p m".
+    .replace(/\b([ap])\.?\s?m\b\.?/g, '$1m')
+    .replace(/\bo\s*'?\s*clock\b/g, 'oclock')
+    // "at for" is "at four" misheard, and "at too" "at two": nothing else is said that way. "at to" is left.
+    .replace(/\bat for\b/g, 'at four')
+    .replace(/\bat too\b/g, 'at two');
   const tokens = prepared.match(TOKEN) ?? [];
   for (let i = 0; i < tokens.length; i++) {
     const time = timeAt(tokens, i);

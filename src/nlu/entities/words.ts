@@ -48,6 +48,8 @@ export const ORDINAL_UNITS: ReadonlyMap<string, number> = new Map([
   ['seventh', 7],
   ['eighth', 8],
   ['ninth', 9],
+  // A common misspelling that speech engines also produce for "fourth": "march forth", "the forth".
+  ['forth', 4],
 ]);
 
 export const ORDINAL_TEENS: ReadonlyMap<string, number> = new Map([
@@ -84,4 +86,51 @@ export function parseBelowHundred(
 /** Whether a token can begin a spoken or written number. */
 export function isNumberToken(w: string | undefined): boolean {
   return w !== undefined && (/^-?\.?[0-9]/.test(w) || UNITS.has(w) || TEENS.has(w) || TENS.has(w));
+}
+
+/** Words for zero inside a run of spoken digits ("one oh one"); never at its start, where "oh" is a sigh. */
+export const DIGIT_ZEROS: ReadonlySet<string> = new Set(['oh', 'o']);
+
+/** "double five" is 55, "triple oh" 000. */
+export const DIGIT_REPEATS: ReadonlyMap<string, number> = new Map([
+  ['double', 2],
+  ['triple', 3],
+]);
+
+// Hesitations, and the "dash" a caller reads aloud, do not end a run of digits: "five five five uh one two".
+export const DIGIT_FILLERS: ReadonlySet<string> = new Set([
+  'uh',
+  'um',
+  'er',
+  'erm',
+  'ah',
+  'hmm',
+  'dash',
+  'hyphen',
+]);
+
+/**
+ * Speech engines write a spoken "four" as "for" and "two" as "too". They count as digits only between two
+ * spoken digits ("five for six", "one too three"), never at the edge of a run: "a table for two" and
+ * "for five people" are not 42 or 45. "to" is deliberately left out: "five to six" is a range or a time far
+ * more often than a misheard digit.
+ */
+const DIGIT_HOMOPHONES: ReadonlyMap<string, number> = new Map([
+  ['for', 4],
+  ['too', 2],
+]);
+
+/**
+ * A digit heard as a homophone at token i, when a spoken digit came just before and one comes just after.
+ */
+export function homophoneDigitAt(tokens: readonly string[], i: number): number | null {
+  const digit = DIGIT_HOMOPHONES.get(tokens[i] ?? '');
+  if (digit === undefined) return null;
+  // Not after "oh": "oh, for five people" is a sigh, not 045.
+  const before = tokens[i - 1];
+  const after = tokens[i + 1];
+  const digitBefore = before !== undefined && (/^[0-9]$/.test(before) || UNITS.has(before));
+  const digitAfter =
+    after !== undefined && (/^[0-9]$/.test(after) || UNITS.has(after) || DIGIT_ZEROS.has(after));
+  return digitBefore && digitAfter ? digit : null;
 }

@@ -1,7 +1,7 @@
 /**
  * Trains the intent model: hashed sparse features ({@link Featurizer}) into a one-hidden-layer MLP
- * ({@link MlpWeights}), with Adam, decoupled weight decay, dropout on the hidden layer and early stopping on
- * validation loss.
+ * ({@link MlpWeights}), with Adam, decoupled weight decay, dropout on the hidden layer (and optionally on the
+ * input features), optional label smoothing, and early stopping on validation loss.
  *
  * Choices worth knowing:
  * - Out-of-scope examples are not a class. Those held out calibrate the threshold; the rest are trained toward
@@ -10,6 +10,8 @@
  * - w1 gets lazy Adam: per batch only the rows of features present in the batch are updated (moments, bias
  *   correction with the global step, and weight decay alike). Rows of absent features keep their moments
  *   untouched. Dense Adam over all inputDims x hidden weights per batch would cost ~100x more on hashed text.
+ * - The validation set is held out of the training data (validationSplit per intent), or given explicitly
+ *   (options.validation, e.g. a benchmark's dev split): then all the training data is trained on.
  * - With no validation examples at all (every intent under 5 examples, or validationSplit 0), early stopping
  *   watches the training loss and the validation metrics and threshold are measured on the training set.
  * - Training is deterministic: the only randomness (init, split, shuffles, dropout) comes from a seeded Rng.
@@ -37,14 +39,36 @@ export interface TrainingOptions {
   weightDecay?: number;
   /** Dropout on the hidden layer while training, default 0.2. */
   dropout?: number;
+  /** Dropout on the input features (each hashed n-gram of an example) while training, default 0. */
+  inputDropout?: number;
   /** Fraction held out per intent, default 0.1; at least 1 example from each intent with 5 or more. */
   validationSplit?: number;
+  /**
+   * Label smoothing for in-scope targets: the true label gets 1 - labelSmoothing and the rest is spread evenly
+   * over all labels. Default 0.
+   */
+  labelSmoothing?: number;
+  /**
+   * How much out-of-scope recall weighs against in-scope accuracy when the threshold is calibrated: the
+   * threshold maximizes accuracy + recallWeight * recall on validation. Default 1; below 1 favours
+   * answering (fewer in-scope utterances rejected), above 1 favours rejecting.
+   */
+  recallWeight?: number;
+  /** Weight of each out-of-scope training example's loss (toward uniform) against an in-scope one's, default 1. */
+  outOfScopeLossWeight?: number;
   /** Epochs without validation-loss improvement before stopping, default 5. */
   patience?: number;
   /** Default 1. */
   seed?: number;
   /** Default DEFAULT_FEATURIZER. */
   featurizer?: FeaturizerConfig;
+  /**
+   * An explicit validation set (e.g. a benchmark's dev split). When given, nothing is held out of the training
+   * data (validationSplit is ignored, every out-of-scope example is trained on) and this set alone drives early
+   * stopping and the out-of-scope threshold. Its intents must be among the training intents; it may leave some
+   * out. It needs at least one in-scope example; its out-of-scope examples only calibrate the threshold.
+   */
+  validation?: TrainingData;
 }
 
 export interface TrainingData {
@@ -59,8 +83,8 @@ export interface TrainedModel {
   weights: MlpWeights;
   /**
    * Out-of-scope threshold on the top probability. With out-of-scope validation examples: the value that
-   * maximizes in-scope accuracy + out-of-scope recall on validation. Otherwise the 5th percentile of the
-   * confidences of correct validation predictions.
+   * maximizes in-scope accuracy + recallWeight * out-of-scope recall on validation. Otherwise the 5th
+   * percentile of the confidences of correct validation predictions.
    */
   threshold: number;
   metrics: {
@@ -90,7 +114,9 @@ const ADAM_BETA2 = 0.999;
 const ADAM_EPS = 1e-8;
 const EPS_LOG = 1e-12;
 
-type Resolved = Required<Omit<TrainingOptions, 'featurizer'>> & { featurizer: FeaturizerConfig };
+type Resolved = Required<Omit<TrainingOptions, 'featurizer' | 'validation'>> & {
+  featurizer: FeaturizerConfig;
+};
 
 function fail(detail: string, data: Record<string, unknown> = {}): never {
   throw new SwitchboardError('NLU_TRAINING_INVALID', detail, data);
@@ -129,10 +155,15 @@ const OPTION_KEYS = new Set([
   'learningRate',
   'weightDecay',
   'dropout',
+  'inputDropout',
   'validationSplit',
+  'labelSmoothing',
+  'recallWeight',
+  'outOfScopeLossWeight',
   'patience',
   'seed',
   'featurizer',
+  'validation',
 ]);
 
 function resolveOptions(options: unknown): Resolved {
@@ -149,7 +180,11 @@ function resolveOptions(options: unknown): Resolved {
     learningRate: numberOption(input, 'learningRate', 0.003, 0, 1, false, true),
     weightDecay: numberOption(input, 'weightDecay', 1e-4, 0, 1, false),
     dropout: numberOption(input, 'dropout', 0.2, 0, 0.95, false),
+    inputDropout: numberOption(input, 'inputDropout', 0, 0, 0.95, false),
     validationSplit: numberOption(input, 'validationSplit', 0.1, 0, 0.5, false),
+    labelSmoothing: numberOption(input, 'labelSmoothing', 0, 0, 0.5, false),
+    recallWeight: numberOption(input, 'recallWeight', 1, 0, 100, false),
+    outOfScopeLossWeight: numberOption(input, 'outOfScopeLossWeight', 1, 0, 100, false),
     patience: numberOption(input, 'patience', 5, 1, 10_000, true),
     seed: numberOption(input, 'seed', 1, 0, 0xffffffff, true),
     featurizer: validateFeaturizerConfig(input['featurizer'] ?? DEFAULT_FEATURIZER),
@@ -229,6 +264,82 @@ function cleanData(data: unknown): CleanData {
   total += oos.length;
   if (total > MAX_EXAMPLES) fail(`at most ${MAX_EXAMPLES} examples are supported`, { count: total });
   return { labels, examples, outOfScope: oos };
+}
+
+/**
+ * Checks an explicit validation set against the training labels: per training label its examples (trimmed,
+ * blanks and repeats dropped; possibly none), and its out-of-scope examples. An intent the training data does
+ * not have, an example under two intents, or no in-scope example at all is NLU_TRAINING_INVALID. Overlap with
+ * the training data is allowed: it is the caller's split.
+ */
+function cleanValidation(validation: unknown, labels: string[]): Omit<CleanData, 'labels'> {
+  if (typeof validation !== 'object' || validation === null || Array.isArray(validation))
+    fail('validation must be an object', { field: 'validation' });
+  const { intents, outOfScope } = validation as { intents?: unknown; outOfScope?: unknown };
+  if (typeof intents !== 'object' || intents === null || Array.isArray(intents))
+    fail('validation intents must be an object of intent name to examples', { field: 'validation' });
+  const index = new Map(labels.map((label, k) => [label, k]));
+  const examples: string[][] = labels.map(() => []);
+  const owner = new Map<string, string>();
+  let total = 0;
+  for (const label of Object.keys(intents).sort()) {
+    const k = index.get(label);
+    if (k === undefined)
+      fail(`validation intent "${label}" is not a training intent`, { field: 'validation', intent: label });
+    const list = (intents as Record<string, unknown>)[label];
+    if (!Array.isArray(list))
+      fail(`validation intent "${label}" must have an array of examples`, {
+        field: 'validation',
+        intent: label,
+      });
+    for (const [i, text] of (list as unknown[]).entries()) {
+      if (typeof text !== 'string')
+        fail(`validation intent "${label}" has an example that is not a string`, {
+          field: 'validation',
+          intent: label,
+          index: i,
+        });
+      if (isBlank(text)) continue;
+      const key = normalizeUtterance(text);
+      const previous = owner.get(key);
+      if (previous === label) continue;
+      if (previous !== undefined)
+        fail(`the same validation example is listed under intents "${previous}" and "${label}"`, {
+          field: 'validation',
+          intents: [previous, label],
+          index: i,
+        });
+      owner.set(key, label);
+      examples[k]!.push(text.trim());
+      total++;
+    }
+  }
+  if (total === 0) fail('validation needs at least one in-scope example', { field: 'validation' });
+  const oos: string[] = [];
+  if (outOfScope !== undefined) {
+    if (!Array.isArray(outOfScope))
+      fail('validation outOfScope must be an array of strings', { field: 'validation' });
+    const seen = new Set<string>();
+    for (const [i, text] of (outOfScope as unknown[]).entries()) {
+      if (typeof text !== 'string')
+        fail('validation outOfScope has an example that is not a string', { field: 'validation', index: i });
+      if (isBlank(text)) continue;
+      const key = normalizeUtterance(text);
+      const claimed = owner.get(key);
+      if (claimed !== undefined)
+        fail(`the same validation example is listed under intent "${claimed}" and outOfScope`, {
+          field: 'validation',
+          intents: [claimed, 'outOfScope'],
+          index: i,
+        });
+      if (seen.has(key)) continue;
+      seen.add(key);
+      oos.push(text.trim());
+    }
+  }
+  if (total + oos.length > MAX_EXAMPLES)
+    fail(`at most ${MAX_EXAMPLES} validation examples are supported`, { field: 'validation' });
+  return { examples, outOfScope: oos };
 }
 
 /** JSON with object keys sorted, so equal data hashes equally whatever order its keys were written in. */
@@ -332,10 +443,15 @@ function evaluate(weights: MlpWeights, set: SparseSet, members: Uint32Array): Ev
 
 /**
  * With out-of-scope examples: the threshold maximizing in-scope accuracy (right and confident enough) plus
- * out-of-scope recall (below the threshold). Of the best range of thresholds the midpoint is taken, so the
- * cut sits between the two confidences it separates rather than on one of them.
+ * recallWeight times out-of-scope recall (below the threshold). Of the best range of thresholds the midpoint
+ * is taken, so the cut sits between the two confidences it separates rather than on one of them.
  */
-function calibrate(evaluation: Evaluation, set: SparseSet, members: Uint32Array): number {
+function calibrate(
+  evaluation: Evaluation,
+  set: SparseSet,
+  members: Uint32Array,
+  recallWeight: number,
+): number {
   const inScope: number[] = [];
   const outOfScope: number[] = [];
   const correctConf: number[] = [];
@@ -374,7 +490,7 @@ function calibrate(evaluation: Evaluation, set: SparseSet, members: Uint32Array)
     }
     // Threshold anywhere in (conf, next] now rejects everything up to and including conf.
     const next = i < events.length ? events[i]!.conf : 1;
-    const score = accepted / inScope.length + rejected / outOfScope.length;
+    const score = accepted / inScope.length + (recallWeight * rejected) / outOfScope.length;
     if (score > bestScore) {
       bestScore = score;
       bestLow = conf;
@@ -389,12 +505,19 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
   const started = performance.now();
   const opts = resolveOptions(options);
   const clean = cleanData(data);
+  const explicit =
+    options?.validation === undefined ? undefined : cleanValidation(options.validation, clean.labels);
   const dataHash = createHash('sha256')
     .update(
       canonicalJson({
         intents: Object.fromEntries(clean.labels.map((label, k) => [label, clean.examples[k]])),
         outOfScope: clean.outOfScope,
         options: opts,
+        // Only with an explicit validation set (canonicalJson leaves undefined out): it shapes the model too.
+        validation: explicit && {
+          intents: Object.fromEntries(clean.labels.map((label, k) => [label, explicit.examples[k]])),
+          outOfScope: explicit.outOfScope,
+        },
       }),
     )
     .digest('hex');
@@ -406,7 +529,7 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
   const trainMembers: number[] = [];
   const validMembers: number[] = [];
   const split = (count: number, minForHoldout: number): number =>
-    count >= minForHoldout && opts.validationSplit > 0
+    explicit === undefined && count >= minForHoldout && opts.validationSplit > 0
       ? Math.min(count - 1, Math.max(1, Math.round(count * opts.validationSplit)))
       : 0;
   const addGroup = (group: string[], target: number, held: number): void => {
@@ -419,10 +542,24 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
   };
   clean.examples.forEach((group, k) => addGroup(group, k, split(group.length, MIN_HELD_OUT_INTENT)));
   const oosHeld =
-    clean.outOfScope.length < MIN_HELD_OUT_INTENT
-      ? clean.outOfScope.length
-      : split(clean.outOfScope.length, MIN_HELD_OUT_INTENT);
+    explicit !== undefined
+      ? 0
+      : clean.outOfScope.length < MIN_HELD_OUT_INTENT
+        ? clean.outOfScope.length
+        : split(clean.outOfScope.length, MIN_HELD_OUT_INTENT);
   addGroup(clean.outOfScope, -1, oosHeld);
+  const examples = texts.length;
+  if (explicit !== undefined) {
+    const held = (group: string[], target: number): void => {
+      for (const text of group) {
+        validMembers.push(texts.length);
+        texts.push(text);
+        targets.push(target);
+      }
+    };
+    explicit.examples.forEach((group, k) => held(group, k));
+    held(explicit.outOfScope, -1);
+  }
 
   const set = toSparse(featurizer, texts, targets);
   const trainSet = Uint32Array.from(trainMembers);
@@ -433,7 +570,9 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
   const { hidden, batchSize, learningRate: lr, weightDecay, dropout } = opts;
   const labels = clean.labels.length;
   const weights = initWeights(rng, inputDims, hidden, labels);
-  const net = newState(weights, dropout);
+  let widest = 0;
+  for (let e = 0; e < texts.length; e++) widest = Math.max(widest, set.offsets[e + 1]! - set.offsets[e]!);
+  const net = newState(weights, dropout, opts.inputDropout, widest, opts.labelSmoothing);
   const { w1, b1, w2, b2, gw1, mw1, vw1, gb1, mb1, vb1, gw2, mw2, vw2, gb2, mb2, vb2, rows } = net;
 
   let best = { loss: Infinity, trainLoss: 0, epoch: 0 };
@@ -451,8 +590,9 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
       net.rowCount = 0;
       for (let m = start; m < end; m++) {
         const e = trainSet[m]!;
-        const loss = accumulate(net, set, e, scale, rng);
-        if (set.targets[e]! >= 0) {
+        const inScope = set.targets[e]! >= 0;
+        const loss = accumulate(net, set, e, inScope ? scale : scale * opts.outOfScopeLossWeight, rng);
+        if (inScope) {
           epochLoss += loss;
           epochCount++;
         }
@@ -481,7 +621,7 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
 
   checkWeights(bestWeights);
   const final = evaluate(bestWeights, set, valid);
-  const threshold = calibrate(final, set, valid);
+  const threshold = calibrate(final, set, valid, opts.recallWeight);
   return {
     labels: clean.labels,
     featurizer: { ...opts.featurizer },
@@ -493,7 +633,7 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
       validationLoss: final.loss,
       validationAccuracy: final.accuracy,
       trainingMs: Math.round(performance.now() - started),
-      examples: texts.length,
+      examples,
     },
     dataHash,
   };
@@ -526,6 +666,12 @@ interface TrainState {
   rowStamp: Int32Array;
   step: number;
   dropout: number;
+  inputDropout: number;
+  /** The example's input values after input dropout (0 when dropped, else scaled by 1 / keep). */
+  inputs: Float64Array;
+  /** Target probability of the true label and of every other label, for in-scope examples. */
+  onTarget: number;
+  offTarget: number;
   pre: Float64Array;
   act: Float64Array;
   /** Per hidden unit, d(act)/d(pre): 0 when inactive or dropped, else the inverted-dropout scale. */
@@ -535,7 +681,13 @@ interface TrainState {
   dlogits: Float64Array;
 }
 
-function newState(weights: MlpWeights, dropout: number): TrainState {
+function newState(
+  weights: MlpWeights,
+  dropout: number,
+  inputDropout: number,
+  widest: number,
+  smoothing: number,
+): TrainState {
   const { inputDims, hidden, labels, w1, b1, w2, b2 } = weights;
   return {
     hidden,
@@ -561,6 +713,10 @@ function newState(weights: MlpWeights, dropout: number): TrainState {
     rowStamp: new Int32Array(inputDims).fill(-1),
     step: 0,
     dropout,
+    inputDropout,
+    inputs: new Float64Array(widest),
+    onTarget: 1 - smoothing + smoothing / labels,
+    offTarget: smoothing / labels,
     pre: new Float64Array(hidden),
     act: new Float64Array(hidden),
     gate: new Float64Array(hidden),
@@ -576,18 +732,21 @@ function newState(weights: MlpWeights, dropout: number): TrainState {
  */
 function accumulate(s: TrainState, set: SparseSet, e: number, scale: number, rng: Rng): number {
   const { hidden, labels, w1, b1, w2, b2, gw1, gb1, gw2, gb2, rows, rowStamp, step, dropout } = s;
-  const { pre, act, gate, dh, logits, dlogits } = s;
+  const { pre, act, gate, dh, logits, dlogits, inputDropout, inputs } = s;
   const { indices, values } = set;
   const keep = 1 - dropout;
+  const keepInput = 1 - inputDropout;
   let rowCount = s.rowCount;
   const target = set.targets[e]!;
   const from = set.offsets[e]!;
   const to = set.offsets[e + 1]!;
-  // Forward, with inverted dropout so inference needs no rescaling.
+  // Forward, with inverted dropout so inference needs no rescaling. A dropped input's row is not touched.
   for (let j = 0; j < hidden; j++) pre[j] = b1[j]!;
   for (let n = from; n < to; n++) {
     const i = indices[n]!;
-    const x = values[n]!;
+    const x = inputDropout === 0 ? values[n]! : rng.next() < keepInput ? values[n]! / keepInput : 0;
+    inputs[n - from] = x;
+    if (x === 0) continue;
     const row = i * hidden;
     for (let j = 0; j < hidden; j++) pre[j]! += x * w1[row + j]!;
     if (rowStamp[i] !== step) {
@@ -618,7 +777,7 @@ function accumulate(s: TrainState, set: SparseSet, e: number, scale: number, rng
   let loss = 0;
   for (let k = 0; k < labels; k++) {
     const p = logits[k]! / sum;
-    const t = target >= 0 ? (k === target ? 1 : 0) : 1 / labels;
+    const t = target >= 0 ? (k === target ? s.onTarget : s.offTarget) : 1 / labels;
     if (t > 0) loss -= t * Math.log(Math.max(p, EPS_LOG));
     dlogits[k] = (p - t) * scale;
     gb2[k]! += dlogits[k]!;
@@ -641,7 +800,8 @@ function accumulate(s: TrainState, set: SparseSet, e: number, scale: number, rng
     gb1[j]! += dh[j]!;
   }
   for (let n = from; n < to; n++) {
-    const x = values[n]!;
+    const x = inputs[n - from]!;
+    if (x === 0) continue;
     const row = indices[n]! * hidden;
     for (let j = 0; j < hidden; j++) gw1[row + j]! += x * dh[j]!;
   }

@@ -12,7 +12,7 @@ import {
   predict,
   train,
 } from '../../src/nlu/index.ts';
-import type { TrainingData, TrainingOptions } from '../../src/nlu/index.ts';
+import type { TrainedModel, TrainingData, TrainingOptions } from '../../src/nlu/index.ts';
 
 const INTENTS: Record<string, string[]> = {
   check_balance: [
@@ -260,4 +260,135 @@ test('bad inputs give typed errors that name intents, never example text', () =>
     b: Array.from({ length: 100_000 }, (_, i) => `b ${i}`),
   };
   expectCode(() => train({ intents: huge }), 'NLU_TRAINING_INVALID');
+});
+
+// Paraphrases grouped by intent: a validation set the training data does not contain.
+const VALIDATION: TrainingData = {
+  intents: Object.fromEntries(
+    Object.keys(INTENTS).map((intent) => [
+      intent,
+      PARAPHRASES.filter(([, label]) => label === intent).map(([text]) => text),
+    ]),
+  ),
+};
+
+test('an explicit validation set is what early stopping and the validation metrics measure', () => {
+  const model = train(DATA, { ...FAST, validation: VALIDATION });
+  assert.equal(model.metrics.validationAccuracy, 1, 'the paraphrases are all learned');
+  // The same texts under the wrong intents: the trainer must score against them, not an internal split.
+  const labels = Object.keys(INTENTS);
+  const rotated: TrainingData = {
+    intents: Object.fromEntries(
+      labels.map((intent, k) => [labels[(k + 1) % labels.length]!, VALIDATION.intents[intent]!]),
+    ),
+  };
+  const misled = train(DATA, { ...FAST, epochs: 300, validation: rotated });
+  assert.equal(misled.metrics.validationAccuracy, 0);
+  // Its loss only rises as the model learns the real labels, so the first epochs stay best and training stops.
+  assert.ok(misled.metrics.epochs <= 1 + FAST.patience! + 1, `ran ${misled.metrics.epochs} epochs`);
+  assert.ok(misled.metrics.validationLoss > model.metrics.validationLoss);
+});
+
+test('with an explicit validation set nothing is held out of the training data', () => {
+  // validationSplit would change which examples are trained on; with a validation set it must not matter.
+  const data = { intents: INTENTS, outOfScope: OUT_OF_SCOPE };
+  const a = train(data, { ...FAST, epochs: 4, validationSplit: 0.1, validation: VALIDATION });
+  const b = train(data, { ...FAST, epochs: 4, validationSplit: 0.5, validation: VALIDATION });
+  assert.deepEqual(Buffer.from(a.weights.w1.buffer), Buffer.from(b.weights.w1.buffer));
+  const internal = train(data, { ...FAST, epochs: 4, validationSplit: 0.5 });
+  assert.notDeepEqual(Buffer.from(a.weights.w1.buffer), Buffer.from(internal.weights.w1.buffer));
+  // The examples count is the training data's, without the validation set.
+  assert.equal(a.metrics.examples, 40 + OUT_OF_SCOPE.length);
+});
+
+test('the threshold is calibrated on the validation set, weighing recall by recallWeight', () => {
+  const data = { intents: INTENTS, outOfScope: OUT_OF_SCOPE };
+  const validation = { ...VALIDATION, outOfScope: UNRELATED };
+  const confidences = (model: TrainedModel, texts: string[]): number[] =>
+    texts.map((text) => predict(model, featurizer, text).confidence);
+  // Recall weighs far more than accuracy: every validation out-of-scope example ends up below the threshold.
+  const strict = train(data, { ...FAST, validation, recallWeight: 100 });
+  assert.ok(
+    confidences(strict, UNRELATED).every((c) => c < strict.threshold),
+    `threshold ${strict.threshold}`,
+  );
+  // Recall weighs nothing: every correctly labelled validation example is accepted.
+  const lenient = train(data, { ...FAST, validation, recallWeight: 0 });
+  assert.equal(lenient.metrics.validationAccuracy, 1);
+  const paraphrases = PARAPHRASES.map(([text]) => text);
+  assert.ok(
+    confidences(lenient, paraphrases).every((c) => c >= lenient.threshold),
+    `threshold ${lenient.threshold}`,
+  );
+  assert.ok(lenient.threshold < strict.threshold);
+});
+
+test('label smoothing keeps training confidences away from 1', () => {
+  const texts = Object.values(INTENTS).flat();
+  const meanTop = (model: TrainedModel): number =>
+    texts.reduce((sum, text) => sum + predict(model, featurizer, text).confidence, 0) / texts.length;
+  const plain = meanTop(train(DATA, { ...FAST, validation: VALIDATION }));
+  const smoothed = meanTop(train(DATA, { ...FAST, validation: VALIDATION, labelSmoothing: 0.3 }));
+  assert.ok(plain > 0.95, `plain ${plain}`);
+  // The smoothed target of the true label is 1 - 0.3 + 0.3 / 4 = 0.775; without dropout at inference the model
+  // is a little more confident than that, but far from the unsmoothed one.
+  assert.ok(smoothed < 0.9 && smoothed > 0.5, `smoothed ${smoothed}`);
+  assert.ok(plain - smoothed > 0.08, `plain ${plain}, smoothed ${smoothed}`);
+});
+
+test('a validation set is checked, hashed, and keeps training deterministic', () => {
+  const code = 'NLU_TRAINING_INVALID';
+  const unknown = expectCode(
+    () => train(DATA, { ...FAST, validation: { intents: { pay_bill: ['pay my bill'] } } }),
+    code,
+  );
+  assert.match(unknown.message, /pay_bill/);
+  expectCode(() => train(DATA, { ...FAST, validation: { intents: {}, outOfScope: ['hi'] } }), code);
+  expectCode(() => train(DATA, { ...FAST, validation: { intents: { lost_card: ['  '] } } }), code);
+  expectCode(() => train(DATA, { ...FAST, validation: [] as unknown as TrainingData }), code);
+  expectCode(
+    () =>
+      train(DATA, {
+        ...FAST,
+        validation: { intents: { lost_card: ['my card is gone'], check_balance: ['My card is gone!'] } },
+      }),
+    code,
+  );
+  expectCode(() => train(DATA, { ...FAST, labelSmoothing: 0.9 }), code);
+  expectCode(() => train(DATA, { ...FAST, recallWeight: -1 }), code);
+
+  // A validation set naming only some intents is fine.
+  const partial: TrainingData = { intents: { lost_card: ['my card is gone'] } };
+  const a = train(DATA, { ...FAST, epochs: 3, validation: partial });
+  const b = train(DATA, { ...FAST, epochs: 3, validation: partial });
+  assert.deepEqual(Buffer.from(a.weights.w1.buffer), Buffer.from(b.weights.w1.buffer));
+  assert.equal(a.dataHash, b.dataHash);
+  const other = train(DATA, { ...FAST, epochs: 3, validation: { intents: { lost_card: ['card stolen'] } } });
+  assert.notEqual(other.dataHash, a.dataHash, 'the validation set is part of the hash');
+  assert.notEqual(train(DATA, { ...FAST, epochs: 3 }).dataHash, a.dataHash);
+});
+
+test('input dropout is seeded like the rest, changes training, and the model still learns', () => {
+  const options = { ...FAST, inputDropout: 0.3, seed: 3, validation: VALIDATION };
+  const a = train(DATA, options);
+  const b = train(DATA, options);
+  assert.deepEqual(Buffer.from(a.weights.w1.buffer), Buffer.from(b.weights.w1.buffer));
+  const plain = train(DATA, { ...options, inputDropout: 0 });
+  assert.notDeepEqual(Buffer.from(a.weights.w1.buffer), Buffer.from(plain.weights.w1.buffer));
+  assert.ok(a.metrics.validationAccuracy >= 0.9, `accuracy ${a.metrics.validationAccuracy}`);
+  expectCode(() => train(DATA, { ...FAST, inputDropout: 1 }), 'NLU_TRAINING_INVALID');
+});
+
+test('a heavier out-of-scope loss makes the model less sure of out-of-scope text', () => {
+  const data = { intents: INTENTS, outOfScope: OUT_OF_SCOPE };
+  const meanTop = (model: TrainedModel): number =>
+    OUT_OF_SCOPE.reduce((sum, text) => sum + predict(model, featurizer, text).confidence, 0) /
+    OUT_OF_SCOPE.length;
+  const options = { ...FAST, epochs: 20, patience: 20, validation: VALIDATION };
+  const light = meanTop(train(data, { ...options, outOfScopeLossWeight: 0 }));
+  const heavy = meanTop(train(data, { ...options, outOfScopeLossWeight: 10 }));
+  // Uniform over 4 intents is 0.25: the heavy weight pulls the training out-of-scope examples toward it.
+  assert.ok(heavy < light - 0.1, `light ${light}, heavy ${heavy}`);
+  assert.ok(heavy < 0.4, `heavy ${heavy}`);
+  expectCode(() => train(data, { ...FAST, outOfScopeLossWeight: -1 }), 'NLU_TRAINING_INVALID');
 });

@@ -7,6 +7,7 @@
 import { Pacer, type PacerClock } from '../audio/pacer.ts';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import { captureEnv, flowEnvNames, type CallEvent, type CompiledFlow, type Effect } from '../flow/index.ts';
+import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServerMetrics } from '../observability/metrics.ts';
 import type { CallControl } from '../telephony/call-control.ts';
@@ -29,6 +30,8 @@ export interface StreamSocket {
 
 export interface SessionDeps {
   flows: { get(name: string): CompiledFlow | undefined };
+  /** Each flow's intent model, by flow id; a flow without one understands its exact examples only. */
+  models?: { get(flow: string): SharedIntentModel | undefined };
   /** Where `{{env.NAME}}` values come from when a call starts (process.env unless given). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Twilio REST control for transfers; null when no account credentials are configured. */
@@ -86,6 +89,9 @@ export class MediaSession {
   #lastTimestamp = -1;
   #outOfOrder = 0;
   #endedListeners: ((reason: string) => void)[] = [];
+  /** The intent model the call started with, kept for the whole call even if its flow's model is replaced. */
+  #model: SharedIntentModel | null = null;
+  #releaseModel: (() => void) | null = null;
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -100,6 +106,11 @@ export class MediaSession {
 
   get callId(): string | null {
     return this.#callId;
+  }
+
+  /** The version of the intent model this call uses; null before start or when its flow has none. */
+  get modelVersion(): string | null {
+    return this.#model?.version ?? null;
   }
 
   /** The conversation's current flow state, when the call is live. */
@@ -198,6 +209,9 @@ export class MediaSession {
     }
     this.#phase = 'live';
     this.#log = this.#log.child({ flow: compiled.flow.id });
+    // Taken in the same turn as the flow, so the two always belong together.
+    this.#model = this.#deps.models?.get(flowName) ?? null;
+    this.#releaseModel = this.#model?.retain() ?? null;
     this.#encoder = new OutboundEncoder(streamSid);
     this.#pacer = new Pacer({
       sendMedia: (payload) => this.#sendMedia(payload),
@@ -228,7 +242,11 @@ export class MediaSession {
       onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
     });
     this.#deps.metrics.callsActive.add(1);
-    this.#log.info('call started', { flowVersion: compiled.flow.version, tracks: message.start.tracks });
+    this.#log.info('call started', {
+      flowVersion: compiled.flow.version,
+      modelVersion: this.modelVersion,
+      tracks: message.start.tracks,
+    });
     this.#supervisor.start(
       this.#startedAt,
       captureEnv(flowEnvNames(compiled.flow), this.#deps.env ?? process.env),
@@ -339,6 +357,7 @@ export class MediaSession {
 
   #checkIdle(): void {
     if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    this.#releaseModel?.();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -365,6 +384,7 @@ export class MediaSession {
       this.#supervisor.send({ type: 'hangup', at: this.#now(), reason });
       this.#supervisor.stop();
     }
+    this.#releaseModel?.();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

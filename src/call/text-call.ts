@@ -7,11 +7,14 @@ import { captureEnv, flowEnvNames, type CompiledFlow, type Effect } from '../flo
 import type { Logger } from '../observability/logger.ts';
 import { isE164 } from '../telephony/twiml.ts';
 import { httpOutcomeEvent, performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
+import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
 export interface TextCallOptions {
   compiled: CompiledFlow;
+  /** The flow's intent model; the call holds it until it ends. Without one, exact examples only. */
+  model?: SharedIntentModel | null;
   logger: Logger;
   callId?: string;
   /** Each prompt the agent says, in order. */
@@ -39,11 +42,18 @@ export class TextCall {
   readonly #stop = new AbortController();
   #ended: string | null = null;
   #callerHungUp = false;
+  /** The caller's turns, in order: a typed line waits for the model before the keys pressed after it. */
+  #turns: Promise<void> = Promise.resolve();
+  #releaseModel: (() => void) | null;
 
   constructor(opts: TextCallOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
-    this.#understanding = new Understanding(opts.compiled.flow);
+    this.#releaseModel = opts.model?.retain() ?? null;
+    this.#understanding = new Understanding(opts.compiled.flow, {
+      model: opts.model?.model ?? null,
+      logger: opts.logger,
+    });
     this.#supervisor = new CallSupervisor({
       compiled: opts.compiled,
       callId: opts.callId ?? 'text-call',
@@ -60,19 +70,21 @@ export class TextCall {
     this.#supervisor.start(this.#now(), env);
   }
 
-  /** The caller says `text`. */
+  /** The caller says `text`; see {@link settled} for when the agent has answered. */
   say(text: string): void {
-    if (this.#ended !== null) return;
     const at = this.#now();
-    this.#supervisor.send(this.#understanding.interpret(text, this.state, at, localDate(at)));
+    this.#turn(async () => {
+      const utterance = await this.#understanding.interpret(text, this.state, at, localDate(at));
+      this.#deliver(utterance);
+    });
   }
 
   /** The caller presses `keys`, one after another. */
   press(keys: string): void {
-    for (const digit of keys) {
-      if (this.#ended !== null) return;
-      this.#supervisor.send({ type: 'dtmf', at: this.#now(), digit });
-    }
+    this.#turn(() => {
+      for (const digit of keys) this.#deliver({ type: 'dtmf', at: this.#now(), digit });
+      return Promise.resolve();
+    });
   }
 
   /** The caller hangs up. */
@@ -84,10 +96,20 @@ export class TextCall {
     this.#end('the caller hung up');
   }
 
-  /** Resolves once the call has done all it can without the caller: no web request under way, nothing queued. */
+  /**
+   * Resolves once the call has done all it can without the caller: every turn understood, no web request under
+   * way, nothing queued.
+   */
   async settled(): Promise<void> {
-    do await new Promise((resolve) => setImmediate(resolve));
-    while (this.#inFlight > 0 && this.#ended === null);
+    do {
+      await this.#turns;
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (this.#inFlight > 0 && this.#ended === null);
+  }
+
+  /** The version of the intent model this call uses, null when it has none. */
+  get modelVersion(): string | null {
+    return this.#opts.model?.version ?? null;
   }
 
   get state(): string {
@@ -156,6 +178,12 @@ export class TextCall {
     }
   }
 
+  #turn(handle: () => Promise<void>): void {
+    this.#turns = this.#turns
+      .then(() => (this.#ended === null ? handle() : undefined))
+      .catch((err: unknown) => this.#opts.logger.error('caller turn failed', { err }));
+  }
+
   #deliver(event: Parameters<CallSupervisor['send']>[0]): void {
     if (this.#ended === null) this.#supervisor.send(event);
   }
@@ -167,6 +195,8 @@ export class TextCall {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#supervisor.stop();
+    this.#releaseModel?.();
+    this.#releaseModel = null;
     this.#opts.onEnd?.(reason);
   }
 }

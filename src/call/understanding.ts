@@ -1,12 +1,16 @@
 /**
- * Turns what a caller said into the `utterance` event a call's machine takes: the intent (by the flow's examples
- * and the built-in intents) and the entity values the flow can use at that moment (its own entities, the entity
- * the current state collects, and yes/no for read-backs). The machine never sees raw language processing, so it
- * stays deterministic and replayable from its journal.
+ * Turns what a caller said into the `utterance` event a call's machine takes: the intent and the entity values
+ * the flow can use at that moment (its own entities, the entity the current state collects, and yes/no for
+ * read-backs). The intent is an exact example's when the caller said one, else the flow's trained model's, and
+ * none (the flow's no-match) when the model is not confident enough. The machine never sees raw language
+ * processing, so it stays deterministic and replayable from its journal.
  */
+import { isSwitchboardError } from '../errors.ts';
 import type { CallEvent, FlowFile } from '../flow/index.ts';
 import { BUILTIN_ENTITY_NAMES } from '../flow/types.ts';
 import { ExampleMatcher, extractBuiltin, extractCustom, type BuiltinEntity } from '../nlu/index.ts';
+import type { IntentModel } from '../nlu/model-dir.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export type Utterance = Extract<CallEvent, { type: 'utterance' }>;
 
@@ -15,21 +19,26 @@ const BUILTINS: ReadonlySet<string> = new Set(BUILTIN_ENTITY_NAMES);
 export class Understanding {
   readonly #flow: FlowFile;
   readonly #matcher: ExampleMatcher;
+  readonly #model: IntentModel | null;
+  readonly #log: Logger;
 
-  constructor(flow: FlowFile) {
+  /** Without a model, only the flow's exact examples (and the built-in intents') are understood. */
+  constructor(flow: FlowFile, options: { model?: IntentModel | null; logger: Logger }) {
     this.#flow = flow;
     this.#matcher = new ExampleMatcher(flow.intents ?? {});
+    this.#model = options.model ?? null;
+    this.#log = options.logger;
   }
 
   /**
    * The event for `text` said in `state` at `at`; `today` (YYYY-MM-DD, the call's local date) anchors relative
-   * dates such as "tomorrow".
+   * dates such as "tomorrow". Never rejects: a model that fails is logged and the utterance has no intent.
    */
-  interpret(text: string, state: string, at: number, today: string): Utterance {
-    const match = this.#matcher.match(text);
+  async interpret(text: string, state: string, at: number, today: string): Promise<Utterance> {
+    const match = this.#matcher.match(text) ?? (await this.#classify(text));
     const entities: Record<string, string> = {};
     for (const [name, def] of Object.entries(this.#flow.entities ?? {})) {
-      const value = extractCustom(def.values, text);
+      const value = extractCustom(def.values, text, { fuzzy: true });
       if (value !== null) entities[name] = value;
     }
     const wanted = new Set<BuiltinEntity>(['yes', 'no']);
@@ -47,6 +56,19 @@ export class Understanding {
       confidence: match?.confidence ?? 0,
       entities,
     };
+  }
+
+  async #classify(text: string): Promise<{ intent: string | null; confidence: number } | null> {
+    if (this.#model === null) return null;
+    try {
+      return await this.#model.classify(text);
+    } catch (err) {
+      this.#log.error('intent model failed; the utterance counts as not understood', {
+        code: isSwitchboardError(err) ? err.code : 'NLU_INFERENCE_FAILED',
+        err,
+      });
+      return null;
+    }
   }
 }
 

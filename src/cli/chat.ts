@@ -8,14 +8,19 @@ import { parseArgs } from 'node:util';
 import { TextCall } from '../call/text-call.ts';
 import { compileFlow } from '../flow/index.ts';
 import { Logger } from '../observability/logger.ts';
+import { IntentModel } from '../nlu/model-dir.ts';
+import { SharedIntentModel } from '../nlu/shared-model.ts';
 import { loadFlowArg } from './flow-arg.ts';
+import { ensureFlowModel } from './flow-model.ts';
 
-const HELP = `usage: switchboard chat FLOW [--timeouts]
+const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact]
 
   FLOW        a flow file (path to a .json file), or a flow id read from $FLOWS_DIR/<id>.json
   --timeouts  run the flow's no-input timers for real (off by default: typing is slower than talking)
+  --exact     match the flow's examples exactly, without its trained intent model
 
-Type what the caller says; intents match the flow's examples exactly (ignoring case and punctuation).
+Type what the caller says. As on a call, an exact example (ignoring case and punctuation) is its intent and
+anything else goes to the flow's intent model, trained into $MODELS_DIR first if needed.
 Start a line with # to press keys instead: #1, #5551234#. Ctrl-D or /quit hangs up.`;
 
 const NAME = 'switchboard chat';
@@ -26,7 +31,11 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { timeouts: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        timeouts: { type: 'boolean' },
+        exact: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     console.error(`${NAME}: ${(err as Error).message}\n\n${HELP}`);
@@ -52,11 +61,27 @@ export async function main(args: string[]): Promise<number> {
     level: 'warn',
     sink: (record) => process.stderr.write(JSON.stringify(record) + '\n'),
   });
+  let model: SharedIntentModel | null = null;
+  if (values.exact !== true) {
+    try {
+      const cached = await ensureFlowModel(loaded.flow);
+      if (cached.trained)
+        console.error(`(trained the intent model of "${loaded.flow.id}" into ${cached.dir})`);
+      model = new SharedIntentModel(await IntentModel.load(cached.dir), cached.version);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      console.error(`${NAME}: no intent model (${why}); matching exact examples only`);
+    }
+  }
   const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  // Taken now: the iterator buffers lines from this moment, while a bare `for await` further down would drop
+  // the ones piped in before it starts (the greeting and the first turns take a while).
+  const typed = lines[Symbol.asyncIterator]();
   let call: TextCall | null = null;
   const ended = new Promise<void>((resolve) => {
     call = new TextCall({
       compiled: compileFlow(loaded.flow),
+      model,
       logger,
       callId: 'chat',
       timers: values.timeouts === true,
@@ -77,8 +102,8 @@ export async function main(args: string[]): Promise<number> {
   active.start();
   await active.settled();
   show();
-  for await (const line of lines) {
-    const input = line.trim();
+  for (let next = await typed.next(); next.done !== true; next = await typed.next()) {
+    const input = next.value.trim();
     if (input === '/quit') break;
     if (input === '') continue;
     if (input.startsWith('#')) active.press(input.slice(1));
@@ -90,5 +115,7 @@ export async function main(args: string[]): Promise<number> {
   lines.close();
   active.hangup();
   await ended;
+  model?.retire();
+  await model?.released;
   return 0;
 }

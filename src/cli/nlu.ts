@@ -1,31 +1,53 @@
 /**
- * `switchboard nlu --model DIR "text"`: what the trained intent model and the built-in entity extractors make
- * of an utterance, as JSON. With no text, one utterance per stdin line and one JSON line per utterance, so
- * a file of test phrases can be piped through it.
+ * `switchboard nlu FLOW "text"` and `switchboard nlu --model DIR "text"`: what the trained intent model and the
+ * entity extractors make of an utterance, as JSON. With no text, one utterance per stdin line and one JSON line
+ * per utterance, so a file of test phrases can be piped through it.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { isSwitchboardError } from '../errors.ts';
-import { extractBuiltin, type BuiltinEntity } from '../nlu/entities/index.ts';
+import {
+  extractBuiltin,
+  extractCustom,
+  type BuiltinEntity,
+  type EntityValues,
+} from '../nlu/entities/index.ts';
+import { ExampleMatcher } from '../nlu/example-matcher.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
+import { loadFlowArg } from './flow-arg.ts';
+import { ensureFlowModel } from './flow-model.ts';
 
-const HELP = `usage: switchboard nlu --model DIR ["text"]
+const HELP = `usage: switchboard nlu FLOW ["text"]
+       switchboard nlu --model DIR ["text"]
 
-Classifies the text with the intent model in DIR (written by "switchboard train") and extracts the built-in
-entities. Prints one JSON object: { "intent": name or null, "confidence": 0..1, "entities": [{ "entity", "value" }] }.
+Prints what the caller's text means as one JSON object:
+  { "intent": name or null, "confidence": 0..1, "entities": [{ "entity", "value" }] }
+intent null means out of scope: the flow would take its no-match path.
 With no text, reads one utterance per line from stdin and prints one JSON line for each.
 
-  --model DIR   model folder (model.onnx + model.json); required for now
+With FLOW (a .json file, or a flow id in $FLOWS_DIR) the answer is the one a call on that flow gets: a flow
+example said exactly is that example's intent (confidence 1), anything else goes to the flow's model
+(trained first, into $MODELS_DIR, if it is not there yet); entities are the built-ins and the flow's own.
+With --model, DIR is a model folder written by "switchboard train --data"; entities are the built-ins.
+
+  --model DIR   model folder (model.onnx + model.json)
   -h, --help    show this help
 
-Exit status: 0 on success, 1 when the model cannot be loaded, 2 for a usage error.`;
+Exit status: 0 on success, 1 when the flow or model cannot be loaded, 2 for a usage error.`;
 
 const ENTITIES: readonly BuiltinEntity[] = ['number', 'digits', 'date', 'time', 'phone_number', 'yes', 'no'];
 
 export interface NluResult {
   intent: string | null;
   confidence: number;
-  entities: { entity: BuiltinEntity; value: string }[];
+  entities: { entity: string; value: string }[];
+}
+
+/** What turns text into a result: a model, plus (for a flow) its exact examples and its own entities. */
+export interface Interpreter {
+  model: IntentModel;
+  matcher?: ExampleMatcher;
+  entities?: Readonly<Record<string, EntityValues>>;
 }
 
 /** Today's date in the local time zone, YYYY-MM-DD: relative dates ("tomorrow") count from it. */
@@ -34,14 +56,55 @@ function localToday(now = new Date()): string {
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
-export async function understand(model: IntentModel, text: string, today = localToday()): Promise<NluResult> {
-  const { intent, confidence } = await model.classify(text);
+export async function understand(
+  interpreter: Interpreter,
+  text: string,
+  today = localToday(),
+): Promise<NluResult> {
+  const { intent, confidence } = interpreter.matcher?.match(text) ?? (await interpreter.model.classify(text));
   const entities: NluResult['entities'] = [];
+  for (const [entity, values] of Object.entries(interpreter.entities ?? {})) {
+    const value = extractCustom(values, text, { fuzzy: true });
+    if (value !== null) entities.push({ entity, value });
+  }
   for (const entity of ENTITIES) {
     const value = extractBuiltin(entity, text, { today });
     if (value !== null) entities.push({ entity, value });
   }
   return { intent, confidence: Math.round(confidence * 10_000) / 10_000, entities };
+}
+
+async function loadInterpreter(model: string | undefined, flowArg: string | undefined): Promise<Interpreter> {
+  if (model !== undefined) {
+    try {
+      return { model: await IntentModel.load(model) };
+    } catch (err) {
+      throw new LoadError(`${model}: ${messageOf(err)}`);
+    }
+  }
+  const loaded = await loadFlowArg(flowArg!);
+  if (!loaded.ok) throw new LoadError(loaded.message);
+  const flow = loaded.flow;
+  try {
+    const cached = await ensureFlowModel(flow);
+    if (cached.trained)
+      console.error(`switchboard nlu: trained the model of flow "${flow.id}" (${cached.dir})`);
+    return {
+      model: await IntentModel.load(cached.dir),
+      matcher: new ExampleMatcher(flow.intents ?? {}),
+      entities: Object.fromEntries(
+        Object.entries(flow.entities ?? {}).map(([name, def]) => [name, def.values]),
+      ),
+    };
+  } catch (err) {
+    throw new LoadError(`${flow.id}: ${messageOf(err)}`);
+  }
+}
+
+class LoadError extends Error {}
+
+function messageOf(err: unknown): string {
+  return isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
 }
 
 export async function main(args: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
@@ -61,32 +124,30 @@ export async function main(args: string[], stdin: NodeJS.ReadableStream = proces
     console.log(HELP);
     return 0;
   }
-  if (values.model === undefined) {
-    // A later form takes a flow file here; until then a bare positional is more likely that than text.
-    console.error(
-      `switchboard nlu: --model DIR is required for now (running against a flow is not supported yet)\n\n${HELP}`,
-    );
+  const flowArg = values.model === undefined ? positionals.shift() : undefined;
+  if (values.model === undefined && flowArg === undefined) {
+    console.error(`switchboard nlu: FLOW or --model DIR is required\n\n${HELP}`);
     return 2;
   }
 
-  let model: IntentModel;
+  let interpreter: Interpreter;
   try {
-    model = await IntentModel.load(values.model);
+    interpreter = await loadInterpreter(values.model, flowArg);
   } catch (err) {
-    const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
-    console.error(`switchboard nlu: ${values.model}: ${message}`);
+    if (!(err instanceof LoadError)) throw err;
+    console.error(err.message.includes('\n') ? err.message : `switchboard nlu: ${err.message}`);
     return 1;
   }
   try {
     if (positionals.length > 0) {
-      console.log(JSON.stringify(await understand(model, positionals.join(' '))));
+      console.log(JSON.stringify(await understand(interpreter, positionals.join(' '))));
       return 0;
     }
     const today = localToday();
     for await (const line of createInterface({ input: stdin, crlfDelay: Infinity }))
-      console.log(JSON.stringify(await understand(model, line, today)));
+      console.log(JSON.stringify(await understand(interpreter, line, today)));
     return 0;
   } finally {
-    await model.release();
+    await interpreter.model.release();
   }
 }

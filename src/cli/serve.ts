@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { configFromEnv } from '../config/env.ts';
 import { FlowLibrary } from '../config/flow-library.ts';
+import { FlowModels } from '../config/flow-models.ts';
+import { ModelCache } from '../nlu/model-cache.ts';
 import { formatFindings } from '../flow/index.ts';
 import { loggerFromEnv } from '../observability/logger.ts';
 import { SwitchboardApp } from '../server/app.ts';
@@ -21,6 +23,8 @@ Environment (all optional):
   TWILIO_AUTH_TOKEN  check X-Twilio-Signature on webhooks and the media websocket
   TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
   FLOWS_DIR          folder of flow files (./flows)
+  MODELS_DIR         cache of the flows' trained intent models (./data/models)
+  NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
   TTS, TTS_VOICE     speech engine (flite) and voice (rms)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
@@ -35,7 +39,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const config = configFromEnv();
   const logger = loggerFromEnv();
-  const library = new FlowLibrary({ dir: config.flowsDir, logger });
+  const models =
+    config.nlu === 'onnx'
+      ? new FlowModels({ cache: new ModelCache({ dir: config.modelsDir }), logger })
+      : undefined;
+  const library = new FlowLibrary({ dir: config.flowsDir, logger, ...(models ? { models } : {}) });
+  // Missing or stale intent models are trained here, before the first call can arrive.
   await library.load();
   // The same report as `switchboard validate`, so a refused flow says where and why in the terminal too.
   for (const rejected of library.rejected) console.error(formatFindings(rejected.file, rejected.findings));
@@ -59,6 +68,7 @@ export async function main(args: string[]): Promise<number> {
   callControl?.warm();
   const app = new SwitchboardApp({
     flows: library.flows,
+    models: library.models,
     defaultFlow: config.defaultFlow,
     prompts,
     logger,
@@ -78,6 +88,7 @@ export async function main(args: string[]): Promise<number> {
       `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
       `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
       `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
+      `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); speech recognition not enabled, flows run on DTMF`,
       `  security   : ${security}`,
       `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
@@ -105,4 +116,10 @@ export async function main(args: string[]): Promise<number> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   return 0;
+}
+
+function understandingLine(nlu: 'onnx' | 'off', flows: number, models: number, dir: string): string {
+  if (nlu === 'off') return 'exact examples only (NLU=off)';
+  const missing = flows - models;
+  return `ONNX models for ${models} of ${flows} flows (cached in ${dir})${missing ? `; ${missing} failed to train, see the log` : ''}`;
 }

@@ -1,17 +1,26 @@
 /**
- * `switchboard train --data FILE --out DIR`: trains the intent model from a JSON file of examples and writes
- * the model folder the server and `switchboard nlu` load.
+ * `switchboard train FLOW`: trains a flow's intent model into the model cache the server reads (nothing to do
+ * when the flow's examples have not changed). `switchboard train --data FILE --out DIR`: trains from a JSON
+ * file of examples into a model folder, for data that is not a flow.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isSwitchboardError } from '../errors.ts';
-import { MODEL_ONNX, writeModelDir } from '../nlu/model-dir.ts';
+import { IntentModel, MODEL_ONNX, writeModelDir } from '../nlu/model-dir.ts';
 import { train, type TrainingData, type TrainingOptions } from '../nlu/trainer.ts';
+import { loadFlowArg } from './flow-arg.ts';
+import { ensureFlowModel } from './flow-model.ts';
 
-const HELP = `usage: switchboard train --data FILE --out DIR [--seed N] [--hidden N] [--epochs N]
+const HELP = `usage: switchboard train FLOW
+       switchboard train --data FILE --out DIR [--seed N] [--hidden N] [--epochs N]
 
-Trains the intent model and writes DIR/model.onnx and DIR/model.json.
+With FLOW (a .json file, or a flow id in $FLOWS_DIR): trains the flow's intent model from its intents'
+examples and the built-in intents, into $MODELS_DIR/<flow>/<version>/ (./data/models), where "switchboard
+serve" finds it. The version is a hash of the examples and the training code: an unchanged flow is not
+retrained.
+
+With --data: trains from a JSON file and writes DIR/model.onnx and DIR/model.json.
 
   --data FILE   JSON: { "intents": { "<name>": ["example", ...] }, "outOfScope": ["...", ...] }
                 outOfScope is optional; it calibrates when the model answers "no intent"
@@ -82,8 +91,17 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.data === undefined) throw new UsageError('--data FILE is required');
+    if (positionals.length > 0) {
+      if (values.data !== undefined || values.out !== undefined)
+        throw new UsageError('give either FLOW or --data FILE --out DIR, not both');
+      if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+      if (values.seed ?? values.hidden ?? values.epochs)
+        throw new UsageError(
+          '--seed, --hidden and --epochs apply to --data only: a flow trains with the defaults',
+        );
+      return await trainFlow(positionals[0]!);
+    }
+    if (values.data === undefined) throw new UsageError('FLOW or --data FILE is required');
     if (values.out === undefined) throw new UsageError('--out DIR is required');
     const seed = intOption('seed', values.seed);
     const hidden = intOption('hidden', values.hidden);
@@ -92,6 +110,9 @@ export async function main(args: string[]): Promise<number> {
     if (hidden !== undefined) options.hidden = hidden;
     if (epochs !== undefined) options.epochs = epochs;
   } catch (err) {
+    // parseArgs reports unknown or malformed options with an ERR_PARSE_ARGS_* code: a usage error too.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!(err instanceof UsageError) && !code.startsWith('ERR_PARSE_ARGS')) throw err;
     console.error(`switchboard train: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
@@ -151,6 +172,39 @@ export async function main(args: string[]): Promise<number> {
     // Trainer and config errors carry their own plain message; a failed write is the file system's.
     const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
     console.error(`switchboard train: ${message}`);
+    return 1;
+  }
+}
+
+async function trainFlow(arg: string): Promise<number> {
+  const loaded = await loadFlowArg(arg);
+  if (!loaded.ok) {
+    console.error(loaded.message.includes('\n') ? loaded.message : `switchboard train: ${loaded.message}`);
+    return 1;
+  }
+  try {
+    const cached = await ensureFlowModel(loaded.flow);
+    const model = await IntentModel.load(cached.dir);
+    await model.release();
+    const size = (await stat(join(cached.dir, MODEL_ONNX))).size;
+    const m = model.manifest.metrics;
+    console.log(
+      [
+        `flow:                ${loaded.flow.id} (version ${loaded.flow.version})`,
+        `model version:       ${cached.version} (${cached.trained ? 'trained now' : "already trained: the flow's examples are unchanged"})`,
+        `labels:              ${model.labels.length} (${model.labels.join(', ')})`,
+        `examples:            ${m.examples}`,
+        `validation accuracy: ${(m.validationAccuracy * 100).toFixed(1)}%`,
+        `threshold:           ${model.threshold.toFixed(3)}`,
+        `training time:       ${Math.round(m.trainingMs)} ms`,
+        `model size:          ${size} bytes (${MODEL_ONNX})`,
+        `folder:              ${cached.dir}`,
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
+    console.error(`switchboard train: ${loaded.flow.id}: ${message}`);
     return 1;
   }
 }

@@ -15,6 +15,10 @@ export interface ServerConfig {
   /** The account whose calls the REST API controls (transfers, redirects, hang-ups); null when not set. */
   twilioAccountSid: string | null;
   flowsDir: string;
+  /** Where trained intent models are cached, by flow and version. */
+  modelsDir: string;
+  /** `onnx`: each flow's intent model is trained and served; `off`: flows match their exact examples only. */
+  nlu: 'onnx' | 'off';
   defaultFlow: string;
   tts: 'flite';
   ttsVoice: string | undefined;
@@ -45,6 +49,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   if (tts !== 'flite') {
     throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (available: flite)`);
   }
+  const nlu = nonEmpty(env.NLU) ?? 'onnx';
+  if (nlu !== 'onnx' && nlu !== 'off') {
+    throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
+  }
   return {
     host: host ?? '127.0.0.1',
     hostExplicit: host !== null,
@@ -53,6 +61,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     twilioAuthToken: token,
     twilioAccountSid: accountSid,
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
+    modelsDir: nonEmpty(env.MODELS_DIR) ?? './data/models',
+    nlu,
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,

@@ -10,7 +10,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SwitchboardError } from '../errors.ts';
 import type { CompiledFlow, Finding } from '../flow/index.ts';
+import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { FlowModels } from './flow-models.ts';
 import { compileFlowText, isFlowFileName, type RejectedFlow } from './flows.ts';
 
 export interface FlowLibraryOptions {
@@ -19,6 +21,11 @@ export interface FlowLibraryOptions {
   logger: Logger;
   /** Editors write a file in several steps; a file is reloaded once it has been quiet this long. Default 150 ms. */
   settleMs?: number;
+  /**
+   * Trains and loads each flow's intent model. A flow goes live together with its model: a call never gets a
+   * new flow with the old flow's model. Without it flows match exact examples only.
+   */
+  models?: FlowModels;
 }
 
 /** What one file last provided. */
@@ -35,7 +42,9 @@ export class FlowLibrary {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #settleMs: number;
+  readonly #models: FlowModels | null;
   readonly #flows = new Map<string, CompiledFlow>();
+  readonly #intentModels = new Map<string, SharedIntentModel>();
   readonly #files = new Map<string, FileState>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #watcher: FSWatcher | null = null;
@@ -46,11 +55,20 @@ export class FlowLibrary {
     this.#dir = options.dir;
     this.#log = options.logger;
     this.#settleMs = options.settleMs ?? 150;
+    this.#models = options.models ?? null;
   }
 
   /** Flows by id, live: a lookup made when a call starts gets the version current at that moment. */
   get flows(): ReadonlyMap<string, CompiledFlow> {
     return this.#flows;
+  }
+
+  /**
+   * Intent models by flow id, live like {@link flows}; a flow without one (no trainer, or training failed) is
+   * absent. A call that takes one must retain it for as long as it uses it.
+   */
+  get models(): ReadonlyMap<string, SharedIntentModel> {
+    return this.#intentModels;
   }
 
   /** Files whose current text is refused, with why; a file listed here may still serve its last good version. */
@@ -92,13 +110,18 @@ export class FlowLibrary {
     });
   }
 
-  /** Stop watching; resolves once a reload in progress has finished. */
+  /**
+   * Stop watching; resolves once a reload in progress has finished. The models are retired: each is released
+   * once the calls holding it let go.
+   */
   async close(): Promise<void> {
     this.#watcher?.close();
     this.#watcher = null;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.#chain;
+    for (const model of this.#intentModels.values()) model.retire();
+    this.#intentModels.clear();
   }
 
   /** Resolves once every change seen so far has been applied (for tests and orderly shutdown). */
@@ -146,12 +169,25 @@ export class FlowLibrary {
       this.#refuse(file, digest, [{ severity: 'error', pointer: '/id', message }]);
       return;
     }
+    const previousModel = this.#intentModels.get(id);
+    const model = this.#models ? await this.#models.prepare(compiled.flow, previousModel) : null;
     // A file whose id changed stops offering the old one.
-    if (before?.id && before.id !== id) this.#flows.delete(before.id);
+    if (before?.id && before.id !== id) this.#unpublish(before.id);
     const previous = this.#flows.get(id);
     this.#flows.set(id, compiled);
+    if (model !== previousModel) {
+      previousModel?.retire();
+      if (model) this.#intentModels.set(id, model);
+      else this.#intentModels.delete(id);
+    }
     this.#files.set(file, { digest, id, findings: null });
-    const fields = { file, flow: id, version: compiled.flow.version, warnings: result.warnings.length };
+    const fields = {
+      file,
+      flow: id,
+      version: compiled.flow.version,
+      modelVersion: model?.version ?? null,
+      warnings: result.warnings.length,
+    };
     if (!previous) {
       this.#log.info('flow loaded', fields);
       return;
@@ -190,8 +226,14 @@ export class FlowLibrary {
     if (!before) return;
     this.#files.delete(file);
     if (before.id !== null) {
-      this.#flows.delete(before.id);
+      this.#unpublish(before.id);
       this.#log.info('flow removed for new calls', { file, flow: before.id });
     }
+  }
+
+  #unpublish(id: string): void {
+    this.#flows.delete(id);
+    this.#intentModels.get(id)?.retire();
+    this.#intentModels.delete(id);
   }
 }

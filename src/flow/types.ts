@@ -84,8 +84,9 @@ export interface SubflowDef {
 /** An intent: what a caller means, taught by examples of what they say. */
 export interface IntentDef {
   /**
-   * Things a caller says to mean this intent. Matched exactly (ignoring case and punctuation) until a
-   * trained model is loaded; an example may belong to one intent only.
+   * Things a caller says to mean this intent. Said exactly (ignoring case and punctuation) they are this
+   * intent; they also train the flow's intent model, which recognizes other phrasings. An example may belong
+   * to one intent only.
    * @minItems 1
    */
   examples: string[];

@@ -11,6 +11,7 @@ import type { PromptSource } from '../call/effects.ts';
 import { MediaSession } from '../call/session.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
+import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, type ServerMetrics } from '../observability/metrics.ts';
 import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
@@ -24,6 +25,8 @@ export const MEDIA_PATH = '/twilio/media';
 
 export interface AppOptions {
   flows: ReadonlyMap<string, CompiledFlow>;
+  /** Each flow's intent model by flow id (a FlowLibrary's `models`); absent: exact examples only. */
+  models?: ReadonlyMap<string, SharedIntentModel>;
   defaultFlow: string;
   prompts: PromptSource;
   logger: Logger;
@@ -263,6 +266,7 @@ export class SwitchboardApp {
   #attach(ws: WebSocket): void {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
+      ...(this.#opts.models ? { models: this.#opts.models } : {}),
       defaultFlow: this.#opts.defaultFlow,
       prompts: this.#opts.prompts,
       pacerClock: this.#pacerClock,

@@ -50,3 +50,48 @@ test('an edited flow serves new calls; a call already running stays on the versi
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a flow's intent model is retrained on edit: new calls get the new model, a running call keeps its own", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-reload-'));
+  const models = await mkdtemp(join(tmpdir(), 'switchboard-models-'));
+  const flow = (n: number, examples: string[]) => version(n, { intents: { order: { examples } } });
+  await writeFile(join(dir, 'shop.json'), flow(1, ['i want to order', 'order please']));
+  const server = await startServer({
+    flowsDir: dir,
+    defaultFlow: 'shop',
+    tts: new ToneTts(),
+    modelsDir: models,
+  });
+  try {
+    const trained = server.records.find((r) => r.msg === 'intent model trained' && r.flow === 'shop');
+    assert.ok(trained, 'the model is trained before the server takes calls');
+    const v1 = trained.modelVersion;
+    assert.equal(server.flows.models.get('shop')?.version, v1);
+
+    const first = placeCall({ url: server.url, flow: 'shop', inputs: [{ kind: 'dtmf', keys: '1' }] });
+    await waitForLog(server.records, (r) => r.msg === 'call started' && r.modelVersion === v1);
+
+    await writeFile(
+      join(dir, 'shop.json'),
+      flow(2, ['i want to order', 'order please', 'can i get a pizza']),
+    );
+    const reloaded = await waitForLog(
+      server.records,
+      (r) => r.msg === 'flow reloaded for new calls' && r.version === 2,
+    );
+    const v2 = reloaded.modelVersion;
+    assert.equal(typeof v2, 'string');
+    assert.notEqual(v2, v1);
+    assert.ok(server.records.some((r) => r.msg === 'intent model trained' && r.modelVersion === v2));
+    const second = await placeCall({ url: server.url, flow: 'shop', inputs: [{ kind: 'dtmf', keys: '1' }] });
+    const firstResult = await first;
+    const started = (callId: string) =>
+      server.records.find((r) => r.msg === 'call started' && r.callId === callId);
+    assert.equal(started(firstResult.callSid)?.modelVersion, v1);
+    assert.equal(started(second.callSid)?.modelVersion, v2);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+    await rm(models, { recursive: true, force: true });
+  }
+});

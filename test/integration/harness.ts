@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { FlowLibrary } from '../../src/config/flow-library.ts';
+import { FlowModels } from '../../src/config/flow-models.ts';
+import { ModelCache } from '../../src/nlu/model-cache.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
 import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts';
 import { SwitchboardApp } from '../../src/server/app.ts';
@@ -29,6 +31,8 @@ export async function startServer(
     defaultFlow?: string;
     env?: Record<string, string>;
     callControl?: CallControl;
+    /** Train and serve each flow's intent model, cached in this folder (exact examples only without it). */
+    modelsDir?: string;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -36,6 +40,9 @@ export async function startServer(
     dir: options.flowsDir ?? new URL('../../flows', import.meta.url).pathname,
     logger,
     settleMs: 50,
+    ...(options.modelsDir
+      ? { models: new FlowModels({ cache: new ModelCache({ dir: options.modelsDir }), logger }) }
+      : {}),
   });
   await flows.load();
   flows.watch();
@@ -43,6 +50,7 @@ export async function startServer(
   const prompts = new PromptCache(tts);
   const app = new SwitchboardApp({
     flows: flows.flows,
+    models: flows.models,
     defaultFlow: options.defaultFlow ?? 'demo',
     prompts,
     logger,

@@ -4,10 +4,13 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
+// The servers of this file share one model cache: the first trains the example flows' models, the rest reuse.
+const MODELS_DIR = await mkdtemp(join(tmpdir(), 'switchboard-serve-models-'));
+after(() => rm(MODELS_DIR, { recursive: true, force: true }));
 
 interface Served {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -20,7 +23,15 @@ interface Served {
 
 async function serve(env: Record<string, string>): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '', TWILIO_AUTH_TOKEN: '', PUBLIC_URL: '', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '',
+      TWILIO_AUTH_TOKEN: '',
+      PUBLIC_URL: '',
+      MODELS_DIR,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -56,6 +67,39 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
+  }
+});
+
+test("serve trains each flow's intent model before taking calls, and reuses it on the next start", async () => {
+  const models = await mkdtemp(join(tmpdir(), 'switchboard-serve-models-'));
+  try {
+    const first = await serve({ MODELS_DIR: models });
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+    const trained = first.logs().filter((l) => l.msg === 'intent model trained');
+    assert.deepEqual(trained.map((l) => l.flow).sort(), ['appointment', 'demo', 'pizza', 'support']);
+    assert.match(first.banner, /intents\s+: ONNX models for 4 of 4 flows/);
+    assert.ok(
+      trained.every(
+        (l) =>
+          first.logs().findIndex((r) => r === l) < first.logs().findIndex((r) => r.msg === 'server started'),
+      ),
+    );
+
+    const second = await serve({ MODELS_DIR: models });
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+    const cached = second.logs().filter((l) => l.msg === 'intent model loaded from cache');
+    assert.equal(cached.length, 4);
+    assert.ok(!second.logs().some((l) => l.msg === 'intent model trained'));
+    assert.deepEqual(cached.map((l) => l.modelVersion).sort(), trained.map((l) => l.modelVersion).sort());
+
+    const off = await serve({ MODELS_DIR: models, NLU: 'off' });
+    off.child.kill('SIGTERM');
+    assert.equal(await off.exited, 0);
+    assert.match(off.banner, /intents\s+: exact examples only \(NLU=off\)/);
+  } finally {
+    await rm(models, { recursive: true, force: true });
   }
 });
 

@@ -260,7 +260,7 @@ test('switchboard nlu prints the intent, confidence and built-in entities as one
   ]);
 });
 
-test('switchboard nlu reads one utterance per stdin line and refuses to run without --model', async (t) => {
+test('switchboard nlu reads one utterance per stdin line and refuses to run without a flow or a model', async (t) => {
   const io = captureConsole(t);
   const stdin = Readable.from(['when do you open\n', '\n', 'yes put me through to a human\n']);
   assert.equal(await nluMain(['--model', modelDir], stdin), 0, io.err.join('\n'));
@@ -271,8 +271,10 @@ test('switchboard nlu reads one utterance per stdin line and refuses to run with
   assert.equal(lines[2]!.intent, 'speak_to_human');
   assert.ok(lines[2]!.entities.some((e) => e.entity === 'yes'));
 
-  assert.equal(await nluMain(['flows/booking.json']), 2);
-  assert.match(io.err.at(-1)!, /--model DIR is required for now/);
+  assert.equal(await nluMain([]), 2);
+  assert.match(io.err.at(-1)!, /FLOW or --model DIR is required/);
+  assert.equal(await nluMain([join(root, 'booking.json'), 'hello']), 1);
+  assert.match(io.err.at(-1)!, /cannot read .*booking\.json: no such file/);
   assert.equal(await nluMain(['--model', join(root, 'nowhere'), 'hello']), 1);
   assert.match(io.err.at(-1)!, /model\.json is missing/);
 });

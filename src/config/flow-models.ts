@@ -1,0 +1,63 @@
+/**
+ * The intent model of each flow: trained from the flow's examples (cached by content, so an unchanged flow is
+ * never retrained), loaded into onnxruntime, and shared by the calls that start while it is current.
+ */
+import { isSwitchboardError } from '../errors.ts';
+import type { FlowFile } from '../flow/index.ts';
+import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.ts';
+import { modelVersion, type ModelCache } from '../nlu/model-cache.ts';
+import { IntentModel } from '../nlu/model-dir.ts';
+import { SharedIntentModel } from '../nlu/shared-model.ts';
+import type { TrainingOptions } from '../nlu/trainer.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface FlowModelsOptions {
+  cache: ModelCache;
+  logger: Logger;
+  /** Default FLOW_TRAINING_OPTIONS; the CLI trains with those too, so both reach the same versions. */
+  training?: TrainingOptions;
+}
+
+export class FlowModels {
+  readonly cache: ModelCache;
+  readonly #log: Logger;
+  readonly #training: TrainingOptions;
+
+  constructor(options: FlowModelsOptions) {
+    this.cache = options.cache;
+    this.#log = options.logger;
+    this.#training = options.training ?? FLOW_TRAINING_OPTIONS;
+  }
+
+  /** The version `flow`'s model has (or will have once trained). */
+  version(flow: FlowFile): string {
+    return modelVersion(flowTrainingData(flow), this.#training);
+  }
+
+  /**
+   * The flow's model, trained first if the cache lacks it; `current` is reused when it is the same version.
+   * Null when training or loading fails: the flow then understands exact examples only, which is logged.
+   */
+  async prepare(flow: FlowFile, current?: SharedIntentModel): Promise<SharedIntentModel | null> {
+    const fields = { flow: flow.id, version: flow.version };
+    const started = performance.now();
+    try {
+      const data = flowTrainingData(flow);
+      const cached = await this.cache.ensure(flow.id, data, this.#training);
+      if (current?.version === cached.version) return current;
+      const model = await IntentModel.load(cached.dir);
+      const ms = Math.round(performance.now() - started);
+      const details = { ...fields, modelVersion: cached.version, ms };
+      if (cached.trained) this.#log.info('intent model trained', details);
+      else this.#log.info('intent model loaded from cache', details);
+      return new SharedIntentModel(model, cached.version);
+    } catch (err) {
+      this.#log.error('intent model unavailable; the flow matches exact examples only', {
+        ...fields,
+        code: isSwitchboardError(err) ? err.code : 'NLU_TRAINING_FAILED',
+        err,
+      });
+      return null;
+    }
+  }
+}

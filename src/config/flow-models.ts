@@ -43,9 +43,24 @@ export class FlowModels {
     const started = performance.now();
     try {
       const data = flowTrainingData(flow);
-      const cached = await this.cache.ensure(flow.id, data, this.#training);
+      let cached = await this.cache.ensure(flow.id, data, this.#training);
       if (current?.version === cached.version) return current;
-      const model = await IntentModel.load(cached.dir);
+      let model: IntentModel;
+      try {
+        model = await IntentModel.load(cached.dir);
+      } catch (err) {
+        if (cached.trained || !isSwitchboardError(err, 'NLU_MODEL_INVALID')) throw err;
+        // A cached model damaged on disk (a truncated file, say) is rebuilt rather than given up on.
+        this.#log.warn('cached intent model is unreadable; training it again', {
+          ...fields,
+          modelVersion: cached.version,
+          code: err.code,
+          err,
+        });
+        await this.cache.discard(flow.id, cached.version);
+        cached = await this.cache.ensure(flow.id, data, this.#training);
+        model = await IntentModel.load(cached.dir);
+      }
       const ms = Math.round(performance.now() - started);
       const details = { ...fields, modelVersion: cached.version, ms };
       if (cached.trained) this.#log.info('intent model trained', details);

@@ -114,6 +114,11 @@ export class ModelCache {
     return { dir, version, trained: await job };
   }
 
+  /** Removes a cached model (one found corrupt, say) so the next ensure trains it again. */
+  async discard(name: string, version: string): Promise<void> {
+    await rm(this.folder(name, version), { recursive: true, force: true });
+  }
+
   /** Trains into a temporary folder beside the target and renames it into place. */
   async #build(dir: string, data: TrainingData, options: TrainingOptions): Promise<boolean> {
     if (await complete(dir)) return false; // another request, or another process, got there first

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -277,4 +277,28 @@ test('removing a flow file retires its model', async (ctx) => {
   assert.equal(t.lib.models.has('shop'), false);
   await model.released;
   assert.equal(model.isReleased, true);
+});
+
+test('a cached model damaged on disk is trained again, not served or given up on', async (ctx) => {
+  const flow = flowFile('shop', 1, ['i want to order', 'order please']);
+  const dir = await tempDir(ctx, 'switchboard-flows-');
+  const root = await tempDir(ctx, 'switchboard-models-');
+  await writeFile(join(dir, 'shop.json'), JSON.stringify(flow));
+  const { trainer, jobs } = countingTrainer();
+  const cache = new ModelCache({ dir: root, trainer });
+  const cached = await cache.ensure('shop', flowTrainingData(flow), FLOW_TRAINING_OPTIONS);
+  const onnx = join(cached.dir, 'model.onnx');
+  await writeFile(onnx, (await readFile(onnx)).subarray(0, 100)); // truncated, as by a crash mid-copy
+
+  const { logger, records } = memoryLogger('debug');
+  const lib = new FlowLibrary({ dir, logger, models: new FlowModels({ cache, logger }) });
+  await lib.load();
+  ctx.after(() => lib.close());
+  assert.equal(lib.models.get('shop')?.version, cached.version);
+  assert.equal(jobs.length, 2);
+  const warned = records.find((r) => r.msg === 'cached intent model is unreadable; training it again');
+  assert.equal(warned?.['code'], 'NLU_MODEL_INVALID');
+  const rebuilt = lib.models.get('shop')!.model;
+  assert.ok(rebuilt.labels.includes('order'));
+  assert.ok((await rebuilt.classify('order please')).confidence > 0);
 });

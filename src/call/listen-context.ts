@@ -1,0 +1,82 @@
+/**
+ * What a flow state expects the caller to say, for the speech engine: a closed set of phrases when the answer is
+ * one of a few (a value of the entity it collects, yes or no to a read-back, digits), or the flow's whole domain
+ * when the caller may say anything the intent model then interprets. Built from the flow alone, so the same
+ * state always listens the same way.
+ */
+import type { FlowFile } from '../flow/index.ts';
+import { BUILTIN_INTENTS } from '../nlu/builtin-intents.ts';
+import type { ListenContext } from '../speech/stt/engine.ts';
+
+/** Built-in entities whose spoken forms are number words. */
+const NUMERIC = new Set(['number', 'digits', 'phone_number', 'date', 'time']);
+/** Built-in entities too varied to list as phrases ("next tuesday", "half past two"): an open question. */
+const FREE_FORM = new Set(['date', 'time']);
+
+const domains = new WeakMap<FlowFile, readonly string[]>();
+
+function examplesOf(flow: FlowFile, intent: string): readonly string[] {
+  return flow.intents?.[intent]?.examples ?? BUILTIN_INTENTS[intent as keyof typeof BUILTIN_INTENTS] ?? [];
+}
+
+/** Every phrase of the flow: its intents' examples, the built-ins it does not redefine, its entities' values. */
+export function flowDomain(flow: FlowFile): readonly string[] {
+  let domain = domains.get(flow);
+  if (domain === undefined) {
+    const phrases = new Set<string>();
+    const intents = new Set([...Object.keys(flow.intents ?? {}), ...Object.keys(BUILTIN_INTENTS)]);
+    for (const intent of intents) for (const text of examplesOf(flow, intent)) phrases.add(text);
+    for (const entity of Object.values(flow.entities ?? {}))
+      for (const [value, synonyms] of Object.entries(entity.values)) {
+        phrases.add(value);
+        for (const synonym of synonyms) phrases.add(synonym);
+      }
+    domain = Object.freeze([...phrases]);
+    domains.set(flow, domain);
+  }
+  return domain;
+}
+
+/**
+ * The listen context of `state`; `confirming` is true while the state waits for yes or no to a read-back of
+ * what it collected.
+ */
+export function listenContext(flow: FlowFile, state: string, confirming = false): ListenContext {
+  const def = flow.states[state];
+  const domain = flowDomain(flow);
+  const phrases = new Set<string>();
+  const add = (texts: readonly string[]): void => {
+    for (const text of texts) phrases.add(text);
+  };
+  // Asking to hear the prompt again works in every state that waits for an answer.
+  add(examplesOf(flow, 'repeat'));
+  if (confirming) {
+    add(examplesOf(flow, 'yes'));
+    add(examplesOf(flow, 'no'));
+    return { kind: 'closed', phrases: [...phrases], numbers: false, domain };
+  }
+
+  const intents = Object.keys(def?.on ?? {}).filter((key) => !key.startsWith('dtmf:'));
+  for (const intent of intents) add(examplesOf(flow, intent));
+  for (const [name, intent] of Object.entries(flow.intents ?? {}))
+    if (intent.global) add(examplesOf(flow, name));
+
+  const entity = def?.collect?.entity;
+  const custom = entity === undefined ? undefined : flow.entities?.[entity];
+  if (custom)
+    for (const [value, synonyms] of Object.entries(custom.values)) {
+      phrases.add(value);
+      add(synonyms);
+    }
+  if (entity === 'yes' || entity === 'no') {
+    add(examplesOf(flow, 'yes'));
+    add(examplesOf(flow, 'no'));
+  }
+  const numbers = entity !== undefined && NUMERIC.has(entity);
+  // A state that handles the flow's own intents hears paraphrases the model interprets, not only the listed
+  // examples; yes, no, repeat and cancel are short enough to list.
+  const open =
+    intents.some((intent) => !Object.hasOwn(BUILTIN_INTENTS, intent)) ||
+    (entity !== undefined && FREE_FORM.has(entity));
+  return { kind: open ? 'open' : 'closed', phrases: [...phrases], numbers, domain };
+}

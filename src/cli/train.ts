@@ -194,7 +194,8 @@ async function trainFlow(arg: string): Promise<number> {
         `model version:       ${cached.version} (${cached.trained ? 'trained now' : "already trained: the flow's examples are unchanged"})`,
         `labels:              ${model.labels.length} (${model.labels.join(', ')})`,
         `examples:            ${m.examples}`,
-        `validation accuracy: ${(m.validationAccuracy * 100).toFixed(1)}%`,
+        // A flow's examples are all trained on (FLOW_TRAINING_OPTIONS), so this is accuracy on the examples.
+        `accuracy:            ${(m.validationAccuracy * 100).toFixed(1)}% on the flow's own examples`,
         `threshold:           ${model.threshold.toFixed(3)}`,
         `training time:       ${Math.round(m.trainingMs)} ms`,
         `model size:          ${size} bytes (${MODEL_ONNX})`,

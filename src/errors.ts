@@ -31,6 +31,12 @@ export const ErrorCodes = {
   AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
   AUDIO_QUEUE_FULL: 'Outbound audio queue is full',
   TTS_FAILED: 'Speech synthesis failed',
+  STT_UNAVAILABLE: 'Speech recognition engine is not installed or cannot start',
+  STT_FAILED: 'Speech recognition failed',
+  VAD_CONFIG_INVALID: 'Voice activity detector options are invalid',
+  VAD_INPUT_INVALID: 'Voice activity detector input is invalid',
+  VAD_UNAVAILABLE: 'Silero VAD model or runtime could not be loaded',
+  VAD_INFERENCE_FAILED: 'Silero VAD inference failed',
   // Language understanding
   NLU_CONFIG_INVALID: 'Intent model configuration is invalid',
   NLU_INPUT_INVALID: 'Intent model input has the wrong type or size',

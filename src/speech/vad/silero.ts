@@ -1,0 +1,324 @@
+/**
+ * Silero VAD shared by every call in the process. Each call opens a stream and pushes its audio; the stream
+ * cuts it into 256-sample chunks (32 ms) and queues them. One timer for all streams runs the pending chunks of
+ * every stream in one batched inference (a stream's chunks are sequential through its recurrent state, so a
+ * stream gives one chunk per run; a stream that is behind gets further runs in the same tick). Batching is what
+ * makes this affordable: per chunk, a run of 32 costs a sixth of a run of one (FACTS.md, bench/vad.ts).
+ *
+ * A stream's queue is bounded: when a stream falls behind, its oldest chunk is dropped and counted, so a stall
+ * costs accuracy for a moment, never memory or latency. If the model cannot load, create() rejects with
+ * VAD_UNAVAILABLE and the call falls back to audio/energy-vad.ts.
+ */
+import { decodeMulawSample } from '../../audio/mulaw.ts';
+import { SwitchboardError, isSwitchboardError } from '../../errors.ts';
+import {
+  SILERO_CHUNK,
+  SILERO_CHUNK_MS,
+  SILERO_CONTEXT,
+  SILERO_ROW,
+  SILERO_SAMPLE_RATE,
+  SILERO_STATE,
+  SileroModel,
+} from './silero-model.ts';
+import type { SileroModelOptions } from './silero-model.ts';
+
+/** Gets each chunk's speech probability with the audio time the chunk began (ms from the stream's start). */
+export type ProbabilityListener = (probability: number, startMs: number, durationMs: number) => void;
+
+export interface SileroVadOptions extends SileroModelOptions {
+  /** How often pending chunks are run. 32 ms (one chunk) unless given; 0 runs no timer (call tick()). */
+  intervalMs?: number;
+  /** Chunks a stream may have waiting; beyond it the oldest is dropped. 8 (256 ms) unless given. */
+  maxPendingChunks?: number;
+  /** Failed runs and throwing listeners are reported here (they never stop the other streams). */
+  onError?: (err: SwitchboardError) => void;
+}
+
+export interface SileroStats {
+  streams: number;
+  /** Inferences run, and stream-chunks they covered (chunks / runs is the mean batch). */
+  runs: number;
+  chunks: number;
+  /** Chunks dropped because a stream's queue was full, over all streams ever opened. */
+  dropped: number;
+  /** Timer ticks skipped because the previous tick was still running. */
+  overruns: number;
+  failures: number;
+}
+
+// mu-law byte -> Silero's float input in [-1, 1].
+const MULAW_FLOAT = new Float32Array(256);
+for (let u = 0; u < 256; u++) MULAW_FLOAT[u] = decodeMulawSample(u) / 32768;
+
+const HIDDEN = SILERO_STATE / 2;
+
+/** Copies n floats without the view objects subarray would allocate (this runs per stream per chunk). */
+function copy(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+}
+
+export class SileroStream {
+  readonly #vad: SileroVad;
+  readonly #listener: ProbabilityListener;
+  readonly #max: number;
+  /** Queued rows (context + chunk), a ring of #max rows, with each row's start sample. */
+  readonly #ring: Float32Array;
+  readonly #ringStart: Float64Array;
+  #head = 0;
+  #count = 0;
+  /** The row being filled: context in [0, 32), new samples from 32. */
+  readonly #current = new Float32Array(SILERO_ROW);
+  #fill = 0;
+  #samples = 0;
+  #startSample = 0;
+  /** Recurrent state carried between runs: h then c (this stream's slices of [2, B, 128]). */
+  readonly state = new Float32Array(SILERO_STATE);
+  #dropped = 0;
+  #closed = false;
+
+  /** @internal Streams come from SileroVad.open. */
+  constructor(vad: SileroVad, listener: ProbabilityListener, maxPending: number) {
+    this.#vad = vad;
+    this.#listener = listener;
+    this.#max = maxPending;
+    this.#ring = new Float32Array(maxPending * SILERO_ROW);
+    this.#ringStart = new Float64Array(maxPending);
+  }
+
+  /** Appends 8 kHz int16 samples (any length). */
+  pushPcm(pcm: Int16Array): void {
+    if (this.#closed) return;
+    for (let i = 0; i < pcm.length; i++) this.#sample(pcm[i]! / 32768);
+  }
+
+  /** Appends 8 kHz mu-law bytes (any length), decoding by table. */
+  pushMulaw(mulaw: Uint8Array): void {
+    if (this.#closed) return;
+    for (let i = 0; i < mulaw.length; i++) this.#sample(MULAW_FLOAT[mulaw[i]!]!);
+  }
+
+  /** Chunks waiting for a run, and chunks dropped because this stream fell behind. */
+  get pending(): number {
+    return this.#count;
+  }
+  get dropped(): number {
+    return this.#dropped;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Unregisters: queued chunks are discarded and no listener call follows. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#count = 0;
+    this.#vad._unregister(this);
+  }
+
+  #sample(x: number): void {
+    const row = this.#current;
+    if (this.#fill === 0) this.#startSample = this.#samples;
+    row[SILERO_CONTEXT + this.#fill] = x;
+    this.#samples++;
+    if (++this.#fill < SILERO_CHUNK) return;
+    this.#fill = 0;
+    this.#enqueue();
+    // The next row's context is the tail of this one.
+    row.copyWithin(0, SILERO_CHUNK, SILERO_ROW);
+  }
+
+  #enqueue(): void {
+    if (this.#count === this.#max) {
+      this.#head = (this.#head + 1) % this.#max;
+      this.#count--;
+      this.#dropped++;
+      this.#vad._dropped++;
+    }
+    const slot = (this.#head + this.#count) % this.#max;
+    copy(this.#current, 0, this.#ring, slot * SILERO_ROW, SILERO_ROW);
+    this.#ringStart[slot] = this.#startSample;
+    this.#count++;
+  }
+
+  /** @internal Moves the oldest queued row into `dst` at `offset`; returns its start time in ms. */
+  _take(dst: Float32Array, offset: number): number {
+    const slot = this.#head;
+    const from = slot * SILERO_ROW;
+    copy(this.#ring, from, dst, offset, SILERO_ROW);
+    this.#head = (slot + 1) % this.#max;
+    this.#count--;
+    return (this.#ringStart[slot]! * 1000) / SILERO_SAMPLE_RATE;
+  }
+
+  /** @internal */
+  _deliver(probability: number, startMs: number): void {
+    this.#listener(probability, startMs, SILERO_CHUNK_MS);
+  }
+}
+
+export class SileroVad {
+  readonly #model: SileroModel;
+  readonly #maxPending: number;
+  readonly #intervalMs: number;
+  readonly #onError: ((err: SwitchboardError) => void) | undefined;
+  readonly #streams = new Set<SileroStream>();
+  // Batch buffers sized once for the largest batch.
+  readonly #input: Float32Array;
+  readonly #state: Float32Array;
+  readonly #startMs: Float64Array;
+  readonly #batch: SileroStream[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #closed = false;
+  #runs = 0;
+  #chunks = 0;
+  #overruns = 0;
+  #failures = 0;
+  /** @internal Counted by the streams. */
+  _dropped = 0;
+
+  private constructor(model: SileroModel, options: SileroVadOptions) {
+    this.#model = model;
+    this.#maxPending = options.maxPendingChunks ?? 8;
+    this.#intervalMs = options.intervalMs ?? SILERO_CHUNK_MS;
+    this.#onError = options.onError;
+    this.#input = new Float32Array(model.maxBatch * SILERO_ROW);
+    this.#state = new Float32Array(model.maxBatch * SILERO_STATE);
+    this.#startMs = new Float64Array(model.maxBatch);
+  }
+
+  /** Loads the model. VAD_UNAVAILABLE when it or onnxruntime cannot load: fall back to the energy VAD. */
+  static async create(options: SileroVadOptions = {}): Promise<SileroVad> {
+    const maxPending = options.maxPendingChunks ?? 8;
+    const intervalMs = options.intervalMs ?? SILERO_CHUNK_MS;
+    if (!Number.isInteger(maxPending) || maxPending < 1 || maxPending > 1024)
+      throw new SwitchboardError('VAD_CONFIG_INVALID', 'maxPendingChunks must be an integer 1..1024', {
+        maxPending,
+      });
+    if (!Number.isFinite(intervalMs) || intervalMs < 0 || intervalMs > 1000)
+      throw new SwitchboardError('VAD_CONFIG_INVALID', 'intervalMs must be a number 0..1000', { intervalMs });
+    return new SileroVad(await SileroModel.load(options), options);
+  }
+
+  /** Registers a call's stream; its listener hears one probability per 32 ms chunk, in order. */
+  open(listener: ProbabilityListener): SileroStream {
+    if (this.#closed) throw new SwitchboardError('VAD_INFERENCE_FAILED', 'the VAD service is closed');
+    const stream = new SileroStream(this, listener, this.#maxPending);
+    this.#streams.add(stream);
+    if (this.#timer === undefined && this.#intervalMs > 0) {
+      this.#timer = setInterval(() => this.#onTimer(), this.#intervalMs);
+      // Open streams belong to live calls, which keep the process alive on their own.
+      this.#timer.unref();
+    }
+    return stream;
+  }
+
+  get stats(): SileroStats {
+    return {
+      streams: this.#streams.size,
+      runs: this.#runs,
+      chunks: this.#chunks,
+      dropped: this._dropped,
+      overruns: this.#overruns,
+      failures: this.#failures,
+    };
+  }
+
+  /**
+   * Runs every pending chunk now (what the timer does), after any tick in progress. Resolves when all
+   * listeners have been called; a failed run is reported to onError and ends the tick.
+   */
+  async tick(): Promise<void> {
+    while (this.#running) await this.#running;
+    const run = this.#drain();
+    this.#running = run;
+    try {
+      await run;
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  /** Stops the timer, closes every stream and frees the model. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const stream of [...this.#streams]) stream.close();
+    this.#stopTimer();
+    while (this.#running) await this.#running;
+    await this.#model.release();
+  }
+
+  /** @internal */
+  _unregister(stream: SileroStream): void {
+    this.#streams.delete(stream);
+    if (this.#streams.size === 0) this.#stopTimer();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #onTimer(): void {
+    if (this.#running) {
+      this.#overruns++;
+      return;
+    }
+    this.tick().catch((err: unknown) => this.#report(err));
+  }
+
+  async #drain(): Promise<void> {
+    const batch = this.#batch;
+    const max = this.#model.maxBatch;
+    for (;;) {
+      batch.length = 0;
+      for (const stream of this.#streams) {
+        if (stream.pending === 0) continue;
+        const b = batch.length;
+        this.#startMs[b] = stream._take(this.#input, b * SILERO_ROW);
+        batch.push(stream);
+        if (batch.length === max) break;
+      }
+      const rows = batch.length;
+      if (rows === 0) return;
+      // state is [2, rows, 128]: h of every row first, then c of every row.
+      for (let b = 0; b < rows; b++) {
+        const s = batch[b]!.state;
+        copy(s, 0, this.#state, b * HIDDEN, HIDDEN);
+        copy(s, HIDDEN, this.#state, (rows + b) * HIDDEN, HIDDEN);
+      }
+      let out: { probabilities: Float32Array; state: Float32Array };
+      try {
+        out = await this.#model.run(this.#input, this.#state, rows);
+      } catch (err) {
+        this.#failures++;
+        batch.length = 0;
+        this.#report(err);
+        return;
+      }
+      this.#runs++;
+      this.#chunks += rows;
+      for (let b = 0; b < rows; b++) {
+        const stream = batch[b]!;
+        // A stream closed while its chunk was in flight hears nothing more.
+        if (stream.closed) continue;
+        copy(out.state, b * HIDDEN, stream.state, 0, HIDDEN);
+        copy(out.state, (rows + b) * HIDDEN, stream.state, HIDDEN, HIDDEN);
+        try {
+          stream._deliver(out.probabilities[b]!, this.#startMs[b]!);
+        } catch (err) {
+          this.#report(err);
+        }
+      }
+      batch.length = 0;
+    }
+  }
+
+  #report(err: unknown): void {
+    const typed = isSwitchboardError(err)
+      ? err
+      : new SwitchboardError('VAD_INFERENCE_FAILED', 'a VAD listener threw', {}, { cause: err });
+    this.#onError?.(typed);
+  }
+}

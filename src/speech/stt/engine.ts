@@ -34,7 +34,10 @@ export interface Transcript {
 }
 
 export interface RecognitionStream {
-  /** Push one frame of 8 kHz 16-bit PCM. Never blocks on decoding; frames past the engine's bound are dropped. */
+  /**
+   * Push one frame of 8 kHz 16-bit PCM. Never blocks on decoding; frames past the engine's bound are dropped.
+   * The engine copies what it keeps: the caller may reuse the array once write returns.
+   */
   write(pcm: Int16Array): void;
   /**
    * The caller stopped speaking (end of turn, decided by voice activity): the engine finalizes what it heard

@@ -1,0 +1,194 @@
+/**
+ * Hearing one caller. Every inbound frame goes through voice activity detection; a turn (from speech start to the
+ * silence that ends it) is recognized by the speech engine with what the current state expects to hear, and its
+ * final transcript is handed on as the caller's words.
+ *
+ * The VAD decides that speech started only after some speech has passed (a minimum duration, plus Silero's
+ * batching delay), so recent frames are kept in a ring: the recognizer hears the turn from its onset, with a
+ * little audio before it. Audio time here counts frames (20 ms each), the clock the VAD reports in.
+ */
+import { EnergyVad } from '../audio/energy-vad.ts';
+import { mulawToPcm } from '../audio/mulaw.ts';
+import { TurnDetector, type TurnEvent } from '../audio/turn-detector.ts';
+import { isSwitchboardError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ListenContext, RecognitionStream, SttEngine, Transcript } from '../speech/stt/engine.ts';
+
+export const FRAME_SAMPLES = 160;
+const FRAME_MS = 20;
+/** Frames kept for the recognizer to start from: 1.5 s covers the VAD's decision delay with room to spare. */
+const RING_FRAMES = 75;
+/** Audio before the detected onset given to the recognizer, so a soft first consonant is not cut. */
+const PREROLL_MS = 200;
+
+/** Speech probability per frame, from any VAD; probabilities may arrive later than their frames, in order. */
+export interface VadStream {
+  pushMulaw(frame: Uint8Array): void;
+  close(): void;
+}
+export type VadOpener = (
+  onProbability: (probability: number, startMs: number, durationMs: number) => void,
+) => VadStream;
+
+/** The energy VAD as a VadOpener: synchronous, for when Silero is not available. */
+export const openEnergyVad: VadOpener = (onProbability) => {
+  const vad = new EnergyVad();
+  let atMs = 0;
+  return {
+    pushMulaw(frame) {
+      const durationMs = (frame.length / FRAME_SAMPLES) * FRAME_MS;
+      onProbability(vad.processMulaw(frame), atMs, durationMs);
+      atMs += durationMs;
+    },
+    close() {},
+  };
+};
+
+export interface HeardTurn {
+  /** The final transcript ('' when nothing was recognized). Personal data: log only in a `pii` field. */
+  text: string;
+  confidence: number | null;
+  /** Audio times (ms) of the turn's onset and of the end of its last voiced frame. */
+  onsetMs: number;
+  endMs: number;
+  /** Wall-clock (performance.now) when the end of the turn was decided and when the transcript arrived. */
+  endDecidedAt: number;
+  transcribedAt: number;
+}
+
+export interface ListenerOptions {
+  stt: SttEngine;
+  openVad: VadOpener;
+  /**
+   * What the call listens for right now, asked when a turn starts; null when the call is not taking speech
+   * (nothing is recognized then, though speech starts are still reported, for barge-in).
+   */
+  context: () => ListenContext | null;
+  /** Speech started (after the minimum duration) at audio time `onsetMs`. */
+  onSpeechStart: (onsetMs: number) => void;
+  /** A recognized turn. */
+  onTurn: (turn: HeardTurn) => void;
+  logger: Logger;
+  /** Trailing silence that ends a turn, ms; default 700. Change it per state with setSilenceMs. */
+  silenceMs?: number;
+  now?: () => number;
+}
+
+export class CallListener {
+  readonly #opts: ListenerOptions;
+  readonly #now: () => number;
+  readonly #turns: TurnDetector;
+  readonly #vad: VadStream;
+  /** The last RING_FRAMES frames as PCM, slot = frame number % RING_FRAMES. */
+  readonly #ring = new Int16Array(RING_FRAMES * FRAME_SAMPLES);
+  #frames = 0;
+  /** The turn being recorded: its recognition and the next frame number it has not been given. */
+  #recording: { stream: RecognitionStream; onsetMs: number; nextFrame: number } | null = null;
+  /** Recognitions whose turn has ended, awaiting their final transcript, with the turn's timing. */
+  readonly #finishing = new Map<RecognitionStream, { onsetMs: number; endDecidedAt: number }>();
+  #closed = false;
+
+  constructor(opts: ListenerOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#turns = new TurnDetector(opts.silenceMs === undefined ? {} : { silenceMs: opts.silenceMs });
+    this.#vad = opts.openVad((p, startMs, durationMs) => this.#probability(p, startMs, durationMs));
+  }
+
+  /** One inbound frame of 8 kHz mu-law (160 bytes); a short frame is padded with silence. */
+  pushMulaw(frame: Uint8Array): void {
+    if (this.#closed) return;
+    const slot = (this.#frames % RING_FRAMES) * FRAME_SAMPLES;
+    const pcm = this.#ring.subarray(slot, slot + FRAME_SAMPLES);
+    if (frame.length >= FRAME_SAMPLES) mulawToPcm(frame.subarray(0, FRAME_SAMPLES), pcm);
+    else {
+      pcm.fill(0);
+      mulawToPcm(frame, pcm.subarray(0, frame.length));
+    }
+    this.#frames++;
+    this.#vad.pushMulaw(frame);
+    this.#feed();
+  }
+
+  setSilenceMs(ms: number): void {
+    this.#turns.setSilenceMs(ms);
+  }
+
+  /** Stops listening: turns under way are dropped. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#vad.close();
+    this.#recording?.stream.close();
+    this.#recording = null;
+    for (const stream of this.#finishing.keys()) stream.close();
+    this.#finishing.clear();
+  }
+
+  #probability(probability: number, startMs: number, durationMs: number): void {
+    if (this.#closed) return;
+    const event = this.#turns.push(probability, startMs, durationMs);
+    if (event) this.#turn(event);
+  }
+
+  #turn(event: TurnEvent): void {
+    if (event.type === 'speech-start') {
+      this.#opts.onSpeechStart(event.onsetMs);
+      const context = this.#opts.context();
+      if (context !== null) this.#begin(context, event.onsetMs);
+      return;
+    }
+    const recording = this.#recording;
+    if (recording === null) return;
+    this.#feed();
+    this.#recording = null;
+    this.#finishing.set(recording.stream, { onsetMs: recording.onsetMs, endDecidedAt: this.#now() });
+    recording.stream.endUtterance();
+  }
+
+  #begin(context: ListenContext, onsetMs: number): void {
+    this.#recording?.stream.close();
+    const nextFrame = Math.max(0, Math.floor((onsetMs - PREROLL_MS) / FRAME_MS), this.#frames - RING_FRAMES);
+    const stream: RecognitionStream = this.#opts.stt.stream({
+      context,
+      onTranscript: (t) => {
+        if (t.final) this.#final(stream, t);
+      },
+      onError: (err) => {
+        if (this.#recording?.stream === stream) this.#recording = null;
+        this.#finishing.delete(stream);
+        this.#opts.logger.error('speech recognition failed for a turn', {
+          code: isSwitchboardError(err) ? err.code : 'STT_FAILED',
+          err,
+        });
+      },
+    });
+    this.#recording = { stream, onsetMs, nextFrame };
+    this.#feed();
+  }
+
+  /** Gives the turn being recorded every frame it has not had yet. */
+  #feed(): void {
+    const recording = this.#recording;
+    if (recording === null) return;
+    for (; recording.nextFrame < this.#frames; recording.nextFrame++) {
+      const slot = (recording.nextFrame % RING_FRAMES) * FRAME_SAMPLES;
+      recording.stream.write(this.#ring.subarray(slot, slot + FRAME_SAMPLES));
+    }
+  }
+
+  #final(stream: RecognitionStream, t: Transcript): void {
+    const ended = this.#finishing.get(stream);
+    if (ended === undefined) return;
+    this.#finishing.delete(stream);
+    stream.close();
+    this.#opts.onTurn({
+      text: t.text,
+      confidence: t.confidence,
+      onsetMs: ended.onsetMs,
+      endMs: t.endMs,
+      endDecidedAt: ended.endDecidedAt,
+      transcribedAt: this.#now(),
+    });
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * A decoder worker thread: one pocketsphinx decoder serving the streams the engine (pocketsphinx.ts) assigns it,
+ * one utterance at a time. A stream's audio waits, unacknowledged, while another stream's utterance holds the
+ * decoder, so the engine holds the rest (up to its bound); once free, the decoder catches up faster than real time.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Resampler } from '../../audio/resample.ts';
+import { ErrorCodes, SwitchboardError } from '../../errors.ts';
+import type { DecoderFiles } from './decoder.ts';
+import { Decoder, FRAME_MS } from './decoder.ts';
+import { Pronunciations } from './dictionary.ts';
+import type { SearchSpec } from './search.ts';
+import { searchSpec } from './search.ts';
+import { NUMBER_WORDS } from './words.ts';
+
+export interface WorkerSetup {
+  files: DecoderFiles;
+  /** 8 kHz speech decoded once at start so the cepstral mean has adapted before the first caller. */
+  warmUp: Int16Array | null;
+  /** An utterance longer than this is finalized by the worker, so no stream holds the decoder forever. */
+  maxUtteranceSamples: number;
+}
+
+export type ToWorker =
+  | { type: 'open'; stream: number; spec: SearchSpec }
+  | { type: 'audio'; stream: number; at: number; samples: Int16Array }
+  | { type: 'end'; stream: number; at: number }
+  | { type: 'close'; stream: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; code: 'STT_UNAVAILABLE' | 'STT_FAILED'; detail: string; data: Record<string, unknown> }
+  | { type: 'ack'; stream: number }
+  | { type: 'final'; stream: number; text: string; confidence: number | null; startMs: number; endMs: number }
+  | { type: 'error'; stream: number; detail: string; data: Record<string, unknown> };
+
+interface StreamState {
+  readonly id: number;
+  readonly spec: SearchSpec;
+  readonly queue: Extract<ToWorker, { type: 'audio' | 'end' }>[];
+  readonly upsampler: Resampler;
+  /** 8 kHz sample index (from the stream's start) where the current utterance began and ends so far. */
+  uttStart: number;
+  uttEnd: number;
+}
+
+const port = parentPort ?? notAWorker();
+function notAWorker(): never {
+  throw new Error('pocketsphinx.worker must run in a worker thread');
+}
+const setup = workerData as WorkerSetup;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+function detailOf(err: unknown): {
+  code: 'STT_UNAVAILABLE' | 'STT_FAILED';
+  detail: string;
+  data: Record<string, unknown>;
+} {
+  if (err instanceof SwitchboardError) {
+    const prefix = `${ErrorCodes[err.code]}: `;
+    const code = err.code === 'STT_UNAVAILABLE' ? 'STT_UNAVAILABLE' : 'STT_FAILED';
+    return {
+      code,
+      detail: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message,
+      data: { ...err.data },
+    };
+  }
+  return {
+    code: 'STT_FAILED',
+    detail: 'unexpected error in the decoder worker',
+    data: { error: String(err) },
+  };
+}
+
+let dictionary: Pronunciations;
+let decoder: Decoder;
+/** Made on the first open question with no domain: it needs the whole dictionary loaded, which is slow. */
+let generic: Decoder | undefined;
+try {
+  dictionary = Pronunciations.read(setup.files.dictionary);
+  decoder = Decoder.create(setup.files, dictionary, { whole: false, initialWords: NUMBER_WORDS });
+  warmUp(decoder, searchSpec({ kind: 'closed', phrases: [], numbers: true, domain: [] }));
+} catch (err) {
+  post({ type: 'failed', ...detailOf(err) });
+  process.exit(0);
+}
+
+/** Decodes the warm-up audio once, for its effect on the running cepstral mean; the words do not matter. */
+function warmUp(target: Decoder, spec: SearchSpec): void {
+  if (!setup.warmUp || setup.warmUp.length === 0) return;
+  target.prepare(spec);
+  target.start(spec.key);
+  const up = new Resampler(8000, 16000);
+  target.process(up.process(setup.warmUp));
+  target.process(up.flush());
+  target.finish();
+}
+
+function decoderFor(spec: SearchSpec): Decoder {
+  if (spec.kind !== 'generic') return decoder;
+  if (!generic) {
+    generic = Decoder.create(setup.files, dictionary, { whole: true, initialWords: [] });
+    warmUp(generic, spec);
+  }
+  return generic;
+}
+
+const streams = new Map<number, StreamState>();
+/** The stream whose utterance is in the decoder, if any. */
+let owner: StreamState | undefined;
+
+function fail(state: StreamState, err: unknown): void {
+  if (owner === state) {
+    decoderFor(state.spec).abort();
+    owner = undefined;
+  }
+  streams.delete(state.id);
+  const { detail, data } = detailOf(err);
+  post({ type: 'error', stream: state.id, detail, data });
+}
+
+function finalize(state: StreamState): void {
+  const target = decoderFor(state.spec);
+  target.process(state.upsampler.flush());
+  const result = target.finish();
+  owner = undefined;
+  const base = (state.uttStart * 1000) / 8000;
+  const startMs = result.startFrame === null ? base : base + result.startFrame * FRAME_MS;
+  const endMs =
+    result.endFrame === null ? (state.uttEnd * 1000) / 8000 : base + (result.endFrame + 1) * FRAME_MS;
+  post({ type: 'final', stream: state.id, text: result.text, confidence: result.confidence, startMs, endMs });
+}
+
+/** Feeds the owner's queued audio; when the decoder is free, gives it to the stream that has waited longest. */
+function pump(): void {
+  for (;;) {
+    if (!owner) {
+      const next = [...streams.values()].find((s) => s.queue.length > 0);
+      if (!next) return;
+      const first = next.queue[0]!;
+      if (first.type === 'end') {
+        // Nothing was heard since the last end: an empty final, without touching the decoder.
+        next.queue.shift();
+        const ms = (first.at * 1000) / 8000;
+        post({ type: 'final', stream: next.id, text: '', confidence: null, startMs: ms, endMs: ms });
+        continue;
+      }
+      try {
+        decoderFor(next.spec).start(next.spec.key);
+      } catch (err) {
+        fail(next, err);
+        continue;
+      }
+      owner = next;
+      next.uttStart = first.at;
+      next.uttEnd = first.at;
+    }
+    const state = owner;
+    const item = state.queue.shift();
+    if (!item) return;
+    try {
+      if (item.type === 'end') {
+        finalize(state);
+        continue;
+      }
+      decoderFor(state.spec).process(state.upsampler.process(item.samples));
+      state.uttEnd = item.at + item.samples.length;
+      post({ type: 'ack', stream: state.id });
+      if (state.uttEnd - state.uttStart >= setup.maxUtteranceSamples) finalize(state);
+    } catch (err) {
+      fail(state, err);
+    }
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'open') {
+    const state: StreamState = {
+      id: message.stream,
+      spec: message.spec,
+      queue: [],
+      upsampler: new Resampler(8000, 16000),
+      uttStart: 0,
+      uttEnd: 0,
+    };
+    streams.set(state.id, state);
+    try {
+      decoderFor(state.spec).prepare(state.spec);
+    } catch (err) {
+      fail(state, err);
+    }
+    return;
+  }
+  const state = streams.get(message.stream);
+  if (!state) return;
+  if (message.type === 'close') {
+    if (owner === state) {
+      decoderFor(state.spec).abort();
+      owner = undefined;
+    }
+    streams.delete(state.id);
+  } else {
+    state.queue.push(message);
+  }
+  pump();
+});
+
+post({ type: 'ready' });

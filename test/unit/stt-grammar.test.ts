@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildGrammar } from '../../src/speech/stt/grammar.ts';
+import { buildLanguageModel } from '../../src/speech/stt/language-model.ts';
+import { searchSource, searchSpec } from '../../src/speech/stt/search.ts';
+import { NUMBER_WORDS, phraseWords, spokenNumber } from '../../src/speech/stt/words.ts';
+
+const DICT = new Set([
+  'yes',
+  'no',
+  'large',
+  'pizza',
+  'talk',
+  'to',
+  'a',
+  'person',
+  "don't",
+  'and',
+  ...NUMBER_WORDS,
+]);
+const known = (w: string): boolean => DICT.has(w);
+
+test('phraseWords lower-cases, keeps inner apostrophes and spells numerals', () => {
+  assert.deepEqual(phraseWords('Yes, PLEASE!'), ['yes', 'please']);
+  assert.deepEqual(phraseWords('I don’t know'), ['i', "don't", 'know']);
+  assert.deepEqual(phraseWords('2 large pizzas'), ['two', 'large', 'pizzas']);
+  assert.deepEqual(phraseWords('salt & pepper'), ['salt', 'and', 'pepper']);
+  assert.deepEqual(phraseWords('room b12'), ['room', 'b', 'twelve']);
+  assert.deepEqual(phraseWords('...'), []);
+});
+
+test('spokenNumber says quantities as words and long or zero-led strings digit by digit', () => {
+  assert.deepEqual(spokenNumber('0'), ['zero']);
+  assert.deepEqual(spokenNumber('42'), ['forty', 'two']);
+  assert.deepEqual(spokenNumber('1905'), ['one', 'thousand', 'nine', 'hundred', 'five']);
+  assert.deepEqual(spokenNumber('07'), ['zero', 'seven']);
+  assert.deepEqual(spokenNumber('123456'), ['one', 'two', 'three', 'four', 'five', 'six']);
+});
+
+test('buildGrammar lists the phrases, deduplicated, as alternatives', () => {
+  const g = buildGrammar({ phrases: [['yes'], ['no'], ['yes'], ['large', 'pizza']], numbers: false }, known);
+  assert.ok(g);
+  assert.deepEqual(g.phrases, ['yes', 'no', 'large pizza']);
+  assert.match(
+    g.jsgf,
+    /^#JSGF V1\.0;\ngrammar switchboard;\npublic <utterance> = yes \| no \| large pizza;\n$/,
+  );
+  assert.deepEqual(g.unknownWords, []);
+});
+
+test('buildGrammar drops words missing from the dictionary and skips phrases left empty', () => {
+  const g = buildGrammar({ phrases: [['talk', 'to', 'zorblax'], ['qwxz'], ['yes']], numbers: false }, known);
+  assert.ok(g);
+  assert.deepEqual(g.phrases, ['talk to', 'yes']);
+  assert.deepEqual(g.unknownWords.sort(), ['qwxz', 'zorblax']);
+  assert.equal(buildGrammar({ phrases: [['qwxz']], numbers: false }, known), null);
+});
+
+test('buildGrammar adds any run of number words when numbers may be spoken', () => {
+  const g = buildGrammar({ phrases: [['yes']], numbers: true }, known);
+  assert.ok(g);
+  assert.match(g.jsgf, /public <utterance> = yes \| <number>\+;/);
+  assert.match(g.jsgf, /<number> = zero \| one \| two .*\| nine \| oh .*;/);
+  assert.ok(g.words.includes('four'));
+  const onlyNumbers = buildGrammar({ phrases: [], numbers: true }, known);
+  assert.ok(onlyNumbers);
+  assert.match(onlyNumbers.jsgf, /public <utterance> = <number>\+;/);
+});
+
+test('buildGrammar never writes a JSGF special character as a word', () => {
+  const g = buildGrammar({ phrases: [['a;b', 'yes'], ['<x>']], numbers: false }, () => true);
+  assert.ok(g);
+  assert.deepEqual(g.phrases, ['yes']);
+});
+
+test('buildLanguageModel writes a consistent ARPA bigram model', () => {
+  const arpa = buildLanguageModel([['yes'], ['no'], ['large', 'pizza']]);
+  assert.ok(arpa);
+  assert.match(arpa, /^\\data\\\nngram 1=6\nngram 2=7\n/);
+  assert.match(arpa, /^-99 <s> /m);
+  assert.match(arpa, /^-0\.301030 large pizza$/m);
+  assert.ok(arpa.trimEnd().endsWith('\\end\\'));
+  // Unigram probabilities of the predicted words sum to one.
+  const uni = [...arpa.matchAll(/^(-\d+\.\d+) (\S+)/gm)].filter((m) => m[2] !== '<s>');
+  const total = uni.slice(0, 5).reduce((sum, m) => sum + 10 ** Number(m[1]), 0);
+  assert.ok(Math.abs(total - 1) < 1e-4, `unigrams sum to ${total}`);
+  assert.equal(buildLanguageModel([[]]), null);
+});
+
+test('searchSpec names searches by content and picks grammar, domain model or generic model', () => {
+  const a = searchSpec({ kind: 'closed', phrases: ['Yes', 'no'], numbers: false, domain: ['x'] });
+  const b = searchSpec({ kind: 'closed', phrases: ['no', 'yes!'], numbers: false, domain: ['y'] });
+  assert.equal(a.key, b.key);
+  assert.equal(a.kind, 'grammar');
+  assert.notEqual(
+    a.key,
+    searchSpec({ kind: 'closed', phrases: ['yes', 'no'], numbers: true, domain: [] }).key,
+  );
+  assert.equal(
+    searchSpec({ kind: 'closed', phrases: [], numbers: false, domain: ['large pizza'] }).kind,
+    'lm',
+  );
+  assert.equal(searchSpec({ kind: 'open', phrases: [], numbers: false, domain: ['large pizza'] }).kind, 'lm');
+  assert.equal(searchSpec({ kind: 'open', phrases: [], numbers: false, domain: [] }).kind, 'generic');
+});
+
+test('searchSource falls back to the generic model when no word is known', () => {
+  const spec = searchSpec({ kind: 'closed', phrases: ['qwxz'], numbers: false, domain: [] });
+  assert.deepEqual(searchSource(spec, known), { type: 'generic' });
+  const lm = searchSource(
+    searchSpec({ kind: 'open', phrases: [], numbers: true, domain: ['large pizza'] }),
+    known,
+  );
+  assert.equal(lm.type, 'arpa');
+  assert.ok(lm.type === 'arpa' && lm.words.includes('pizza') && lm.words.includes('seven'));
+});

@@ -155,11 +155,24 @@ export class CallListener {
         if (t.final) this.#final(stream, t);
       },
       onError: (err) => {
-        if (this.#recording?.stream === stream) this.#recording = null;
+        const recording = this.#recording?.stream === stream;
+        if (recording) this.#recording = null;
+        const ended = this.#finishing.get(stream);
         this.#finishing.delete(stream);
-        this.#opts.logger.error('speech recognition failed for a turn', {
+        if (this.#closed || (!recording && ended === undefined)) return;
+        this.#opts.logger.error('speech recognition failed for a turn; it counts as not understood', {
           code: isSwitchboardError(err) ? err.code : 'STT_FAILED',
           err,
+        });
+        // The caller did speak: an empty turn gets the state's no-match prompt rather than silence.
+        const at = this.#now();
+        this.#opts.onTurn({
+          text: '',
+          confidence: null,
+          onsetMs,
+          endMs: onsetMs,
+          endDecidedAt: ended?.endDecidedAt ?? at,
+          transcribedAt: at,
         });
       },
     });

@@ -6,20 +6,35 @@
  */
 import { Pacer, type PacerClock } from '../audio/pacer.ts';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
-import { captureEnv, flowEnvNames, type CallEvent, type CompiledFlow, type Effect } from '../flow/index.ts';
+import {
+  captureEnv,
+  flowEnvNames,
+  waitsForInput,
+  type CallEvent,
+  type CompiledFlow,
+  type Effect,
+  type FlowFile,
+  type StateDef,
+} from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServerMetrics } from '../observability/metrics.ts';
+import type { SttEngine } from '../speech/stt/engine.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 import {
+  MAX_MESSAGE_BYTES,
   OutboundEncoder,
+  decodePayloadInto,
   parseInbound,
   type InboundMessage,
   type StartMessage,
 } from '../telephony/media-streams.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
 import { performHttp } from './http-action.ts';
+import { listenContext } from './listen-context.ts';
+import { CallListener, FRAME_SAMPLES, type HeardTurn, type VadOpener } from './listener.ts';
 import { CallSupervisor } from './supervisor.ts';
+import { localDate, Understanding } from './understanding.ts';
 
 /** The part of a websocket a session uses; `ws`'s WebSocket fits, and so does a test double. */
 export interface StreamSocket {
@@ -28,8 +43,24 @@ export interface StreamSocket {
   readonly bufferedAmount: number;
 }
 
+/** When the steps of a heard turn happened (performance.now), and the silence window that ended it. */
+interface TurnTiming {
+  endDecidedAt: number;
+  transcribedAt: number;
+  decidedAt: number;
+  silenceMs: number;
+}
+
+/** What calls hear the caller with. */
+export interface Hearing {
+  stt: SttEngine;
+  openVad: VadOpener;
+}
+
 export interface SessionDeps {
   flows: { get(name: string): CompiledFlow | undefined };
+  /** Speech recognition and voice activity; absent or null: calls take keys only. */
+  hearing?: Hearing | null;
   /** Each flow's intent model, by flow id; a flow without one understands its exact examples only. */
   models?: { get(flow: string): SharedIntentModel | undefined };
   /** Where `{{env.NAME}}` values come from when a call starts (process.env unless given). */
@@ -59,6 +90,8 @@ export const CloseCode = {
 const MAX_BUFFERED_BYTES = 1 << 20;
 
 const NO_FRAMES: readonly string[] = Object.freeze([]);
+/** Silence that ends a caller's turn in a state that does not set `endOfTurnMs`. */
+const DEFAULT_END_OF_TURN_MS = 700;
 
 export class MediaSession {
   readonly #socket: StreamSocket;
@@ -92,6 +125,13 @@ export class MediaSession {
   /** The intent model the call started with, kept for the whole call even if its flow's model is replaced. */
   #model: SharedIntentModel | null = null;
   #releaseModel: (() => void) | null = null;
+  #flow: FlowFile | null = null;
+  /** Hears the caller when the server has speech recognition. */
+  #listener: CallListener | null = null;
+  /** Inbound audio decoded here, one message at a time. */
+  #inbound: Buffer | null = null;
+  /** The last heard turn, until the agent's first audio after it: the turn's latency is logged then. */
+  #turnTiming: TurnTiming | null = null;
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -173,11 +213,20 @@ export class MediaSession {
         this.#framesIn += 1;
         this.#deps.metrics.mediaIn.inc();
         // Frames can arrive out of order after network gaps; counted now, reordered by the listener that needs it.
-        if (message.media.timestamp < this.#lastTimestamp) this.#outOfOrder += 1;
-        else this.#lastTimestamp = message.media.timestamp;
+        if (message.media.timestamp < this.#lastTimestamp) {
+          // The listener needs audio in order; a frame overtaken by later ones is too late to matter.
+          this.#outOfOrder += 1;
+          return;
+        }
+        this.#lastTimestamp = message.media.timestamp;
+        this.#hear(message.media.payload);
         return;
       case 'dtmf':
         this.#log.info('dtmf received', { pii: { digit: message.dtmf.digit } });
+        if (this.#currentState()?.bargeIn === false && this.#agentSpeaking()) {
+          this.#log.debug('key ignored: this prompt cannot be interrupted');
+          return;
+        }
         this.#deliver({ type: 'dtmf', at: this.#now(), digit: message.dtmf.digit });
         return;
       case 'mark':
@@ -209,6 +258,7 @@ export class MediaSession {
     }
     this.#phase = 'live';
     this.#log = this.#log.child({ flow: compiled.flow.id });
+    this.#flow = compiled.flow;
     // Taken in the same turn as the flow, so the two always belong together.
     this.#model = this.#deps.models?.get(flowName) ?? null;
     this.#releaseModel = this.#model?.retain() ?? null;
@@ -241,6 +291,7 @@ export class MediaSession {
       onEffect: (effect) => this.#effect(effect),
       onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
     });
+    if (this.#deps.hearing) this.#listener = this.#listen(compiled.flow, this.#deps.hearing);
     this.#deps.metrics.callsActive.add(1);
     this.#log.info('call started', {
       flowVersion: compiled.flow.version,
@@ -302,12 +353,103 @@ export class MediaSession {
     this.#unmarkedAudio = true;
     this.#framesOut += 1;
     this.#deps.metrics.mediaOut.inc();
+    if (this.#turnTiming) this.#logTurnLatency(this.#turnTiming);
     if (!this.#firstMediaSent) {
       this.#firstMediaSent = true;
       const ms = this.#now() - this.#startedAt;
       this.#deps.metrics.firstMediaMs.observe(ms);
       this.#log.info('first agent audio sent', { msSinceStart: ms });
     }
+  }
+
+  #listen(flow: FlowFile, hearing: Hearing): CallListener {
+    const understanding = new Understanding(flow, { model: this.#model?.model ?? null, logger: this.#log });
+    this.#inbound = Buffer.alloc(Math.ceil((MAX_MESSAGE_BYTES * 3) / 4));
+    return new CallListener({
+      stt: hearing.stt,
+      openVad: hearing.openVad,
+      logger: this.#log,
+      context: () => {
+        const def = this.#currentState();
+        const ctx = this.#supervisor?.context;
+        if (!def || !ctx || !(waitsForInput(def) || ctx.confirming)) return null;
+        // Speech over a prompt that may not be interrupted is not taken as an answer.
+        if (def.bargeIn !== undefined && def.bargeIn !== true && this.#agentSpeaking()) return null;
+        this.#listener?.setSilenceMs(def.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS);
+        return listenContext(flow, ctx.state, ctx.confirming);
+      },
+      onSpeechStart: () => this.#speechStarted(),
+      onTurn: (turn) => void this.#heard(understanding, turn),
+    });
+  }
+
+  #hear(payload: string): void {
+    const listener = this.#listener;
+    const buffer = this.#inbound;
+    if (!listener || !buffer) return;
+    const length = decodePayloadInto(payload, buffer);
+    for (let at = 0; at < length; at += FRAME_SAMPLES)
+      listener.pushMulaw(buffer.subarray(at, Math.min(at + FRAME_SAMPLES, length)));
+  }
+
+  #currentState(): StateDef | undefined {
+    const state = this.#supervisor?.context?.state;
+    return state === undefined ? undefined : this.#flow?.states[state];
+  }
+
+  /** Audio sent that Twilio may still be playing: queued, unmarked, or before a mark not yet echoed. */
+  #agentSpeaking(): boolean {
+    return !(this.#pacer?.idle ?? true) || this.#unmarkedAudio || this.#inFlight.size > 0;
+  }
+
+  /** The caller started talking: over a prompt that allows it, the prompt stops now, not when the words are known. */
+  #speechStarted(): void {
+    const def = this.#currentState();
+    const ctx = this.#supervisor?.context;
+    if (!def || !ctx || !this.#agentSpeaking()) return;
+    if (!(waitsForInput(def) || ctx.confirming) || (def.bargeIn ?? true) !== true) return;
+    const interrupted = [...this.#inFlight];
+    this.#clear();
+    this.#log.info('barge-in: the caller spoke over the prompt', {
+      state: ctx.state,
+      marksInterrupted: interrupted,
+    });
+  }
+
+  async #heard(understanding: Understanding, turn: HeardTurn): Promise<void> {
+    const ctx = this.#supervisor?.context;
+    if (this.#phase !== 'live' || !ctx) return;
+    const at = this.#now();
+    const utterance = await understanding.interpret(turn.text, ctx.state, at, localDate(at));
+    if (this.#phase !== 'live') return;
+    this.#log.info('caller heard', {
+      intent: utterance.intent,
+      confidence: Math.round(utterance.confidence * 1000) / 1000,
+      sttConfidence: turn.confidence,
+      pii: { text: turn.text, entities: utterance.entities },
+    });
+    this.#turnTiming = {
+      endDecidedAt: turn.endDecidedAt,
+      transcribedAt: turn.transcribedAt,
+      decidedAt: performance.now(),
+      silenceMs: this.#currentState()?.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS,
+    };
+    this.#deliver(utterance);
+  }
+
+  /** Caller stops speaking -> end of turn decided -> transcript -> decision -> first agent audio, in ms. */
+  #logTurnLatency(t: TurnTiming): void {
+    this.#turnTiming = null;
+    const sent = performance.now();
+    const round = (ms: number): number => Math.round(ms * 10) / 10;
+    this.#log.info('turn latency', {
+      silenceWindowMs: t.silenceMs,
+      transcriptMs: round(t.transcribedAt - t.endDecidedAt),
+      decisionMs: round(t.decidedAt - t.transcribedAt),
+      firstAudioMs: round(sent - t.decidedAt),
+      endOfTurnToAudioMs: round(sent - t.endDecidedAt),
+      speechEndToAudioMs: round(sent - t.endDecidedAt + t.silenceMs),
+    });
   }
 
   #sendMark(name: string): void {
@@ -358,6 +500,7 @@ export class MediaSession {
   #checkIdle(): void {
     if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
     this.#releaseModel?.();
+    this.#listener?.close();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -385,6 +528,7 @@ export class MediaSession {
       this.#supervisor.stop();
     }
     this.#releaseModel?.();
+    this.#listener?.close();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -8,3 +8,4 @@ export * from './checks.ts';
 export * from './report.ts';
 export * from './env.ts';
 export { expandSubflows } from './subflows.ts';
+export { waitsForInput } from './route.ts';

@@ -151,6 +151,19 @@ export interface StateDef {
    */
   ssml?: string;
   /**
+   * Whether the caller can interrupt this state's prompt: `true` (the default) by speaking or with a key,
+   * `"dtmf"` with a key only (speech during the prompt is ignored), `false` not at all (the prompt plays out;
+   * input counts once it has).
+   */
+  bargeIn?: boolean | 'dtmf';
+  /**
+   * Silence that ends the caller's turn in this state, in ms (default 700): longer for answers people pause in,
+   * such as an address; shorter for yes or no.
+   * @minimum 200
+   * @maximum 5000
+   */
+  endOfTurnMs?: number;
+  /**
    * Slots set on entering the state, before its prompt; values are templates (`"{{size}} pizza"`).
    * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
    */

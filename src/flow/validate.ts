@@ -40,6 +40,8 @@ const ROOT_KEYS = new Set([
 const STATE_KEYS = new Set([
   'say',
   'ssml',
+  'bargeIn',
+  'endOfTurnMs',
   'set',
   'on',
   'collect',
@@ -233,6 +235,16 @@ export function validateFlow(value: unknown): ValidationResult {
         }
       }
     }
+    if (state.bargeIn !== undefined && typeof state.bargeIn !== 'boolean' && state.bargeIn !== 'dtmf')
+      add(`${at}/bargeIn`, 'bargeIn must be true, false or "dtmf"');
+    if (
+      state.endOfTurnMs !== undefined &&
+      (typeof state.endOfTurnMs !== 'number' ||
+        !Number.isInteger(state.endOfTurnMs) ||
+        state.endOfTurnMs < 200 ||
+        state.endOfTurnMs > 5000)
+    )
+      add(`${at}/endOfTurnMs`, 'endOfTurnMs must be a whole number of milliseconds from 200 to 5000');
     for (const key of ['say', 'resumeSay'] as const) {
       const text = state[key];
       if (text === undefined) continue;

@@ -1137,3 +1137,37 @@ test('a body nested thousands deep is checked without overflowing the stack', ()
     ['template uses slot "missing", which no state collects or sets'],
   );
 });
+
+test('bargeIn and endOfTurnMs take only their documented values', () => {
+  const flow = (state: Record<string, unknown>): FlowFile => ({
+    id: 'listen',
+    version: 1,
+    start: 'ask',
+    states: {
+      ask: { say: 'Yes or no?', on: { yes: 'bye', no: 'bye' }, ...state },
+      bye: { say: 'Bye.', hangup: true },
+    },
+  });
+  for (const ok of [
+    { bargeIn: true },
+    { bargeIn: false },
+    { bargeIn: 'dtmf' },
+    { endOfTurnMs: 200 },
+    { endOfTurnMs: 5000 },
+  ])
+    assert.ok(validateFlow(flow(ok)).ok, JSON.stringify(ok));
+  for (const [bad, pointer] of [
+    [{ bargeIn: 'speech' }, '/states/ask/bargeIn'],
+    [{ bargeIn: 1 }, '/states/ask/bargeIn'],
+    [{ endOfTurnMs: 150 }, '/states/ask/endOfTurnMs'],
+    [{ endOfTurnMs: 700.5 }, '/states/ask/endOfTurnMs'],
+    [{ endOfTurnMs: '700' }, '/states/ask/endOfTurnMs'],
+  ] as const) {
+    const result = validateFlow(flow(bad));
+    assert.ok(!result.ok, JSON.stringify(bad));
+    assert.deepEqual(
+      errors(result.findings).map((f) => f.pointer),
+      [pointer],
+    );
+  }
+});

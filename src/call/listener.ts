@@ -20,6 +20,12 @@ const FRAME_MS = 20;
 const RING_FRAMES = 75;
 /** Audio before the detected onset given to the recognizer, so a soft first consonant is not cut. */
 const PREROLL_MS = 200;
+/**
+ * A VAD stream is started afresh after each turn and after this much audio without one, so its recurrent state
+ * never runs long: in a real-time pizza call without restarts, Silero missed "four" spoken 20 s in, and heard it
+ * with them. Restarting loses at most one pending chunk, of silence.
+ */
+const VAD_RESTART_FRAMES = 4000 / FRAME_MS;
 
 /** Speech probability per frame, from any VAD; probabilities may arrive later than their frames, in order. */
 export interface VadStream {
@@ -78,7 +84,12 @@ export class CallListener {
   readonly #opts: ListenerOptions;
   readonly #now: () => number;
   readonly #turns: TurnDetector;
-  readonly #vad: VadStream;
+  #vad: VadStream;
+  /** Frame number at which the current VAD stream started: its times count from there. */
+  #vadStart = 0;
+  #vadDirty = false;
+  /** Bumped per VAD stream, so a late probability from a replaced stream is ignored. */
+  #vadGeneration = 0;
   /** The last RING_FRAMES frames as PCM, slot = frame number % RING_FRAMES. */
   readonly #ring = new Int16Array(RING_FRAMES * FRAME_SAMPLES);
   #frames = 0;
@@ -92,7 +103,7 @@ export class CallListener {
     this.#opts = opts;
     this.#now = opts.now ?? (() => performance.now());
     this.#turns = new TurnDetector(opts.silenceMs === undefined ? {} : { silenceMs: opts.silenceMs });
-    this.#vad = opts.openVad((p, startMs, durationMs) => this.#probability(p, startMs, durationMs));
+    this.#vad = this.#openVad();
   }
 
   /** One inbound frame of 8 kHz mu-law (160 bytes); a short frame is padded with silence. */
@@ -105,6 +116,11 @@ export class CallListener {
       pcm.fill(0);
       mulawToPcm(frame, pcm.subarray(0, frame.length));
     }
+    if (
+      this.#vadDirty ||
+      (this.#frames - this.#vadStart >= VAD_RESTART_FRAMES && this.#turns.phase === 'silence')
+    )
+      this.#restartVad();
     this.#frames++;
     this.#vad.pushMulaw(frame);
     this.#feed();
@@ -125,6 +141,22 @@ export class CallListener {
     this.#finishing.clear();
   }
 
+  #openVad(): VadStream {
+    const offsetMs = this.#frames * FRAME_MS;
+    this.#vadStart = this.#frames;
+    this.#vadDirty = false;
+    const generation = ++this.#vadGeneration;
+    return this.#opts.openVad((p, startMs, durationMs) => {
+      if (generation === this.#vadGeneration) this.#probability(p, offsetMs + startMs, durationMs);
+    });
+  }
+
+  #restartVad(): void {
+    const old = this.#vad;
+    this.#vad = this.#openVad();
+    old.close();
+  }
+
   #probability(probability: number, startMs: number, durationMs: number): void {
     if (this.#closed) return;
     const event = this.#turns.push(probability, startMs, durationMs);
@@ -138,6 +170,7 @@ export class CallListener {
       if (context !== null) this.#begin(context, event.onsetMs);
       return;
     }
+    this.#vadDirty = true;
     const recording = this.#recording;
     if (recording === null) return;
     this.#feed();

@@ -406,6 +406,7 @@ export class MediaSession {
   #speechStarted(): void {
     const def = this.#currentState();
     const ctx = this.#supervisor?.context;
+    this.#log.debug('caller speech started', { state: ctx?.state, agentSpeaking: this.#agentSpeaking() });
     if (!def || !ctx || !this.#agentSpeaking()) return;
     if (!(waitsForInput(def) || ctx.confirming) || (def.bargeIn ?? true) !== true) return;
     const interrupted = [...this.#inFlight];

@@ -1,28 +1,39 @@
 /**
  * `switchboard call`: a simulated Twilio call against a running server, printing a timeline of the
- * conversation. Keys are pressed in order, each once the agent has finished speaking.
+ * conversation. Keys and spoken lines are given in order, each once the agent has finished speaking (or, with
+ * --barge-in-after, the first spoken line over the agent). Spoken lines are synthesized with a flite voice other
+ * than the agent's and streamed in real time, as a caller's voice would be.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { writeWavMulaw } from '../audio/index.ts';
-import { placeCall, type TimelineEvent } from '../simulator/caller.ts';
+import { placeCall, type CallerInput, type TimelineEvent } from '../simulator/caller.ts';
+import { FliteTts } from '../speech/tts/flite.ts';
 
-const HELP = `usage: switchboard call [--url URL] [--flow NAME] [--dtmf KEYS]... [--record out.wav]
+const HELP = `usage: switchboard call [--url URL] [--flow NAME] [--dtmf KEYS | --say TEXT]... [--record out.wav]
 
   --url URL        server base URL (default http://127.0.0.1:$PORT, PORT defaulting to 8080)
   --flow NAME      flow to call (the server's default flow otherwise)
   --dtmf KEYS      keys to press once the agent stops talking, e.g. --dtmf 2 --dtmf 5551234#; repeatable
+  --say TEXT       words to say once the agent stops talking, e.g. --say "a large pizza" --say yes; repeatable,
+                   in order with --dtmf (the server needs speech recognition: see its banner)
+  --voice NAME     the caller's flite voice for --say (kal; the agent speaks rms unless TTS_VOICE says otherwise)
+  --barge-in-after MS  say the first --say line over the agent, once its audio has played this long
   --record FILE    write what the caller heard as a WAV file (8 kHz mu-law)
   --token TOKEN    sign requests like Twilio (default: $TWILIO_AUTH_TOKEN)
   --hangup-after MS  hang up once the agent has been silent this long after the last input (3000)`;
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
     args,
+    tokens: true,
     options: {
       url: { type: 'string' },
       flow: { type: 'string' },
       dtmf: { type: 'string', multiple: true },
+      say: { type: 'string', multiple: true },
+      voice: { type: 'string' },
+      'barge-in-after': { type: 'string' },
       record: { type: 'string' },
       token: { type: 'string' },
       'hangup-after': { type: 'string' },
@@ -39,12 +50,25 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
+  const bargeInAfter = values['barge-in-after'] === undefined ? null : Number(values['barge-in-after']);
+  if (bargeInAfter !== null && !(Number.isFinite(bargeInAfter) && bargeInAfter >= 0)) {
+    console.error('switchboard call: --barge-in-after takes a number of milliseconds');
+    return 2;
+  }
+  let inputs: CallerInput[];
+  try {
+    inputs = await callerInputs(tokens, values.voice ?? 'kal');
+  } catch (err) {
+    console.error(`switchboard call: ${(err as Error).message}`);
+    return 1;
+  }
   const idle = Number(values['hangup-after'] ?? 3000);
   const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
   const result = await placeCall({
     url,
     ...(values.flow ? { flow: values.flow } : {}),
-    inputs: (values.dtmf ?? []).map((keys) => ({ kind: 'dtmf' as const, keys })),
+    inputs,
+    bargeInAfterMs: bargeInAfter,
     authToken: values.token ?? process.env.TWILIO_AUTH_TOKEN ?? null,
     idleHangupMs: Number.isFinite(idle) ? idle : 3000,
     onEvent: (e) => {
@@ -68,11 +92,38 @@ function describe(e: TimelineEvent): string | null {
       return `${t} agent speaks ${(e.durationMs / 1000).toFixed(1)} s [mark ${e.mark}]${e.interrupted ? ' (interrupted)' : ''}`;
     case 'dtmf':
       return `${t} caller dtmf ${e.keys}`;
+    case 'speech':
+      return `${t} caller says "${e.text}" (${(e.durationMs / 1000).toFixed(1)} s${e.bargeIn ? ', over the agent' : ''})`;
     case 'hangup':
       return `${t} ${e.by} hangs up`;
     case 'say':
       return `${t} twiml says "${e.text}"`;
     case 'stream':
       return e.event === 'open' ? `${t} stream open` : `${t} stream closed (${e.code ?? '-'})`;
+  }
+}
+
+/** The --dtmf and --say options in the order given, spoken lines synthesized with `voice`. */
+async function callerInputs(
+  tokens: ReturnType<typeof parseArgs>['tokens'] = [],
+  voice: string,
+): Promise<CallerInput[]> {
+  const given = tokens.flatMap((t) =>
+    t.kind === 'option' && (t.name === 'dtmf' || t.name === 'say') && typeof t.value === 'string'
+      ? [{ name: t.name, value: t.value }]
+      : [],
+  );
+  if (!given.some((g) => g.name === 'say'))
+    return given.map((g) => ({ kind: 'dtmf' as const, keys: g.value }));
+  const tts = new FliteTts({ voice });
+  try {
+    const inputs: CallerInput[] = [];
+    for (const { name, value } of given) {
+      if (name === 'dtmf') inputs.push({ kind: 'dtmf', keys: value });
+      else inputs.push({ kind: 'speech', text: value, audio: (await tts.synthesize({ text: value })).mulaw });
+    }
+    return inputs;
+  } finally {
+    await tts.close();
   }
 }

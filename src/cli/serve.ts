@@ -12,6 +12,7 @@ import { loggerFromEnv } from '../observability/logger.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { CallControl } from '../telephony/call-control.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
+import { openHearing } from './hearing.ts';
 import { PromptCache } from '../speech/tts/prompt-cache.ts';
 
 const HELP = `usage: switchboard serve
@@ -27,6 +28,8 @@ Environment (all optional):
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
   TTS, TTS_VOICE     speech engine (flite) and voice (rms)
+  STT                speech recognition: pocketsphinx (needs apt-get install libpocketsphinx3
+                     pocketsphinx-en-us; without it calls take keys only) | off
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
   LOG_LEVEL          debug | info | warn | error (info)
   LOG_PII            "show" to log personal data; redacted otherwise`;
@@ -60,6 +63,7 @@ export async function main(args: string[]): Promise<number> {
   const tts = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
   await tts.warmUp();
   const prompts = new PromptCache(tts);
+  const hearing = await openHearing(config.stt, tts, logger);
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
     config.twilioAccountSid && config.twilioAuthToken
@@ -69,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
   const app = new SwitchboardApp({
     flows: library.flows,
     models: library.models,
+    hearing: hearing.hearing,
     defaultFlow: config.defaultFlow,
     prompts,
     logger,
@@ -89,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
       `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
       `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
       `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
-      `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); speech recognition not enabled, flows run on DTMF`,
+      `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
       `  security   : ${security}`,
       `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
       `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
@@ -110,6 +115,7 @@ export async function main(args: string[]): Promise<number> {
     logger.info('drained', { ...report });
     await app.close();
     await library.close();
+    await hearing.close();
     await tts.close();
     process.exitCode = 0;
   };

@@ -21,6 +21,8 @@ export interface ServerConfig {
   nlu: 'onnx' | 'off';
   defaultFlow: string;
   tts: 'flite';
+  /** Speech recognition: the embedded pocketsphinx engine, or off (calls take keys only). */
+  stt: 'pocketsphinx' | 'off';
   ttsVoice: string | undefined;
   /** How long SIGTERM waits for live calls to finish before handing them back. */
   drainTimeoutMs: number;
@@ -49,6 +51,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   if (tts !== 'flite') {
     throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (available: flite)`);
   }
+  const stt = nonEmpty(env.STT) ?? 'pocketsphinx';
+  if (stt !== 'pocketsphinx' && stt !== 'off') {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `STT=${stt} is not an available engine (pocketsphinx or off)`,
+    );
+  }
   const nlu = nonEmpty(env.NLU) ?? 'onnx';
   if (nlu !== 'onnx' && nlu !== 'off') {
     throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
@@ -65,6 +74,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     nlu,
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,
+    stt,
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
   };

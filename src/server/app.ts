@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PacerClock } from '../audio/pacer.ts';
 import type { PromptSource } from '../call/effects.ts';
-import { MediaSession } from '../call/session.ts';
+import { MediaSession, type Hearing } from '../call/session.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
@@ -25,6 +25,8 @@ export const MEDIA_PATH = '/twilio/media';
 
 export interface AppOptions {
   flows: ReadonlyMap<string, CompiledFlow>;
+  /** Speech recognition and voice activity for calls; absent or null: calls take keys only. */
+  hearing?: Hearing | null;
   /** Each flow's intent model by flow id (a FlowLibrary's `models`); absent: exact examples only. */
   models?: ReadonlyMap<string, SharedIntentModel>;
   defaultFlow: string;
@@ -267,6 +269,7 @@ export class SwitchboardApp {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
       ...(this.#opts.models ? { models: this.#opts.models } : {}),
+      hearing: this.#opts.hearing ?? null,
       defaultFlow: this.#opts.defaultFlow,
       prompts: this.#opts.prompts,
       pacerClock: this.#pacerClock,

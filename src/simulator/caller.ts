@@ -12,11 +12,15 @@ import { InboundEncoder, parseOutbound } from '../telephony/media-streams.ts';
 import { signTwilioRequest } from '../telephony/signature.ts';
 import { readTwiml, type TwimlInstructions } from './twiml-reader.ts';
 
-export type CallerInput = { kind: 'dtmf'; keys: string };
+export type CallerInput =
+  | { kind: 'dtmf'; keys: string }
+  /** The caller says `text`: `audio` (8 kHz mu-law, e.g. synthesized) is streamed in real time. */
+  | { kind: 'speech'; text: string; audio: Uint8Array };
 
 export type TimelineEvent =
   | { t: number; kind: 'agent'; mark: string; durationMs: number; interrupted: boolean }
   | { t: number; kind: 'dtmf'; keys: string }
+  | { t: number; kind: 'speech'; text: string; durationMs: number; bargeIn: boolean }
   | { t: number; kind: 'stream'; event: 'open' | 'closed'; code?: number }
   | { t: number; kind: 'hangup'; by: 'agent' | 'caller' }
   | { t: number; kind: 'say'; text: string };
@@ -34,6 +38,11 @@ export interface SimulatedCallOptions {
   thinkMs?: number;
   /** Gap between key presses of one input. */
   keyGapMs?: number;
+  /**
+   * Talk over the agent: the first speech input starts once the agent's audio has been playing this long,
+   * instead of after the agent stops talking.
+   */
+  bargeInAfterMs?: number | null;
   /** Once inputs are used up, hang up after the agent has been silent this long. */
   idleHangupMs?: number;
   /** Hard limit on the whole call. */
@@ -96,6 +105,7 @@ class SimulatedCall {
       inputs: [],
       thinkMs: 400,
       keyGapMs: 120,
+      bargeInAfterMs: null,
       idleHangupMs: 3000,
       maxDurationMs: 120_000,
       ...options,
@@ -198,13 +208,42 @@ class SimulatedCall {
       };
       const agentIdle = (): boolean => pendingMarks.length === 0 && playEnd <= this.#now();
 
+      /** What the caller is saying: its audio and how much of it has been sent. */
+      let speaking: { audio: Uint8Array; sent: number } | null = null;
+      let bargeInPending = o.bargeInAfterMs !== null;
+
+      const nextPayload = (): string => {
+        if (speaking === null) return SILENCE_PAYLOAD;
+        const frame = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE);
+        frame.set(speaking.audio.subarray(speaking.sent, speaking.sent + FRAME_BYTES));
+        speaking.sent += FRAME_BYTES;
+        if (speaking.sent >= speaking.audio.length) {
+          speaking = null;
+          busyInput = false;
+          lastAgentActivity = this.#now();
+        }
+        return frame.toString('base64');
+      };
+
       const ticker = setInterval(() => {
         if (startAt === 0) return; // not connected yet
-        // Real-time silence from the caller's side, caught up by elapsed time so there is no drift.
+        // Real-time audio from the caller's side (silence unless speaking), caught up by elapsed time so there
+        // is no drift.
         const due = Math.floor((this.#now() - startAt) / FRAME_MS);
         while (framesSent < due) {
-          send(enc.media(SILENCE_PAYLOAD, framesSent * FRAME_MS));
+          send(enc.media(nextPayload(), framesSent * FRAME_MS));
           framesSent += 1;
+        }
+        const next = this.#inputs[0];
+        if (
+          bargeInPending &&
+          !busyInput &&
+          next?.kind === 'speech' &&
+          segment !== null &&
+          this.#now() - segment.start >= (o.bargeInAfterMs ?? 0)
+        ) {
+          bargeInPending = false;
+          void act(true);
         }
         if (!busyInput && agentIdle() && this.#now() - lastAgentActivity >= o.thinkMs) {
           // Like a person, answer only once the agent has said something since our last input.
@@ -215,11 +254,17 @@ class SimulatedCall {
         if (this.#now() > o.maxDurationMs) hangUp();
       }, FRAME_MS);
 
-      const act = async (): Promise<void> => {
+      const act = async (bargeIn = false): Promise<void> => {
         const input = this.#inputs.shift();
         if (!input) return;
         busyInput = true;
         heardSinceInput = false;
+        if (input.kind === 'speech') {
+          const durationMs = (input.audio.length / FRAME_BYTES) * FRAME_MS;
+          this.#emit({ t: this.#now(), kind: 'speech', text: input.text, durationMs, bargeIn });
+          speaking = { audio: input.audio, sent: 0 };
+          return;
+        }
         this.#emit({ t: this.#now(), kind: 'dtmf', keys: input.keys });
         for (const key of input.keys) {
           send(enc.dtmf(key));

@@ -125,3 +125,45 @@ test('a turn that starts before the previous one is transcribed keeps both, and 
   open.answer('too late');
   assert.equal(turns.length, 2);
 });
+
+test('the VAD stream starts afresh after each turn and after 4 s without one, its times continuing', () => {
+  const opened: { times: number[]; closed: boolean }[] = [];
+  const energy = openEnergyVad;
+  const stt = new ScriptedStt(['one', 'two']);
+  const starts: number[] = [];
+  const listener = new CallListener({
+    stt,
+    openVad: (onProbability) => {
+      const record = { times: [] as number[], closed: false };
+      opened.push(record);
+      const inner = energy((p, startMs, durationMs) => {
+        record.times.push(startMs);
+        onProbability(p, startMs, durationMs);
+      });
+      return {
+        pushMulaw: (frame) => inner.pushMulaw(frame),
+        close: () => {
+          record.closed = true;
+          inner.close();
+        },
+      };
+    },
+    context: () => CONTEXT,
+    onSpeechStart: (ms) => starts.push(ms),
+    onTurn: () => {},
+    logger: memoryLogger().logger,
+  });
+  const audio = concat(silence(4500), speech, silence(1500), speech, silence(1000));
+  for (let at = 0; at < audio.length; at += FRAME_SAMPLES)
+    listener.pushMulaw(audio.subarray(at, at + FRAME_SAMPLES));
+  // 4 s of silence, then one restart after each of the two turns.
+  assert.equal(opened.length, 4);
+  assert.ok(opened.slice(0, -1).every((o) => o.closed));
+  assert.deepEqual(opened[1]!.times.slice(0, 1), [0], 'each stream counts from its own start');
+  // The listener places each stream's times after the audio before it: onsets land where the speech is.
+  assert.equal(starts.length, 2);
+  assert.ok(Math.abs(starts[0]! - 4500 - firstLoud(speech) / 8) <= 60, `first onset ${starts[0]}`);
+  const speechMs = (speech.length / 8000) * 1000;
+  assert.ok(Math.abs(starts[1]! - starts[0]! - (speechMs + 1500)) <= 60, `${starts.join(', ')}`);
+  assert.equal(stt.streams.length, 2);
+});

@@ -1,0 +1,64 @@
+/**
+ * What `serve` hears callers with: pocketsphinx (pre-warmed on a few seconds of the agent's own voice) and
+ * Silero VAD, falling back to the energy VAD when Silero cannot load. Without pocketsphinx installed the server
+ * still starts, and says so: flows then run on the keypad.
+ */
+import { mulawToPcm } from '../audio/mulaw.ts';
+import { openEnergyVad } from '../call/listener.ts';
+import type { Hearing } from '../call/session.ts';
+import { isSwitchboardError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { PocketsphinxStt } from '../speech/stt/pocketsphinx.ts';
+import type { TtsEngine } from '../speech/tts/engine.ts';
+import { SileroVad } from '../speech/vad/silero.ts';
+
+export interface OpenedHearing {
+  hearing: Hearing | null;
+  /** One line for the banner. */
+  summary: string;
+  close(): Promise<void>;
+}
+
+// About four seconds of ordinary speech: enough for a decoder's cepstral mean to settle before a caller talks.
+const WARM_UP_TEXT =
+  'Thanks for calling. How can I help you today? You can say a few words, or press a key on your phone.';
+
+export async function openHearing(
+  stt: 'pocketsphinx' | 'off',
+  tts: TtsEngine,
+  logger: Logger,
+): Promise<OpenedHearing> {
+  const none = (summary: string): OpenedHearing => ({
+    hearing: null,
+    summary,
+    close: () => Promise.resolve(),
+  });
+  if (stt === 'off') return none('speech recognition off (STT=off): flows run on the keypad');
+  let engine: PocketsphinxStt;
+  try {
+    const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
+    engine = await PocketsphinxStt.open({ warmUpAudio: mulawToPcm(warmUp.mulaw) });
+  } catch (err) {
+    if (!isSwitchboardError(err, 'STT_UNAVAILABLE')) throw err;
+    logger.warn('speech recognition unavailable; flows run on the keypad', { code: err.code, err });
+    return none(`speech recognition unavailable (${err.message}); flows run on the keypad`);
+  }
+  let vad: SileroVad | null = null;
+  try {
+    vad = await SileroVad.create({
+      onError: (err) => logger.error('voice activity detection failed for a batch', { err }),
+    });
+  } catch (err) {
+    if (!isSwitchboardError(err, 'VAD_UNAVAILABLE')) throw err;
+    logger.warn('Silero VAD unavailable; using the energy VAD', { code: err.code, err });
+  }
+  const silero = vad;
+  return {
+    hearing: { stt: engine, openVad: silero ? (listener) => silero.open(listener) : openEnergyVad },
+    summary: `STT ${engine.name}, VAD ${silero ? 'Silero v5 (batched across calls)' : 'energy (Silero unavailable)'}`,
+    close: async () => {
+      await silero?.close();
+      await engine.close();
+    },
+  };
+}

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { FlowLibrary } from '../../src/config/flow-library.ts';
+import type { Hearing } from '../../src/call/session.ts';
 import { FlowModels } from '../../src/config/flow-models.ts';
 import { ModelCache } from '../../src/nlu/model-cache.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
@@ -33,6 +34,8 @@ export async function startServer(
     callControl?: CallControl;
     /** Train and serve each flow's intent model, cached in this folder (exact examples only without it). */
     modelsDir?: string;
+    /** Speech recognition for calls (keys only without it); the caller of startServer closes it. */
+    hearing?: Hearing;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -51,6 +54,7 @@ export async function startServer(
   const app = new SwitchboardApp({
     flows: flows.flows,
     models: flows.models,
+    hearing: options.hearing ?? null,
     defaultFlow: options.defaultFlow ?? 'demo',
     prompts,
     logger,

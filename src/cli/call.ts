@@ -18,7 +18,7 @@ const HELP = `usage: switchboard call [--url URL] [--flow NAME] [--dtmf KEYS | -
   --say TEXT       words to say once the agent stops talking, e.g. --say "a large pizza" --say yes; repeatable,
                    in order with --dtmf (the server needs speech recognition: see its banner)
   --voice NAME     the caller's flite voice for --say (kal; the agent speaks rms unless TTS_VOICE says otherwise)
-  --barge-in-after MS  say the first --say line over the agent, once its audio has played this long
+  --barge-in-after MS  say each --say line over the agent, once its prompt has played this long
   --record FILE    write what the caller heard as a WAV file (8 kHz mu-law)
   --token TOKEN    sign requests like Twilio (default: $TWILIO_AUTH_TOKEN)
   --hangup-after MS  hang up once the agent has been silent this long after the last input (3000)`;
@@ -89,13 +89,15 @@ function describe(e: TimelineEvent): string | null {
   const t = (e.t / 1000).toFixed(2).padStart(6);
   switch (e.kind) {
     case 'agent':
-      return `${t} agent speaks ${(e.durationMs / 1000).toFixed(1)} s [mark ${e.mark}]${e.interrupted ? ' (interrupted)' : ''}`;
+      return `${t} agent speaks ${(e.durationMs / 1000).toFixed(1)} s${e.mark ? ` [mark ${e.mark}]` : ''}${e.interrupted ? ' (interrupted)' : ''}`;
     case 'dtmf':
       return `${t} caller dtmf ${e.keys}`;
     case 'speech':
       return `${t} caller says "${e.text}" (${(e.durationMs / 1000).toFixed(1)} s${e.bargeIn ? ', over the agent' : ''})`;
     case 'hangup':
       return `${t} ${e.by} hangs up`;
+    case 'clear':
+      return `${t} agent stops talking (clear)`;
     case 'say':
       return `${t} twiml says "${e.text}"`;
     case 'stream':

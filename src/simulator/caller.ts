@@ -18,11 +18,14 @@ export type CallerInput =
   | { kind: 'speech'; text: string; audio: Uint8Array };
 
 export type TimelineEvent =
+  /** A stretch of agent audio, up to `mark` ('' when it was cleared before its mark was sent). */
   | { t: number; kind: 'agent'; mark: string; durationMs: number; interrupted: boolean }
   | { t: number; kind: 'dtmf'; keys: string }
   | { t: number; kind: 'speech'; text: string; durationMs: number; bargeIn: boolean }
   | { t: number; kind: 'stream'; event: 'open' | 'closed'; code?: number }
   | { t: number; kind: 'hangup'; by: 'agent' | 'caller' }
+  /** The agent stopped its audio (Twilio's `clear`), as after the caller talked over it. */
+  | { t: number; kind: 'clear' }
   | { t: number; kind: 'say'; text: string };
 
 export interface SimulatedCallOptions {
@@ -39,8 +42,8 @@ export interface SimulatedCallOptions {
   /** Gap between key presses of one input. */
   keyGapMs?: number;
   /**
-   * Talk over the agent: the first speech input starts once the agent's audio has been playing this long,
-   * instead of after the agent stops talking.
+   * Talk over the agent: each speech input starts once the agent's audio has been playing this long, instead of
+   * after the agent stops talking.
    */
   bargeInAfterMs?: number | null;
   /** Once inputs are used up, hang up after the agent has been silent this long. */
@@ -210,7 +213,8 @@ class SimulatedCall {
 
       /** What the caller is saying: its audio and how much of it has been sent. */
       let speaking: { audio: Uint8Array; sent: number } | null = null;
-      let bargeInPending = o.bargeInAfterMs !== null;
+      /** The agent segment last talked over, so each prompt is interrupted once. */
+      let bargedInto: number | null = null;
 
       const nextPayload = (): string => {
         if (speaking === null) return SILENCE_PAYLOAD;
@@ -236,13 +240,14 @@ class SimulatedCall {
         }
         const next = this.#inputs[0];
         if (
-          bargeInPending &&
+          o.bargeInAfterMs !== null &&
           !busyInput &&
           next?.kind === 'speech' &&
           segment !== null &&
-          this.#now() - segment.start >= (o.bargeInAfterMs ?? 0)
+          segment.start !== bargedInto &&
+          this.#now() - segment.start >= o.bargeInAfterMs
         ) {
-          bargeInPending = false;
+          bargedInto = segment.start;
           void act(true);
         }
         if (!busyInput && agentIdle() && this.#now() - lastAgentActivity >= o.thinkMs) {
@@ -283,19 +288,20 @@ class SimulatedCall {
         ws.close(1000, 'caller hung up');
       };
 
+      /** Closes the agent's current stretch of audio in the timeline: what of it played, up to `mark`. */
+      const endSegment = (mark: string, interrupted: boolean): void => {
+        if (!segment) return;
+        const sent = segment.frames * FRAME_MS;
+        // Cut short, only the part up to now was heard.
+        const durationMs = interrupted ? Math.min(sent, Math.max(0, this.#now() - segment.start)) : sent;
+        this.#emit({ t: segment.start, kind: 'agent', mark, durationMs, interrupted });
+        segment = null;
+      };
+
       const echo = (name: string, interrupted: boolean): void => {
         send(enc.mark(name));
         this.#marks.push(name);
-        if (segment) {
-          this.#emit({
-            t: segment.start,
-            kind: 'agent',
-            mark: name,
-            durationMs: segment.frames * FRAME_MS,
-            interrupted,
-          });
-          segment = null;
-        }
+        endSegment(name, interrupted);
         heardSinceInput = true;
         lastAgentActivity = this.#now();
       };
@@ -326,11 +332,14 @@ class SimulatedCall {
           pendingMarks.push({ name, timer });
         } else {
           // clear: drop what has not played and echo every pending mark at once, as Twilio does.
+          this.#emit({ t: now, kind: 'clear' });
           playEnd = now;
           for (const { name, timer } of pendingMarks.splice(0)) {
             clearTimeout(timer);
             echo(name, true);
           }
+          // Audio whose mark had not been sent yet (a prompt's first sentences) stops here too.
+          endSegment('', true);
           this.#heard.splice(0, this.#heard.length, ...this.#heard.filter((h) => h.at < now));
         }
       };

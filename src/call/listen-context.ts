@@ -15,6 +15,72 @@ const FREE_FORM = new Set(['date', 'time']);
 
 const domains = new WeakMap<FlowFile, readonly string[]>();
 
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september'];
+MONTHS.push('october', 'november', 'december');
+const ORDINALS = [
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
+ORDINALS.push('eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth', 'seventeenth');
+ORDINALS.push('eighteenth', 'nineteenth', 'twentieth', 'thirtieth');
+for (const unit of ORDINALS.slice(0, 9)) ORDINALS.push(`twenty ${unit}`);
+ORDINALS.push('thirty first');
+const HOURS = [
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
+
+/** How callers say a date: the search needs these words, which no flow lists (the entity is built in). */
+const DATE_PHRASES: readonly string[] = [
+  'today',
+  'tomorrow',
+  'the day after tomorrow',
+  'next week',
+  ...WEEKDAYS.flatMap((day) => [day, `next ${day}`, `this ${day}`, `on ${day}`, `this coming ${day}`]),
+  ...MONTHS.flatMap((month) => ORDINALS.flatMap((n) => [`${month} ${n}`, `the ${n} of ${month}`])),
+];
+
+/** How callers say a time of day. */
+const TIME_PHRASES: readonly string[] = [
+  'noon',
+  'midday',
+  'midnight',
+  ...HOURS.flatMap((h) => [
+    `at ${h}`,
+    `${h} o'clock`,
+    `${h} thirty`,
+    `${h} fifteen`,
+    `${h} forty five`,
+    `half past ${h}`,
+    `quarter past ${h}`,
+    `quarter to ${h}`,
+    `${h} a m`,
+    `${h} p m`,
+    `${h} in the morning`,
+    `${h} in the afternoon`,
+    `${h} in the evening`,
+  ]),
+];
+
 function examplesOf(flow: FlowFile, intent: string): readonly string[] {
   return flow.intents?.[intent]?.examples ?? BUILTIN_INTENTS[intent as keyof typeof BUILTIN_INTENTS] ?? [];
 }
@@ -68,6 +134,8 @@ export function listenContext(flow: FlowFile, state: string, confirming = false)
       phrases.add(value);
       add(synonyms);
     }
+  if (entity === 'date') add(DATE_PHRASES);
+  if (entity === 'time') add(TIME_PHRASES);
   if (entity === 'yes' || entity === 'no') {
     add(examplesOf(flow, 'yes'));
     add(examplesOf(flow, 'no'));

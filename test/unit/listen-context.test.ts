@@ -42,6 +42,12 @@ test('numbers, yes/no read-backs and free-form dates listen the right way', () =
   const appointment = flowOf('appointment');
   const day = listenContext(appointment, 'day');
   assert.deepEqual([day.kind, day.numbers], ['open', true]);
+  for (const text of ['next tuesday', 'tomorrow', 'march third', 'the twenty first of june'])
+    assert.ok(day.phrases.includes(text), `the date search knows "${text}"`);
+  const time = listenContext(appointment, 'time');
+  for (const text of ['half past two', 'two in the afternoon', 'quarter to nine', 'noon'])
+    assert.ok(time.phrases.includes(text), `the time search knows "${text}"`);
+  assert.ok(!day.phrases.includes('half past two'), 'a date question does not listen for times');
   const readBack = listenContext(appointment, 'day', true);
   assert.equal(readBack.kind, 'closed');
   assert.deepEqual(

@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** Everything the server printed on stdout so far (banner and JSON log lines). */
+  output(): string;
+  /** The JSON log records printed so far. */
+  logs(): Record<string, unknown>[];
   /** Resident set size of the server process, in MiB. */
   rssMiB(): number;
   /** Resident set size of the server's child processes (the flite pool), summed, in MiB. */
@@ -19,8 +23,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -28,10 +32,15 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
-  child.stdout.resume();
   return {
     url,
     child,
+    output: () => out,
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     rssMiB: () => rssMiB(child.pid!),
     childrenRssMiB: () => {
       const pid = child.pid!;

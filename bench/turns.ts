@@ -8,17 +8,15 @@
  * - How many turns were understood as meant.
  * Usage: node --import tsx bench/turns.ts [turns=25]
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulawToPcm } from '../src/audio/mulaw.ts';
 import { placeCall, type CallerInput } from '../src/simulator/caller.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
-import { percentile } from './server-process.ts';
+import { percentile, startServerProcess } from './server-process.ts';
 
 const turns = Number(process.argv[2] ?? 25);
-const BIN = new URL('../bin/switchboard.js', import.meta.url).pathname;
 
 const FLOW = {
   id: 'bench',
@@ -36,21 +34,16 @@ const FLOW = {
 
 const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-turns-'));
 await writeFile(join(dir, 'bench.json'), JSON.stringify(FLOW));
-const child = spawn(process.execPath, [BIN, 'serve'], {
-  env: { ...process.env, PORT: '0', FLOWS_DIR: dir, MODELS_DIR: join(dir, 'models'), DEFAULT_FLOW: 'bench' },
-  stdio: ['ignore', 'pipe', 'inherit'],
+const server = await startServerProcess({
+  FLOWS_DIR: dir,
+  MODELS_DIR: join(dir, 'models'),
+  DEFAULT_FLOW: 'bench',
+  LOG_LEVEL: 'info',
 });
-let out = '';
-child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-while (!/listening on http:\/\/\S+/.test(out)) await new Promise((r) => setTimeout(r, 50));
-const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
-if (!/STT pocketsphinx/.test(out))
+const url = server.url;
+const logs = (): Record<string, unknown>[] => server.logs();
+if (!/STT pocketsphinx/.test(server.output()))
   throw new Error('the server has no speech recognition: install pocketsphinx');
-const logs = (): Record<string, unknown>[] =>
-  out
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const voice = new FliteTts({ voice: 'rms' });
 const yes = (await voice.synthesize({ text: 'yes' })).mulaw;
@@ -84,8 +77,7 @@ for (const [i, e] of timeline.entries()) {
   if (clear?.kind === 'clear') reactions.push(clear.t - (e.t + onsetMs));
 }
 
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+await server.stop();
 await rm(dir, { recursive: true, force: true });
 
 const num = (r: Record<string, unknown>, key: string): number => Number(r[key]);

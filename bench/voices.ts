@@ -7,7 +7,6 @@
  * SIGSEGV (its decoders run in worker threads); one voice per run avoids it until decoders get processes of
  * their own. The script says so when the server dies.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { placeCall, type CallerInput } from '../src/simulator/caller.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { startServerProcess } from './server-process.ts';
 
 const voices = (process.argv[2] ?? 'rms,kal,slt').split(',');
-const BIN = new URL('../bin/switchboard.js', import.meta.url).pathname;
 
 const CALLS = [
   {
@@ -50,24 +49,19 @@ const services = createServer((req, res) =>
 await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
 const servicesUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
 const models = await mkdtemp(join(tmpdir(), 'switchboard-bench-voices-'));
-const child = spawn(process.execPath, [BIN, 'serve'], {
-  env: { ...process.env, PORT: '0', MODELS_DIR: models, ORDERS_URL: servicesUrl, BILLING_URL: servicesUrl },
-  stdio: ['ignore', 'pipe', 'inherit'],
+const server = await startServerProcess({
+  MODELS_DIR: models,
+  ORDERS_URL: servicesUrl,
+  BILLING_URL: servicesUrl,
+  LOG_LEVEL: 'info',
 });
-let out = '';
-child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-child.once('exit', (code, signal) => {
+const url = server.url;
+server.child.once('exit', (code, signal) => {
   if (code !== 0) console.error(`the server exited: code ${code}, signal ${signal}`);
 });
-while (!/listening on http:\/\/\S+/.test(out)) await new Promise((r) => setTimeout(r, 50));
-const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
-if (!/STT pocketsphinx/.test(out))
+const logs = (): Record<string, unknown>[] => server.logs();
+if (!/STT pocketsphinx/.test(server.output()))
   throw new Error('the server has no speech recognition: install pocketsphinx');
-const logs = (): Record<string, unknown>[] =>
-  out
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 console.log('example flows by voice alone (pizza, support, appointment; 10 turns) against switchboard serve');
 for (const voice of voices) {
@@ -98,7 +92,6 @@ for (const voice of voices) {
   );
 }
 
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+await server.stop();
 services.close();
 await rm(models, { recursive: true, force: true });

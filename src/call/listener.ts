@@ -29,7 +29,8 @@ const VAD_RESTART_FRAMES = 4000 / FRAME_MS;
 
 /** Speech probability per frame, from any VAD; probabilities may arrive later than their frames, in order. */
 export interface VadStream {
-  pushMulaw(frame: Uint8Array): void;
+  /** One frame of 8 kHz PCM, decoded once by the listener; the VAD copies what it keeps. */
+  pushPcm(frame: Int16Array): void;
   close(): void;
 }
 export type VadOpener = (
@@ -41,9 +42,9 @@ export const openEnergyVad: VadOpener = (onProbability) => {
   const vad = new EnergyVad();
   let atMs = 0;
   return {
-    pushMulaw(frame) {
+    pushPcm(frame) {
       const durationMs = (frame.length / FRAME_SAMPLES) * FRAME_MS;
-      onProbability(vad.processMulaw(frame), atMs, durationMs);
+      onProbability(vad.process(frame), atMs, durationMs);
       atMs += durationMs;
     },
     close() {},
@@ -122,7 +123,8 @@ export class CallListener {
     )
       this.#restartVad();
     this.#frames++;
-    this.#vad.pushMulaw(frame);
+    // The padded frame, as the recognizer gets it: the VAD's clock and the listener's stay 20 ms a frame.
+    this.#vad.pushPcm(pcm);
     this.#feed();
   }
 

@@ -90,6 +90,11 @@ export const CloseCode = {
 const MAX_BUFFERED_BYTES = 1 << 20;
 
 const NO_FRAMES: readonly string[] = Object.freeze([]);
+/** Whether speech may interrupt the state's prompt (`bargeIn` true, the default). */
+function speechInterrupts(def: StateDef): boolean {
+  return (def.bargeIn ?? true) === true;
+}
+
 /** Silence that ends a caller's turn in a state that does not set `endOfTurnMs`. */
 const DEFAULT_END_OF_TURN_MS = 700;
 
@@ -370,13 +375,12 @@ export class MediaSession {
       openVad: hearing.openVad,
       logger: this.#log,
       context: () => {
-        const def = this.#currentState();
-        const ctx = this.#supervisor?.context;
-        if (!def || !ctx || !(waitsForInput(def) || ctx.confirming)) return null;
+        const waiting = this.#waitingState();
+        if (!waiting) return null;
         // Speech over a prompt that may not be interrupted is not taken as an answer.
-        if (def.bargeIn !== undefined && def.bargeIn !== true && this.#agentSpeaking()) return null;
-        this.#listener?.setSilenceMs(def.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS);
-        return listenContext(flow, ctx.state, ctx.confirming);
+        if (!speechInterrupts(waiting.def) && this.#agentSpeaking()) return null;
+        this.#listener?.setSilenceMs(waiting.def.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS);
+        return listenContext(flow, waiting.state, waiting.confirming);
       },
       onSpeechStart: () => this.#speechStarted(),
       onTurn: (turn) => void this.#heard(understanding, turn),
@@ -397,6 +401,14 @@ export class MediaSession {
     return state === undefined ? undefined : this.#flow?.states[state];
   }
 
+  /** The current state when it waits for the caller (an answer, or yes or no to a read-back); else null. */
+  #waitingState(): { state: string; def: StateDef; confirming: boolean } | null {
+    const def = this.#currentState();
+    const ctx = this.#supervisor?.context;
+    if (!def || !ctx || !(waitsForInput(def) || ctx.confirming)) return null;
+    return { state: ctx.state, def, confirming: ctx.confirming };
+  }
+
   /** Audio sent that Twilio may still be playing: queued, unmarked, or before a mark not yet echoed. */
   #agentSpeaking(): boolean {
     return !(this.#pacer?.idle ?? true) || this.#unmarkedAudio || this.#inFlight.size > 0;
@@ -404,15 +416,14 @@ export class MediaSession {
 
   /** The caller started talking: over a prompt that allows it, the prompt stops now, not when the words are known. */
   #speechStarted(): void {
-    const def = this.#currentState();
-    const ctx = this.#supervisor?.context;
-    this.#log.debug('caller speech started', { state: ctx?.state, agentSpeaking: this.#agentSpeaking() });
-    if (!def || !ctx || !this.#agentSpeaking()) return;
-    if (!(waitsForInput(def) || ctx.confirming) || (def.bargeIn ?? true) !== true) return;
+    const speaking = this.#agentSpeaking();
+    this.#log.debug('caller speech started', { agentSpeaking: speaking });
+    const waiting = this.#waitingState();
+    if (!speaking || !waiting || !speechInterrupts(waiting.def)) return;
     const interrupted = [...this.#inFlight];
     this.#clear();
     this.#log.info('barge-in: the caller spoke over the prompt', {
-      state: ctx.state,
+      state: waiting.state,
       marksInterrupted: interrupted,
     });
   }

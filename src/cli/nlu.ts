@@ -14,6 +14,7 @@ import {
 } from '../nlu/entities/index.ts';
 import { ExampleMatcher } from '../nlu/example-matcher.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
+import { localDate } from '../call/understanding.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import { ensureFlowModel } from './flow-model.ts';
 
@@ -51,10 +52,7 @@ export interface Interpreter {
 }
 
 /** Today's date in the local time zone, YYYY-MM-DD: relative dates ("tomorrow") count from it. */
-function localToday(now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
+const localToday = (): string => localDate(Date.now());
 
 export async function understand(
   interpreter: Interpreter,

@@ -141,7 +141,7 @@ test('the VAD stream starts afresh after each turn and after 4 s without one, it
         onProbability(p, startMs, durationMs);
       });
       return {
-        pushMulaw: (frame) => inner.pushMulaw(frame),
+        pushPcm: (frame) => inner.pushPcm(frame),
         close: () => {
           record.closed = true;
           inner.close();

@@ -2,10 +2,6 @@
  * The example flows driven by voice alone against a real `switchboard serve`, once per flite caller voice: how
  * many spoken turns get the intent they should, and how many calls end in the right state.
  * Usage: node --import tsx bench/voices.ts [voices=rms,kal,slt]
- *
- * Known problem: run with several voices against one server, pocketsphinx has crashed the server process with
- * SIGSEGV (its decoders run in worker threads); one voice per run avoids it until decoders get processes of
- * their own. The script says so when the server dies.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -120,6 +120,57 @@ test(`times are from the start of the stream, across utterances${suffix}`, { ski
   assert.ok(finals[1]!.startMs >= ms, `second starts at ${finals[1]!.startMs}, after ${ms}`);
 });
 
+test(
+  `searches built before the dictionary grew still decode, as do searches opened mid-utterance${suffix}`,
+  { skip },
+  async () => {
+    // One decoder, so every search shares its dictionary: each new context below adds words to it.
+    const single = await PocketsphinxStt.open({
+      decoders: 1,
+      warmUpAudio: await speak('thank you for calling'),
+    });
+    try {
+      const banking: ListenContext = {
+        kind: 'open',
+        phrases: [],
+        numbers: true,
+        domain: ['what is my account balance', 'transfer money to savings', 'report a stolen card'],
+      };
+      const colours: ListenContext = {
+        kind: 'closed',
+        phrases: ['purple', 'orange', 'turquoise'],
+        numbers: false,
+        domain: [],
+      };
+      assert.equal(
+        (await recognize(OPEN, await speak('i would like a large pizza'), single)).text,
+        'i would like a large pizza',
+      );
+      assert.equal(
+        (await recognize(banking, await speak('report a stolen card'), single)).text,
+        'report a stolen card',
+      );
+      // Opened while another stream's utterance holds the decoder: its search is built once the decoder is free.
+      const held = single.stream({ context: OPEN, onTranscript: () => {}, onError: () => {} });
+      held.write(await speak('yes'));
+      const colour = recognize(colours, await speak('turquoise'), single);
+      held.endUtterance();
+      assert.equal((await colour).text, 'turquoise');
+      held.close();
+      assert.equal(
+        (await recognize(OPEN, await speak('what are your opening hours'), single)).text,
+        'what are your opening hours',
+      );
+      assert.equal(
+        (await recognize(banking, await speak('what is my account balance'), single)).text,
+        'what is my account balance',
+      );
+    } finally {
+      await single.close();
+    }
+  },
+);
+
 test(`silence and full-scale noise give no words and no crash${suffix}`, { skip }, async () => {
   const silence = new Int16Array(8000);
   const t1 = await recognize(CLOSED, silence);

@@ -126,8 +126,16 @@ export class Decoder {
     return this.#dictionary.has(word);
   }
 
-  /** Makes `spec`'s search available, building it the first time; STT_FAILED when pocketsphinx rejects it. */
+  /**
+   * Makes `spec`'s search available, building it the first time; STT_FAILED when pocketsphinx rejects it.
+   * Only between utterances: building a search may reload the dictionary, which rebuilds every search.
+   */
   prepare(spec: SearchSpec): void {
+    if (this.#current !== undefined) {
+      throw new SwitchboardError('STT_FAILED', 'a search cannot be prepared during an utterance', {
+        search: spec.key,
+      });
+    }
     const have = this.#searches.get(spec.key);
     if (have) {
       // Most recently used goes last.
@@ -237,25 +245,32 @@ export class Decoder {
     this.#ps.cmd_ln_free_r(this.#config);
   }
 
-  /** Adds the words pocketsphinx does not have yet; the last one rebuilds the existing searches. */
+  /**
+   * Reloads the dictionary with the words it does not have yet. ps_load_dict rebuilds the phone-context tables
+   * and every search in one go; ps_add_word does so only for the last word of a batch, leaving the others'
+   * contexts unbuilt, which crashed the decoder (SIGSEGV) in searches built before.
+   */
   #addWords(words: readonly string[]): void {
     const loaded = this.#loaded;
     if (!loaded) return;
-    const entries: [string, string][] = [];
-    for (const word of words) {
-      if (loaded.has(word)) continue;
-      this.#dictionary
-        .get(word)
-        .forEach((phones, i) => entries.push([i === 0 ? word : `${word}(${i + 1})`, phones]));
-      loaded.add(word);
+    const missing = words.filter((w) => !loaded.has(w));
+    if (missing.length === 0) return;
+    const next = new Set([...loaded, ...missing]);
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-dict-'));
+    let rc: number;
+    try {
+      const path = join(dir, 'words.dict');
+      writeFileSync(path, this.#dictionary.lines(next));
+      rc = this.#ps.ps_load_dict(this.#decoder, path, null, null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    entries.forEach(([word, phones], i) => {
-      if (this.#ps.ps_add_word(this.#decoder, word, phones, i === entries.length - 1 ? 1 : 0) < 0) {
-        throw new SwitchboardError('STT_FAILED', 'pocketsphinx could not add a word to its dictionary', {
-          pii: { word },
-        });
-      }
-    });
+    if (rc < 0) {
+      throw new SwitchboardError('STT_FAILED', 'pocketsphinx could not reload its dictionary', {
+        words: missing.length,
+      });
+    }
+    for (const word of missing) loaded.add(word);
   }
 
   #evict(keep: string): void {

@@ -38,7 +38,7 @@ export interface PocketsphinxLibrary {
   ps_get_prob(ps: Pointer): number;
   ps_get_logmath(ps: Pointer): Pointer;
   logmath_exp(logmath: Pointer, logbP: number): number;
-  ps_add_word(ps: Pointer, word: string, phones: string, update: number): number;
+  ps_load_dict(ps: Pointer, dictfile: string, fdictfile: string | null, format: string | null): number;
   ps_seg_iter(ps: Pointer): Pointer | null;
   ps_seg_next(seg: Pointer): Pointer | null;
   ps_seg_word(seg: Pointer): string;
@@ -66,7 +66,7 @@ const PROTOTYPES: Record<keyof Omit<PocketsphinxLibrary, 'path'>, string> = {
   ps_get_prob: 'int32_t ps_get_prob(void *ps)',
   ps_get_logmath: 'void *ps_get_logmath(void *ps)',
   logmath_exp: 'double logmath_exp(void *lmath, int logb_p)',
-  ps_add_word: 'int ps_add_word(void *ps, const char *word, const char *phones, int update)',
+  ps_load_dict: 'int ps_load_dict(void *ps, const char *dictfile, const char *fdictfile, const char *format)',
   ps_seg_iter: 'void *ps_seg_iter(void *ps)',
   ps_seg_next: 'void *ps_seg_next(void *seg)',
   ps_seg_word: 'const char *ps_seg_word(void *seg)',

@@ -149,7 +149,9 @@ function pump(): void {
         continue;
       }
       try {
-        decoderFor(next.spec).start(next.spec.key);
+        const target = decoderFor(next.spec);
+        target.prepare(next.spec);
+        target.start(next.spec.key);
       } catch (err) {
         fail(next, err);
         continue;
@@ -187,6 +189,8 @@ port.on('message', (message: ToWorker) => {
       uttEnd: 0,
     };
     streams.set(state.id, state);
+    // Built now while the decoders are idle, so the first words wait for nothing; otherwise when it starts.
+    if (owner) return;
     try {
       decoderFor(state.spec).prepare(state.spec);
     } catch (err) {

@@ -18,8 +18,11 @@ export type CallerInput =
   | { kind: 'speech'; text: string; audio: Uint8Array };
 
 export type TimelineEvent =
-  /** A stretch of agent audio, up to `mark` ('' when it was cleared before its mark was sent). */
-  | { t: number; kind: 'agent'; mark: string; durationMs: number; interrupted: boolean }
+  /**
+   * A stretch of agent audio, up to `mark` ('' when it was cleared before its mark was sent); `audio` is the
+   * part the caller heard (8 kHz mu-law).
+   */
+  | { t: number; kind: 'agent'; mark: string; durationMs: number; interrupted: boolean; audio: Uint8Array }
   | { t: number; kind: 'dtmf'; keys: string }
   | { t: number; kind: 'speech'; text: string; durationMs: number; bargeIn: boolean }
   | { t: number; kind: 'stream'; event: 'open' | 'closed'; code?: number }
@@ -65,6 +68,11 @@ export interface SimulatedCallResult {
   marks: string[];
   /** From sending `start` to the first agent audio frame, in ms. */
   firstMediaMs: number | null;
+  /**
+   * For each caller input the agent answered: ms from the end of the input (last frame of speech sent, last
+   * key pressed) to the agent's next audio frame. It includes the agent's end-of-turn silence window.
+   */
+  replyMs: number[];
   /** Who ended the call. */
   endedBy: 'agent' | 'caller';
   /** The websocket close code of the last stream. */
@@ -95,6 +103,9 @@ class SimulatedCall {
   readonly #heard: { at: number; frame: Buffer }[] = [];
   #t0 = 0;
   #firstMediaMs: number | null = null;
+  readonly #replyMs: number[] = [];
+  /** When the last caller input ended, until the agent's next audio. */
+  #inputEndedAt: number | null = null;
   #endedBy: 'agent' | 'caller' = 'agent';
   #closeCode: number | null = null;
   #actionTwiml: TwimlInstructions | null = null;
@@ -142,6 +153,7 @@ class SimulatedCall {
       heard: this.#assembleHeard(),
       marks: this.#marks,
       firstMediaMs: this.#firstMediaMs,
+      replyMs: this.#replyMs,
       endedBy: this.#endedBy,
       closeCode: this.#closeCode,
       actionTwiml: this.#actionTwiml,
@@ -198,7 +210,8 @@ class SimulatedCall {
       let startAt = 0;
       let framesSent = 0;
       let playEnd = 0; // ms (call clock) when the audio received so far will have played
-      let segment: { start: number; frames: number } | null = null;
+      /** The agent's current stretch of audio: when it started, its frames, and where they begin in #heard. */
+      let segment: { start: number; frames: number; first: number } | null = null;
       const pendingMarks: { name: string; timer: NodeJS.Timeout }[] = [];
       let lastAgentActivity = 0;
       let busyInput = false;
@@ -225,6 +238,7 @@ class SimulatedCall {
           speaking = null;
           busyInput = false;
           lastAgentActivity = this.#now();
+          this.#inputEndedAt = lastAgentActivity;
         }
         return frame.toString('base64');
       };
@@ -271,8 +285,10 @@ class SimulatedCall {
           return;
         }
         this.#emit({ t: this.#now(), kind: 'dtmf', keys: input.keys });
-        for (const key of input.keys) {
+        for (const [i, key] of [...input.keys].entries()) {
           send(enc.dtmf(key));
+          // The agent may answer the last key before the caller's pause after it is over.
+          if (i === input.keys.length - 1) this.#inputEndedAt = this.#now();
           await new Promise((r) => setTimeout(r, o.keyGapMs));
         }
         lastAgentActivity = this.#now();
@@ -293,8 +309,11 @@ class SimulatedCall {
         if (!segment) return;
         const sent = segment.frames * FRAME_MS;
         // Cut short, only the part up to now was heard.
-        const durationMs = interrupted ? Math.min(sent, Math.max(0, this.#now() - segment.start)) : sent;
-        this.#emit({ t: segment.start, kind: 'agent', mark, durationMs, interrupted });
+        const now = this.#now();
+        const durationMs = interrupted ? Math.min(sent, Math.max(0, now - segment.start)) : sent;
+        const frames = this.#heard.slice(segment.first).filter((h) => !interrupted || h.at < now);
+        const audio = Buffer.concat(frames.map((h) => h.frame));
+        this.#emit({ t: segment.start, kind: 'agent', mark, durationMs, interrupted, audio });
         segment = null;
       };
 
@@ -311,9 +330,14 @@ class SimulatedCall {
         const now = this.#now();
         if (msg.event === 'media') {
           if (this.#firstMediaMs === null) this.#firstMediaMs = now - startAt;
+          // The first frame of a new stretch answers the input; a prompt still playing over it does not.
+          if (this.#inputEndedAt !== null && segment === null) {
+            this.#replyMs.push(now - this.#inputEndedAt);
+            this.#inputEndedAt = null;
+          }
           const frameStart = Math.max(playEnd, now);
           playEnd = frameStart + FRAME_MS;
-          segment ??= { start: frameStart, frames: 0 };
+          segment ??= { start: frameStart, frames: 0, first: this.#heard.length };
           segment.frames += 1;
           this.#heard.push({ at: frameStart, frame: Buffer.from(msg.media.payload, 'base64') });
           lastAgentActivity = now;

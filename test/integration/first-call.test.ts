@@ -64,6 +64,14 @@ describe('a call to the demo flow, through the simulated caller', { concurrency:
     await assertSpoke(server, turns[1], demoPrompt('callback'));
     await assertSpoke(server, turns[2], demoPrompt('confirm', { callback: '5551234' }));
     await assertSpoke(server, turns[3], demoPrompt('thanks'));
+    // Each stretch carries the audio the caller heard, 8 bytes of mu-law a millisecond.
+    for (const turn of turns) assert.equal(turn.audio.length, turn.durationMs * 8);
+    // Every input was answered, each timed from its last key to the agent's next audio.
+    assert.equal(result.replyMs.length, 3);
+    assert.ok(
+      result.replyMs.every((ms) => ms >= 0 && ms < 5000),
+      `reply times ${result.replyMs.join(', ')}`,
+    );
     assert.equal(result.endedBy, 'agent');
     const ended = server.records.find((r) => r.msg === 'call ended' && r.callId === result.callSid);
     assert.equal(ended?.state, 'thanks');

@@ -4,6 +4,8 @@
  * real time, tracks which marks the caller has heard, and ends the call cleanly on any bad input, touching no
  * other call.
  */
+import { FRAME_MS } from '../audio/frames.ts';
+import { MULAW_SILENCE } from '../audio/mulaw.ts';
 import { Pacer, type PacerClock } from '../audio/pacer.ts';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import {
@@ -98,6 +100,13 @@ function speechInterrupts(def: StateDef): boolean {
 /** Silence that ends a caller's turn in a state that does not set `endOfTurnMs`. */
 const DEFAULT_END_OF_TURN_MS = 700;
 
+const SAMPLES_PER_MS = FRAME_SAMPLES / FRAME_MS;
+/** The most silence one timestamp gap is filled with: a bogus jump must not make a call loop or lag behind. */
+const MAX_GAP_FILL_MS = 1000;
+const MAX_GAP_FILL_FRAMES = MAX_GAP_FILL_MS / FRAME_MS;
+/** One frame of mu-law silence, shared by every call: the listener only reads it. */
+const SILENCE_FRAME = new Uint8Array(FRAME_SAMPLES).fill(MULAW_SILENCE);
+
 export class MediaSession {
   readonly #socket: StreamSocket;
   readonly #deps: SessionDeps;
@@ -126,6 +135,10 @@ export class MediaSession {
   #framesOut = 0;
   #lastTimestamp = -1;
   #outOfOrder = 0;
+  /** Where the next inbound frame should start (ms of the stream), once audio has been heard; -1 before. */
+  #nextTimestamp = -1;
+  /** Silent frames given to the listener for gaps in the inbound timestamps (lost packets). */
+  #gapFrames = 0;
   #endedListeners: ((reason: string) => void)[] = [];
   /** The intent model the call started with, kept for the whole call even if its flow's model is replaced. */
   #model: SharedIntentModel | null = null;
@@ -218,13 +231,17 @@ export class MediaSession {
         this.#framesIn += 1;
         this.#deps.metrics.mediaIn.inc();
         // Frames can arrive out of order after network gaps; counted now, reordered by the listener that needs it.
-        if (message.media.timestamp < this.#lastTimestamp) {
-          // The listener needs audio in order; a frame overtaken by later ones is too late to matter.
+        if (
+          message.media.timestamp < this.#lastTimestamp &&
+          this.#lastTimestamp - message.media.timestamp <= MAX_GAP_FILL_MS
+        ) {
+          // The listener needs audio in order; a frame overtaken by later ones is too late to matter. One far
+          // behind is not late but a clock that jumped (a bogus timestamp before it): taken, so audio goes on.
           this.#outOfOrder += 1;
           return;
         }
         this.#lastTimestamp = message.media.timestamp;
-        this.#hear(message.media.payload);
+        this.#hear(message.media.payload, message.media.timestamp);
         return;
       case 'dtmf':
         this.#log.info('dtmf received', { pii: { digit: message.dtmf.digit } });
@@ -387,11 +404,20 @@ export class MediaSession {
     });
   }
 
-  #hear(payload: string): void {
+  #hear(payload: string, timestamp: number): void {
     const listener = this.#listener;
     const buffer = this.#inbound;
     if (!listener || !buffer) return;
     const length = decodePayloadInto(payload, buffer);
+    // Lost packets leave a gap in the timestamps. The listener counts time in frames (VAD, end-of-turn
+    // silence), so the gap is filled with silence to keep its clock with the call's; jitter under a frame is not.
+    const missing = this.#nextTimestamp < 0 ? 0 : timestamp - this.#nextTimestamp;
+    if (missing >= FRAME_MS) {
+      const fill = Math.min(Math.round(missing / FRAME_MS), MAX_GAP_FILL_FRAMES);
+      for (let i = 0; i < fill; i++) listener.pushMulaw(SILENCE_FRAME);
+      this.#gapFrames += fill;
+    }
+    this.#nextTimestamp = timestamp + length / SAMPLES_PER_MS;
     for (let at = 0; at < length; at += FRAME_SAMPLES)
       listener.pushMulaw(buffer.subarray(at, Math.min(at + FRAME_SAMPLES, length)));
   }
@@ -556,6 +582,7 @@ export class MediaSession {
       framesIn: this.#framesIn,
       framesOut: this.#framesOut,
       outOfOrderFrames: this.#outOfOrder,
+      gapFilledFrames: this.#gapFrames,
       state: this.flowState,
     });
     for (const listener of this.#endedListeners) listener(reason);

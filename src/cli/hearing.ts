@@ -23,10 +23,16 @@ export interface OpenedHearing {
 const WARM_UP_TEXT =
   'Thanks for calling. How can I help you today? You can say a few words, or press a key on your phone.';
 
+export interface HearingOptions {
+  /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); Debian's soname unless given. */
+  library?: string | undefined;
+}
+
 export async function openHearing(
   stt: 'pocketsphinx' | 'off',
   tts: TtsEngine,
   logger: Logger,
+  options: HearingOptions = {},
 ): Promise<OpenedHearing> {
   const none = (summary: string): OpenedHearing => ({
     hearing: null,
@@ -37,7 +43,7 @@ export async function openHearing(
   let engine: PocketsphinxStt;
   try {
     const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
-    engine = await PocketsphinxStt.open({ warmUpAudio: mulawToPcm(warmUp.mulaw) });
+    engine = await PocketsphinxStt.open({ warmUpAudio: mulawToPcm(warmUp.mulaw), library: options.library });
   } catch (err) {
     if (!isSwitchboardError(err, 'STT_UNAVAILABLE')) throw err;
     logger.warn('speech recognition unavailable; flows run on the keypad', { code: err.code, err });

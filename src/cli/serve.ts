@@ -30,6 +30,8 @@ Environment (all optional):
   TTS, TTS_VOICE     speech engine (flite) and voice (rms)
   STT                speech recognition: pocketsphinx (needs apt-get install libpocketsphinx3
                      pocketsphinx-en-us; without it calls take keys only) | off
+  POCKETSPHINX_LIBRARY
+                     path or soname of libpocketsphinx (libpocketsphinx.so.3)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
   LOG_LEVEL          debug | info | warn | error (info)
   LOG_PII            "show" to log personal data; redacted otherwise`;
@@ -63,7 +65,7 @@ export async function main(args: string[]): Promise<number> {
   const tts = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
   await tts.warmUp();
   const prompts = new PromptCache(tts);
-  const hearing = await openHearing(config.stt, tts, logger);
+  const hearing = await openHearing(config.stt, tts, logger, { library: config.pocketsphinxLibrary });
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
     config.twilioAccountSid && config.twilioAuthToken

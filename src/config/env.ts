@@ -23,6 +23,8 @@ export interface ServerConfig {
   tts: 'flite';
   /** Speech recognition: the embedded pocketsphinx engine, or off (calls take keys only). */
   stt: 'pocketsphinx' | 'off';
+  /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); the engine's default when undefined. */
+  pocketsphinxLibrary: string | undefined;
   ttsVoice: string | undefined;
   /** How long SIGTERM waits for live calls to finish before handing them back. */
   drainTimeoutMs: number;
@@ -75,6 +77,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,
     stt,
+    pocketsphinxLibrary: nonEmpty(env.POCKETSPHINX_LIBRARY) ?? undefined,
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
   };

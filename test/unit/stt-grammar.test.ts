@@ -41,11 +41,28 @@ test('buildGrammar lists the phrases, deduplicated, as alternatives', () => {
   const g = buildGrammar({ phrases: [['yes'], ['no'], ['yes'], ['large', 'pizza']], numbers: false }, known);
   assert.ok(g);
   assert.deepEqual(g.phrases, ['yes', 'no', 'large pizza']);
+  assert.match(g.jsgf, /^#JSGF V1\.0;\ngrammar switchboard;\n/);
+  assert.match(g.jsgf, /^<answer> = yes \| no \| large pizza;$/m);
+  assert.deepEqual(g.unknownWords, []);
+});
+
+test('buildGrammar lets an answer come with words around it, less likely than the answer alone', () => {
+  const g = buildGrammar({ phrases: [['large'], ['small']], numbers: false }, () => true);
+  assert.ok(g);
   assert.match(
     g.jsgf,
-    /^#JSGF V1\.0;\ngrammar switchboard;\npublic <utterance> = yes \| no \| large pizza;\n$/,
+    /^public <utterance> = \/20\/ <answer> \| \/1\/ <before> <answer> \| \/1\/ <answer> <after> \| \/1\/ <before> <answer> <after>;$/m,
   );
-  assert.deepEqual(g.unknownWords, []);
+  assert.match(g.jsgf, /^<before> = .*\bi would like a\b.*;$/m);
+  assert.match(g.jsgf, /^<after> = please \| .*;$/m);
+  for (const word of ['please', 'would', 'thanks']) assert.ok(g.words.includes(word), word);
+  // A carrier with a word the dictionary lacks is left out rather than breaking the grammar.
+  const few = buildGrammar({ phrases: [['large']], numbers: false }, (w) => w !== 'please');
+  assert.ok(few);
+  assert.doesNotMatch(few.jsgf, /please/);
+  const none = buildGrammar({ phrases: [['large']], numbers: false }, (w) => w === 'large');
+  assert.ok(none);
+  assert.match(none.jsgf, /^public <utterance> = \/20\/ <answer>;$/m);
 });
 
 test('buildGrammar drops words missing from the dictionary and skips phrases left empty', () => {
@@ -59,12 +76,12 @@ test('buildGrammar drops words missing from the dictionary and skips phrases lef
 test('buildGrammar adds any run of number words when numbers may be spoken', () => {
   const g = buildGrammar({ phrases: [['yes']], numbers: true }, known);
   assert.ok(g);
-  assert.match(g.jsgf, /public <utterance> = yes \| <number>\+;/);
+  assert.match(g.jsgf, /^<answer> = yes \| <number>\+;$/m);
   assert.match(g.jsgf, /<number> = zero \| one \| two .*\| nine \| oh .*;/);
   assert.ok(g.words.includes('four'));
   const onlyNumbers = buildGrammar({ phrases: [], numbers: true }, known);
   assert.ok(onlyNumbers);
-  assert.match(onlyNumbers.jsgf, /public <utterance> = <number>\+;/);
+  assert.match(onlyNumbers.jsgf, /^<answer> = <number>\+;$/m);
 });
 
 test('buildGrammar never writes a JSGF special character as a word', () => {

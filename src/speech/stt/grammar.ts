@@ -41,9 +41,23 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
   const alternatives = [...phrases];
   if (numberWords.length > 0) alternatives.push('<number>+');
   if (alternatives.length === 0) return null;
-  const lines = ['#JSGF V1.0;', 'grammar switchboard;', `public <utterance> = ${alternatives.join(' | ')};`];
+  const before = carriers(BEFORE, known);
+  const after = carriers(AFTER, known);
+  // Weighted so that nothing around the answer stays the likelier reading of a short breath or click.
+  const readings = [`/${CARRIER_ODDS}/ <answer>`];
+  if (before.length > 0) readings.push('/1/ <before> <answer>');
+  if (after.length > 0) readings.push('/1/ <answer> <after>');
+  if (before.length > 0 && after.length > 0) readings.push('/1/ <before> <answer> <after>');
+  const lines = [
+    '#JSGF V1.0;',
+    'grammar switchboard;',
+    `public <utterance> = ${readings.join(' | ')};`,
+    `<answer> = ${alternatives.join(' | ')};`,
+  ];
   if (numberWords.length > 0) lines.push(`<number> = ${numberWords.join(' | ')};`);
-  const words = new Set([...phrases].flatMap((p) => p.split(' ')));
+  if (before.length > 0) lines.push(`<before> = ${before.join(' | ')};`);
+  if (after.length > 0) lines.push(`<after> = ${after.join(' | ')};`);
+  const words = new Set([...phrases, ...before, ...after].flatMap((p) => p.split(' ')));
   for (const w of numberWords) words.add(w);
   return {
     jsgf: lines.join('\n') + '\n',
@@ -51,6 +65,40 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
     words: [...words],
     unknownWords: [...unknown],
   };
+}
+
+/**
+ * What callers say around an answer ("uh, a large one please", "I'd like medium, thanks"). Without them the
+ * decoder must force "large please" onto some listed phrase, and picks whichever sounds closest ("pardon me").
+ */
+const BEFORE = [
+  'uh',
+  'um',
+  'a',
+  'an',
+  'the',
+  'just',
+  'oh',
+  'well',
+  'i would like',
+  'i would like a',
+  "i'd like",
+  "i'd like a",
+  'i want',
+  'i want a',
+  'make it',
+  'make it a',
+  "let's do",
+  "it's",
+  'it is',
+];
+/** How much likelier no carrier is than some carrier. */
+const CARRIER_ODDS = 20;
+const AFTER = ['please', 'one', 'one please', 'thanks', 'thank you', 'please thank you'];
+
+/** The carrier phrases whose every word the dictionary has. */
+function carriers(list: readonly string[], known: (word: string) => boolean): string[] {
+  return list.filter((phrase) => phrase.split(' ').every((w) => isJsgfWord(w) && known(w)));
 }
 
 // Characters with a meaning in JSGF; a word holding one cannot be written as a plain token (and the dictionary

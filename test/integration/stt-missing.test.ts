@@ -1,0 +1,91 @@
+/**
+ * Without the pocketsphinx library the real server still starts, says in its banner that flows run on the
+ * keypad, and a call driven by keys goes to its end. POCKETSPHINX_LIBRARY points at a library that is not there.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { placeCall } from '../../src/simulator/caller.ts';
+
+const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
+
+test('pocketsphinx missing: the server starts, says calls take keys only, and a keypad call ends where it should', async (ctx) => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-missing-'));
+  const missing = join(dir, 'libpocketsphinx.so.3');
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '',
+      TWILIO_AUTH_TOKEN: '',
+      PUBLIC_URL: '',
+      STT: '',
+      // Exact examples only: no intent models to train, so the server is up in seconds.
+      NLU: 'off',
+      MODELS_DIR: join(dir, 'models'),
+      LOG_LEVEL: 'info',
+      POCKETSPHINX_LIBRARY: missing,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  ctx.after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!/try it\s+:/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) assert.fail(`the server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  const speech = /speech\s+: (.*)/.exec(out)?.[1] ?? '';
+  assert.match(speech, /TTS flite/);
+  assert.match(speech, /speech recognition unavailable \(.*cannot load the pocketsphinx library/);
+  assert.match(speech, /install it with: apt-get install -y libpocketsphinx3/);
+  assert.ok(speech.includes(missing), 'the banner names the library it tried');
+  assert.match(speech, /flows run on the keypad$/);
+  assert.ok(
+    logs().some(
+      (l) =>
+        l.msg === 'speech recognition unavailable; flows run on the keypad' && l.code === 'STT_UNAVAILABLE',
+    ),
+  );
+  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+  assert.equal((await fetch(`${url}/healthz`)).status, 200);
+
+  // The demo's callback path by keypad: a menu key, a number collected up to #, and the read-back confirmed.
+  const result = await placeCall({
+    url,
+    inputs: [
+      { kind: 'dtmf', keys: '2' },
+      { kind: 'dtmf', keys: '5551234#' },
+      { kind: 'dtmf', keys: '1' },
+    ],
+    idleHangupMs: 3000,
+    maxDurationMs: 50_000,
+  });
+  assert.equal(result.endedBy, 'agent', 'the agent hung up after its goodbye');
+  assert.equal(result.closeCode, 1000);
+  assert.deepEqual(
+    result.marks.map((m) => m.split('.')[0]),
+    ['menu', 'callback', 'confirm', 'thanks'],
+  );
+  const ended = logs().find((l) => l.msg === 'call ended' && l.callId === result.callSid);
+  assert.equal(ended?.state, 'thanks');
+  assert.ok(!logs().some((l) => l.level === 'error'), 'nothing was logged as an error');
+
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});

@@ -1,6 +1,6 @@
 /**
  * One pocketsphinx decoder: the acoustic model and dictionary loaded once, searches added as streams need them,
- * one utterance at a time. Synchronous and CPU-heavy: only a decoder worker (pocketsphinx.worker.ts) runs it.
+ * one utterance at a time. Synchronous and CPU-heavy: only a decoder process (pocketsphinx.child.ts) runs it.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The pronouncing dictionary (CMUdict, 135,000 words), read once per decoder worker. A decoder is started with
+ * The pronouncing dictionary (CMUdict, 135,000 words), read once per decoder process. A decoder is started with
  * only the words its searches use, added as searches need them: pocketsphinx 5prealpha takes seconds to build a
  * small language model's search over the whole dictionary (5 s for 10 words, against 2 ms over 2,000), its cost
  * growing with the square of the dictionary's size.

@@ -61,6 +61,6 @@ export interface SttEngine {
   readonly name: string;
   /** Starts recognizing one caller's speech. */
   stream(req: RecognitionRequest): RecognitionStream;
-  /** Frees the engine's resources (decoders, workers); later streams fail. */
+  /** Frees the engine's resources (decoders and their processes); later streams fail. */
   close(): Promise<void>;
 }

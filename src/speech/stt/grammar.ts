@@ -72,13 +72,8 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
  * decoder must force "large please" onto some listed phrase, and picks whichever sounds closest ("pardon me").
  */
 const BEFORE = [
-  'uh',
-  'um',
   'a',
-  'an',
-  'the',
   'just',
-  'oh',
   'well',
   'i would like',
   'i would like a',
@@ -94,7 +89,7 @@ const BEFORE = [
 ];
 /** How much likelier no carrier is than some carrier. */
 const CARRIER_ODDS = 20;
-const AFTER = ['please', 'one', 'one please', 'thanks', 'thank you', 'please thank you'];
+const AFTER = ['please', 'thanks', 'thank you', 'please thank you'];
 
 /** The carrier phrases whose every word the dictionary has. */
 function carriers(list: readonly string[], known: (word: string) => boolean): string[] {

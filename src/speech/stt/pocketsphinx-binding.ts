@@ -1,7 +1,7 @@
 /**
  * The slice of the pocketsphinx 5prealpha C API (Debian's libpocketsphinx3, "0.8+5prealpha") that the decoder
  * needs, declared through koffi. Every call is synchronous and may take milliseconds to seconds, so this module is
- * only loaded by the decoder worker (pocketsphinx.worker.ts) and by the engine's start-up check.
+ * only loaded by the decoder processes (pocketsphinx.child.ts) and by the engine's start-up check.
  */
 import koffi from 'koffi';
 import { SwitchboardError } from '../../errors.ts';

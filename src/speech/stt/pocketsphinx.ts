@@ -1,11 +1,13 @@
 /**
  * Offline speech-to-text with pocketsphinx (CMU, BSD licence; Debian's libpocketsphinx3 and pocketsphinx-en-us)
- * called through koffi. Decoding is synchronous and CPU-heavy, so it runs in a small pool of worker threads
- * (pocketsphinx.worker.ts), each holding one decoder warmed up at start; each stream is assigned the least busy
- * one. Each ListenContext becomes a search (a grammar for a closed question, a bigram model of the flow's domain
- * for an open one), built once per decoder. A crashed worker fails its streams with STT_FAILED and is replaced.
+ * called through koffi. Decoding is synchronous and CPU-heavy, and native code can crash, so it runs in a small
+ * pool of child processes (pocketsphinx.child.ts), each holding one decoder warmed up at start; each stream is
+ * assigned the least busy one. Each ListenContext becomes a search (a grammar for a closed question, a bigram model of the flow's domain
+ * for an open one), built once per decoder. A crashed decoder process fails its streams with STT_FAILED and is replaced;
+ * the server and its other calls carry on.
  */
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SwitchboardError } from '../../errors.ts';
 import { checkModelFiles } from './decoder.ts';
 import type { ListenContext, RecognitionRequest, RecognitionStream, SttEngine } from './engine.ts';
@@ -16,7 +18,7 @@ import {
   DEFAULT_MODEL_DIR,
   loadPocketsphinx,
 } from './pocketsphinx-binding.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './pocketsphinx.worker.ts';
+import type { DecoderSetup, FromDecoder, ToDecoder } from './pocketsphinx.child.ts';
 import type { SearchSpec } from './search.ts';
 import { searchSpec } from './search.ts';
 
@@ -28,7 +30,7 @@ export interface PocketsphinxOptions {
   modelDir?: string;
   dictionary?: string;
   genericLm?: string;
-  /** Decoder worker threads; 2 unless given. Each decodes one utterance at a time. */
+  /** Decoder processes; 2 unless given. Each decodes one utterance at a time. */
   decoders?: number;
   /**
    * About 4 s of 8 kHz speech each new decoder decodes once, so its running cepstral mean fits speech before a
@@ -39,14 +41,16 @@ export interface PocketsphinxOptions {
   maxBufferedMs?: number;
   /** An utterance is finalized by the engine after this long without endUtterance(); 30 s unless given. */
   maxUtteranceMs?: number;
-  /** Restart intensity: no worker is restarted once this many crashed within `crashWindowMs`. 5 and 60 s. */
+  /** Restart intensity: no decoder process is restarted once this many crashed within `crashWindowMs`. 5 and 60 s. */
   maxCrashes?: number;
   crashWindowMs?: number;
 }
 
 interface Slot {
-  readonly worker: Worker;
+  readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** Resolves once the process has ended and its channel closed. */
+  readonly gone: Promise<void>;
   readonly streams: Set<StreamState>;
   stopping: boolean;
 }
@@ -73,16 +77,16 @@ export interface PocketsphinxStream extends RecognitionStream {
   readonly droppedFrames: number;
 }
 
-let workersOf: (engine: PocketsphinxStt) => Worker[];
+let processesOf: (engine: PocketsphinxStt) => ChildProcess[];
 
-/** Test-only: the engine's worker threads, so a test can end one as a crash would. */
-export function pocketsphinxWorkersForTest(engine: PocketsphinxStt): Worker[] {
-  return workersOf(engine);
+/** Test-only: the engine's decoder processes, so a test can crash one. */
+export function pocketsphinxProcessesForTest(engine: PocketsphinxStt): ChildProcess[] {
+  return processesOf(engine);
 }
 
 export class PocketsphinxStt implements SttEngine {
   readonly name = 'pocketsphinx';
-  readonly #setup: WorkerSetup;
+  readonly #setup: DecoderSetup;
   readonly #maxBuffered: number;
   readonly #maxCrashes: number;
   readonly #crashWindowMs: number;
@@ -94,10 +98,10 @@ export class PocketsphinxStt implements SttEngine {
   #dropped = 0;
 
   static {
-    workersOf = (engine) => [...engine.#slots].map((slot) => slot.worker);
+    processesOf = (engine) => [...engine.#slots].map((slot) => slot.child);
   }
 
-  private constructor(setup: WorkerSetup, options: PocketsphinxOptions) {
+  private constructor(setup: DecoderSetup, options: PocketsphinxOptions) {
     this.#setup = setup;
     this.#maxBuffered = Math.round(((options.maxBufferedMs ?? 30_000) * SAMPLE_RATE) / 1000);
     this.#maxCrashes = options.maxCrashes ?? 5;
@@ -121,11 +125,11 @@ export class PocketsphinxStt implements SttEngine {
       dictionary: options.dictionary ?? DEFAULT_DICTIONARY,
       genericLm: options.genericLm ?? DEFAULT_GENERIC_LM,
     };
-    // Checked here too, so a missing install is a clear rejection rather than a worker's failure report.
+    // Checked here too, so a missing install is a clear rejection rather than a decoder's failure report.
     loadPocketsphinx(files.library);
     checkModelFiles(files);
     const maxUtteranceMs = options.maxUtteranceMs ?? 30_000;
-    const setup: WorkerSetup = {
+    const setup: DecoderSetup = {
       files,
       warmUp: options.warmUpAudio ?? null,
       maxUtteranceSamples: Math.round((maxUtteranceMs * SAMPLE_RATE) / 1000),
@@ -202,8 +206,9 @@ export class PocketsphinxStt implements SttEngine {
     for (const slot of slots) {
       slot.stopping = true;
       for (const state of slot.streams) this.#close(state);
+      slot.child.kill('SIGTERM');
     }
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(slots.map((slot) => slot.gone));
   }
 
   #write(state: StreamState, pcm: Int16Array): void {
@@ -222,7 +227,7 @@ export class PocketsphinxStt implements SttEngine {
     if (!state.inFlight) this.#flush(state);
   }
 
-  /** Sends what is pending as one chunk; the worker acknowledges it once decoded, which releases the next. */
+  /** Sends what is pending as one chunk; the decoder acknowledges it once decoded, which releases the next. */
   #flush(state: StreamState): void {
     if (state.pendingSamples === 0) return;
     const samples = new Int16Array(state.pendingSamples);
@@ -231,11 +236,11 @@ export class PocketsphinxStt implements SttEngine {
       samples.set(frame, offset);
       offset += frame.length;
     }
-    const message: ToWorker = { type: 'audio', stream: state.id, at: state.pendingAt, samples };
+    const message: ToDecoder = { type: 'audio', stream: state.id, at: state.pendingAt, samples };
     state.pending = [];
     state.pendingSamples = 0;
     state.inFlight = true;
-    this.#send(state.slot, message, [samples.buffer]);
+    this.#send(state.slot, message);
   }
 
   #end(state: StreamState): void {
@@ -252,8 +257,9 @@ export class PocketsphinxStt implements SttEngine {
     if (!state.slot.stopping) this.#send(state.slot, { type: 'close', stream: state.id });
   }
 
-  #send(slot: Slot, message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    slot.worker.postMessage(message, transfer);
+  #send(slot: Slot, message: ToDecoder): void {
+    // A process that just died cannot take it; its exit handler fails the streams it served.
+    if (slot.child.connected) slot.child.send(message, noop);
   }
 
   #leastBusy(): Slot | undefined {
@@ -262,7 +268,7 @@ export class PocketsphinxStt implements SttEngine {
     return best;
   }
 
-  #onMessage(slot: Slot, message: FromWorker): void {
+  #onMessage(slot: Slot, message: FromDecoder): void {
     if (message.type === 'ready' || message.type === 'failed') return;
     const state = [...slot.streams].find((s) => s.id === message.stream);
     if (!state || state.closed) return;
@@ -286,7 +292,7 @@ export class PocketsphinxStt implements SttEngine {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: this.#setup });
+    const child = startChild();
     let markReady: () => void = noop;
     let failReady: (err: unknown) => void = noop;
     const ready = new Promise<void>((resolve, reject) => {
@@ -294,40 +300,48 @@ export class PocketsphinxStt implements SttEngine {
       failReady = reject;
     });
     ready.catch(noop);
-    const slot: Slot = { worker, ready, streams: new Set(), stopping: false };
+    let markGone: () => void = noop;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const slot: Slot = { child, ready, gone, streams: new Set(), stopping: false };
     this.#slots.add(slot);
-    worker.on('message', (message: FromWorker) => {
+    child.on('message', (message: FromDecoder) => {
       if (message.type === 'ready') markReady();
       else if (message.type === 'failed') {
         slot.stopping = true;
         failReady(new SwitchboardError(message.code, message.detail, message.data));
       } else this.#onMessage(slot, message);
     });
-    let error: unknown;
-    worker.on('error', (err) => (error = err));
-    worker.on('exit', (exitCode) => {
+    let error: Error | undefined;
+    child.on('error', (err) => {
+      error = err;
+      // Never started: no 'close' follows.
+      if (child.pid === undefined) onEnd(null, null);
+    });
+    let ended = false;
+    const onEnd = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
       this.#slots.delete(slot);
+      markGone();
       failReady(
-        new SwitchboardError(
-          'STT_UNAVAILABLE',
-          `the decoder worker exited with code ${exitCode} while starting`,
-          {
-            error: error instanceof Error ? error.message : undefined,
-          },
-        ),
+        new SwitchboardError('STT_UNAVAILABLE', 'the decoder process ended while starting', {
+          exitCode,
+          signal,
+          error: error?.message,
+        }),
       );
       if (slot.stopping || this.#closed) return;
-      this.#onCrash(slot, exitCode, error);
-    });
+      this.#onCrash(slot, exitCode, signal);
+    };
+    // 'close' follows 'exit' once the IPC channel has closed too, so every message sent before the end is read.
+    child.on('close', onEnd);
+    this.#send(slot, { type: 'setup', setup: this.#setup });
     return slot;
   }
 
-  /** Fails the crashed worker's streams and starts a replacement, unless workers keep crashing. */
-  #onCrash(slot: Slot, exitCode: number, error: unknown): void {
-    const err = new SwitchboardError('STT_FAILED', 'the decoder worker crashed', {
-      exitCode,
-      error: error instanceof Error ? error.message : undefined,
-    });
+  /** Fails the crashed process's streams and starts a replacement, unless decoders keep crashing. */
+  #onCrash(slot: Slot, exitCode: number | null, signal: NodeJS.Signals | null): void {
+    const err = new SwitchboardError('STT_FAILED', 'the decoder process crashed', { exitCode, signal });
     for (const state of slot.streams) {
       state.closed = true;
       state.detach();
@@ -341,11 +355,22 @@ export class PocketsphinxStt implements SttEngine {
   }
 }
 
-// Workers do not inherit the TypeScript loader the main thread registered, so the worker registers it first.
-function workerBootstrap(): string {
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./pocketsphinx.worker.ts', import.meta.url).href);
-  return `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`;
+/**
+ * Forks one decoder process. Under tsx (this file is .ts) the child is TypeScript too and loads tsx's loader by
+ * absolute URL, whatever the working folder; compiled to .js, the sibling .js is forked. Nothing of this
+ * process's own execArgv (an inspector port, say) is passed on. 'advanced' serialization carries the audio as
+ * Int16Arrays, without base64.
+ */
+function startChild(): ChildProcess {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(
+    new URL(ts ? './pocketsphinx.child.ts' : './pocketsphinx.child.js', import.meta.url),
+  );
+  return fork(entry, [], {
+    execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }
 
 function noop(): void {}

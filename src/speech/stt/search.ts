@@ -1,6 +1,6 @@
 /**
  * Which decoder search serves a ListenContext. The engine names each search by its content, so every stream
- * with the same expectations shares one search per decoder, built once; the decoder worker builds it from the
+ * with the same expectations shares one search per decoder, built once; the decoder process builds it from the
  * spec, since only the decoder knows which words its dictionary has.
  */
 import { createHash } from 'node:crypto';

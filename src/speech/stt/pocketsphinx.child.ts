@@ -1,9 +1,9 @@
 /**
- * A decoder worker thread: one pocketsphinx decoder serving the streams the engine (pocketsphinx.ts) assigns it,
- * one utterance at a time. A stream's audio waits, unacknowledged, while another stream's utterance holds the
+ * A decoder process: one pocketsphinx decoder serving the streams the engine (pocketsphinx.ts) assigns it, one
+ * utterance at a time. A process of its own, so a crash in the native library (it has crashed with SIGSEGV)
+ * fails only the streams this decoder serves; the engine starts another. A stream's audio waits, unacknowledged, while another stream's utterance holds the
  * decoder, so the engine holds the rest (up to its bound); once free, the decoder catches up faster than real time.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { Resampler } from '../../audio/resample.ts';
 import { ErrorCodes, SwitchboardError } from '../../errors.ts';
 import type { DecoderFiles } from './decoder.ts';
@@ -13,21 +13,23 @@ import type { SearchSpec } from './search.ts';
 import { searchSpec } from './search.ts';
 import { NUMBER_WORDS } from './words.ts';
 
-export interface WorkerSetup {
+export interface DecoderSetup {
   files: DecoderFiles;
   /** 8 kHz speech decoded once at start so the cepstral mean has adapted before the first caller. */
   warmUp: Int16Array | null;
-  /** An utterance longer than this is finalized by the worker, so no stream holds the decoder forever. */
+  /** An utterance longer than this is finalized by the decoder, so no stream holds the decoder forever. */
   maxUtteranceSamples: number;
 }
 
-export type ToWorker =
+export type ToDecoder =
+  /** The first message; nothing else is read before it. */
+  | { type: 'setup'; setup: DecoderSetup }
   | { type: 'open'; stream: number; spec: SearchSpec }
   | { type: 'audio'; stream: number; at: number; samples: Int16Array }
   | { type: 'end'; stream: number; at: number }
   | { type: 'close'; stream: number };
 
-export type FromWorker =
+export type FromDecoder =
   | { type: 'ready' }
   | { type: 'failed'; code: 'STT_UNAVAILABLE' | 'STT_FAILED'; detail: string; data: Record<string, unknown> }
   | { type: 'ack'; stream: number }
@@ -37,22 +39,28 @@ export type FromWorker =
 interface StreamState {
   readonly id: number;
   readonly spec: SearchSpec;
-  readonly queue: Extract<ToWorker, { type: 'audio' | 'end' }>[];
+  readonly queue: Extract<ToDecoder, { type: 'audio' | 'end' }>[];
   readonly upsampler: Resampler;
   /** 8 kHz sample index (from the stream's start) where the current utterance began and ends so far. */
   uttStart: number;
   uttEnd: number;
 }
 
-const port = parentPort ?? notAWorker();
-function notAWorker(): never {
-  throw new Error('pocketsphinx.worker must run in a worker thread');
+const send = process.send?.bind(process) ?? notForked();
+function notForked(): never {
+  throw new Error('pocketsphinx.child must be started with child_process.fork');
 }
-const setup = workerData as WorkerSetup;
 
-function post(message: FromWorker): void {
-  port.postMessage(message);
+function post(message: FromDecoder, then?: () => void): void {
+  send(message, undefined, undefined, then);
 }
+
+// A parent that dies, even by SIGKILL, closes the IPC channel: this process goes with it rather than linger.
+process.on('disconnect', () => process.exit(0));
+if (!process.connected) process.exit(0);
+// Ctrl-C signals the whole process group, but a draining server still hears its calls: the engine (close()
+// sends SIGTERM) or the parent's end decides when this process ends.
+process.on('SIGINT', () => {});
 
 function detailOf(err: unknown): {
   code: 'STT_UNAVAILABLE' | 'STT_FAILED';
@@ -70,31 +78,47 @@ function detailOf(err: unknown): {
   }
   return {
     code: 'STT_FAILED',
-    detail: 'unexpected error in the decoder worker',
+    detail: 'unexpected error in the decoder process',
     data: { error: String(err) },
   };
 }
 
+/** Set by the first message; everything else waits for it. */
+let setup: DecoderSetup | undefined;
 let dictionary: Pronunciations;
 let decoder: Decoder;
 /** Made on the first open question with no domain: it needs the whole dictionary loaded, which is slow. */
 let generic: Decoder | undefined;
-try {
-  dictionary = Pronunciations.read(setup.files.dictionary);
-  decoder = Decoder.create(setup.files, dictionary, { whole: false, initialWords: NUMBER_WORDS });
-  warmUp(decoder, searchSpec({ kind: 'closed', phrases: [], numbers: true, domain: [] }));
-} catch (err) {
-  post({ type: 'failed', ...detailOf(err) });
-  process.exit(0);
+
+function configured(): DecoderSetup {
+  if (!setup) throw new SwitchboardError('STT_FAILED', 'the decoder process has not been set up');
+  return setup;
+}
+
+/** Loads the model and warms the decoder up; answers ready, or failed and exits. */
+function start(given: DecoderSetup): void {
+  setup = given;
+  try {
+    dictionary = Pronunciations.read(given.files.dictionary);
+    decoder = Decoder.create(given.files, dictionary, { whole: false, initialWords: NUMBER_WORDS });
+    warmUp(decoder, searchSpec({ kind: 'closed', phrases: [], numbers: true, domain: [] }));
+  } catch (err) {
+    setup = undefined;
+    // Exits once the report is written, so the engine reads it before it sees the exit.
+    post({ type: 'failed', ...detailOf(err) }, () => process.exit(0));
+    return;
+  }
+  post({ type: 'ready' });
 }
 
 /** Decodes the warm-up audio once, for its effect on the running cepstral mean; the words do not matter. */
 function warmUp(target: Decoder, spec: SearchSpec): void {
-  if (!setup.warmUp || setup.warmUp.length === 0) return;
+  const audio = setup?.warmUp;
+  if (!audio || audio.length === 0) return;
   target.prepare(spec);
   target.start(spec.key);
   const up = new Resampler(8000, 16000);
-  target.process(up.process(setup.warmUp));
+  target.process(up.process(audio));
   target.process(up.flush());
   target.finish();
 }
@@ -102,7 +126,7 @@ function warmUp(target: Decoder, spec: SearchSpec): void {
 function decoderFor(spec: SearchSpec): Decoder {
   if (spec.kind !== 'generic') return decoder;
   if (!generic) {
-    generic = Decoder.create(setup.files, dictionary, { whole: true, initialWords: [] });
+    generic = Decoder.create(configured().files, dictionary, { whole: true, initialWords: [] });
     warmUp(generic, spec);
   }
   return generic;
@@ -171,14 +195,19 @@ function pump(): void {
       decoderFor(state.spec).process(state.upsampler.process(item.samples));
       state.uttEnd = item.at + item.samples.length;
       post({ type: 'ack', stream: state.id });
-      if (state.uttEnd - state.uttStart >= setup.maxUtteranceSamples) finalize(state);
+      if (state.uttEnd - state.uttStart >= configured().maxUtteranceSamples) finalize(state);
     } catch (err) {
       fail(state, err);
     }
   }
 }
 
-port.on('message', (message: ToWorker) => {
+process.on('message', (message: ToDecoder) => {
+  if (message.type === 'setup') {
+    start(message.setup);
+    return;
+  }
+  if (!setup) return;
   if (message.type === 'open') {
     const state: StreamState = {
       id: message.stream,
@@ -211,5 +240,3 @@ port.on('message', (message: ToWorker) => {
   }
   pump();
 });
-
-post({ type: 'ready' });

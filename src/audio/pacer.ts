@@ -125,6 +125,12 @@ export class Pacer {
     return this.#head >= this.#items.length;
   }
 
+  /** Frames sent that have had time to play by `nowMs`: sentFrames less those sent ahead of real time. */
+  playedFrames(nowMs: number): number {
+    const due = Math.max(0, Math.floor((nowMs - this.#startMs) / FRAME_MS));
+    return this.#sentFrames - Math.max(0, this.#sentSinceAnchor - due);
+  }
+
   /** Frames sent since the pacer was made. */
   get sentFrames(): number {
     return this.#sentFrames;

@@ -15,7 +15,10 @@ export interface TurnDetectorOptions {
   startThreshold?: number;
   /** Once speaking, a frame below this begins the trailing silence. startThreshold - 0.15 unless given. */
   stopThreshold?: number;
-  /** Voiced time needed before a turn starts. 250 ms unless given. */
+  /**
+   * Voiced time needed before a turn starts. 200 ms unless given: longer than a cough (about 150 ms), short
+   * enough that a caller talking over a prompt stops it within 300 ms.
+   */
   minSpeechMs?: number;
   /** Unvoiced time that discards a not-yet-started turn. 100 ms unless given. */
   maxCandidateGapMs?: number;
@@ -85,7 +88,7 @@ export class TurnDetector {
       0,
       this.#start,
     );
-    this.#minSpeechMs = option('minSpeechMs', options.minSpeechMs ?? 250, 0, 10_000);
+    this.#minSpeechMs = option('minSpeechMs', options.minSpeechMs ?? 200, 0, 10_000);
     this.#maxGapMs = option('maxCandidateGapMs', options.maxCandidateGapMs ?? 100, 0, 10_000);
     this.#silenceMs = option('silenceMs', options.silenceMs ?? 700, 0, 60_000);
     this.#maxTurnMs = option('maxTurnMs', options.maxTurnMs ?? 30_000, 1, 3_600_000);

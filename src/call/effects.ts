@@ -16,8 +16,11 @@ export interface PromptSource {
 
 /** What the runner needs from the call's media stream. */
 export interface CallAudio {
-  /** Queue audio followed by a mark, or by none when `mark` is null (the audio goes on in the next call). */
-  play(prompt: Prompt, mark: string | null): void;
+  /**
+   * Queue audio followed by a mark, or by none when `mark` is null (the audio goes on in the next call); `text`
+   * is the sentence it says.
+   */
+  play(prompt: Prompt, mark: string | null, text: string): void;
   /** Queue a mark alone, after the audio queued so far. */
   mark(name: string): void;
   /** Drop queued audio (barge-in). */
@@ -123,7 +126,7 @@ export class EffectRunner {
           });
         }
         if (signal.aborted || this.#stopped) return;
-        if (prompt) this.#opts.audio.play(prompt, last ? mark : null);
+        if (prompt) this.#opts.audio.play(prompt, last ? mark : null, sentences[i]!);
         // The flow waits for this mark, so it is sent even when the last sentence failed, after what did play.
         else if (last) this.#opts.audio.mark(mark);
       }

@@ -33,6 +33,7 @@ import {
 } from '../telephony/media-streams.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
 import { performHttp } from './http-action.ts';
+import { PlayedText } from './played-text.ts';
 import { listenContext } from './listen-context.ts';
 import { CallListener, FRAME_SAMPLES, type HeardTurn, type VadOpener } from './listener.ts';
 import { CallSupervisor } from './supervisor.ts';
@@ -135,6 +136,8 @@ export class MediaSession {
   #framesOut = 0;
   #lastTimestamp = -1;
   #outOfOrder = 0;
+  /** The sentences queued and not yet heard to their mark: what a cut prompt had said so far. */
+  readonly #playedText = new PlayedText();
   /** Where the next inbound frame should start (ms of the stream), once audio has been heard; -1 before. */
   #nextTimestamp = -1;
   /** Silent frames given to the listener for gaps in the inbound timestamps (lost packets). */
@@ -291,7 +294,7 @@ export class MediaSession {
     });
     this.#deps.pacerClock.add(this.#pacer);
     const audio: CallAudio = {
-      play: (prompt, mark) => this.#play(prompt.frames, mark),
+      play: (prompt, mark, text) => this.#play(prompt.frames, mark, text),
       mark: (name) => this.#play(NO_FRAMES, name),
       clear: () => this.#clear(),
       idle: () => this.#idle(),
@@ -354,10 +357,12 @@ export class MediaSession {
     this.#runner?.run(effect);
   }
 
-  #play(frames: readonly string[], mark: string | null): void {
+  #play(frames: readonly string[], mark: string | null, text?: string): void {
     if (this.#phase !== 'live' || !this.#pacer) return;
     try {
+      const start = this.#pacer.sentFrames + this.#pacer.queuedMs / FRAME_MS;
       this.#pacer.enqueue(frames, mark);
+      if (text !== undefined) this.#playedText.queued(text, start, frames.length, mark);
       // Start playing now rather than at the next clock tick: up to 20 ms less silence before the agent speaks.
       this.#pacer.pump(performance.now());
     } catch (err) {
@@ -499,6 +504,7 @@ export class MediaSession {
 
   #markEchoed(name: string): void {
     if (this.#inFlight.delete(name)) {
+      this.#playedText.played(name);
       this.#log.debug('prompt heard', { mark: name });
       this.#deliver({ type: 'played', at: this.#now(), mark: name });
     } else if (this.#cleared.delete(name)) {
@@ -511,6 +517,7 @@ export class MediaSession {
 
   #clear(): void {
     if (!this.#pacer || !this.#encoder) return;
+    const heard = this.#playedText.cut(this.#pacer.playedFrames(performance.now()));
     const queued = !this.#pacer.idle;
     const dropped = this.#pacer.clear();
     if (queued || this.#unmarkedAudio || this.#inFlight.size > 0) {
@@ -522,6 +529,14 @@ export class MediaSession {
         marksInterrupted: this.#cleared.size,
         marksDropped: dropped.length,
       });
+      // Prompts can hold the caller's data (a number read back), so the words go in the redactable field.
+      if (heard) {
+        this.#log.info('prompt cut short', {
+          playedMs: heard.playedMs,
+          promptMs: heard.promptMs,
+          pii: { heard: heard.text },
+        });
+      }
     }
     this.#checkIdle();
   }

@@ -115,7 +115,13 @@ export function loggerFromEnv(env: NodeJS.ProcessEnv = process.env, sink?: LogSi
 }
 
 /** A logger that keeps records in memory: for tests that assert on log lines. */
-export function memoryLogger(level: Level = 'debug'): { logger: Logger; records: LogRecord[] } {
+export function memoryLogger(
+  level: Level = 'debug',
+  options: { showPii?: boolean } = {},
+): { logger: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
-  return { logger: new Logger({ level, sink: (r) => records.push(r) }), records };
+  return {
+    logger: new Logger({ level, showPii: options.showPii ?? false, sink: (r) => records.push(r) }),
+    records,
+  };
 }

@@ -328,3 +328,18 @@ test('clear reports the dropped marks, not the unmarked audio', () => {
   assert.deepEqual(pacer.clear(), ['b']);
   assert.ok(pacer.idle);
 });
+
+test('playedFrames counts what has had time to play: the frames sent less those sent ahead', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink, { leadMs: 60 });
+  pacer.enqueue(prompt('a', 100), 'a');
+  pacer.pump(1000);
+  assert.equal(pacer.playedFrames(1000), 0, 'three frames are out, none has played yet');
+  pacer.pump(1500);
+  assert.equal(pacer.sentFrames, 28);
+  assert.equal(pacer.playedFrames(1500), 25, 'half a second has played');
+  assert.equal(pacer.playedFrames(1540), 27);
+  assert.equal(pacer.playedFrames(9000), 28, 'never more than was sent');
+  pacer.clear();
+  assert.equal(pacer.playedFrames(1540), 28, 'after a clear, what was sent counts as ended');
+});

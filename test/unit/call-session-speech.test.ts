@@ -41,7 +41,9 @@ before(async () => {
 });
 after(() => tts.close());
 
-/** `say` is a tone of 60 ms per character: 100 characters make a 6 s prompt. */
+/** Twenty words "w000".."w019": `say` is a tone of 60 ms per character, so they make a 6 s prompt. */
+const PROMPT_WORDS = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(3, '0')}`);
+
 function flow(bargeIn?: boolean | 'dtmf') {
   const result = validateFlow({
     id: 'shop',
@@ -50,7 +52,7 @@ function flow(bargeIn?: boolean | 'dtmf') {
     start: 'ask',
     states: {
       ask: {
-        say: 'x'.repeat(100),
+        say: PROMPT_WORDS.join(' '),
         on: { order: 'bye', 'dtmf:1': 'bye' },
         ...(bargeIn === undefined ? {} : { bargeIn }),
       },
@@ -62,9 +64,9 @@ function flow(bargeIn?: boolean | 'dtmf') {
   return compileFlow(result.flow);
 }
 
-function call(bargeIn?: boolean | 'dtmf') {
+function call(bargeIn?: boolean | 'dtmf', showPii = false) {
   const socket = new FakeSocket();
-  const { logger, records } = memoryLogger('debug');
+  const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const s = new MediaSession(socket, {
     flows: new Map([['shop', flow(bargeIn)]]),
@@ -127,8 +129,8 @@ test('an answer spoken after the prompt is recognized, understood and routed; it
   c.hangup();
 });
 
-test('speaking over a prompt clears it within 300 ms of audio after the onset and is taken as the answer', async () => {
-  const c = call();
+test('speaking over a prompt clears it within 300 ms of audio after the onset, logs what played and is taken as the answer', async () => {
+  const c = call(undefined, true);
   await c.until('a second of the prompt is out', () => c.socket.count('media') >= 50);
   assert.equal(c.socket.count('clear'), 0);
   const audio = new Uint8Array([...silence(300), ...speech, ...silence(1200)]);
@@ -142,6 +144,15 @@ test('speaking over a prompt clears it within 300 ms of audio after the onset an
   assert.ok(clearedAt - onset <= 300, `clear after ${clearedAt - onset} ms of speech`);
   const bargeIn = c.records.find((r) => r.msg === 'barge-in: the caller spoke over the prompt');
   assert.deepEqual(bargeIn?.['marksInterrupted'], c.socket.marks().slice(0, 1));
+  // What the caller heard: the words of the time that played, the cut one marked.
+  const cut = c.records.find((r) => r.msg === 'prompt cut short');
+  const playedMs = cut?.['playedMs'] as number;
+  const promptMs = cut?.['promptMs'] as number;
+  // A second of audio was sent, 60 ms of it ahead of real time (the pacer's lead).
+  assert.ok(playedMs >= 900 && playedMs < promptMs, `played ${playedMs} of ${promptMs} ms`);
+  const heard = (cut?.pii as { heard: string }).heard;
+  const words = Math.floor((PROMPT_WORDS.length * playedMs) / promptMs);
+  assert.equal(heard, `${PROMPT_WORDS.slice(0, words).join(' ')}…`);
   await c.until('the flow moves on', () => c.s.flowState === 'bye');
   c.hangup();
 });

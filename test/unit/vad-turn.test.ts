@@ -20,7 +20,7 @@ function run(runs: [number, number][], options: TurnDetectorOptions = {}, frameM
   return events;
 }
 
-test('a 150 ms burst (a cough) does not start a turn with the default 250 ms minimum', () => {
+test('a 150 ms burst (a cough) does not start a turn with the default 200 ms minimum', () => {
   const burst = (ms: number): TurnEvent[] =>
     run(
       [
@@ -32,9 +32,9 @@ test('a 150 ms burst (a cough) does not start a turn with the default 250 ms min
       10,
     );
   assert.deepEqual(burst(150), []);
-  assert.deepEqual(burst(240), []);
+  assert.deepEqual(burst(190), []);
   assert.deepEqual(
-    burst(260).map((e) => e.type),
+    burst(210).map((e) => e.type),
     ['speech-start', 'speech-end'],
   );
 });
@@ -45,7 +45,7 @@ test('speech lasting the minimum starts a turn, reporting the onset and when it 
     [0.9, 13],
     [0, 5],
   ]);
-  assert.deepEqual(events, [{ type: 'speech-start', onsetMs: 200, atMs: 460 }]);
+  assert.deepEqual(events, [{ type: 'speech-start', onsetMs: 200, atMs: 400 }]);
 });
 
 test('the turn ends after the silence window, measured from the end of the last voiced frame', () => {
@@ -55,7 +55,7 @@ test('the turn ends after the silence window, measured from the end of the last 
     [0, 40],
   ]);
   assert.deepEqual(events, [
-    { type: 'speech-start', onsetMs: 200, atMs: 460 },
+    { type: 'speech-start', onsetMs: 200, atMs: 400 },
     { type: 'speech-end', reason: 'silence', onsetMs: 200, endMs: 1200, atMs: 1900 },
   ]);
 });
@@ -114,7 +114,7 @@ test('a gap longer than maxCandidateGapMs discards a turn that has not started; 
     [1, 7],
     [0, 50],
   ]);
-  assert.deepEqual(bridged[0], { type: 'speech-start', onsetMs: 0, atMs: 340 });
+  assert.deepEqual(bridged[0], { type: 'speech-start', onsetMs: 0, atMs: 280 });
 });
 
 test('the silence window can change per flow state', () => {
@@ -138,9 +138,9 @@ test('a line that never goes quiet ends its turn at maxTurnMs', () => {
   assert.deepEqual(
     events.map((e) => [e.type, e.type === 'speech-end' ? e.reason : '', e.atMs]),
     [
-      ['speech-start', '', 260],
+      ['speech-start', '', 200],
       ['speech-end', 'max-turn', 2000],
-      ['speech-start', '', 2260],
+      ['speech-start', '', 2200],
       ['speech-end', 'max-turn', 4000],
     ],
   );
@@ -163,7 +163,7 @@ test('32 ms Silero chunks and booleans work as well as 20 ms probabilities', () 
     if (e) events.push(e);
   }
   assert.deepEqual(events, [
-    { type: 'speech-start', onsetMs: 160, atMs: 416 },
+    { type: 'speech-start', onsetMs: 160, atMs: 384 },
     { type: 'speech-end', reason: 'silence', onsetMs: 160, endMs: 640, atMs: 1344 },
   ]);
 });

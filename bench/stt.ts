@@ -6,6 +6,7 @@ import { mulawToPcm } from '../src/audio/mulaw.ts';
 import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { wordErrors } from './word-errors.ts';
 
 const PHRASES = [
   'yes',
@@ -40,20 +41,6 @@ function recognize(engine: PocketsphinxStt, context: ListenContext, pcm: Int16Ar
     for (let i = 0; i < pcm.length; i += 160) stream.write(pcm.subarray(i, i + 160));
     stream.endUtterance();
   });
-}
-
-function wordErrors(ref: string, hyp: string): number {
-  const r = ref.split(' ');
-  const h = hyp === '' ? [] : hyp.split(' ');
-  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= r.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= h.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (r[i - 1] === h[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[h.length]!;
 }
 
 function pct(sorted: number[], p: number): number {

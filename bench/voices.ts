@@ -1,6 +1,7 @@
 /**
  * The example flows driven by voice alone against a real `switchboard serve`, once per flite caller voice: how
- * many spoken turns get the intent they should, and how many calls end in the right state.
+ * many spoken turns get the intent they should, how many calls end in the right state, and the word accuracy
+ * of what the server heard (from its "caller heard" log, personal data shown for the purpose).
  * Usage: node --import tsx bench/voices.ts [voices=rms,kal,slt]
  */
 import { createServer } from 'node:http';
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { placeCall, type CallerInput } from '../src/simulator/caller.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { phraseWords } from '../src/speech/stt/words.ts';
 import { startServerProcess } from './server-process.ts';
+import { wordErrors } from './word-errors.ts';
 
 const voices = (process.argv[2] ?? 'rms,kal,slt').split(',');
 
@@ -50,6 +53,7 @@ const server = await startServerProcess({
   ORDERS_URL: servicesUrl,
   BILLING_URL: servicesUrl,
   LOG_LEVEL: 'info',
+  LOG_PII: 'show',
 });
 const url = server.url;
 server.child.once('exit', (code, signal) => {
@@ -65,6 +69,8 @@ for (const voice of voices) {
   let right = 0;
   let turns = 0;
   let ends = 0;
+  let words = 0;
+  let errors = 0;
   for (const call of CALLS) {
     const inputs: CallerInput[] = [];
     for (const text of call.lines)
@@ -79,12 +85,18 @@ for (const voice of voices) {
     const ofCall = logs().filter((r) => r.callId === result.callSid);
     const heard = ofCall.filter((r) => r.msg === 'caller heard');
     turns += call.lines.length;
+    call.lines.forEach((line, i) => {
+      const said = phraseWords(line).join(' ');
+      words += said.split(' ').length;
+      const text = (heard[i]?.pii as { text?: string } | undefined)?.text ?? '';
+      errors += wordErrors(said, phraseWords(text).join(' '));
+    });
     right += call.intents.filter((intent, i) => heard[i] !== undefined && heard[i].intent === intent).length;
     if (ofCall.find((r) => r.msg === 'call ended')?.state === call.end) ends++;
   }
   await tts.close();
   console.log(
-    `  caller voice ${voice.padEnd(4)}: ${right}/${turns} turns understood as meant, ${ends}/${CALLS.length} calls ended where they should`,
+    `  caller voice ${voice.padEnd(4)}: ${right}/${turns} turns understood as meant, ${ends}/${CALLS.length} calls ended where they should, word accuracy ${(100 * (1 - errors / words)).toFixed(1)}% (${words} words)`,
   );
 }
 

@@ -30,6 +30,7 @@ import { isSwitchboardError } from '../src/errors.ts';
 import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { alignErrors } from './word-errors.ts';
 
 const DATA = '/usr/share/pocketsphinx/test/data';
 const RATE = 8000;
@@ -68,28 +69,6 @@ function normalize(text: string): string[] {
     .split(/\s+/)
     .filter((w) => w !== '' && w !== "'")
     .map((w) => SAME_WORD[w] ?? w);
-}
-
-/** Substitutions, deletions and insertions of the minimum word-level alignment (Levenshtein). */
-function alignErrors(ref: string[], hyp: string[]): { sub: number; del: number; ins: number } {
-  type Cell = { cost: number; sub: number; del: number; ins: number };
-  let prev: Cell[] = Array.from({ length: hyp.length + 1 }, (_, j) => ({ cost: j, sub: 0, del: 0, ins: j }));
-  for (let i = 1; i <= ref.length; i++) {
-    const cur: Cell[] = [{ cost: i, sub: 0, del: i, ins: 0 }];
-    for (let j = 1; j <= hyp.length; j++) {
-      const diag = prev[j - 1]!;
-      const same = ref[i - 1] === hyp[j - 1];
-      const options: Cell[] = [
-        { ...diag, cost: diag.cost + (same ? 0 : 1), sub: diag.sub + (same ? 0 : 1) },
-        { ...prev[j]!, cost: prev[j]!.cost + 1, del: prev[j]!.del + 1 },
-        { ...cur[j - 1]!, cost: cur[j - 1]!.cost + 1, ins: cur[j - 1]!.ins + 1 },
-      ];
-      cur[j] = options.reduce((a, b) => (b.cost < a.cost ? b : a));
-    }
-    prev = cur;
-  }
-  const { sub, del, ins } = prev[hyp.length]!;
-  return { sub, del, ins };
 }
 
 /** The telephone path: to 8 kHz, through mu-law and back. */

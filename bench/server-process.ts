@@ -1,5 +1,5 @@
 /** Starts `switchboard serve` as a child process on a free port, for benchmarks that measure the server alone. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface ServerProcess {
@@ -13,6 +13,13 @@ export interface ServerProcess {
   rssMiB(): number;
   /** Resident set size of the server's child processes (the flite pool), summed, in MiB. */
   childrenRssMiB(): number;
+  /** CPU time (user + system, all threads) the server process has used since it started, in ms. */
+  cpuMs(): number;
+  /**
+   * The same for the server's child processes (flite, and decoders when they run as processes): the live ones
+   * summed, plus those that ended (the kernel adds them to the server's cutime + cstime), in ms.
+   */
+  childrenCpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -42,20 +49,49 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     rssMiB: () => rssMiB(child.pid!),
-    childrenRssMiB: () => {
-      const pid = child.pid!;
-      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean);
-      return kids.reduce((sum, kid) => sum + rssMiB(Number(kid)), 0);
-    },
+    childrenRssMiB: () => childPids(child.pid!).reduce((sum, kid) => sum + rssMiB(kid), 0),
+    cpuMs: () => cpuMs(child.pid!),
+    childrenCpuMs: () =>
+      childPids(child.pid!).reduce((sum, kid) => sum + liveCpuMs(kid), cpuMs(child.pid!, 'ended children')),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
+}
+
+function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU time (user + system, every thread) a live process has used, in ms, from /proc/<pid>/stat; with 'ended
+ * children', that of its children that have ended and been waited for instead.
+ */
+export function cpuMs(pid: number, of: 'self' | 'ended children' = 'self'): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses; fields from 3 on follow its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime are fields 14 and 15; cutime, cstime 16 and 17.
+  const at = of === 'self' ? 11 : 13;
+  return ((Number(fields[at]) + Number(fields[at + 1])) * 1000) / clockTicks;
+}
+
+/** cpuMs, or 0 for a child that ended since it was listed: it counts in cutime once the server has reaped it. */
+function liveCpuMs(pid: number): number {
+  try {
+    return cpuMs(pid);
+  } catch {
+    return 0;
+  }
 }
 
 function rssMiB(pid: number): number {

@@ -44,7 +44,7 @@ after(() => tts.close());
 /** Twenty words "w000".."w019": `say` is a tone of 60 ms per character, so they make a 6 s prompt. */
 const PROMPT_WORDS = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(3, '0')}`);
 
-function flow(bargeIn?: boolean | 'dtmf') {
+function flow(bargeIn?: boolean | 'dtmf', noInputMs = 20_000) {
   const result = validateFlow({
     id: 'shop',
     version: 1,
@@ -58,18 +58,18 @@ function flow(bargeIn?: boolean | 'dtmf') {
       },
       bye: { say: 'bye', hangup: true },
     },
-    policy: { noInputMs: 20_000 },
+    policy: { noInputMs, maxRetries: 5 },
   });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.findings));
   return compileFlow(result.flow);
 }
 
-function call(bargeIn?: boolean | 'dtmf', showPii = false) {
+function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
   const socket = new FakeSocket();
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const s = new MediaSession(socket, {
-    flows: new Map([['shop', flow(bargeIn)]]),
+    flows: new Map([['shop', flow(bargeIn, noInputMs)]]),
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: new PacerClock(),
@@ -175,4 +175,26 @@ test('a prompt that may not be interrupted plays on and speech over it is not ta
   assert.equal(coughing.socket.count('clear'), 0);
   assert.equal(coughing.stt.streams.length, 0);
   coughing.hangup();
+});
+
+test('silence after a question fires no-input once, timed from the echo of the prompt, not from its sending', async () => {
+  const c = call(undefined, false, 1000);
+  await c.until('the question is sent', () => c.socket.marks().length === 1);
+  const questionFrames = c.socket.count('media');
+  // Not echoed yet: the caller is still hearing the question, so no time runs out however long it takes.
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(c.socket.count('media'), questionFrames, 'no reprompt while the question plays');
+  const echoedAt = Date.now();
+  c.s.handleMessage(c.enc.mark(c.socket.marks()[0]!));
+  c.send(silence(1000));
+  await c.until('the reprompt starts', () => c.socket.count('media') > questionFrames, 3000);
+  assert.ok(Date.now() - echoedAt >= 900, 'the reprompt waited the no-input time after the echo');
+  // The reprompt plays out and is not echoed: exactly one no-input, however long the silence goes on.
+  await c.until('the reprompt is sent', () => c.socket.marks().length === 2, 15_000);
+  const repromptFrames = c.socket.count('media');
+  c.send(silence(2000));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(c.socket.count('media'), repromptFrames, 'no-input fired once');
+  assert.equal(c.stt.streams.length, 0, 'silence started no recognition');
+  c.hangup();
 });

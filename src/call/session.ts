@@ -453,6 +453,7 @@ export class MediaSession {
     if (!speaking || !waiting || !speechInterrupts(waiting.def)) return;
     const interrupted = [...this.#inFlight];
     this.#clear();
+    this.#deps.metrics.bargeIns.inc();
     this.#log.info('barge-in: the caller spoke over the prompt', {
       state: waiting.state,
       marksInterrupted: interrupted,
@@ -484,6 +485,7 @@ export class MediaSession {
   #logTurnLatency(t: TurnTiming): void {
     this.#turnTiming = null;
     const sent = performance.now();
+    this.#deps.metrics.turnLatencyMs.observe(sent - t.endDecidedAt);
     const round = (ms: number): number => Math.round(ms * 10) / 10;
     this.#log.info('turn latency', {
       silenceWindowMs: t.silenceMs,

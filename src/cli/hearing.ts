@@ -16,6 +16,8 @@ export interface OpenedHearing {
   hearing: Hearing | null;
   /** One line for the banner. */
   summary: string;
+  /** What the engines dropped because they fell behind, since they started. */
+  dropped(): { vadChunks: number; sttFrames: number };
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function openHearing(
   const none = (summary: string): OpenedHearing => ({
     hearing: null,
     summary,
+    dropped: () => ({ vadChunks: 0, sttFrames: 0 }),
     close: () => Promise.resolve(),
   });
   if (stt === 'off') return none('speech recognition off (STT=off): flows run on the keypad');
@@ -61,6 +64,7 @@ export async function openHearing(
   const silero = vad;
   return {
     hearing: { stt: engine, openVad: silero ? (listener) => silero.open(listener) : openEnergyVad },
+    dropped: () => ({ vadChunks: silero?.stats.dropped ?? 0, sttFrames: engine.droppedFrames }),
     summary: `STT ${engine.name}, VAD ${silero ? 'Silero v5 (batched across calls)' : 'energy (Silero unavailable)'}`,
     close: async () => {
       await silero?.close();

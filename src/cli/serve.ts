@@ -83,6 +83,11 @@ export async function main(args: string[]): Promise<number> {
     publicUrl: config.publicUrl,
     callControl,
   });
+  app.metrics.registry.collect(() => {
+    const dropped = hearing.dropped();
+    app.metrics.vadChunksDropped.set(dropped.vadChunks);
+    app.metrics.sttFramesDropped.set(dropped.sttFrames);
+  });
   const address = await app.listen(config.port, config.host);
 
   const security = config.twilioAuthToken

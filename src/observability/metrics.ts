@@ -92,6 +92,11 @@ export class Histogram extends Metric {
 
 export class Registry {
   readonly #metrics: Metric[] = [];
+  readonly #collectors: (() => void)[] = [];
+  /** Runs `collect` before each render: for figures kept elsewhere (an engine's counters), read when scraped. */
+  collect(collect: () => void): void {
+    this.#collectors.push(collect);
+  }
   counter(name: string, help: string): Counter {
     return this.#add(new Counter(name, help));
   }
@@ -103,6 +108,7 @@ export class Registry {
   }
   /** Prometheus text exposition format. */
   render(): string {
+    for (const collect of this.#collectors) collect();
     const out: string[] = [];
     for (const m of this.#metrics)
       out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.kind}`, ...m.render());
@@ -135,6 +141,20 @@ export function createServerMetrics(registry = new Registry()) {
       'switchboard_first_media_ms',
       'From the stream start to the first agent audio frame sent, in ms',
       [5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+    ),
+    turnLatencyMs: registry.histogram(
+      'switchboard_turn_latency_ms',
+      "From the end of a caller's spoken turn being decided to the agent's next audio frame sent, in ms",
+      [5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+    ),
+    bargeIns: registry.counter('switchboard_barge_ins_total', 'Prompts cut short by the caller speaking'),
+    vadChunksDropped: registry.gauge(
+      'switchboard_vad_chunks_dropped',
+      'Voice activity chunks dropped because a call fell behind, since start',
+    ),
+    sttFramesDropped: registry.gauge(
+      'switchboard_stt_frames_dropped',
+      'Audio frames dropped because a speech decoder fell behind, since start',
     ),
   };
 }

@@ -64,6 +64,10 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
     assert.equal(health.status, 200);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(metrics, /# TYPE switchboard_calls_active gauge/);
+    // Drops of the speech engines are read from them when scraped: none yet.
+    assert.match(metrics, /^switchboard_vad_chunks_dropped 0$/m);
+    assert.match(metrics, /^switchboard_stt_frames_dropped 0$/m);
+    assert.match(metrics, /# TYPE switchboard_turn_latency_ms histogram/);
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);

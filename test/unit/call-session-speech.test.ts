@@ -68,12 +68,13 @@ function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
   const socket = new FakeSocket();
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
+  const metrics = createServerMetrics();
   const s = new MediaSession(socket, {
     flows: new Map([['shop', flow(bargeIn, noInputMs)]]),
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: new PacerClock(),
-    metrics: createServerMetrics(),
+    metrics,
     logger,
     hearing: { stt, openVad: openEnergyVad },
   });
@@ -96,7 +97,7 @@ function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
   };
   s.handleMessage(enc.connected());
   s.handleMessage(enc.start({ flow: 'shop' }));
-  return { socket, s, enc, records, stt, send, until, hangup: () => s.handleClose(1000) };
+  return { socket, s, enc, records, stt, metrics, send, until, hangup: () => s.handleClose(1000) };
 }
 
 const silence = (ms: number): Uint8Array => new Uint8Array(ms * 8).fill(0xff);
@@ -126,6 +127,8 @@ test('an answer spoken after the prompt is recognized, understood and routed; it
   assert.equal(latency['silenceWindowMs'], 700);
   for (const key of ['transcriptMs', 'decisionMs', 'firstAudioMs', 'endOfTurnToAudioMs'])
     assert.ok(typeof latency[key] === 'number' && latency[key] >= 0, key);
+  assert.equal(c.metrics.turnLatencyMs.count, 1, 'the turn is in the latency histogram');
+  assert.equal(c.metrics.bargeIns.get(), 0);
   c.hangup();
 });
 
@@ -144,6 +147,7 @@ test('speaking over a prompt clears it within 300 ms of audio after the onset, l
   assert.ok(clearedAt - onset <= 300, `clear after ${clearedAt - onset} ms of speech`);
   const bargeIn = c.records.find((r) => r.msg === 'barge-in: the caller spoke over the prompt');
   assert.deepEqual(bargeIn?.['marksInterrupted'], c.socket.marks().slice(0, 1));
+  assert.equal(c.metrics.bargeIns.get(), 1);
   // What the caller heard: the words of the time that played, the cut one marked.
   const cut = c.records.find((r) => r.msg === 'prompt cut short');
   const playedMs = cut?.['playedMs'] as number;

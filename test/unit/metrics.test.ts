@@ -26,3 +26,13 @@ test('metrics render in the Prometheus text format, labels sorted and escaped', 
   assert.match(text, /latency_ms_sum 555\nlatency_ms_count 3/);
   assert.equal(c.get({ outcome: 'ok' }), 2);
 });
+
+test('collectors run at each render, so figures kept elsewhere are read when scraped', () => {
+  const r = new Registry();
+  const g = r.gauge('dropped', 'Dropped');
+  let source = 1;
+  r.collect(() => g.set(source));
+  assert.match(r.render(), /^dropped 1$/m);
+  source = 7;
+  assert.match(r.render(), /^dropped 7$/m);
+});

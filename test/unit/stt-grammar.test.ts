@@ -76,12 +76,17 @@ test('buildGrammar drops words missing from the dictionary and skips phrases lef
 test('buildGrammar adds any run of number words when numbers may be spoken', () => {
   const g = buildGrammar({ phrases: [['yes']], numbers: true }, known);
   assert.ok(g);
-  assert.match(g.jsgf, /^<answer> = yes \| <number>\+;$/m);
+  assert.match(g.jsgf, /^<answer> = yes;$/m);
+  // A run of numbers is an alternative of its own, with no carrier words around it.
+  assert.match(g.jsgf, /^public <utterance> = \/20\/ <answer> \| \/20\/ <numbers> \| /m);
+  assert.match(g.jsgf, /^<numbers> = <number>\+;$/m);
+  assert.doesNotMatch(g.jsgf, /<numbers> <after>|<before> <numbers>/);
   assert.match(g.jsgf, /<number> = zero \| one \| two .*\| nine \| oh .*;/);
   assert.ok(g.words.includes('four'));
   const onlyNumbers = buildGrammar({ phrases: [], numbers: true }, known);
   assert.ok(onlyNumbers);
-  assert.match(onlyNumbers.jsgf, /^<answer> = <number>\+;$/m);
+  assert.match(onlyNumbers.jsgf, /^public <utterance> = \/20\/ <numbers>;$/m);
+  assert.doesNotMatch(onlyNumbers.jsgf, /<answer>|<before>|<after>/);
 });
 
 test('buildGrammar never writes a JSGF special character as a word', () => {

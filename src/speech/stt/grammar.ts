@@ -38,23 +38,21 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
     if (kept.length > 0) phrases.add(kept.join(' '));
   }
   const numberWords = input.numbers ? NUMBER_WORDS.filter((w) => known(w)) : [];
-  const alternatives = [...phrases];
-  if (numberWords.length > 0) alternatives.push('<number>+');
-  if (alternatives.length === 0) return null;
-  const before = carriers(BEFORE, known);
-  const after = carriers(AFTER, known);
-  // Weighted so that nothing around the answer stays the likelier reading of a short breath or click.
-  const readings = [`/${CARRIER_ODDS}/ <answer>`];
+  if (phrases.size === 0 && numberWords.length === 0) return null;
+  const hasPhrases = phrases.size > 0;
+  const before = hasPhrases ? carriers(BEFORE, known) : [];
+  const after = hasPhrases ? carriers(AFTER, known) : [];
+  // Weighted so that nothing around the answer stays the likelier reading of a short breath or click. A run
+  // of numbers goes bare: "i want" around digits reads as "one", and callers say digits plainly.
+  const readings: string[] = [];
+  if (hasPhrases) readings.push(`/${CARRIER_ODDS}/ <answer>`);
+  if (numberWords.length > 0) readings.push(`/${CARRIER_ODDS}/ <numbers>`);
   if (before.length > 0) readings.push('/1/ <before> <answer>');
   if (after.length > 0) readings.push('/1/ <answer> <after>');
   if (before.length > 0 && after.length > 0) readings.push('/1/ <before> <answer> <after>');
-  const lines = [
-    '#JSGF V1.0;',
-    'grammar switchboard;',
-    `public <utterance> = ${readings.join(' | ')};`,
-    `<answer> = ${alternatives.join(' | ')};`,
-  ];
-  if (numberWords.length > 0) lines.push(`<number> = ${numberWords.join(' | ')};`);
+  const lines = ['#JSGF V1.0;', 'grammar switchboard;', `public <utterance> = ${readings.join(' | ')};`];
+  if (hasPhrases) lines.push(`<answer> = ${[...phrases].join(' | ')};`);
+  if (numberWords.length > 0) lines.push('<numbers> = <number>+;', `<number> = ${numberWords.join(' | ')};`);
   if (before.length > 0) lines.push(`<before> = ${before.join(' | ')};`);
   if (after.length > 0) lines.push(`<after> = ${after.join(' | ')};`);
   const words = new Set([...phrases, ...before, ...after].flatMap((p) => p.split(' ')));

@@ -71,6 +71,7 @@ for (const voice of voices) {
   let ends = 0;
   let words = 0;
   let errors = 0;
+  const misses: string[] = [];
   for (const call of CALLS) {
     const inputs: CallerInput[] = [];
     for (const text of call.lines)
@@ -92,12 +93,20 @@ for (const voice of voices) {
       errors += wordErrors(said, phraseWords(text).join(' '));
     });
     right += call.intents.filter((intent, i) => heard[i] !== undefined && heard[i].intent === intent).length;
+    call.intents.forEach((intent, i) => {
+      if (heard[i]?.intent === intent) return;
+      const text = (heard[i]?.pii as { text?: string } | undefined)?.text;
+      misses.push(
+        `    ${call.flow}: "${call.lines[i]}" heard as ${text === undefined ? 'nothing' : `"${text}"`}, intent ${String(heard[i]?.intent)} (meant ${String(intent)})`,
+      );
+    });
     if (ofCall.find((r) => r.msg === 'call ended')?.state === call.end) ends++;
   }
   await tts.close();
   console.log(
     `  caller voice ${voice.padEnd(4)}: ${right}/${turns} turns understood as meant, ${ends}/${CALLS.length} calls ended where they should, word accuracy ${(100 * (1 - errors / words)).toFixed(1)}% (${words} words)`,
   );
+  for (const miss of misses) console.log(miss);
 }
 
 await server.stop();

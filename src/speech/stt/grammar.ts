@@ -40,10 +40,12 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
   const numberWords = input.numbers ? NUMBER_WORDS.filter((w) => known(w)) : [];
   if (phrases.size === 0 && numberWords.length === 0) return null;
   const hasPhrases = phrases.size > 0;
-  const before = hasPhrases ? carriers(BEFORE, known) : [];
-  const after = hasPhrases ? carriers(AFTER, known) : [];
-  // Weighted so that nothing around the answer stays the likelier reading of a short breath or click. A run
-  // of numbers goes bare: "i want" around digits reads as "one", and callers say digits plainly.
+  // Where numbers are expected (an account number, a count), the phrases are asides such as "say that again":
+  // carriers there only give a run of digits more ways to be misread ("i want" for "one").
+  const carried = hasPhrases && numberWords.length === 0;
+  const before = carried ? carriers(BEFORE, known) : [];
+  const after = carried ? carriers(AFTER, known) : [];
+  // Weighted so that nothing around the answer stays the likelier reading of a short breath or click.
   const readings: string[] = [];
   if (hasPhrases) readings.push(`/${CARRIER_ODDS}/ <answer>`);
   if (numberWords.length > 0) readings.push(`/${CARRIER_ODDS}/ <numbers>`);

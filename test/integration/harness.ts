@@ -10,6 +10,8 @@ import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts'
 import { SwitchboardApp } from '../../src/server/app.ts';
 import type { TtsEngine } from '../../src/speech/tts/engine.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
+import { PocketsphinxStt } from '../../src/speech/stt/pocketsphinx.ts';
+import { isSwitchboardError } from '../../src/errors.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
 import type { CallControl } from '../../src/telephony/call-control.ts';
 import { InboundEncoder } from '../../src/telephony/media-streams.ts';
@@ -145,4 +147,21 @@ export async function waitForLog(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('timed out waiting for a log record');
+}
+
+/**
+ * One warmed-up pocketsphinx decoder for a speech test, or null when pocketsphinx is not installed (the test
+ * then skips, saying so). The library is found as `serve` finds it: POCKETSPHINX_LIBRARY, else Debian's.
+ */
+export async function openPocketsphinx(warmUp: Int16Array): Promise<PocketsphinxStt | null> {
+  try {
+    return await PocketsphinxStt.open({
+      decoders: 1,
+      warmUpAudio: warmUp,
+      library: process.env.POCKETSPHINX_LIBRARY || undefined,
+    });
+  } catch (err) {
+    if (isSwitchboardError(err, 'STT_UNAVAILABLE')) return null;
+    throw err;
+  }
 }

@@ -1,60 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
+import { serve } from './serve-process.ts';
 
-const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 // The servers of this file share one model cache: the first trains the example flows' models, the rest reuse.
 const MODELS_DIR = await mkdtemp(join(tmpdir(), 'switchboard-serve-models-'));
 after(() => rm(MODELS_DIR, { recursive: true, force: true }));
 
-interface Served {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  url: string;
-  banner: string;
-  /** JSON log records printed so far. */
-  logs: () => Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-async function serve(env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '',
-      TWILIO_AUTH_TOKEN: '',
-      PUBLIC_URL: '',
-      MODELS_DIR,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
-  while (!/listening on http:\/\/\S+/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  await new Promise((r) => setTimeout(r, 100)); // the rest of the banner
-  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
-  const logs = () =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, url, banner: out, logs, exited };
-}
-
 test('npm start serves: the banner names the URL, flows, engines and the loopback-only rule', async () => {
-  const s = await serve({});
+  const s = await serve({ MODELS_DIR });
   try {
     assert.match(s.banner, /listening on http:\/\/127\.0\.0\.1:\d+/);
     assert.match(s.banner, /flows\s+: (\w+, )*demo\b/);
@@ -119,7 +76,7 @@ test('serve refuses an invalid flow with the validate report and still serves th
       states: { a: { say: 'A', next: 'b' }, b: { say: 'B', next: 'a' } },
     }),
   );
-  const s = await serve({ FLOWS_DIR: dir });
+  const s = await serve({ FLOWS_DIR: dir, MODELS_DIR });
   try {
     assert.match(s.banner, /flows\s+: demo\s+\(refused: loop\.json\)/);
     assert.match(s.banner, /loop\.json: error \/states\/a\/next talking loop/);
@@ -140,7 +97,7 @@ test('serve refuses an invalid flow with the validate report and still serves th
 });
 
 test('SIGTERM drains: no new calls, a live call is handed back once the drain time is up', async () => {
-  const s = await serve({ DRAIN_TIMEOUT_MS: '1500', LOG_LEVEL: 'info' });
+  const s = await serve({ DRAIN_TIMEOUT_MS: '1500', LOG_LEVEL: 'info', MODELS_DIR });
   const call = placeCall({ url: s.url, idleHangupMs: 60_000, maxDurationMs: 30_000 });
   const deadline = Date.now() + 10_000;
   while (!s.logs().some((r) => r.msg === 'first agent audio sent') && Date.now() < deadline) {
@@ -161,7 +118,7 @@ test('SIGTERM drains: no new calls, a live call is handed back once the drain ti
 });
 
 test('a call that ends during the drain is logged as finished', async () => {
-  const s = await serve({ DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info' });
+  const s = await serve({ DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info', MODELS_DIR });
   const call = placeCall({ url: s.url, inputs: [{ kind: 'dtmf', keys: '1' }] });
   const deadline = Date.now() + 10_000;
   while (!s.logs().some((r) => r.msg === 'first agent audio sent') && Date.now() < deadline) {

@@ -10,35 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { mulawToPcm, pcmToMulaw } from '../../src/audio/mulaw.ts';
-import { isSwitchboardError } from '../../src/errors.ts';
 import type { LogRecord } from '../../src/observability/logger.ts';
 import { placeCall } from '../../src/simulator/caller.ts';
-import { PocketsphinxStt } from '../../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { SileroVad } from '../../src/speech/vad/silero.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
-
-async function pocketsphinx(warmUp: Int16Array): Promise<PocketsphinxStt | null> {
-  try {
-    // The library as `serve` finds it (POCKETSPHINX_LIBRARY pointing nowhere shows the skip).
-    return await PocketsphinxStt.open({
-      decoders: 1,
-      warmUpAudio: warmUp,
-      library: process.env.POCKETSPHINX_LIBRARY || undefined,
-    });
-  } catch (err) {
-    if (isSwitchboardError(err, 'STT_UNAVAILABLE')) return null;
-    throw err;
-  }
-}
+import { openPocketsphinx, RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
 
 const caller = new FliteTts({ voice: 'rms' });
 const warmUp = mulawToPcm(
   (await caller.synthesize({ text: 'Hello, thanks for calling. I would like to ask about my order please.' }))
     .mulaw,
 );
-const stt = await pocketsphinx(warmUp);
+const stt = await openPocketsphinx(warmUp);
 const SKIP: string | false =
   stt === null && 'pocketsphinx is not installed: apt-get install libpocketsphinx3 pocketsphinx-en-us';
 const name = (what: string): string => (SKIP ? `SKIPPED (pocketsphinx is not installed): ${what}` : what);

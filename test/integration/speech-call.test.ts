@@ -11,29 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mulawToPcm } from '../../src/audio/mulaw.ts';
-import { isSwitchboardError } from '../../src/errors.ts';
 import { placeCall, type CallerInput } from '../../src/simulator/caller.ts';
-import { PocketsphinxStt } from '../../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { SileroVad } from '../../src/speech/vad/silero.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-import { startServer } from './harness.ts';
-
-async function pocketsphinx(warmUp: Int16Array): Promise<PocketsphinxStt | null> {
-  try {
-    return await PocketsphinxStt.open({ decoders: 1, warmUpAudio: warmUp });
-  } catch (err) {
-    if (isSwitchboardError(err, 'STT_UNAVAILABLE')) return null;
-    throw err;
-  }
-}
+import { openPocketsphinx, startServer } from './harness.ts';
 
 const caller = new FliteTts({ voice: 'rms' });
 const warmUp = mulawToPcm(
   (await caller.synthesize({ text: 'Hello, thanks for calling. I would like to ask about my order please.' }))
     .mulaw,
 );
-const stt = await pocketsphinx(warmUp);
+const stt = await openPocketsphinx(warmUp);
 
 /** Each flow driven by voice alone: what the caller says, the intent each turn should get, where it ends. */
 const CALLS = [

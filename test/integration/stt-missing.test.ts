@@ -3,54 +3,31 @@
  * keypad, and a call driven by keys goes to its end. POCKETSPHINX_LIBRARY points at a library that is not there.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
-
-const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
+import { serve } from './serve-process.ts';
 
 test('pocketsphinx missing: the server starts, says calls take keys only, and a keypad call ends where it should', async (ctx) => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-missing-'));
   const missing = join(dir, 'libpocketsphinx.so.3');
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '',
-      TWILIO_AUTH_TOKEN: '',
-      PUBLIC_URL: '',
-      STT: '',
-      // Exact examples only: no intent models to train, so the server is up in seconds.
-      NLU: 'off',
-      MODELS_DIR: join(dir, 'models'),
-      LOG_LEVEL: 'info',
-      POCKETSPHINX_LIBRARY: missing,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = await serve({
+    STT: '',
+    // Exact examples only: no intent models to train, so the server is up in seconds.
+    NLU: 'off',
+    MODELS_DIR: join(dir, 'models'),
+    LOG_LEVEL: 'info',
+    POCKETSPHINX_LIBRARY: missing,
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, url, logs, exited } = server;
   ctx.after(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!/try it\s+:/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) assert.fail(`the server did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const logs = () =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-  const speech = /speech\s+: (.*)/.exec(out)?.[1] ?? '';
+  const speech = /speech\s+: (.*)/.exec(server.banner)?.[1] ?? '';
   assert.match(speech, /TTS flite/);
   assert.match(speech, /speech recognition unavailable \(.*cannot load the pocketsphinx library/);
   assert.match(speech, /install it with: apt-get install -y libpocketsphinx3/);
@@ -62,7 +39,6 @@ test('pocketsphinx missing: the server starts, says calls take keys only, and a 
         l.msg === 'speech recognition unavailable; flows run on the keypad' && l.code === 'STT_UNAVAILABLE',
     ),
   );
-  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
   assert.equal((await fetch(`${url}/healthz`)).status, 200);
 
   // The demo's callback path by keypad: a menu key, a number collected up to #, and the read-back confirmed.

@@ -7,23 +7,15 @@ import { test } from 'node:test';
 import { PacerClock } from '../../src/audio/pacer.ts';
 import { pcmToMulaw } from '../../src/audio/mulaw.ts';
 import { openEnergyVad, type VadOpener } from '../../src/call/listener.ts';
-import { MediaSession, type StreamSocket } from '../../src/call/session.ts';
+import { MediaSession } from '../../src/call/session.ts';
 import { compileFlow, validateFlow } from '../../src/flow/index.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
 import { createServerMetrics } from '../../src/observability/metrics.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
-import { InboundEncoder, parseOutbound, type OutboundMessage } from '../../src/telephony/media-streams.ts';
+import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-
-class FakeSocket implements StreamSocket {
-  readonly sent: OutboundMessage[] = [];
-  bufferedAmount = 0;
-  send(data: string): void {
-    this.sent.push(parseOutbound(data));
-  }
-  close(): void {}
-}
+import { RecordingSocket } from '../fakes/recording-socket.ts';
 
 function flow() {
   const result = validateFlow({
@@ -58,7 +50,7 @@ function spyVad(): { open: VadOpener; peaks: number[] } {
 function call(openVad: VadOpener) {
   const { logger, records } = memoryLogger('debug');
   const stt = new ScriptedStt(['i want to order']);
-  const s = new MediaSession(new FakeSocket(), {
+  const s = new MediaSession(new RecordingSocket(), {
     flows: new Map([['shop', flow()]]),
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),

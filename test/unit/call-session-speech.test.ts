@@ -9,30 +9,16 @@ import { after, before, test } from 'node:test';
 import { PacerClock } from '../../src/audio/pacer.ts';
 import { mulawToPcm } from '../../src/audio/mulaw.ts';
 import { openEnergyVad } from '../../src/call/listener.ts';
-import { MediaSession, type StreamSocket } from '../../src/call/session.ts';
+import { MediaSession } from '../../src/call/session.ts';
 import { compileFlow, validateFlow } from '../../src/flow/index.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
 import { createServerMetrics } from '../../src/observability/metrics.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
-import { InboundEncoder, parseOutbound, type OutboundMessage } from '../../src/telephony/media-streams.ts';
+import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-
-class FakeSocket implements StreamSocket {
-  readonly sent: OutboundMessage[] = [];
-  bufferedAmount = 0;
-  send(data: string): void {
-    this.sent.push(parseOutbound(data));
-  }
-  close(): void {}
-  marks(): string[] {
-    return this.sent.flatMap((m) => (m.event === 'mark' ? [m.mark.name] : []));
-  }
-  count(event: string): number {
-    return this.sent.filter((m) => m.event === event).length;
-  }
-}
+import { RecordingSocket } from '../fakes/recording-socket.ts';
 
 let speech: Uint8Array;
 const tts = new FliteTts({ voice: 'kal' });
@@ -65,7 +51,7 @@ function flow(bargeIn?: boolean | 'dtmf', noInputMs = 20_000) {
 }
 
 function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
-  const socket = new FakeSocket();
+  const socket = new RecordingSocket();
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const metrics = createServerMetrics();

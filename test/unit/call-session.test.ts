@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PacerClock } from '../../src/audio/pacer.ts';
-import { MediaSession, type StreamSocket } from '../../src/call/session.ts';
+import { MediaSession } from '../../src/call/session.ts';
 import { compileFlow, validateFlow, type CompiledFlow } from '../../src/flow/index.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
 import { createServerMetrics } from '../../src/observability/metrics.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
-import { InboundEncoder, parseOutbound, type OutboundMessage } from '../../src/telephony/media-streams.ts';
+import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
+import { RecordingSocket } from '../fakes/recording-socket.ts';
 
 /** A socket double that records what the session sends. */
-class FakeSocket implements StreamSocket {
-  readonly sent: OutboundMessage[] = [];
-  closed: { code: number; reason: string } | null = null;
-  bufferedAmount = 0;
-  send(data: string): void {
-    this.sent.push(parseOutbound(data));
-  }
-  close(code: number, reason: string): void {
-    this.closed = { code, reason };
-  }
-  closeCode(): number | undefined {
-    return this.closed?.code;
-  }
-  marks(): string[] {
-    return this.sent.flatMap((m) => (m.event === 'mark' ? [m.mark.name] : []));
-  }
-}
-
 // Prompts of a few characters make tones of a few hundred ms: the test runs in real time, but briefly.
 const FLOW = {
   id: 'tiny',
@@ -48,7 +31,7 @@ function compiled(flow: object = FLOW): CompiledFlow {
 }
 
 function session(flow: object = FLOW) {
-  const socket = new FakeSocket();
+  const socket = new RecordingSocket();
   const { logger, records } = memoryLogger();
   const clock = new PacerClock();
   const metrics = createServerMetrics();

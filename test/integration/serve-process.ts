@@ -1,0 +1,49 @@
+/** The real server as a child process, for tests of what `switchboard serve` prints and does. */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
+
+export interface Served {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  url: string;
+  banner: string;
+  /** JSON log records printed so far. */
+  logs: () => Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the real `switchboard serve` (bin/switchboard.js) on a free port, unauthenticated, with `env` on top;
+ * resolves once its banner is printed.
+ */
+export async function serve(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '',
+      TWILIO_AUTH_TOKEN: '',
+      PUBLIC_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (!/listening on http:\/\/\S+/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await new Promise((r) => setTimeout(r, 100)); // the rest of the banner
+  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, url, banner: out, logs, exited };
+}

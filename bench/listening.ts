@@ -8,9 +8,9 @@
  * - talking: each caller says "yes" (flite voice kal) whenever the agent has asked, and the agent asks again, so
  *   the VAD triggers and pocketsphinx decodes a turn every few seconds per call.
  * Reported: server CPU in % of one core and in ms per call per second of call, raw, with the idle server (no
- * calls) subtracted, and per call added since the previous count (the VAD's batched run every 32 ms is paid once
- * for all calls, so the first call costs more than the next), the server's RSS, the simulator's own CPU (it runs on the same machine), and for talking
- * callers the turns recognized and their latency. Frames lost on the way in show in the server's "call ended"
+ * calls) subtracted, and per call added since the previous count (the VAD's batched run every 32 ms is paid
+ * once for all calls, so the first call costs more than the next), the server's RSS, the simulator's own CPU
+ * (it runs on the same machine), and for talking callers the turns recognized and their latency. Frames lost on the way in show in the server's "call ended"
  * counters; the VAD's own queue drops are not exposed, so the /healthz round trip stands in for event-loop
  * stalls (a stall over 256 ms can overflow a VAD stream's queue).
  * Usage: node --import tsx bench/listening.ts [calls=1,5,10,20] [seconds=20]

@@ -1,8 +1,9 @@
 /**
  * A decoder process: one pocketsphinx decoder serving the streams the engine (pocketsphinx.ts) assigns it, one
  * utterance at a time. A process of its own, so a crash in the native library (it has crashed with SIGSEGV)
- * fails only the streams this decoder serves; the engine starts another. A stream's audio waits, unacknowledged, while another stream's utterance holds the
- * decoder, so the engine holds the rest (up to its bound); once free, the decoder catches up faster than real time.
+ * fails only the streams this decoder serves; the engine starts another. A stream's audio waits,
+ * unacknowledged, while another stream's utterance holds the decoder, so the engine holds the rest (up to its
+ * bound); once free, the decoder catches up faster than real time.
  */
 import { Resampler } from '../../audio/resample.ts';
 import { ErrorCodes, SwitchboardError } from '../../errors.ts';

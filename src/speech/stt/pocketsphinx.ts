@@ -2,9 +2,9 @@
  * Offline speech-to-text with pocketsphinx (CMU, BSD licence; Debian's libpocketsphinx3 and pocketsphinx-en-us)
  * called through koffi. Decoding is synchronous and CPU-heavy, and native code can crash, so it runs in a small
  * pool of child processes (pocketsphinx.child.ts), each holding one decoder warmed up at start; each stream is
- * assigned the least busy one. Each ListenContext becomes a search (a grammar for a closed question, a bigram model of the flow's domain
- * for an open one), built once per decoder. A crashed decoder process fails its streams with STT_FAILED and is replaced;
- * the server and its other calls carry on.
+ * assigned the least busy one. Each ListenContext becomes a search (a grammar for a closed question, a bigram
+ * model of the flow's domain for an open one), built once per decoder. A crashed decoder process fails its
+ * streams with STT_FAILED and is replaced; the server and its other calls carry on.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,10 @@ export interface PocketsphinxOptions {
   maxBufferedMs?: number;
   /** An utterance is finalized by the engine after this long without endUtterance(); 30 s unless given. */
   maxUtteranceMs?: number;
-  /** Restart intensity: no decoder process is restarted once this many crashed within `crashWindowMs`. 5 and 60 s. */
+  /**
+   * Restart intensity: no decoder process is restarted once this many crashed within `crashWindowMs`. 5 and
+   * 60 s unless given.
+   */
   maxCrashes?: number;
   crashWindowMs?: number;
 }

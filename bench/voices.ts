@@ -4,49 +4,19 @@
  * of what the server heard (from its "caller heard" log, personal data shown for the purpose).
  * Usage: node --import tsx bench/voices.ts [voices=rms,kal,slt]
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { placeCall, type CallerInput } from '../src/simulator/caller.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
 import { phraseWords } from '../src/speech/stt/words.ts';
+import { SPOKEN_CALLS, startFlowServices } from '../test/fixtures/spoken-calls.ts';
 import { startServerProcess } from './server-process.ts';
 import { wordErrors } from './word-errors.ts';
 
 const voices = (process.argv[2] ?? 'rms,kal,slt').split(',');
 
-const CALLS = [
-  {
-    flow: 'pizza',
-    lines: ['I would like to order a pizza', 'large please', 'four', 'yes that is right'],
-    intents: ['order', null, null, 'yes'],
-    end: 'placed',
-  },
-  {
-    flow: 'support',
-    lines: ['I have a question about my bill', 'one two three four five six seven', 'yes'],
-    intents: ['billing', null, 'yes'],
-    end: 'goodbye',
-  },
-  {
-    flow: 'appointment',
-    lines: ['next tuesday', 'yes', 'half past two in the afternoon'],
-    intents: [null, 'yes', null],
-    end: 'booked',
-  },
-];
-
-const services = createServer((req, res) =>
-  res.end(
-    JSON.stringify(
-      req.url?.startsWith('/accounts/') ? { balance: 0, due: '2026-12-15' } : { id: '7', readyInMinutes: 15 },
-    ),
-  ),
-);
-await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
-const servicesUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
+const { url: servicesUrl, server: services } = await startFlowServices();
 const models = await mkdtemp(join(tmpdir(), 'switchboard-bench-voices-'));
 const server = await startServerProcess({
   MODELS_DIR: models,
@@ -72,7 +42,7 @@ for (const voice of voices) {
   let words = 0;
   let errors = 0;
   const misses: string[] = [];
-  for (const call of CALLS) {
+  for (const call of SPOKEN_CALLS) {
     const inputs: CallerInput[] = [];
     for (const text of call.lines)
       inputs.push({ kind: 'speech', text, audio: (await tts.synthesize({ text })).mulaw });
@@ -104,7 +74,7 @@ for (const voice of voices) {
   }
   await tts.close();
   console.log(
-    `  caller voice ${voice.padEnd(4)}: ${right}/${turns} turns understood as meant, ${ends}/${CALLS.length} calls ended where they should, word accuracy ${(100 * (1 - errors / words)).toFixed(1)}% (${words} words)`,
+    `  caller voice ${voice.padEnd(4)}: ${right}/${turns} turns understood as meant, ${ends}/${SPOKEN_CALLS.length} calls ended where they should, word accuracy ${(100 * (1 - errors / words)).toFixed(1)}% (${words} words)`,
   );
   for (const miss of misses) console.log(miss);
 }

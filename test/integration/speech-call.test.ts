@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +13,7 @@ import { placeCall, type CallerInput } from '../../src/simulator/caller.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { SileroVad } from '../../src/speech/vad/silero.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
+import { SPOKEN_CALLS, startFlowServices } from '../fixtures/spoken-calls.ts';
 import { openPocketsphinx, startServer } from './harness.ts';
 
 const caller = new FliteTts({ voice: 'rms' });
@@ -24,48 +23,15 @@ const warmUp = mulawToPcm(
 );
 const stt = await openPocketsphinx(warmUp);
 
-/** Each flow driven by voice alone: what the caller says, the intent each turn should get, where it ends. */
-const CALLS = [
-  {
-    flow: 'pizza',
-    lines: ['I would like to order a pizza', 'large please', 'four', 'yes that is right'],
-    intents: ['order', null, null, 'yes'],
-    end: 'placed',
-  },
-  {
-    flow: 'support',
-    lines: ['I have a question about my bill', 'one two three four five six seven', 'yes'],
-    intents: ['billing', null, 'yes'],
-    end: 'goodbye',
-  },
-  {
-    flow: 'appointment',
-    lines: ['next tuesday', 'yes', 'half past two in the afternoon'],
-    intents: [null, 'yes', null],
-    end: 'booked',
-  },
-];
-
 test(
   stt
     ? 'the example flows by voice alone: every spoken turn is understood and each call ends where it should'
     : 'SKIPPED: the example flows by voice (pocketsphinx is not installed: apt-get install libpocketsphinx3 pocketsphinx-en-us)',
   { skip: stt === null },
   async (ctx) => {
-    // A test double for the pizzeria's order service and the billing service.
-    const services = createServer((req, res) =>
-      res.end(
-        JSON.stringify(
-          req.url?.startsWith('/accounts/')
-            ? { balance: 0, due: '2026-12-15' }
-            : { id: '7', readyInMinutes: 15 },
-        ),
-      ),
-    );
-    await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
+    const { url: servicesUrl, server: services } = await startFlowServices();
     const models = await mkdtemp(join(tmpdir(), 'switchboard-speech-models-'));
     const vad = await SileroVad.create();
-    const servicesUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
     // Short tones stand in for the agent's voice: only the caller's speech is recognized.
     const server = await startServer({
       tts: new ToneTts({ msPerChar: 10 }),
@@ -85,7 +51,7 @@ test(
     let turns = 0;
     let right = 0;
     const latencies: string[] = [];
-    for (const call of CALLS) {
+    for (const call of SPOKEN_CALLS) {
       const inputs: CallerInput[] = [];
       for (const text of call.lines)
         inputs.push({ kind: 'speech', text, audio: (await caller.synthesize({ text })).mulaw });

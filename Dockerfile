@@ -1,3 +1,14 @@
+# Build stage: better-sqlite3 compiles with node-gyp when no prebuilt binary fits, which needs these tools;
+# they stay here and only the finished node_modules reaches the runtime image.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# Same base as the build stage, so the compiled addon matches its Node and glibc.
 FROM node:20-bookworm-slim
 # Offline speech recognition (BSD); without it calls run on the keypad.
 RUN apt-get update \
@@ -5,12 +16,13 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=deps /app/node_modules ./node_modules
 COPY bin ./bin
 COPY src ./src
 COPY flows ./flows
-# Trained intent models are cached here (MODELS_DIR); the server writes it as the node user.
-RUN mkdir -p /app/data && chown node:node /app/data
+# Trained intent models are cached in data/models (MODELS_DIR); the server writes it as the node user. It exists
+# in the image so a named volume mounted there (docker-compose.yml) starts out owned by node, not root.
+RUN mkdir -p /app/data/models && chown -R node:node /app/data
 ENV HOST=0.0.0.0 PORT=8080 NODE_ENV=production
 EXPOSE 8080
 USER node

@@ -13,6 +13,7 @@ import { FliteTts } from '../src/speech/tts/flite.ts';
 import { PromptCache } from '../src/speech/tts/prompt-cache.ts';
 import { InboundEncoder } from '../src/telephony/media-streams.ts';
 import { percentile } from './server-process.ts';
+import { streamParams, testJournals } from '../test/fixtures/journals.ts';
 
 const transitions = Number(process.argv[2] ?? 2000);
 
@@ -46,7 +47,9 @@ const tts = new FliteTts();
 await tts.warmUp();
 const prompts = new PromptCache(tts);
 const clock = new PacerClock();
+const journals = await testJournals();
 const session = new MediaSession(socket, {
+  journals,
   flows: new Map([['pingpong', compileFlow(result.flow)]]),
   defaultFlow: 'pingpong',
   prompts,
@@ -59,7 +62,7 @@ const enc = new InboundEncoder({ streamSid: 'MZbench', callSid: 'CAbench', accou
 const firstFrame = (): Promise<number> => new Promise((resolve) => (waiting = resolve));
 let arrived = firstFrame();
 session.handleMessage(enc.connected());
-session.handleMessage(enc.start({ flow: 'pingpong' }));
+session.handleMessage(enc.start(await streamParams(journals, 'CAbench', 'pingpong')));
 await arrived;
 
 const latencies: number[] = [];

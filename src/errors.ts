@@ -44,6 +44,18 @@ export const ErrorCodes = {
   NLU_TRAINING_INVALID: 'Intent model training data or options are invalid',
   NLU_TRAINING_FAILED: 'Intent model training failed',
   NLU_MODEL_INVALID: 'Intent model is malformed, does not fit the input, or could not be loaded',
+  // Call journals and their stores
+  JOURNAL_CORRUPT: 'Journal record is damaged',
+  JOURNAL_VERSION_UNSUPPORTED: 'Journal record was written by a newer version',
+  JOURNAL_GAP: 'Journal has a gap in its sequence numbers',
+  JOURNAL_FENCED: "Another instance has taken this call's journal",
+  JOURNAL_CONFLICT: 'Journal record with this sequence number already exists',
+  JOURNAL_NOT_FOUND: 'No journal for this call',
+  STORE_UNAVAILABLE: 'Journal store cannot be reached or opened',
+  STORE_VERSION_UNSUPPORTED: 'Journal store schema was made by a newer version',
+  // Resuming and replaying calls
+  RESUME_REFUSED: 'The call cannot be resumed',
+  REPLAY_DIVERGED: 'Replay differs from the recorded call',
   // Configuration
   CONFIG_INVALID: 'Configuration is invalid',
 } as const;

@@ -36,6 +36,9 @@ import { performHttp } from './http-action.ts';
 import { PlayedText } from './played-text.ts';
 import { listenContext } from './listen-context.ts';
 import { CallListener, FRAME_SAMPLES, type HeardTurn, type VadOpener } from './listener.ts';
+import type { FaultHook } from './call-journal.ts';
+import type { CallJournals } from './journals.ts';
+import { recover } from './recovery.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
@@ -70,6 +73,10 @@ export interface SessionDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Twilio REST control for transfers; null when no account credentials are configured. */
   callControl?: CallControl | null;
+  /** Where calls are journaled, and how streams attach to them. */
+  journals: CallJournals;
+  /** Deterministic fault injection for tests. */
+  faults?: FaultHook;
   defaultFlow: string;
   prompts: PromptSource;
   pacerClock: PacerClock;
@@ -93,6 +100,15 @@ export const CloseCode = {
 const MAX_BUFFERED_BYTES = 1 << 20;
 
 const NO_FRAMES: readonly string[] = Object.freeze([]);
+/** Events that arrive while the call is still being attached to its journal wait, up to this many. */
+const MAX_EARLY_EVENTS = 64;
+/** How long the end of a call waits for its journal before the stream is closed anyway. */
+const END_JOURNAL_WAIT_MS = 2000;
+/**
+ * Ways a stream ends that do not end the conversation: the call can be resumed on a new stream (Twilio asks the
+ * `<Connect action>`), on this instance or another.
+ */
+const RESUMABLE = new Set(['stream closed', 'stream dropped', 'handed back', 'journal failed']);
 /** Whether speech may interrupt the state's prompt (`bargeIn` true, the default). */
 function speechInterrupts(def: StateDef): boolean {
   return (def.bargeIn ?? true) === true;
@@ -120,6 +136,10 @@ export class MediaSession {
   #encoder: OutboundEncoder | null = null;
   #pacer: Pacer | null = null;
   #supervisor: CallSupervisor | null = null;
+  /** Events delivered before the supervisor exists (the journal is being read). */
+  #early: CallEvent[] | null = [];
+  /** The call was taken up from its journal rather than begun. */
+  #resumed = false;
   #runner: EffectRunner | null = null;
   /** Marks sent to Twilio and not yet echoed. */
   readonly #inFlight = new Set<string>();
@@ -309,24 +329,111 @@ export class MediaSession {
       logger: this.#log,
       now: this.#now,
     });
-    this.#supervisor = new CallSupervisor({
-      compiled,
-      callId: callSid,
-      logger: this.#log,
-      onEffect: (effect) => this.#effect(effect),
-      onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
-    });
     if (this.#deps.hearing) this.#listener = this.#listen(compiled.flow, this.#deps.hearing);
     this.#deps.metrics.callsActive.add(1);
-    this.#log.info('call started', {
-      flowVersion: compiled.flow.version,
-      modelVersion: this.modelVersion,
-      tracks: message.start.tracks,
+    void this.#attach(compiled, customParameters, callSid, flowName, message.start.tracks);
+  }
+
+  /** Attach the stream to its call's journal: begin the conversation, or take it up where it was. */
+  async #attach(
+    compiled: CompiledFlow,
+    params: Readonly<Record<string, string>>,
+    callSid: string,
+    flowName: string,
+    tracks: readonly string[],
+  ): Promise<void> {
+    let attached;
+    try {
+      attached = await this.#deps.journals.attach(params, callSid);
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    const { journal, records } = attached;
+    if (this.#phase !== 'live') {
+      await journal.release().catch(() => {});
+      return;
+    }
+    const supervisor = new CallSupervisor({
+      compiled,
+      callId: callSid,
+      journal,
+      logger: this.#log,
+      onEffect: (effect) => this.#effect(effect),
+      onDone: () => this.#supervisorDone(),
+      onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
+      onJournalFailed: (err) =>
+        this.#end('journal failed', CloseCode.internal, {
+          code: isSwitchboardError(err) ? err.code : 'INTERNAL',
+        }),
+      now: this.#now,
+      ...(this.#deps.faults ? { faults: this.#deps.faults } : {}),
     });
-    this.#supervisor.start(
-      this.#startedAt,
-      captureEnv(flowEnvNames(compiled.flow), this.#deps.env ?? process.env),
-    );
+    try {
+      if (records.length === 0) {
+        this.#log.info('call started', {
+          flowVersion: compiled.flow.version,
+          modelVersion: this.modelVersion,
+          tracks,
+        });
+        supervisor.start(
+          this.#startedAt,
+          captureEnv(flowEnvNames(compiled.flow), this.#deps.env ?? process.env),
+          {
+            flow: flowName,
+            flowVersion: compiled.flow.version,
+            modelVersion: this.modelVersion,
+            params: { flow: flowName },
+          },
+        );
+      } else {
+        const recovered = recover(compiled.machine, records);
+        if (recovered.start.flowVersion !== compiled.flow.version || recovered.start.flow !== flowName) {
+          throw new SwitchboardError('RESUME_REFUSED', 'the flow version the call runs is not loaded here', {
+            flow: recovered.start.flow,
+            flowVersion: recovered.start.flowVersion,
+            loadedVersion: compiled.flow.version,
+          });
+        }
+        this.#resumed = true;
+        this.#log.info('call resumed from its journal', {
+          flowVersion: compiled.flow.version,
+          modelVersion: this.modelVersion,
+          journaledModelVersion: recovered.start.modelVersion,
+          records: records.length,
+          replayedEvents: recovered.replayed,
+          timersRearmed: recovered.timers.length,
+          state: recovered.snapshot.context.state,
+          leaseToken: journal.token,
+        });
+        this.#deps.metrics.callsResumed.inc();
+        supervisor.resume(recovered, this.#now());
+      }
+    } catch (err) {
+      await journal.release().catch(() => {});
+      this.#fail(err);
+      return;
+    }
+    this.#supervisor = supervisor;
+    const early = this.#early ?? [];
+    this.#early = null;
+    for (const event of early) supervisor.send(event);
+  }
+
+  /** The conversation reached its end inside the machine (a hangup it asked for is carried out by the runner). */
+  #supervisorDone(): void {
+    this.#log.debug('conversation reached its end');
+  }
+
+  /** Resolves once every event delivered so far has been journaled and handled (for tests and drains). */
+  async settled(): Promise<void> {
+    while (this.#early !== null && this.#phase === 'live') await new Promise((r) => setTimeout(r, 1));
+    await this.#supervisor?.settled();
+  }
+
+  /** Whether this call was taken up from its journal (after a crash or on a new stream). */
+  get resumed(): boolean {
+    return this.#resumed;
   }
 
   /** Hand the caller over to `to`; Twilio then stops this stream, which ends the session as transferred. */
@@ -348,7 +455,14 @@ export class MediaSession {
   }
 
   #deliver(event: CallEvent): void {
-    if (this.#phase === 'live') this.#supervisor?.send(event);
+    if (this.#phase !== 'live') return;
+    if (this.#supervisor) {
+      this.#supervisor.send(event);
+      return;
+    }
+    // Before the journal is read: kept for the conversation, in order, within a bound.
+    if (this.#early !== null && this.#early.length < MAX_EARLY_EVENTS) this.#early.push(event);
+    else this.#log.warn('event dropped while the call was attaching', { event: event.type });
   }
 
   #effect(effect: Effect): void {
@@ -566,7 +680,13 @@ export class MediaSession {
     this.#deps.metrics.protocolErrors.inc({ code });
     const data = isSwitchboardError(err) ? err.data : {};
     this.#log.error('media stream rejected', { code, err, ...withoutPii(data) });
-    this.#end('bad input', code === 'FLOW_NOT_FOUND' ? CloseCode.policy : CloseCode.protocolError, { code });
+    // The call's journal could not be read or written: not the stream's fault, and the call stays resumable.
+    if (code.startsWith('JOURNAL_') || code.startsWith('STORE_')) {
+      this.#end('journal failed', CloseCode.internal, { code });
+      return;
+    }
+    const policy = code === 'FLOW_NOT_FOUND' || code === 'RESUME_REFUSED';
+    this.#end('bad input', policy ? CloseCode.policy : CloseCode.protocolError, { code });
   }
 
   #end(reason: string, closeCode: number | null, fields: Record<string, unknown> = {}): void {
@@ -578,16 +698,27 @@ export class MediaSession {
       this.#pacer.clear();
     }
     this.#runner?.stop();
-    if (this.#supervisor) {
-      this.#supervisor.send({ type: 'hangup', at: this.#now(), reason });
-      this.#supervisor.stop();
-    }
+    // The conversation ends with the stream unless the stream went away under it: then it stays open in the
+    // journal, to be resumed on a new stream. The stream is closed once the journal says which.
+    const supervisor = this.#supervisor;
+    const journaled = !supervisor
+      ? Promise.resolve()
+      : RESUMABLE.has(reason)
+        ? supervisor.detach()
+        : supervisor.finish(reason, this.#now());
     this.#releaseModel?.();
     this.#listener?.close();
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-    if (closeCode !== null) this.#socket.close(closeCode, reason);
+    if (closeCode !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_JOURNAL_WAIT_MS)));
+      void Promise.race([journaled, waited]).then(() => {
+        clearTimeout(timer);
+        this.#socket.close(closeCode, reason);
+      });
+    }
     if (wasLive) {
       this.#deps.metrics.callsActive.add(-1);
       this.#deps.metrics.callsTotal.inc({ outcome: reason.replaceAll(' ', '_') });

@@ -1,58 +1,140 @@
 /**
- * One call's supervisor: it owns the call's xstate actor, keeps the last good snapshot, and when the actor fails
- * (an action or guard threw) restarts it from that snapshot, OTP style, within a restart intensity. Past the
- * intensity it gives up and lets the call end. The process and the other calls never see the failure.
+ * One call's supervisor: it owns the call's xstate actor and its journal. Every event is appended to the journal
+ * before the actor sees it, and the effects the actor asks for are journaled before they are carried out, one
+ * event at a time. When the actor fails (an action or guard threw) the supervisor records which event did it and
+ * restarts the actor from the journal (last snapshot, then the later events through the pure `transition()`),
+ * OTP style, within a restart intensity; past it, the flow's `onGiveUp` state gets one chance, then the call
+ * ends. The process and the other calls never see the failure.
  */
-import { createActor, type Actor, type Snapshot } from 'xstate';
-import { SwitchboardError } from '../errors.ts';
-import type { CallContext, CallEvent, CallMachine, CompiledFlow, Effect } from '../flow/index.ts';
+import { createActor, type Actor } from 'xstate';
+import { SwitchboardError, isSwitchboardError } from '../errors.ts';
+import {
+  BOOT_STATE,
+  type CallContext,
+  type CallEvent,
+  type CallMachine,
+  type CompiledFlow,
+  type Effect,
+} from '../flow/index.ts';
+import type { JournalEntry, Payload } from '../journal/records.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { CallJournal, FaultHook } from './call-journal.ts';
+import { recover, type Recovered } from './recovery.ts';
 
 export interface SupervisorOptions {
   compiled: CompiledFlow;
   callId: string;
+  journal: CallJournal;
   logger: Logger;
-  /** Receives the actor's effects in order, synchronously. Must not throw. */
+  /** Receives the actor's effects in order, once they are journaled. Must not throw. */
   onEffect: (effect: Effect) => void;
   /** Called once when the conversation reaches its end. */
   onDone?: () => void;
   /** Called once when restarts are exhausted; the call should end. */
   onGiveUp: (err: SwitchboardError) => void;
+  /**
+   * Called once when the journal cannot be written (another instance took the call, or the store failed): the
+   * call must stop here without ending, so it can be resumed from what was journaled.
+   */
+  onJournalFailed?: (err: unknown) => void;
   /** Wall clock for restart intensity; injected for tests. */
   now?: () => number;
+  /** A snapshot is journaled after this many events (default 8), so a restart replays few. */
+  snapshotEvery?: number;
+  /** Deterministic fault injection for tests (see FaultPoint). */
+  faults?: FaultHook;
 }
 
 type CallActor = Actor<CallMachine>;
+type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
+
+const DEFAULT_SNAPSHOT_EVERY = 8;
 
 export class CallSupervisor {
   readonly #opts: SupervisorOptions;
   readonly #machine: CallMachine;
+  readonly #journal: CallJournal;
   readonly #now: () => number;
   #actor: CallActor | null = null;
-  #lastGood: Snapshot<unknown> | null = null;
   #restarts: number[] = [];
   #stopped = false;
   /** The flow's onGiveUp state has been entered; a failure now ends the call. */
   #givingUp = false;
+  /** Events are handled one at a time, in order: each waits for the journal writes of the one before. */
+  #queue: Promise<void> = Promise.resolve();
+  /** Effects the actor emits while taking the current event. */
+  #emitted: Effect[] = [];
+  #eventsSinceSnapshot = 0;
+  /** Steps queued and not yet done. */
+  #pending = 0;
+  #lastIn = 0;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
     this.#machine = opts.compiled.machine;
+    this.#journal = opts.journal;
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Start the conversation; `env` holds the environment variables the flow reads (see flowEnvNames). */
-  start(at: number, env: Record<string, string> = {}): void {
-    this.#actor = this.#spawn(undefined);
-    this.send({ type: 'call.start', at, callId: this.#opts.callId, env });
+  /** Start a new conversation: journal its start, then deliver `call.start`. */
+  start(at: number, env: Record<string, string>, start: Omit<StartEntry, 'kind'>): void {
+    this.#enqueue(async () => {
+      await this.#journal.append([{ kind: 'start', ...start }], at, start.flow);
+      this.#actor = this.#spawn(undefined);
+      await this.#handle({ type: 'call.start', at, callId: this.#opts.callId, env });
+    });
   }
 
-  /** Deliver one event; a failure inside the actor triggers a restart, never an exception here. */
+  /**
+   * Take the conversation up from its journal (a new instance after a crash, or a new stream): rebuild the
+   * actor, re-arm the timers still due (as `timer.start` effects with the time left), then deliver `resume`.
+   */
+  resume(recovered: Recovered, at: number): void {
+    this.#enqueue(async () => {
+      this.#actor = this.#spawn(recovered.persisted);
+      this.#lastIn = recovered.lastIn;
+      this.#eventsSinceSnapshot = recovered.replayed;
+      for (const t of recovered.timers) {
+        this.#opts.onEffect({ type: 'timer.start', id: t.id, ms: Math.max(0, t.deadline - at) });
+      }
+      await this.#handle({ type: 'resume', at });
+    });
+  }
+
+  /** Deliver one event after those before it; a failure inside the actor triggers a restart, never a throw. */
   send(event: CallEvent): void {
-    const actor = this.#actor;
-    if (!actor || this.#stopped) return;
-    actor.send(event);
-    this.#afterEvent(actor, event);
+    this.#enqueue(() => this.#handle(event));
+  }
+
+  /**
+   * The conversation is over (the caller hung up, the call was transferred): deliver `hangup`, journal the end
+   * and give the lease up.
+   */
+  async finish(reason: string, at: number): Promise<void> {
+    this.#enqueue(async () => {
+      if (this.#actor?.getSnapshot().status === 'active') await this.#handle({ type: 'hangup', at, reason });
+      await this.#journal.append([{ kind: 'end', reason }], at);
+    });
+    await this.#queue;
+    this.stop();
+    await this.#journal.release().catch(() => {});
+  }
+
+  /** Stop here without ending the conversation, so it can be resumed: the lease is given up. */
+  async detach(): Promise<void> {
+    this.stop();
+    await this.#queue;
+    await this.#journal.release().catch(() => {});
+  }
+
+  /** No event is waiting or being handled. */
+  get idle(): boolean {
+    return this.#pending === 0;
+  }
+
+  /** Resolves once every event delivered so far has been handled. */
+  settled(): Promise<void> {
+    return this.#queue;
   }
 
   /** The conversation's context, for logs and views. */
@@ -75,35 +157,87 @@ export class CallSupervisor {
     this.#actor?.stop();
   }
 
-  #spawn(snapshot: Snapshot<unknown> | undefined): CallActor {
-    const actor = createActor(this.#machine, snapshot ? { snapshot } : {});
-    actor.on('*', (effect) => {
-      if (!this.#stopped) this.#opts.onEffect(effect);
+  #enqueue(step: () => Promise<void>): void {
+    this.#pending += 1;
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await step();
+      } catch (err) {
+        this.#journalFailed(err);
+      } finally {
+        this.#pending -= 1;
+      }
     });
+  }
+
+  #spawn(snapshot: unknown): CallActor {
+    const actor = createActor(this.#machine, snapshot ? { snapshot: snapshot as never } : {});
+    actor.on('*', (effect) => this.#emitted.push(effect));
     // Without an error observer xstate rethrows the failure globally; the supervisor handles it instead.
     actor.subscribe({ error: () => {} });
     actor.start();
     return actor;
   }
 
-  #afterEvent(actor: CallActor, event: CallEvent): void {
+  /** Journal the event, deliver it, journal and carry out its effects. */
+  async #handle(event: CallEvent): Promise<void> {
+    const actor = this.#actor;
+    if (!actor || this.#stopped || actor.getSnapshot().status !== 'active') return;
+    const faults = this.#opts.faults;
+    faults?.('in.received', { event: event.type });
+    const [seq] = await this.#journal.append([{ kind: 'in', event: event as unknown as Payload }], event.at);
+    faults?.('in.journaled', { event: event.type, seq: seq! });
+    if (this.#stopped) return;
+    this.#emitted = [];
+    actor.send(event);
+    const effects = this.#emitted;
+    this.#emitted = [];
     const snapshot = actor.getSnapshot();
-    if (snapshot.status === 'active') {
-      this.#lastGood = actor.getPersistedSnapshot();
+    if (snapshot.status === 'error') {
+      await this.#journal.append([{ kind: 'crash', in: seq!, code: 'CALL_ACTOR_FAILED' }], event.at);
+      await this.#restart(snapshot.error, event);
       return;
     }
+    this.#lastIn = seq!;
+    const entries = effects.map((e) => this.#effectEntry(e, event.at)).flat();
+    entries.push({ kind: 'state', in: seq!, state: snapshot.context.state });
+    await this.#journal.append(entries, event.at);
+    faults?.('eff.journaled', { event: event.type, seq: seq! });
+    if (this.#stopped) return;
+    for (const effect of effects) this.#opts.onEffect(effect);
     if (snapshot.status === 'done') {
       this.#stopped = true;
       this.#opts.onDone?.();
       return;
     }
-    if (snapshot.status === 'error') this.#restart(snapshot.error, event);
+    this.#eventsSinceSnapshot += 1;
+    if (this.#eventsSinceSnapshot >= (this.#opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) {
+      faults?.('snap.writing', { seq: this.#lastIn });
+      this.#eventsSinceSnapshot = 0;
+      const entry: JournalEntry = {
+        kind: 'snap',
+        upTo: this.#lastIn,
+        snapshot: actor.getPersistedSnapshot(),
+      };
+      await this.#journal.append([entry], event.at);
+    }
   }
 
-  #restart(error: unknown, event: CallEvent): void {
+  /** An effect's records: the effect under its idempotency key, and a deadline for a timer. */
+  #effectEntry(effect: Effect, at: number): JournalEntry[] {
+    const entry: JournalEntry = {
+      kind: 'eff',
+      key: effectKey(this.#opts.callId, effect),
+      effect: { ...effect },
+    };
+    if (effect.type !== 'timer.start') return [entry];
+    return [entry, { kind: 'timer', id: effect.id, deadline: at + effect.ms }];
+  }
+
+  async #restart(error: unknown, event: CallEvent): Promise<void> {
     const log = this.#opts.logger;
     const now = this.#now();
-    const { maxRestarts, withinMs } = this.#opts.compiled.policy.supervisor;
+    const { maxRestarts, withinMs, onGiveUp } = this.#opts.compiled.policy.supervisor;
     this.#restarts = this.#restarts.filter((t) => now - t < withinMs);
     log.error('call actor failed', {
       err: error,
@@ -111,24 +245,25 @@ export class CallSupervisor {
       restartsInWindow: this.#restarts.length,
     });
     this.#actor?.stop();
-    // A failure on the way out (in the onGiveUp state) is not retried: the call ends.
-    if (this.#givingUp || this.#restarts.length >= maxRestarts || this.#lastGood === null) {
-      const onGiveUp = this.#opts.compiled.policy.supervisor.onGiveUp;
-      // The flow's own way out (an apology, a transfer) gets one chance, from the last good state; if that
-      // fails too, or there is none, the call ends.
-      if (onGiveUp !== null && !this.#givingUp && this.#lastGood !== null) {
+    this.#actor = null;
+    // The event that crashed the actor is not delivered again (its crash record says so): restarting into the
+    // same failure would loop.
+    const recovered = recover(this.#machine, await this.#journal.read());
+    const started = recovered.snapshot.context.state !== BOOT_STATE;
+    if (this.#givingUp || this.#restarts.length >= maxRestarts || !started) {
+      // The flow's own way out (an apology, a transfer) gets one chance; if that fails too, the call ends.
+      if (onGiveUp !== null && !this.#givingUp && started) {
         this.#givingUp = true;
         log.error("call supervisor gave up; going to the flow's onGiveUp state", {
           maxRestarts,
           withinMs,
           onGiveUp,
         });
-        this.#actor = this.#spawn(this.#lastGood);
-        this.send({ type: 'giveUp', at: event.at });
+        this.#actor = this.#spawn(recovered.persisted);
+        await this.#handle({ type: 'giveUp', at: event.at });
         return;
       }
       this.#stopped = true;
-      this.#actor = null;
       log.error('call supervisor gave up', { maxRestarts, withinMs });
       this.#opts.onGiveUp(
         new SwitchboardError('CALL_GAVE_UP', undefined, { maxRestarts, withinMs }, { cause: error }),
@@ -136,9 +271,51 @@ export class CallSupervisor {
       return;
     }
     this.#restarts.push(now);
-    // The event that crashed the actor is not delivered again: restarting into the same failure would loop.
-    this.#actor = this.#spawn(this.#lastGood);
-    log.warn('call actor restarted from last good snapshot', { restarts: this.#restarts.length });
-    this.send({ type: 'resume', at: event.at });
+    this.#actor = this.#spawn(recovered.persisted);
+    log.warn('call actor restarted from its journal', {
+      restarts: this.#restarts.length,
+      replayedEvents: recovered.replayed,
+    });
+    await this.#handle({ type: 'resume', at: event.at });
   }
+
+  #journalFailed(err: unknown): void {
+    if (this.#stopped && this.#journal.failure === null) {
+      this.#opts.logger.error('call event handling failed after the call stopped', { err });
+      return;
+    }
+    const wasStopped = this.#stopped;
+    this.#stopped = true;
+    this.#actor?.stop();
+    if (wasStopped) return;
+    const fenced = isSwitchboardError(err, 'JOURNAL_FENCED');
+    if (fenced)
+      this.#opts.logger.warn('call taken over by another instance; stopping here', {
+        code: 'JOURNAL_FENCED',
+      });
+    else this.#opts.logger.error('call journal failed; the call stops here', { err, code: codeOf(err) });
+    this.#opts.onJournalFailed?.(err);
+  }
+}
+
+/** The key an effect is journaled under: the same every time the machine asks for the same effect. */
+export function effectKey(callId: string, effect: Effect): string {
+  switch (effect.type) {
+    case 'say':
+      return `${callId}:${effect.mark}`;
+    case 'timer.start':
+    case 'timer.cancel':
+      return `${callId}:${effect.type}:${effect.id}`;
+    case 'http':
+      return effect.idempotencyKey;
+    case 'transfer':
+      return `${callId}:${effect.id}`;
+    case 'clear':
+    case 'hangup':
+      return `${callId}:${effect.type}`;
+  }
+}
+
+function codeOf(err: unknown): string {
+  return isSwitchboardError(err) ? err.code : 'INTERNAL';
 }

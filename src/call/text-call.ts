@@ -8,6 +8,9 @@ import type { Logger } from '../observability/logger.ts';
 import { isE164 } from '../telephony/twiml.ts';
 import { httpOutcomeEvent, performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
+import { MemoryStore } from '../journal/memory.ts';
+import type { JournalRecord } from '../journal/records.ts';
+import { CallJournal } from './call-journal.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
@@ -35,6 +38,8 @@ export class TextCall {
   readonly #now: () => number;
   readonly #understanding: Understanding;
   readonly #supervisor: CallSupervisor;
+  /** The call's journal, kept in memory: what `switchboard chat --journal` saves for replay. */
+  readonly #journal: CallJournal;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** Web requests under way. */
   #inFlight = 0;
@@ -45,6 +50,7 @@ export class TextCall {
   /** The caller's turns, in order: a typed line waits for the model before the keys pressed after it. */
   #turns: Promise<void> = Promise.resolve();
   #releaseModel: (() => void) | null;
+  #finished: Promise<void> = Promise.resolve();
 
   constructor(opts: TextCallOptions) {
     this.#opts = opts;
@@ -54,9 +60,13 @@ export class TextCall {
       model: opts.model?.model ?? null,
       logger: opts.logger,
     });
+    const callId = opts.callId ?? 'text-call';
+    const store = new MemoryStore();
+    this.#journal = new CallJournal(store, store.lease(callId, 'text-call'), 0);
     this.#supervisor = new CallSupervisor({
       compiled: opts.compiled,
-      callId: opts.callId ?? 'text-call',
+      callId,
+      journal: this.#journal,
       logger: opts.logger,
       now: this.#now,
       onEffect: (effect) => this.#effect(effect),
@@ -66,8 +76,14 @@ export class TextCall {
   }
 
   start(): void {
-    const env = captureEnv(flowEnvNames(this.#opts.compiled.flow), this.#opts.env ?? process.env);
-    this.#supervisor.start(this.#now(), env);
+    const { flow } = this.#opts.compiled;
+    const env = captureEnv(flowEnvNames(flow), this.#opts.env ?? process.env);
+    this.#supervisor.start(this.#now(), env, {
+      flow: flow.id,
+      flowVersion: flow.version,
+      modelVersion: this.modelVersion,
+      params: {},
+    });
   }
 
   /** The caller says `text`; see {@link settled} for when the agent has answered. */
@@ -92,7 +108,6 @@ export class TextCall {
     if (this.#ended !== null) return;
     // The machine ends on this event, which the supervisor reports as done: say who ended it.
     this.#callerHungUp = true;
-    this.#supervisor.send({ type: 'hangup', at: this.#now(), reason: 'caller hung up' });
     this.#end('the caller hung up');
   }
 
@@ -103,8 +118,19 @@ export class TextCall {
   async settled(): Promise<void> {
     do {
       await this.#turns;
+      await this.#supervisor.settled();
       await new Promise((resolve) => setImmediate(resolve));
-    } while (this.#inFlight > 0 && this.#ended === null);
+    } while ((this.#inFlight > 0 || !this.#supervisor.idle) && this.#ended === null);
+  }
+
+  /** The call's journal records so far (all of them once the call has ended and `finished` resolved). */
+  records(): Promise<JournalRecord[]> {
+    return this.#journal.read();
+  }
+
+  /** Resolves once the ended call's journal is complete. */
+  get finished(): Promise<void> {
+    return this.#finished;
   }
 
   /** The version of the intent model this call uses, null when it has none. */
@@ -194,7 +220,8 @@ export class TextCall {
     this.#stop.abort();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    this.#supervisor.stop();
+    // The machine takes the hangup and the journal its end; a supervisor that gave up has stopped already.
+    this.#finished = this.#supervisor.finish(reason, this.#now());
     this.#releaseModel?.();
     this.#releaseModel = null;
     this.#opts.onEnd?.(reason);

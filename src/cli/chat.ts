@@ -3,21 +3,26 @@
  * phone or audio. Each line is something the caller says; a line starting with `#` presses keys instead (`#1`,
  * `#5551234#`). After each turn the state and slots are shown.
  */
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { TextCall } from '../call/text-call.ts';
 import { compileFlow } from '../flow/index.ts';
+import { encodeRecord } from '../journal/records.ts';
 import { Logger } from '../observability/logger.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import { ensureFlowModel } from './flow-model.ts';
 
-const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact]
+const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact] [--journal FILE]
 
   FLOW        a flow file (path to a .json file), or a flow id read from $FLOWS_DIR/<id>.json
   --timeouts  run the flow's no-input timers for real (off by default: typing is slower than talking)
   --exact     match the flow's examples exactly, without its trained intent model
+  --journal FILE
+              save the conversation's journal as JSON lines when it ends: a recorded call that
+              switchboard replay (and npm test, from test/replay/) checks against later versions
 
 Type what the caller says. As on a call, an exact example (ignoring case and punctuation) is its intent and
 anything else goes to the flow's intent model, trained into $MODELS_DIR first if needed.
@@ -34,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         timeouts: { type: 'boolean' },
         exact: { type: 'boolean' },
+        journal: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -115,6 +121,12 @@ export async function main(args: string[]): Promise<number> {
   lines.close();
   active.hangup();
   await ended;
+  if (values.journal !== undefined) {
+    await active.finished;
+    const records = await active.records();
+    await writeFile(values.journal, records.map((r) => encodeRecord(r) + '\n').join(''));
+    console.error(`(journal of ${records.length} records saved to ${values.journal})`);
+  }
   model?.retire();
   await model?.released;
   return 0;

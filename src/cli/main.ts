@@ -31,6 +31,14 @@ const COMMANDS: Record<
     summary: 'show the intent and entities the trained model finds in an utterance',
     load: () => import('./nlu.ts'),
   },
+  replay: {
+    summary: 'replay recorded calls against the current flows and models (exit 1 at a difference)',
+    load: () => import('./replay.ts'),
+  },
+  calls: {
+    summary: "list journaled calls, or export one call's journal as JSON lines",
+    load: () => import('./calls.ts'),
+  },
 };
 
 function usage(): string {

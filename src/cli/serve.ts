@@ -9,6 +9,8 @@ import { FlowModels } from '../config/flow-models.ts';
 import { ModelCache } from '../nlu/model-cache.ts';
 import { formatFindings } from '../flow/index.ts';
 import { loggerFromEnv } from '../observability/logger.ts';
+import { CallJournals } from '../call/journals.ts';
+import { openStore } from '../journal/open-store.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { CallControl } from '../telephony/call-control.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
@@ -25,6 +27,8 @@ Environment (all optional):
   TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
   FLOWS_DIR          folder of flow files (./flows)
   MODELS_DIR         cache of the flows' trained intent models (./data/models)
+  STORE_URL          where calls are journaled: sqlite:PATH (sqlite:./data/switchboard.db) or
+                     postgres://user@host:port/db[?schema=NAME] for several instances sharing calls
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
   TTS, TTS_VOICE     speech engine (flite) and voice (rms)
@@ -44,6 +48,11 @@ export async function main(args: string[]): Promise<number> {
   }
   const config = configFromEnv();
   const logger = loggerFromEnv();
+  // Opened before anything slow, so a wrong STORE_URL is reported at once.
+  const store = await openStore(config.storeUrl, { logger });
+  const journals = new CallJournals(store);
+  await journals.init();
+
   const models =
     config.nlu === 'onnx'
       ? new FlowModels({ cache: new ModelCache({ dir: config.modelsDir }), logger })
@@ -74,6 +83,7 @@ export async function main(args: string[]): Promise<number> {
   callControl?.warm();
   const app = new SwitchboardApp({
     flows: library.flows,
+    journals,
     models: library.models,
     hearing: hearing.hearing,
     defaultFlow: config.defaultFlow,
@@ -101,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
       `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
       `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
       `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
+      `  journal    : ${store.kind} ${store.location}; ${store.kind === 'postgres' ? 'calls resume on any instance sharing it' : 'calls resume on this machine'}`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
       `  security   : ${security}`,
       `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
@@ -124,6 +135,7 @@ export async function main(args: string[]): Promise<number> {
     await library.close();
     await hearing.close();
     await tts.close();
+    await store.close();
     process.exitCode = 0;
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -28,6 +28,8 @@ export interface ServerConfig {
   ttsVoice: string | undefined;
   /** How long SIGTERM waits for live calls to finish before handing them back. */
   drainTimeoutMs: number;
+  /** Where call journals are kept: `sqlite:PATH` (embedded), `postgres://...` (several instances), `memory:`. */
+  storeUrl: string;
 }
 
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
@@ -80,6 +82,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     pocketsphinxLibrary: nonEmpty(env.POCKETSPHINX_LIBRARY) ?? undefined,
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    storeUrl: nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db',
   };
 }
 

@@ -137,6 +137,10 @@ export function createServerMetrics(registry = new Registry()) {
       'switchboard_actor_restarts_total',
       'Call actors restarted by their supervisor',
     ),
+    callsResumed: registry.counter(
+      'switchboard_calls_resumed_total',
+      'Calls taken up from their journal on a new stream (after a crash, a drain or a dropped stream)',
+    ),
     firstMediaMs: registry.histogram(
       'switchboard_first_media_ms',
       'From the stream start to the first agent audio frame sent, in ms',

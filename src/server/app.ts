@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PacerClock } from '../audio/pacer.ts';
 import type { PromptSource } from '../call/effects.ts';
+import type { FaultHook } from '../call/call-journal.ts';
+import type { CallJournals } from '../call/journals.ts';
 import { MediaSession, type Hearing } from '../call/session.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
@@ -22,9 +24,15 @@ import { StatusLog } from './status-log.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 
 export const MEDIA_PATH = '/twilio/media';
+/** Said by Twilio when a call that was cut off cannot be taken up again. */
+const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
 
 export interface AppOptions {
   flows: ReadonlyMap<string, CompiledFlow>;
+  /** Where calls are journaled; streams attach to their calls through it. */
+  journals: CallJournals;
+  /** Deterministic fault injection for tests. */
+  faults?: FaultHook;
   /** Speech recognition and voice activity for calls; absent or null: calls take keys only. */
   hearing?: Hearing | null;
   /** Each flow's intent model by flow id (a FlowLibrary's `models`); absent: exact examples only. */
@@ -219,15 +227,18 @@ export class SwitchboardApp {
       log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow });
       return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
     }
+    if (callSid === '') throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is missing');
+    const ticket = await this.#opts.journals.admit(callSid);
     log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
-    sendXml(
-      res,
-      connectStream({
-        actionUrl: httpUrlFor(this.#publicUrl, '/twilio/connect-ended'),
-        streamUrl: streamUrlFor(this.#publicUrl, MEDIA_PATH),
-        parameters: { flow, callSid },
-      }),
-    );
+    sendXml(res, this.#connect(flow, { ...ticket }));
+  }
+
+  #connect(flow: string, ticket: Record<string, string>): string {
+    return connectStream({
+      actionUrl: httpUrlFor(this.#publicUrl, '/twilio/connect-ended'),
+      streamUrl: streamUrlFor(this.#publicUrl, MEDIA_PATH),
+      parameters: { flow, ...ticket },
+    });
   }
 
   async #status(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -239,13 +250,56 @@ export class SwitchboardApp {
       sequenceNumber: entry.sequenceNumber,
       pii: { from: params.From, to: params.To },
     });
+    // A call that ended while no stream held it (the caller hung up during a hand-over) is closed in its
+    // journal, so nothing tries to resume it.
+    if (entry.status === 'completed' && entry.callSid) {
+      if (await this.#opts.journals.end(entry.callSid, 'call completed', Date.now())) {
+        this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
+      }
+    }
     res.writeHead(204).end();
   }
 
+  /** Twilio's stream for a call ended: resume the conversation on a new stream, unless it is over. */
   async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = await this.#twilioForm(req);
-    this.#log.info('stream ended, call hangs up', { callId: params.CallSid });
-    sendXml(res, hangup());
+    const callSid = params.CallSid ?? '';
+    const log = this.#log.child({ callId: callSid });
+    let next;
+    try {
+      next = callSid === '' ? { kind: 'unknown' as const } : await this.#opts.journals.afterStream(callSid);
+    } catch (err) {
+      // A journal that cannot be read (damaged, from a newer version) cannot be resumed: the caller is told.
+      if (!(err instanceof SwitchboardError) || !err.code.startsWith('JOURNAL_')) throw err;
+      log.error('call cannot resume: its journal cannot be read', { code: err.code, err });
+      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
+    }
+    if (next.kind === 'unknown') {
+      log.warn('stream ended for a call with no journal; hanging up', { code: 'JOURNAL_NOT_FOUND' });
+      return sendXml(res, hangup());
+    }
+    if (next.kind === 'ended') {
+      log.info('stream ended, call is over; hanging up');
+      return sendXml(res, hangup());
+    }
+    // A call that never began (its instance died before the stream started) starts over on the default flow.
+    const flow = next.start?.flow ?? this.#opts.defaultFlow;
+    const compiled = this.#opts.flows.get(flow);
+    if (!compiled || (next.start && compiled.flow.version !== next.start.flowVersion)) {
+      log.error('call cannot resume: its flow version is not loaded here', {
+        code: 'RESUME_REFUSED',
+        flow,
+        flowVersion: next.start?.flowVersion ?? null,
+        loadedVersion: compiled?.flow.version ?? null,
+      });
+      await this.#opts.journals.end(callSid, 'flow version not loaded', Date.now(), { force: true });
+      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
+    }
+    log.info('stream ended mid-call; resuming on a new stream', {
+      flow,
+      leaseToken: Number(next.ticket.lease),
+    });
+    sendXml(res, this.#connect(flow, { ...next.ticket }));
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -255,6 +309,8 @@ export class SwitchboardApp {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (path !== MEDIA_PATH) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
+    // A draining instance takes no new streams: a proxy in front retries another instance on 503.
+    if (this.#draining) return refuse(503, 'Service Unavailable', 'HTTP_DRAINING');
     const token = this.#opts.twilioAuthToken;
     if (token !== null) {
       const streamUrl = streamUrlFor(this.#publicUrl, MEDIA_PATH);
@@ -268,6 +324,8 @@ export class SwitchboardApp {
   #attach(ws: WebSocket): void {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
+      journals: this.#opts.journals,
+      ...(this.#opts.faults ? { faults: this.#opts.faults } : {}),
       ...(this.#opts.models ? { models: this.#opts.models } : {}),
       hearing: this.#opts.hearing ?? null,
       defaultFlow: this.#opts.defaultFlow,

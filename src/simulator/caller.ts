@@ -36,6 +36,12 @@ export interface SimulatedCallOptions {
   url: string;
   flow?: string;
   inputs?: CallerInput[];
+  /**
+   * Answer what was asked rather than in a fixed order: called with the state of the last prompt heard (the part
+   * of its mark before the dot), it gives the input for it, or undefined to wait. It replaces `inputs`. A caller
+   * whose call was cut off and taken up again answers the question asked again, as a person would.
+   */
+  answerFor?: (state: string) => CallerInput | undefined;
   /** Sign requests like Twilio does; the server checks them when it has the same token. */
   authToken?: string | null;
   from?: string;
@@ -93,8 +99,10 @@ const randomSid = (prefix: string): string => prefix + randomBytes(16).toString(
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
 
 class SimulatedCall {
-  readonly #o: Required<Omit<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow'>> &
-    Pick<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow'>;
+  readonly #o: Required<
+    Omit<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow' | 'answerFor'>
+  > &
+    Pick<SimulatedCallOptions, 'onEvent' | 'signal' | 'authToken' | 'flow' | 'answerFor'>;
   readonly #callSid = randomSid('CA');
   readonly #accountSid = randomSid('AC');
   readonly #timeline: TimelineEvent[] = [];
@@ -163,6 +171,20 @@ class SimulatedCall {
 
   #now(): number {
     return performance.now() - this.#t0;
+  }
+
+  /** The state whose prompt was heard last. */
+  #askedState(): string {
+    const mark = this.#marks.at(-1) ?? '';
+    return mark.slice(0, Math.max(0, mark.lastIndexOf('.')));
+  }
+
+  #nextInput(): CallerInput | undefined {
+    return this.#o.answerFor ? this.#o.answerFor(this.#askedState()) : this.#inputs[0];
+  }
+
+  #takeInput(): CallerInput | undefined {
+    return this.#o.answerFor ? this.#o.answerFor(this.#askedState()) : this.#inputs.shift();
   }
 
   #emit(event: TimelineEvent): void {
@@ -252,7 +274,7 @@ class SimulatedCall {
           send(enc.media(nextPayload(), framesSent * FRAME_MS));
           framesSent += 1;
         }
-        const next = this.#inputs[0];
+        const next = this.#nextInput();
         if (
           o.bargeInAfterMs !== null &&
           !busyInput &&
@@ -266,7 +288,7 @@ class SimulatedCall {
         }
         if (!busyInput && agentIdle() && this.#now() - lastAgentActivity >= o.thinkMs) {
           // Like a person, answer only once the agent has said something since our last input.
-          if (this.#inputs.length > 0) {
+          if (this.#nextInput() !== undefined) {
             if (heardSinceInput) void act();
           } else if (heardSinceInput && this.#now() - lastAgentActivity >= o.idleHangupMs) hangUp();
         }
@@ -274,7 +296,7 @@ class SimulatedCall {
       }, FRAME_MS);
 
       const act = async (bargeIn = false): Promise<void> => {
-        const input = this.#inputs.shift();
+        const input = this.#takeInput();
         if (!input) return;
         busyInput = true;
         heardSinceInput = false;

@@ -29,10 +29,12 @@ const rejected =
   (r: LogRecord) =>
     r.msg === 'media stream rejected' && r.code === code && extra(r);
 
-async function started(stream: RawStream, params: Record<string, string> = { flow: 'demo' }): Promise<void> {
+/** Opens the stream and starts it with the ticket the voice webhook would issue, and `params` over it. */
+async function started(stream: RawStream, params: Record<string, string> = {}): Promise<void> {
+  const ticket = await server.streamParams(stream.callSid, 'demo');
   await stream.opened;
   stream.send(stream.enc.connected());
-  stream.send(stream.enc.start(params));
+  stream.send(stream.enc.start({ ...ticket, ...params }));
 }
 
 describe('bad input ends only the call that sent it', { concurrency: true }, () => {
@@ -127,6 +129,35 @@ describe('bad input ends only the call that sent it', { concurrency: true }, () 
       const ended = await waitForLog(server.records, (r) => r.msg === 'call ended' && r.callId === callSid);
       assert.equal(ended.reason, 'stream dropped');
       assert.equal(ended.state, 'menu');
+    });
+  });
+
+  test('a stream without a ticket, with a forged one, or with the ticket of another call', async () => {
+    await withGoodCallAlongside(async () => {
+      const other = nextCallSid();
+      const otherTicket = await server.streamParams(other, 'demo');
+      const cases: [string, (sid: string) => Promise<Record<string, string>>][] = [
+        ['no ticket', () => Promise.resolve({ flow: 'demo' })],
+        [
+          'forged token',
+          async (sid) => ({ ...(await server.streamParams(sid, 'demo')), token: 'x'.repeat(43) }),
+        ],
+        ['another call', () => Promise.resolve(otherTicket)],
+      ];
+      for (const [name, params] of cases) {
+        const sid = nextCallSid();
+        const s = new RawStream(server.wsUrl, sid);
+        const p = await params(sid);
+        await s.opened;
+        s.send(s.enc.connected());
+        s.send(s.enc.start(p));
+        assert.equal((await s.closed).code, 1008, name);
+        assert.ok(!s.received.some((m) => m.includes('"event":"media"')), `${name}: nothing was said`);
+      }
+      const refusals = server.records.filter(
+        (r) => r.msg === 'media stream rejected' && r.code === 'RESUME_REFUSED',
+      );
+      assert.equal(refusals.length, 3);
     });
   });
 

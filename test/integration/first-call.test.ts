@@ -79,9 +79,10 @@ describe('a call to the demo flow, through the simulated caller', { concurrency:
 
   test('a key pressed during the greeting clears its audio (barge-in) and the flow moves on', async () => {
     const stream = new RawStream(server.wsUrl, 'CA' + 'b'.repeat(32));
+    const params = await server.streamParams(stream.callSid, 'demo');
     await stream.opened;
     stream.send(stream.enc.connected());
-    stream.send(stream.enc.start({ flow: 'demo' }));
+    stream.send(stream.enc.start(params));
     await stream.waitFor((m) => m.includes('"event":"media"'));
     stream.send(stream.enc.dtmf('2'));
     await stream.waitFor((m) => m.includes('"event":"clear"'));

@@ -15,6 +15,9 @@ import { isSwitchboardError } from '../../src/errors.ts';
 import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
 import type { CallControl } from '../../src/telephony/call-control.ts';
 import { InboundEncoder } from '../../src/telephony/media-streams.ts';
+import type { CallJournals } from '../../src/call/journals.ts';
+import type { FaultHook } from '../../src/call/call-journal.ts';
+import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 export interface TestServer {
   app: SwitchboardApp;
@@ -23,6 +26,9 @@ export interface TestServer {
   records: LogRecord[];
   prompts: PromptCache;
   flows: FlowLibrary;
+  journals: CallJournals;
+  /** The parameters the voice webhook would give a new call's stream (its flow and ticket). */
+  streamParams(callSid: string, flow?: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -38,6 +44,9 @@ export async function startServer(
     modelsDir?: string;
     /** Speech recognition for calls (keys only without it); the caller of startServer closes it. */
     hearing?: Hearing;
+    /** Where calls are journaled (in memory unless given). */
+    journals?: CallJournals;
+    faults?: FaultHook;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -53,8 +62,11 @@ export async function startServer(
   flows.watch();
   const tts = options.tts ?? new FliteTts();
   const prompts = new PromptCache(tts);
+  const journals = options.journals ?? (await testJournals());
   const app = new SwitchboardApp({
     flows: flows.flows,
+    journals,
+    ...(options.faults ? { faults: options.faults } : {}),
     models: flows.models,
     hearing: options.hearing ?? null,
     defaultFlow: options.defaultFlow ?? 'demo',
@@ -73,6 +85,8 @@ export async function startServer(
     records,
     prompts,
     flows,
+    journals,
+    streamParams: (callSid, flow) => streamParams(journals, callSid, flow),
     close: async () => {
       await app.close();
       await flows.close();
@@ -100,7 +114,11 @@ export class RawStream {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
 
-  constructor(url: string, callSid: string, headers: Record<string, string> = {}) {
+  constructor(
+    url: string,
+    readonly callSid: string,
+    headers: Record<string, string> = {},
+  ) {
     this.ws = new WebSocket(url, { headers });
     this.enc = new InboundEncoder({
       streamSid: 'MZ' + callSid.slice(2),

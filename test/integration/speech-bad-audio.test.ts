@@ -110,7 +110,7 @@ async function badCall(audio: BadAudio): Promise<BadCallResult> {
   let closeCode: number | null = null;
   void s.closed.then(({ code }) => (closeCode = code));
   s.send(s.enc.connected());
-  s.send(s.enc.start({ flow: 'badaudio' }));
+  s.send(s.enc.start(await server.streamParams(callSid, 'badaudio')));
   const sent: number[] = [];
   const t0 = performance.now();
   let tick = 0;

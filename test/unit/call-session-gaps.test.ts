@@ -16,6 +16,7 @@ import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { RecordingSocket } from '../fakes/recording-socket.ts';
+import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 function flow() {
   const result = validateFlow({
@@ -47,11 +48,13 @@ function spyVad(): { open: VadOpener; peaks: number[] } {
   return { open, peaks };
 }
 
-function call(openVad: VadOpener) {
+async function call(openVad: VadOpener) {
+  const journals = await testJournals();
   const { logger, records } = memoryLogger('debug');
   const stt = new ScriptedStt(['i want to order']);
   const s = new MediaSession(new RecordingSocket(), {
     flows: new Map([['shop', flow()]]),
+    journals,
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: new PacerClock(),
@@ -61,7 +64,9 @@ function call(openVad: VadOpener) {
   });
   const enc = new InboundEncoder({ streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1' });
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({ flow: 'shop' }));
+  s.handleMessage(enc.start(await streamParams(journals, 'CA1', 'shop')));
+  // The call is attached to its journal before the test's audio arrives.
+  await s.settled();
   /** One media message of 8 kHz mu-law at `timestamp`. */
   const media = (mulaw: Uint8Array, timestamp: number): void =>
     s.handleMessage(enc.media(Buffer.from(mulaw).toString('base64'), timestamp));
@@ -77,9 +82,9 @@ function call(openVad: VadOpener) {
   return { s, stt, media, frame, ended };
 }
 
-test('a gap in the timestamps reaches the listener as silence, jitter does not, and the fill is counted', () => {
+test('a gap in the timestamps reaches the listener as silence, jitter does not, and the fill is counted', async () => {
   const vad = spyVad();
-  const c = call(vad.open);
+  const c = await call(vad.open);
   c.frame(0);
   c.frame(20);
   c.frame(40);
@@ -96,9 +101,9 @@ test('a gap in the timestamps reaches the listener as silence, jitter does not, 
   assert.equal(ended['framesIn'], 7);
 });
 
-test('a gap is rounded to whole frames, and a message of several frames moves the expected time by all of them', () => {
+test('a gap is rounded to whole frames, and a message of several frames moves the expected time by all of them', async () => {
   const vad = spyVad();
-  const c = call(vad.open);
+  const c = await call(vad.open);
   c.frame(0);
   c.frame(49); // 29 ms late: one frame (to the nearest)
   c.frame(69);
@@ -113,9 +118,9 @@ test('a gap is rounded to whole frames, and a message of several frames moves th
   assert.equal(c.ended()['gapFilledFrames'], 3);
 });
 
-test('a giant jump in the timestamps is filled with at most one second of silence', () => {
+test('a giant jump in the timestamps is filled with at most one second of silence', async () => {
   const vad = spyVad();
-  const c = call(vad.open);
+  const c = await call(vad.open);
   c.frame(0);
   c.frame(1_000_000_000);
   c.frame(1_000_000_020);
@@ -124,9 +129,9 @@ test('a giant jump in the timestamps is filled with at most one second of silenc
   assert.equal(c.ended()['gapFilledFrames'], 50);
 });
 
-test('after a bogus jump ahead, audio on the real clock is heard again rather than dropped as late', () => {
+test('after a bogus jump ahead, audio on the real clock is heard again rather than dropped as late', async () => {
   const vad = spyVad();
-  const c = call(vad.open);
+  const c = await call(vad.open);
   c.frame(0);
   c.frame(1_000_000_000);
   c.frame(20);
@@ -138,7 +143,7 @@ test('after a bogus jump ahead, audio on the real clock is heard again rather th
 });
 
 test('a turn followed by lost packets ends when the call has been silent long enough, not 700 ms of frames later', async () => {
-  const c = call(openEnergyVad);
+  const c = await call(openEnergyVad);
   // Half a second of a loud tone: speech to the energy VAD, answered as "i want to order" by the scripted engine.
   const tone = new Int16Array(4000);
   for (let i = 0; i < tone.length; i++) tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * 300 * i) / 8000));

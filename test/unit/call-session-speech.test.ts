@@ -19,6 +19,7 @@ import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { RecordingSocket } from '../fakes/recording-socket.ts';
+import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 let speech: Uint8Array;
 const tts = new FliteTts({ voice: 'kal' });
@@ -50,13 +51,15 @@ function flow(bargeIn?: boolean | 'dtmf', noInputMs = 20_000) {
   return compileFlow(result.flow);
 }
 
-function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
+async function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
   const socket = new RecordingSocket();
+  const journals = await testJournals();
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const metrics = createServerMetrics();
   const s = new MediaSession(socket, {
     flows: new Map([['shop', flow(bargeIn, noInputMs)]]),
+    journals,
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: new PacerClock(),
@@ -82,7 +85,7 @@ function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
     }
   };
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({ flow: 'shop' }));
+  s.handleMessage(enc.start(await streamParams(journals, 'CA1', 'shop')));
   return { socket, s, enc, records, stt, metrics, send, until, hangup: () => s.handleClose(1000) };
 }
 
@@ -91,7 +94,7 @@ const silence = (ms: number): Uint8Array => new Uint8Array(ms * 8).fill(0xff);
 const onsetOf = (mulaw: Uint8Array): number => mulawToPcm(mulaw).findIndex((x) => Math.abs(x) > 500) / 8;
 
 test('an answer spoken after the prompt is recognized, understood and routed; its latency is logged', async () => {
-  const c = call();
+  const c = await call();
   await c.until('the prompt is sent', () => c.socket.marks().length === 1);
   c.s.handleMessage(c.enc.mark(c.socket.marks()[0]!));
   c.send(silence(400));
@@ -119,7 +122,7 @@ test('an answer spoken after the prompt is recognized, understood and routed; it
 });
 
 test('speaking over a prompt clears it within 300 ms of audio after the onset, logs what played and is taken as the answer', async () => {
-  const c = call(undefined, true);
+  const c = await call(undefined, true);
   await c.until('a second of the prompt is out', () => c.socket.count('media') >= 50);
   assert.equal(c.socket.count('clear'), 0);
   const audio = new Uint8Array([...silence(300), ...speech, ...silence(1200)]);
@@ -148,7 +151,7 @@ test('speaking over a prompt clears it within 300 ms of audio after the onset, l
 });
 
 test('a prompt that may not be interrupted plays on and speech over it is not taken; a cough interrupts nothing', async () => {
-  const locked = call(false);
+  const locked = await call(false);
   await locked.until('the prompt is playing', () => locked.socket.count('media') >= 25);
   locked.send(new Uint8Array([...silence(300), ...speech, ...silence(1200)]));
   assert.equal(locked.socket.count('clear'), 0);
@@ -157,7 +160,7 @@ test('a prompt that may not be interrupted plays on and speech over it is not ta
   assert.equal(locked.s.flowState, 'ask', 'keys wait for the prompt too');
   locked.hangup();
 
-  const coughing = call();
+  const coughing = await call();
   await coughing.until('the prompt is playing', () => coughing.socket.count('media') >= 25);
   const cough = new Uint8Array(150 * 8);
   for (let i = 0; i < cough.length; i++) cough[i] = (i * 7919) % 256 < 128 ? 0x10 : 0x90; // loud noise
@@ -168,7 +171,7 @@ test('a prompt that may not be interrupted plays on and speech over it is not ta
 });
 
 test('silence after a question fires no-input once, timed from the echo of the prompt, not from its sending', async () => {
-  const c = call(undefined, false, 1000);
+  const c = await call(undefined, false, 1000);
   await c.until('the question is sent', () => c.socket.marks().length === 1);
   const questionFrames = c.socket.count('media');
   // Not echoed yet: the caller is still hearing the question, so no time runs out however long it takes.

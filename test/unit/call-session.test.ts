@@ -9,6 +9,7 @@ import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
 import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { RecordingSocket } from '../fakes/recording-socket.ts';
+import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 /** A socket double that records what the session sends. */
 // Prompts of a few characters make tones of a few hundred ms: the test runs in real time, but briefly.
@@ -30,13 +31,15 @@ function compiled(flow: object = FLOW): CompiledFlow {
   return compileFlow(result.flow);
 }
 
-function session(flow: object = FLOW) {
+async function session(flow: object = FLOW) {
   const socket = new RecordingSocket();
+  const journals = await testJournals();
   const { logger, records } = memoryLogger();
   const clock = new PacerClock();
   const metrics = createServerMetrics();
   const s = new MediaSession(socket, {
     flows: new Map([['tiny', compiled(flow)]]),
+    journals,
     defaultFlow: 'tiny',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: clock,
@@ -51,13 +54,15 @@ function session(flow: object = FLOW) {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  return { socket, s, enc, records, clock, metrics, until };
+  /** The stream's start message, with the call's ticket as the voice webhook issues it. */
+  const start = async (flow?: string) => enc.start(await streamParams(journals, 'CA1', flow));
+  return { socket, s, enc, records, clock, metrics, until, start, journals };
 }
 
 test('a prompt is sent as 20 ms frames followed by its mark; the echo moves the flow on', async () => {
-  const { socket, s, enc, until } = session();
+  const { socket, s, enc, until, start } = await session();
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({ flow: 'tiny' }));
+  s.handleMessage(await start('tiny'));
   await until(() => socket.marks().length === 1);
   const frames = socket.sent.filter((m) => m.event === 'media');
   // "press" = 5 characters = 300 ms of tone = 15 frames.
@@ -65,16 +70,18 @@ test('a prompt is sent as 20 ms frames followed by its mark; the echo moves the 
   assert.equal(socket.sent.at(-1)?.event, 'mark');
   s.handleMessage(enc.mark(socket.marks()[0]!));
   s.handleMessage(enc.dtmf('2'));
+  await s.settled();
   assert.equal(s.flowState, 'next');
   await until(() => socket.marks().length === 2);
   s.handleMessage(enc.mark(socket.marks()[1]!));
+  await s.settled();
   assert.equal(s.flowState, 'bye');
 });
 
 test('hangup waits until the last prompt has been heard, then closes the stream normally', async () => {
-  const { socket, s, enc, until } = session();
+  const { socket, s, enc, until, start } = await session();
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({}));
+  s.handleMessage(await start());
   await until(() => socket.marks().length === 1);
   s.handleMessage(enc.mark(socket.marks()[0]!));
   s.handleMessage(enc.dtmf('1'));
@@ -88,15 +95,17 @@ test('hangup waits until the last prompt has been heard, then closes the stream 
 });
 
 test('a key during a prompt sends clear; the cleared mark echo is not taken as heard', async () => {
-  const { socket, s, enc, until, records } = session();
+  const { socket, s, enc, until, records, start } = await session();
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({}));
+  s.handleMessage(await start());
   await until(() => socket.marks().length === 1);
   const greeting = socket.marks()[0]!;
   s.handleMessage(enc.dtmf('2')); // barge-in: the greeting's mark is still in flight
+  await s.settled();
   assert.ok(socket.sent.some((m) => m.event === 'clear'));
   assert.equal(s.flowState, 'next');
   s.handleMessage(enc.mark(greeting)); // Twilio echoes cleared marks
+  await s.settled();
   assert.equal(s.flowState, 'next', 'the stale echo did not advance the flow');
   assert.ok(records.some((r) => r.msg === 'prompt interrupted' && r.mark === greeting));
 });
@@ -106,20 +115,21 @@ test('a key during the first sentence of a prompt clears it, though no mark has 
     ...FLOW,
     states: { ...FLOW.states, ask: { ...FLOW.states.ask, say: 'Hello there. Press.' } },
   };
-  const { socket, s, enc, until } = session(flow);
+  const { socket, s, enc, until, start } = await session(flow);
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({}));
+  s.handleMessage(await start());
   await until(() => socket.sent.some((m) => m.event === 'media'));
   assert.deepEqual(socket.marks(), [], 'the first sentence carries no mark');
   s.handleMessage(enc.dtmf('1'));
+  await s.settled();
   assert.ok(socket.sent.some((m) => m.event === 'clear'));
   assert.equal(s.flowState, 'bye');
 });
 
 test('stop ends the call; later messages are ignored and nothing more is sent', async () => {
-  const { socket, s, enc, until, clock, metrics } = session();
+  const { socket, s, enc, until, clock, metrics, start } = await session();
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({}));
+  s.handleMessage(await start());
   await until(() => socket.sent.length > 0);
   assert.equal(metrics.callsActive.get(), 1);
   s.handleMessage(enc.stop());
@@ -132,19 +142,20 @@ test('stop ends the call; later messages are ignored and nothing more is sent', 
   assert.equal(metrics.callsActive.get(), 0);
 });
 
-test('an unknown flow ends the stream with a policy close and a typed log line', () => {
-  const { socket, s, enc, records } = session();
+test('an unknown flow ends the stream with a policy close and a typed log line', async () => {
+  const { socket, s, enc, records, start, until } = await session();
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({ flow: 'missing' }));
+  s.handleMessage(await start('missing'));
+  await until(() => socket.closed !== null);
   assert.equal(socket.closed?.code, 1008);
   assert.ok(records.some((r) => r.msg === 'media stream rejected' && r.code === 'FLOW_NOT_FOUND'));
 });
 
 test('a peer that stops reading is cut off instead of buffering without bound', async () => {
-  const { socket, s, enc, until, records } = session();
+  const { socket, s, enc, until, records, start } = await session();
   socket.bufferedAmount = 2 << 20;
   s.handleMessage(enc.connected());
-  s.handleMessage(enc.start({}));
+  s.handleMessage(await start());
   await until(() => socket.closed !== null);
   assert.equal(socket.closed?.code, 1008);
   assert.ok(records.some((r) => r.msg === 'call ended' && r.reason === 'peer is not reading'));

@@ -1,0 +1,116 @@
+/**
+ * One call's journal writer: it numbers the call's records, appends them to the store under the call's lease,
+ * one batch at a time and in order, and reads them back for a restart. A failed append (the lease was taken by
+ * another instance, the store is down) fails every later one too: a journal with a hole is worse than a call
+ * that stops here and is resumed elsewhere.
+ */
+import { SwitchboardError } from '../errors.ts';
+import {
+  JOURNAL_VERSION,
+  encodeRecord,
+  readRecords,
+  type JournalEntry,
+  type JournalRecord,
+} from '../journal/records.ts';
+import type { JournalStore, Lease, StoredRecord } from '../journal/store.ts';
+
+/**
+ * Named points in a call's event handling where a test can make the process "die" (by throwing from the hook):
+ * - `in.received`: an event arrived and is not journaled yet;
+ * - `in.journaled`: the event is journaled and not yet delivered to the machine;
+ * - `eff.journaled`: the machine's effects are journaled and not yet carried out;
+ * - `snap.writing`: a snapshot is about to be written.
+ */
+export type FaultPoint = 'in.received' | 'in.journaled' | 'eff.journaled' | 'snap.writing';
+export type FaultHook = (point: FaultPoint, detail: { event?: string; seq?: number }) => void;
+
+export class CallJournal {
+  readonly callId: string;
+  readonly #store: JournalStore;
+  readonly #lease: Lease;
+  #seq: number;
+  #tail: Promise<unknown> = Promise.resolve();
+  #failure: Error | null = null;
+  #released = false;
+
+  /** `lastSeq`: the sequence number of the last record already stored for the call (0 for a new call). */
+  constructor(store: JournalStore, lease: Lease, lastSeq: number) {
+    this.callId = lease.callId;
+    this.#store = store;
+    this.#lease = lease;
+    this.#seq = lastSeq;
+  }
+
+  /** The fencing token this journal writes under. */
+  get token(): number {
+    return this.#lease.token;
+  }
+
+  /** Sequence number of the last record appended (or queued). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Why appends fail, once one has; null while they work. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  /**
+   * Append entries as one batch, after every batch appended before; resolves with each entry's sequence number
+   * once the batch is stored. Rejects if this or an earlier append failed.
+   */
+  append(entries: readonly JournalEntry[], at: number, flow?: string): Promise<number[]> {
+    if (this.#released)
+      return Promise.reject(new SwitchboardError('JOURNAL_FENCED', 'the journal was released'));
+    const stored: StoredRecord[] = entries.map((entry) => {
+      this.#seq += 1;
+      const record: JournalRecord = { ...entry, v: JOURNAL_VERSION, callId: this.callId, seq: this.#seq, at };
+      return {
+        seq: this.#seq,
+        kind: entry.kind,
+        at,
+        line: encodeRecord(record),
+        ...(entry.kind === 'start' && flow !== undefined ? { flow } : {}),
+      };
+    });
+    const done = this.#tail.then(async () => {
+      if (this.#failure !== null) throw this.#failure;
+      try {
+        await this.#store.append(this.#lease, stored);
+      } catch (err) {
+        this.#failure = err instanceof Error ? err : new Error(String(err));
+        throw this.#failure;
+      }
+      return stored.map((r) => r.seq);
+    });
+    // The chain goes on after a failure; each later append sees #failure and rejects with it.
+    this.#tail = done.catch(() => {});
+    return done;
+  }
+
+  /** Resolves when every append made so far has been stored or has failed. */
+  flushed(): Promise<void> {
+    return this.#tail.then(() => {});
+  }
+
+  /** The call's records as stored, decoded and checked (see readRecords). */
+  async read(): Promise<JournalRecord[]> {
+    await this.flushed();
+    return readJournal(this.#store, this.callId);
+  }
+
+  /** Give the lease up once pending appends are done; later appends are refused. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    await this.flushed();
+    this.#released = true;
+    await this.#store.release(this.#lease);
+  }
+}
+
+/** A call's stored records, decoded; a torn last record is left out. */
+export async function readJournal(store: JournalStore, callId: string): Promise<JournalRecord[]> {
+  const rows = await store.read(callId);
+  return readRecords(rows.map((r) => r.line)).records;
+}

@@ -1,0 +1,137 @@
+/**
+ * This instance's access to call journals: it admits new calls, decides what a call whose stream ended should do
+ * next, and attaches a media stream to its call. A stream carries a ticket (`callId`, `lease`, `token`
+ * parameters): an HMAC, under the store's shared secret, of the call id and the lease token current when the
+ * ticket was issued. So a stream can attach only to the call it was issued for, only while no other instance has
+ * taken the call since, and any instance sharing the store can check a ticket another issued.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SwitchboardError } from '../errors.ts';
+import type { JournalEntry, JournalRecord } from '../journal/records.ts';
+import type { JournalStore } from '../journal/store.ts';
+import { CallJournal, readJournal } from './call-journal.ts';
+
+type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
+
+/** The `<Parameter>`s a stream carries to attach to its call. */
+export interface StreamTicket {
+  callId: string;
+  lease: string;
+  token: string;
+}
+
+/** What to do when a call's stream has ended (Twilio's `<Connect action>`). */
+export type AfterStream =
+  /** The conversation is over: hang up. */
+  | { kind: 'ended' }
+  /** No such call in the journal store. */
+  | { kind: 'unknown' }
+  /** Resume with a new stream carrying `ticket`; `start` is the call's start record (null if it never began). */
+  | { kind: 'resume'; ticket: StreamTicket; start: StartEntry | null };
+
+export interface Attached {
+  journal: CallJournal;
+  /** The call's records so far, decoded; empty for a call that has not begun. */
+  records: JournalRecord[];
+}
+
+export class CallJournals {
+  readonly store: JournalStore;
+  /** This instance's name on the leases it holds. */
+  readonly owner: string;
+  #secret: Buffer | null = null;
+
+  constructor(store: JournalStore, owner = `sb-${process.pid}-${randomBytes(4).toString('hex')}`) {
+    this.store = store;
+    this.owner = owner;
+  }
+
+  /** Load the store's shared secret; call once before use. */
+  async init(): Promise<void> {
+    this.#secret = await this.store.secret();
+  }
+
+  /** A new call: take its lease and issue its first stream's ticket. */
+  async admit(callId: string): Promise<StreamTicket> {
+    const lease = await this.store.acquire(callId, this.owner);
+    return this.#ticket(callId, lease.token);
+  }
+
+  /** The call's stream ended: hang up if its conversation is over, else issue a ticket for a new stream. */
+  async afterStream(callId: string): Promise<AfterStream> {
+    const summary = await this.store.summary(callId);
+    if (!summary) return { kind: 'unknown' };
+    if (summary.ended) return { kind: 'ended' };
+    const records = await readJournal(this.store, callId);
+    if (records.some((r) => r.kind === 'end')) return { kind: 'ended' };
+    const first = records[0];
+    const lease = await this.store.acquire(callId, this.owner);
+    return {
+      kind: 'resume',
+      ticket: this.#ticket(callId, lease.token),
+      start: first?.kind === 'start' ? first : null,
+    };
+  }
+
+  /**
+   * Attach a stream to its call: check its ticket, take the lease (fencing out whoever held it) and read what
+   * was journaled. RESUME_REFUSED when the ticket is missing, forged, for another call or stale.
+   */
+  async attach(params: Readonly<Record<string, string>>, callSid: string): Promise<Attached> {
+    const { callId, lease, token } = params;
+    if (callId === undefined || lease === undefined || token === undefined) {
+      throw refused('the stream has no call ticket (callId, lease and token parameters)');
+    }
+    if (callId !== callSid) throw refused('the ticket is for another call');
+    const issuedUnder = Number(lease);
+    if (!Number.isSafeInteger(issuedUnder) || !this.#verify(callId, issuedUnder, token)) {
+      throw refused('the ticket is not valid');
+    }
+    const summary = await this.store.summary(callId);
+    if (!summary || summary.token !== issuedUnder) {
+      throw refused('the ticket is stale: the call was taken up elsewhere since', {
+        issuedUnder,
+        current: summary?.token ?? null,
+      });
+    }
+    const taken = await this.store.acquire(callId, this.owner);
+    const records = await readJournal(this.store, callId);
+    if (records.some((r) => r.kind === 'end')) throw refused('the call has ended');
+    return { journal: new CallJournal(this.store, taken, records.at(-1)?.seq ?? 0), records };
+  }
+
+  /**
+   * Twilio says the call is over (status callback `completed`) while its journal is still open, e.g. the caller
+   * hung up while no instance held the stream: the journal is closed so nothing tries to resume it. Left alone
+   * while an instance holds the call, unless `force` (the call can never resume, as when its flow is gone).
+   */
+  async end(callId: string, reason: string, at: number, options: { force?: boolean } = {}): Promise<boolean> {
+    const summary = await this.store.summary(callId);
+    if (!summary || summary.ended || (summary.owner !== null && options.force !== true)) return false;
+    const records = await readJournal(this.store, callId);
+    const lease = await this.store.acquire(callId, this.owner);
+    const journal = new CallJournal(this.store, lease, records.at(-1)?.seq ?? 0);
+    await journal.append([{ kind: 'end', reason }], at);
+    await journal.release();
+    return true;
+  }
+
+  #ticket(callId: string, lease: number): StreamTicket {
+    return { callId, lease: String(lease), token: this.#sign(callId, lease) };
+  }
+
+  #sign(callId: string, lease: number): string {
+    if (!this.#secret) throw new Error('CallJournals.init() was not called');
+    return createHmac('sha256', this.#secret).update(`${callId}:${lease}`).digest('base64url');
+  }
+
+  #verify(callId: string, lease: number, token: string): boolean {
+    const expected = Buffer.from(this.#sign(callId, lease));
+    const given = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+function refused(detail: string, data: Record<string, unknown> = {}): SwitchboardError {
+  return new SwitchboardError('RESUME_REFUSED', detail, data);
+}

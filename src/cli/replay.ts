@@ -1,0 +1,117 @@
+/**
+ * `switchboard replay LOG.jsonl...`: replays recorded calls against the current flows and intent models, so a
+ * change that would make a recorded call go differently is caught before it reaches callers. Exit 0 when every
+ * call replays identically, 1 at a difference (or a damaged log), 2 on usage errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { replayCall, type Divergence } from '../call/replay.ts';
+import { Understanding } from '../call/understanding.ts';
+import { isSwitchboardError } from '../errors.ts';
+import { compileFlow } from '../flow/index.ts';
+import { parseJsonLines } from '../journal/records.ts';
+import { IntentModel } from '../nlu/model-dir.ts';
+import { Logger } from '../observability/logger.ts';
+import { describeIoError, loadFlowArg } from './flow-arg.ts';
+import { ensureFlowModel } from './flow-model.ts';
+
+const HELP = `usage: switchboard replay LOG.jsonl... [--recorded-intents]
+
+  LOG.jsonl           a call's journal as JSON lines (switchboard calls export CALL_ID > LOG.jsonl)
+  --recorded-intents  take the intents recorded on the call instead of understanding its words again
+
+Each call's events are run through the current version of its flow (read from $FLOWS_DIR/<flow>.json) and the
+states and effects compared with those recorded. What the caller said is understood again by the flow's current
+intent model (trained into $MODELS_DIR first if needed), so a model change that alters a call is caught too.
+Exit status: 0 when every call replays identically; 1 at the first difference, shown with its record number,
+what was recorded and what the replay gave; 2 on usage errors.`;
+
+const NAME = 'switchboard replay';
+
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'recorded-intents': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    console.error(`${NAME}: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (parsed.positionals.length === 0) {
+    console.error(`${NAME}: expected at least one LOG.jsonl\n\n${HELP}`);
+    return 2;
+  }
+  const logger = new Logger({ level: 'warn', sink: (r) => process.stderr.write(JSON.stringify(r) + '\n') });
+  let failed = 0;
+  for (const file of parsed.positionals) {
+    const ok = await replayFile(file, parsed.values['recorded-intents'] !== true, logger);
+    if (!ok) failed += 1;
+  }
+  if (parsed.positionals.length > 1) {
+    console.log(
+      `${parsed.positionals.length - failed} of ${parsed.positionals.length} calls replay identically`,
+    );
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+async function replayFile(file: string, understandAgain: boolean, logger: Logger): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    console.log(`${file}: cannot read: ${describeIoError(err)}`);
+    return false;
+  }
+  let journal;
+  try {
+    journal = parseJsonLines(text);
+  } catch (err) {
+    console.log(`${file}: ${isSwitchboardError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    return false;
+  }
+  const { records, tornTail } = journal;
+  if (tornTail) console.log(`${file}: its last record was cut short (a write interrupted) and is left out`);
+  const start = records[0];
+  if (start?.kind !== 'start') {
+    console.log(`${file}: JOURNAL_CORRUPT: the log does not begin with the call's start record`);
+    return false;
+  }
+  const loaded = await loadFlowArg(start.flow);
+  if (!loaded.ok) {
+    console.log(`${file}: flow "${start.flow}" of the call cannot be loaded: ${loaded.message}`);
+    return false;
+  }
+  const compiled = compileFlow(loaded.flow);
+  const speaks = records.some((r) => r.kind === 'in' && r.event.type === 'utterance');
+  let understanding: Understanding | undefined;
+  if (understandAgain && speaks) {
+    const cached = await ensureFlowModel(loaded.flow);
+    const model = await IntentModel.load(cached.dir);
+    understanding = new Understanding(compiled.flow, { model, logger });
+  }
+  const report = await replayCall(compiled, records, understanding ? { understanding } : {});
+  const versions =
+    report.recordedVersion === report.replayedVersion
+      ? `v${report.replayedVersion}`
+      : `recorded on v${report.recordedVersion}, replayed on v${report.replayedVersion}`;
+  const heard = understanding ? `, ${report.understood} utterances understood again` : '';
+  if (report.divergence === null) {
+    console.log(`${file}: identical (${report.flow} ${versions}, ${report.events} events${heard})`);
+    return true;
+  }
+  console.log(`${file}: DIFFERS (${report.flow} ${versions}) ${describe(report.divergence)}`);
+  return false;
+}
+
+function describe(d: Divergence): string {
+  const show = (value: unknown): string => JSON.stringify(value, null, 2).replaceAll('\n', '\n    ');
+  return `at record ${d.record}, ${d.what}:\n  expected: ${show(d.expected)}\n  got:      ${show(d.got)}`;
+}

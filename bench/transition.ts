@@ -1,8 +1,10 @@
 /**
  * Transition latency inside a live call: from a DTMF message reaching the call's session to the first audio
  * frame of the next state's prompt leaving it. The session, flow machine, supervisor, effect runner, prompt cache
- * (warm, real flite audio) and pacer are the server's own; only the websocket is replaced by a recorder, so the
- * figure is the server's work, not the network's. Usage: node --import tsx bench/transition.ts [transitions=2000]
+ * (warm, real flite audio), pacer and call journal are the server's own; only the websocket is replaced by a
+ * recorder, so the figure is the server's work, not the network's. Each transition journals the key before the
+ * machine sees it and the prompt before it is played, in the store STORE_URL names (default: SQLite in a
+ * temporary file, as the server's default). Usage: node --import tsx bench/transition.ts [transitions=2000]
  */
 import { PacerClock } from '../src/audio/pacer.ts';
 import { MediaSession, type StreamSocket } from '../src/call/session.ts';
@@ -13,6 +15,10 @@ import { FliteTts } from '../src/speech/tts/flite.ts';
 import { PromptCache } from '../src/speech/tts/prompt-cache.ts';
 import { InboundEncoder } from '../src/telephony/media-streams.ts';
 import { percentile } from './server-process.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/journal/open-store.ts';
 import { streamParams, testJournals } from '../test/fixtures/journals.ts';
 
 const transitions = Number(process.argv[2] ?? 2000);
@@ -47,7 +53,11 @@ const tts = new FliteTts();
 await tts.warmUp();
 const prompts = new PromptCache(tts);
 const clock = new PacerClock();
-const journals = await testJournals();
+const dir = mkdtempSync(join(tmpdir(), 'sb-transition-'));
+const store = await openStore(process.env.STORE_URL ?? `sqlite:${join(dir, 'calls.db')}`, {
+  logger: memoryLogger('warn').logger,
+});
+const journals = await testJournals(store);
 const session = new MediaSession(socket, {
   journals,
   flows: new Map([['pingpong', compileFlow(result.flow)]]),
@@ -79,9 +89,11 @@ for (let i = 0; i < WARM_UP + transitions; i++) {
 session.handleMessage(enc.stop());
 clock.stop();
 await tts.close();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
 
 console.log(
-  `transition latency (DTMF in -> first frame of the next prompt out) over ${transitions} transitions`,
+  `transition latency (DTMF in -> first frame of the next prompt out) over ${transitions} transitions, journal: ${store.kind}`,
 );
 console.log(
   `  p50 ${(percentile(latencies, 50) * 1000).toFixed(0)} us, p99 ${(percentile(latencies, 99) * 1000).toFixed(0)} us, max ${(Math.max(...latencies) * 1000).toFixed(0)} us`,

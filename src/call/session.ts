@@ -138,8 +138,6 @@ export class MediaSession {
   #supervisor: CallSupervisor | null = null;
   /** Events delivered before the supervisor exists (the journal is being read). */
   #early: CallEvent[] | null = [];
-  /** The call was taken up from its journal rather than begun. */
-  #resumed = false;
   #runner: EffectRunner | null = null;
   /** Marks sent to Twilio and not yet echoed. */
   readonly #inFlight = new Set<string>();
@@ -361,6 +359,7 @@ export class MediaSession {
       logger: this.#log,
       onEffect: (effect) => this.#effect(effect),
       onDone: () => this.#supervisorDone(),
+      onRestart: () => this.#deps.metrics.actorRestarts.inc(),
       onGiveUp: (err) => this.#end('supervisor gave up', CloseCode.internal, { code: err.code }),
       onJournalFailed: (err) =>
         this.#end('journal failed', CloseCode.internal, {
@@ -395,7 +394,6 @@ export class MediaSession {
             loadedVersion: compiled.flow.version,
           });
         }
-        this.#resumed = true;
         this.#log.info('call resumed from its journal', {
           flowVersion: compiled.flow.version,
           modelVersion: this.modelVersion,
@@ -429,11 +427,6 @@ export class MediaSession {
   async settled(): Promise<void> {
     while (this.#early !== null && this.#phase === 'live') await new Promise((r) => setTimeout(r, 1));
     await this.#supervisor?.settled();
-  }
-
-  /** Whether this call was taken up from its journal (after a crash or on a new stream). */
-  get resumed(): boolean {
-    return this.#resumed;
   }
 
   /** Hand the caller over to `to`; Twilio then stops this stream, which ends the session as transferred. */

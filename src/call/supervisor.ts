@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   onEffect: (effect: Effect) => void;
   /** Called once when the conversation reaches its end. */
   onDone?: () => void;
+  /** Called each time the actor is restarted from the journal after a failure. */
+  onRestart?: () => void;
   /** Called once when restarts are exhausted; the call should end. */
   onGiveUp: (err: SwitchboardError) => void;
   /**
@@ -271,6 +273,7 @@ export class CallSupervisor {
       return;
     }
     this.#restarts.push(now);
+    this.#opts.onRestart?.();
     this.#actor = this.#spawn(recovered.persisted);
     log.warn('call actor restarted from its journal', {
       restarts: this.#restarts.length,

@@ -136,6 +136,8 @@ export class MediaSession {
   #encoder: OutboundEncoder | null = null;
   #pacer: Pacer | null = null;
   #supervisor: CallSupervisor | null = null;
+  /** Resolves once the session has ended and closed its socket (after its journal, when it had one). */
+  #closed: Promise<void> = Promise.resolve();
   /** Events delivered before the supervisor exists (the journal is being read). */
   #early: CallEvent[] | null = [];
   #runner: EffectRunner | null = null;
@@ -197,6 +199,11 @@ export class MediaSession {
     return this.#supervisor?.context?.state ?? null;
   }
 
+  /** Resolves once the session has ended and its socket has been closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
   onEnded(listener: (reason: string) => void): void {
     this.#endedListeners.push(listener);
   }
@@ -225,8 +232,9 @@ export class MediaSession {
   }
 
   /** End the call because the server is draining: Twilio then asks the `<Connect action>` where to go next. */
-  handBack(): void {
+  handBack(): Promise<void> {
     this.#end('handed back', CloseCode.goingAway);
+    return this.#closed;
   }
 
   #dispatch(message: InboundMessage): void {
@@ -707,7 +715,7 @@ export class MediaSession {
     if (closeCode !== null) {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_JOURNAL_WAIT_MS)));
-      void Promise.race([journaled, waited]).then(() => {
+      this.#closed = Promise.race([journaled, waited]).then(() => {
         clearTimeout(timer);
         this.#socket.close(closeCode, reason);
       });

@@ -64,6 +64,8 @@ export class SwitchboardApp {
   readonly #wss: WebSocketServer;
   readonly #pacerClock: PacerClock;
   readonly #sessions = new Set<MediaSession>();
+  /** Sessions that have ended and are closing their sockets. */
+  readonly #closing = new Set<Promise<void>>();
   readonly #statuses = new StatusLog(1000);
   #publicUrl = '';
   #draining = false;
@@ -139,18 +141,20 @@ export class SwitchboardApp {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([allEnded, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    let handedBack = 0;
+    const handingBack: Promise<void>[] = [];
     for (const session of this.#sessions) {
       this.#log.info('call handed back', { callId: session.callId });
-      session.handBack();
-      handedBack += 1;
+      handingBack.push(session.handBack());
     }
-    return { finished, handedBack };
+    // Each stream closes once its journal has let the call go, so the next instance finds it free.
+    await Promise.all(handingBack);
+    return { finished, handedBack: handingBack.length };
   }
 
   /** Close the listener and every socket. */
   async close(): Promise<void> {
-    for (const session of this.#sessions) session.handBack();
+    await Promise.all([...this.#sessions].map((session) => session.handBack()));
+    await Promise.all([...this.#closing]);
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
     this.#pacerClock.stop();
@@ -337,7 +341,13 @@ export class SwitchboardApp {
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
     });
     this.#sessions.add(session);
-    session.onEnded(() => this.#sessions.delete(session));
+    session.onEnded(() => {
+      this.#sessions.delete(session);
+      // Its socket closes once its journal is written; close() waits for that rather than cutting it short.
+      const closed = session.closed;
+      this.#closing.add(closed);
+      void closed.then(() => this.#closing.delete(closed));
+    });
     ws.on('message', (data: Buffer) => session.handleMessage(data));
     ws.on('close', (code) => session.handleClose(code));
     ws.on('error', (err: Error & { code?: string }) => {

@@ -18,10 +18,11 @@ import type { JournalStore, Lease, StoredRecord } from '../journal/store.ts';
  * Named points in a call's event handling where a test can make the process "die" (by throwing from the hook):
  * - `in.received`: an event arrived and is not journaled yet;
  * - `in.journaled`: the event is journaled and not yet delivered to the machine;
- * - `eff.journaled`: the machine's effects are journaled and not yet carried out;
+ * - `eff.sent`: the machine's effects are carried out (a prompt queued, a web request sent) and their records
+ *   not yet written;
  * - `snap.writing`: a snapshot is about to be written.
  */
-export type FaultPoint = 'in.received' | 'in.journaled' | 'eff.journaled' | 'snap.writing';
+export type FaultPoint = 'in.received' | 'in.journaled' | 'eff.sent' | 'snap.writing';
 export type FaultHook = (point: FaultPoint, detail: { event?: string; seq?: number }) => void;
 
 export class CallJournal {

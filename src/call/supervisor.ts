@@ -26,7 +26,7 @@ export interface SupervisorOptions {
   callId: string;
   journal: CallJournal;
   logger: Logger;
-  /** Receives the actor's effects in order, once they are journaled. Must not throw. */
+  /** Receives the actor's effects in order, once the event that caused them is journaled. Must not throw. */
   onEffect: (effect: Effect) => void;
   /** Called once when the conversation reaches its end. */
   onDone?: () => void;
@@ -181,7 +181,7 @@ export class CallSupervisor {
     return actor;
   }
 
-  /** Journal the event, deliver it, journal and carry out its effects. */
+  /** Journal the event, deliver it, carry out and journal its effects. */
   async #handle(event: CallEvent): Promise<void> {
     const actor = this.#actor;
     if (!actor || this.#stopped || actor.getSnapshot().status !== 'active') return;
@@ -201,12 +201,15 @@ export class CallSupervisor {
       return;
     }
     this.#lastIn = seq!;
+    // Effects are carried out before their records are stored: the journaled event already determines them, so
+    // a crash in between loses nothing (a restart computes them again, under the same keys), and the caller
+    // does not wait for a second write.
+    for (const effect of effects) this.#opts.onEffect(effect);
+    faults?.('eff.sent', { event: event.type, seq: seq! });
     const entries = effects.map((e) => this.#effectEntry(e, event.at)).flat();
     entries.push({ kind: 'state', in: seq!, state: snapshot.context.state });
     await this.#journal.append(entries, event.at);
-    faults?.('eff.journaled', { event: event.type, seq: seq! });
     if (this.#stopped) return;
-    for (const effect of effects) this.#opts.onEffect(effect);
     if (snapshot.status === 'done') {
       this.#stopped = true;
       this.#opts.onDone?.();

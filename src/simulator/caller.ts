@@ -95,6 +95,9 @@ export async function placeCall(options: SimulatedCallOptions): Promise<Simulate
   return call.run();
 }
 
+/** Streams one call follows through `<Connect action>`: each crash or hand-back of its server costs one. */
+const MAX_STREAMS = 50;
+
 const randomSid = (prefix: string): string => prefix + randomBytes(16).toString('hex');
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
 
@@ -141,7 +144,8 @@ class SimulatedCall {
     const query = this.#o.flow ? `?flow=${encodeURIComponent(this.#o.flow)}` : '';
     let twiml = await this.#post(`${base}/twilio/voice${query}`, { CallStatus: 'ringing' });
     // Follow TwiML like Twilio: stream while told to connect, then ask the action URL what next.
-    for (let streams = 0; streams < 5; streams++) {
+    // Bounded only so a server that hands the call back forever cannot keep the caller forever.
+    for (let streams = 0; streams < MAX_STREAMS; streams++) {
       for (const text of twiml.say) this.#emit({ t: this.#now(), kind: 'say', text });
       if (!twiml.connect) break;
       const keepGoing = await this.#stream(twiml.connect.streamUrl, twiml.connect.parameters);

@@ -9,6 +9,7 @@ import type { Hearing } from '../call/session.ts';
 import { isSwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { PocketsphinxStt } from '../speech/stt/pocketsphinx.ts';
+import type { SttEngine } from '../speech/stt/engine.ts';
 import type { TtsEngine } from '../speech/tts/engine.ts';
 import { SileroVad } from '../speech/vad/silero.ts';
 
@@ -28,10 +29,12 @@ const WARM_UP_TEXT =
 export interface HearingOptions {
   /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); Debian's soname unless given. */
   library?: string | undefined;
+  /** Where Google's client connects instead of Google (GOOGLE_API_ENDPOINT), for STT=google. */
+  googleEndpoint?: { host: string; port: number } | null;
 }
 
 export async function openHearing(
-  stt: 'pocketsphinx' | 'off',
+  stt: 'pocketsphinx' | 'google' | 'off',
   tts: TtsEngine,
   logger: Logger,
   options: HearingOptions = {},
@@ -43,10 +46,19 @@ export async function openHearing(
     close: () => Promise.resolve(),
   });
   if (stt === 'off') return none('speech recognition off (STT=off): flows run on the keypad');
-  let engine: PocketsphinxStt;
+  let engine: SttEngine & { readonly droppedFrames?: number };
   try {
-    const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
-    engine = await PocketsphinxStt.open({ warmUpAudio: mulawToPcm(warmUp.mulaw), library: options.library });
+    if (stt === 'google') {
+      // Loaded only when chosen: Google's client costs a few hundred ms to import.
+      const { GoogleStt } = await import('../speech/stt/google.ts');
+      engine = new GoogleStt({ endpoint: options.googleEndpoint ?? null, logger });
+    } else {
+      const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
+      engine = await PocketsphinxStt.open({
+        warmUpAudio: mulawToPcm(warmUp.mulaw),
+        library: options.library,
+      });
+    }
   } catch (err) {
     if (!isSwitchboardError(err, 'STT_UNAVAILABLE')) throw err;
     logger.warn('speech recognition unavailable; flows run on the keypad', { code: err.code, err });
@@ -64,7 +76,7 @@ export async function openHearing(
   const silero = vad;
   return {
     hearing: { stt: engine, openVad: silero ? (listener) => silero.open(listener) : openEnergyVad },
-    dropped: () => ({ vadChunks: silero?.stats.dropped ?? 0, sttFrames: engine.droppedFrames }),
+    dropped: () => ({ vadChunks: silero?.stats.dropped ?? 0, sttFrames: engine.droppedFrames ?? 0 }),
     summary: `STT ${engine.name}, VAD ${silero ? 'Silero v5 (batched across calls)' : 'energy (Silero unavailable)'}`,
     close: async () => {
       await silero?.close();

@@ -3,12 +3,13 @@
  * banner, and drains on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
-import { configFromEnv } from '../config/env.ts';
+import { configFromEnv, type ServerConfig } from '../config/env.ts';
 import { FlowLibrary } from '../config/flow-library.ts';
 import { FlowModels } from '../config/flow-models.ts';
 import { ModelCache } from '../nlu/model-cache.ts';
 import { formatFindings } from '../flow/index.ts';
-import { loggerFromEnv } from '../observability/logger.ts';
+import { loggerFromEnv, type Logger } from '../observability/logger.ts';
+import type { TtsEngine } from '../speech/tts/engine.ts';
 import { CallJournals } from '../call/journals.ts';
 import { openStore } from '../journal/open-store.ts';
 import { SwitchboardApp } from '../server/app.ts';
@@ -31,9 +32,12 @@ Environment (all optional):
                      postgres://user@host:port/db[?schema=NAME] for several instances sharing calls
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
-  TTS, TTS_VOICE     speech engine (flite) and voice (rms)
+  TTS, TTS_VOICE     speech engine: flite (voice rms) | google (voice en-US-Standard-C)
   STT                speech recognition: pocketsphinx (needs apt-get install libpocketsphinx3
-                     pocketsphinx-en-us; without it calls take keys only) | off
+                     pocketsphinx-en-us; without it calls take keys only) | google | off
+  GOOGLE_API_ENDPOINT
+                     host:port of a Speech/Text-to-Speech emulator or fake (plaintext); unset: Google, with
+                     credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS)
   POCKETSPHINX_LIBRARY
                      path or soname of libpocketsphinx (libpocketsphinx.so.3)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
@@ -71,10 +75,12 @@ export async function main(args: string[]): Promise<number> {
     logger.warn('default flow is not loaded; calls must name a flow', { defaultFlow: config.defaultFlow });
   }
 
-  const tts = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
-  await tts.warmUp();
+  const tts = await openTts(config, logger);
   const prompts = new PromptCache(tts);
-  const hearing = await openHearing(config.stt, tts, logger, { library: config.pocketsphinxLibrary });
+  const hearing = await openHearing(config.stt, tts, logger, {
+    library: config.pocketsphinxLibrary,
+    googleEndpoint: config.googleEndpoint,
+  });
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
     config.twilioAccountSid && config.twilioAuthToken
@@ -141,6 +147,23 @@ export async function main(args: string[]): Promise<number> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   return 0;
+}
+
+/** The configured voice; Google's client module is loaded only when it is the one chosen. */
+async function openTts(config: ServerConfig, logger: Logger): Promise<TtsEngine> {
+  if (config.tts === 'google') {
+    const { GoogleTts } = await import('../speech/tts/google.ts');
+    const google = new GoogleTts({
+      endpoint: config.googleEndpoint,
+      ...(config.ttsVoice ? { voice: config.ttsVoice } : {}),
+      logger,
+    });
+    await google.warmUp();
+    return google;
+  }
+  const flite = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
+  await flite.warmUp();
+  return flite;
 }
 
 function understandingLine(nlu: 'onnx' | 'off', flows: number, models: number, dir: string): string {

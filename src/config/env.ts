@@ -20,9 +20,15 @@ export interface ServerConfig {
   /** `onnx`: each flow's intent model is trained and served; `off`: flows match their exact examples only. */
   nlu: 'onnx' | 'off';
   defaultFlow: string;
-  tts: 'flite';
-  /** Speech recognition: the embedded pocketsphinx engine, or off (calls take keys only). */
-  stt: 'pocketsphinx' | 'off';
+  /** Speech synthesis: the embedded flite voice, or Google Cloud Text-to-Speech. */
+  tts: 'flite' | 'google';
+  /** Speech recognition: the embedded pocketsphinx engine, Google Cloud Speech-to-Text, or off (keys only). */
+  stt: 'pocketsphinx' | 'google' | 'off';
+  /**
+   * GOOGLE_API_ENDPOINT: where both Google clients connect, in plaintext, instead of Google (an emulator or a
+   * fake); null for Google itself, with credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS).
+   */
+  googleEndpoint: { host: string; port: number } | null;
   /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); the engine's default when undefined. */
   pocketsphinxLibrary: string | undefined;
   ttsVoice: string | undefined;
@@ -51,15 +57,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       'PUBLIC_URL must be an http(s) URL such as https://example.com',
     );
   }
-  const tts = env.TTS ?? 'flite';
-  if (tts !== 'flite') {
-    throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (available: flite)`);
+  const tts = nonEmpty(env.TTS) ?? 'flite';
+  if (tts !== 'flite' && tts !== 'google') {
+    throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (flite or google)`);
   }
   const stt = nonEmpty(env.STT) ?? 'pocketsphinx';
-  if (stt !== 'pocketsphinx' && stt !== 'off') {
+  if (stt !== 'pocketsphinx' && stt !== 'google' && stt !== 'off') {
     throw new SwitchboardError(
       'CONFIG_INVALID',
-      `STT=${stt} is not an available engine (pocketsphinx or off)`,
+      `STT=${stt} is not an available engine (pocketsphinx, google or off)`,
     );
   }
   const nlu = nonEmpty(env.NLU) ?? 'onnx';
@@ -83,7 +89,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     storeUrl: nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db',
+    googleEndpoint: hostPort(env, 'GOOGLE_API_ENDPOINT'),
   };
+}
+
+/** `host:port` (an IPv6 host in brackets), or null when unset. */
+function hostPort(env: NodeJS.ProcessEnv, name: string): { host: string; port: number } | null {
+  const raw = nonEmpty(env[name]);
+  if (raw === null) return null;
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new SwitchboardError('CONFIG_INVALID', `${name} must be host:port, such as 127.0.0.1:8085`);
+  }
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 function nonEmpty(value: string | undefined): string | null {

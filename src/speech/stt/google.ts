@@ -1,0 +1,613 @@
+/**
+ * Speech-to-text with Google Cloud Speech v1 streaming recognition through the official client
+ * (@google-cloud/speech), loaded lazily on the first stream so a server that never uses it starts as fast.
+ *
+ * Phone audio goes up as 8 kHz mu-law (`model: 'phone_call'`, enhanced) with the flow's phrases as hints. A gRPC
+ * stream may carry only about 5 minutes of audio, and transient failures happen, so this follows Google's
+ * "endless streaming" pattern: every frame since the last final result stays in a bounded ring, and a new gRPC
+ * stream (opened before the limit, or after a transient error) first re-sends that ring, so nothing the caller
+ * said is lost. Result times are mapped back to the recognition stream's own timeline across restarts.
+ *
+ * Used per turn like the embedded engine: Google's final results before endUtterance() are joined (and reported
+ * as interim transcripts), and endUtterance() half-closes the stream and emits exactly one final transcript.
+ */
+import type { Duplex } from 'node:stream';
+import { pcmToMulaw } from '../../audio/mulaw.ts';
+import { SwitchboardError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { ListenContext, RecognitionRequest, RecognitionStream, SttEngine } from './engine.ts';
+
+export interface GoogleSttOptions {
+  /**
+   * A plaintext gRPC endpoint (an emulator or a test fake; GOOGLE_API_ENDPOINT). With it, no credentials are
+   * looked up; without it, the client talks TLS to Google with Application Default Credentials.
+   */
+  endpoint?: { host: string; port: number } | null;
+  /** BCP-47 language; 'en-US' unless given. */
+  languageCode?: string;
+  /** Recognition model; 'phone_call' unless given. */
+  model?: string;
+  /** Audio one gRPC stream carries before it is replaced; 290 s unless given (Google stops at about 305 s). */
+  streamLimitMs?: number;
+  /** Audio kept for re-sending (unsent or not yet covered by a final result); 10 s unless given. */
+  maxBufferedMs?: number;
+  /** Transient gRPC failures retried in a row on a new stream; 2 unless given. */
+  retries?: number;
+  logger?: Logger;
+}
+
+/** Google's limits on phrase hints. */
+export const GOOGLE_STT_MAX_PHRASES = 5000;
+export const GOOGLE_STT_MAX_PHRASE_CHARS = 100;
+
+const SAMPLES_PER_MS = 8;
+/** Boost of a closed question's phrases: strong, since the caller is expected to say one of them. */
+const CLOSED_BOOST = 10;
+
+/** gRPC status codes worth a retry: the service was busy or unreachable, not the request wrong. */
+const RETRYABLE_CODES: ReadonlySet<number> = new Set([4, 8, 13, 14]);
+/** OUT_OF_RANGE is how Google ends a stream past its duration limit: a new stream (counted as a retry) fixes it. */
+const OUT_OF_RANGE = 11;
+
+const GRPC_CODE_NAMES: Readonly<Record<number, string>> = {
+  1: 'CANCELLED',
+  2: 'UNKNOWN',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  9: 'FAILED_PRECONDITION',
+  10: 'ABORTED',
+  11: 'OUT_OF_RANGE',
+  12: 'UNIMPLEMENTED',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};
+
+/**
+ * The part of the client used here. Its `streamingRecognize()` helper wraps the call in a pumpify stream whose
+ * destroy() leaves the gRPC call open (a restart would leak one HTTP/2 stream each time, checked against the
+ * fake) and hangs when ended before any audio; the underlying `_streamingRecognize()` it wraps can be cancelled,
+ * so it is used directly, writing `{ streamingConfig }` first and then `{ audioContent }` as the helper does.
+ */
+interface GrpcStream extends Duplex {
+  cancel(): void;
+}
+interface StreamingSpeechClient {
+  _streamingRecognize(options?: unknown): GrpcStream;
+  close(): Promise<void>;
+}
+
+/** A StreamingRecognizeResponse as the client decodes it (int64 seconds may arrive as string or Long). */
+interface StreamingResponse {
+  error?: { code?: number | null; message?: string | null } | null;
+  results?: {
+    alternatives?: { transcript?: string | null; confidence?: number | null }[] | null;
+    isFinal?: boolean | null;
+    resultEndTime?: Duration | null;
+  }[];
+}
+
+interface Duration {
+  seconds?: number | string | { toNumber(): number } | null;
+  nanos?: number | null;
+}
+
+/** One frame of mu-law audio and where it lies on the recognition stream's timeline (in samples). */
+interface Frame {
+  at: number;
+  mulaw: Uint8Array;
+}
+
+/** The re-send ring: frames since the last final result, oldest first; bounded by samples. */
+export class ResendRing {
+  readonly #max: number;
+  #frames: Frame[] = [];
+  #head = 0;
+  #samples = 0;
+  /** Frames of the ring already sent on the current gRPC stream (counted from the head). */
+  sent = 0;
+  /** Frames dropped before they were ever sent: audio Google never heard. */
+  dropped = 0;
+  /** Frames sent once but pushed out before a final result covered them: lost only if a restart follows. */
+  evicted = 0;
+
+  constructor(maxSamples: number) {
+    this.#max = maxSamples;
+  }
+
+  get length(): number {
+    return this.#frames.length - this.#head;
+  }
+
+  get samples(): number {
+    return this.#samples;
+  }
+
+  at(i: number): Frame {
+    return this.#frames[this.#head + i]!;
+  }
+
+  push(frame: Frame): void {
+    this.#frames.push(frame);
+    this.#samples += frame.mulaw.length;
+    while (this.#samples > this.#max && this.length > 1) this.#shift(true);
+  }
+
+  /** Forget every frame that ends at or before `sample`: a final result covers it. */
+  trimUntil(sample: number): void {
+    while (this.length > 0) {
+      const f = this.at(0);
+      if (f.at + f.mulaw.length > sample) break;
+      this.#shift(false);
+    }
+  }
+
+  #shift(overflow: boolean): void {
+    const f = this.#frames[this.#head++]!;
+    this.#samples -= f.mulaw.length;
+    if (this.sent > 0) {
+      this.sent--;
+      if (overflow) this.evicted++;
+    } else if (overflow) this.dropped++;
+    // Compact now and then, so the array does not grow for the whole stream.
+    if (this.#head > 1024 && this.#head * 2 > this.#frames.length) {
+      this.#frames = this.#frames.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** A recognition stream of this engine: RecognitionStream plus what its bounded buffer had to give up. */
+export interface GoogleSttStream extends RecognitionStream {
+  /** Frames dropped before they were sent (audio Google never heard). */
+  readonly droppedFrames: number;
+  /** Frames pushed out of the re-send ring before a final result covered them. */
+  readonly evictedFrames: number;
+  /** gRPC streams opened so far (1 + restarts + retries). */
+  readonly grpcStreams: number;
+}
+
+/** One gRPC stream: its handle and how its own audio timeline maps onto the recognition stream's. */
+interface Leg {
+  readonly duplex: GrpcStream;
+  /** Samples sent on this leg, and of those, ones not re-sent from a previous leg. */
+  sent: number;
+  fresh: number;
+  /** (leg sample, stream sample) at each discontinuity of the audio sent: exact times despite drops. */
+  readonly map: { leg: number; stream: number }[];
+  waitingDrain: boolean;
+  halfClosed: boolean;
+  dead: boolean;
+}
+
+export class GoogleStt implements SttEngine {
+  readonly name = 'google';
+  readonly #endpoint: { host: string; port: number } | null;
+  readonly #languageCode: string;
+  readonly #model: string;
+  readonly #limitSamples: number;
+  readonly #maxSamples: number;
+  readonly #retries: number;
+  readonly #logger: Logger | undefined;
+  #client: Promise<StreamingSpeechClient> | undefined;
+  #closed = false;
+  readonly #streams = new Set<() => void>();
+
+  constructor(options: GoogleSttOptions = {}) {
+    const streamLimitMs = options.streamLimitMs ?? 290_000;
+    const maxBufferedMs = options.maxBufferedMs ?? 10_000;
+    const retries = options.retries ?? 2;
+    if (!(streamLimitMs >= 100) || !Number.isFinite(streamLimitMs)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'google stt streamLimitMs must be at least 100', {
+        streamLimitMs,
+      });
+    }
+    if (!(maxBufferedMs >= 20) || !Number.isFinite(maxBufferedMs)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'google stt maxBufferedMs must be at least 20', {
+        maxBufferedMs,
+      });
+    }
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
+      throw new SwitchboardError('CONFIG_INVALID', 'google stt retries must be an integer from 0 to 10', {
+        retries,
+      });
+    }
+    const endpoint = options.endpoint ?? null;
+    if (endpoint && (!endpoint.host || !Number.isInteger(endpoint.port) || endpoint.port < 1)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'google stt endpoint needs a host and a port', {
+        endpoint,
+      });
+    }
+    this.#endpoint = endpoint;
+    this.#languageCode = options.languageCode ?? 'en-US';
+    this.#model = options.model ?? 'phone_call';
+    this.#limitSamples = Math.round(streamLimitMs * SAMPLES_PER_MS);
+    this.#maxSamples = Math.round(maxBufferedMs * SAMPLES_PER_MS);
+    this.#retries = retries;
+    this.#logger = options.logger;
+  }
+
+  stream(req: RecognitionRequest): GoogleSttStream {
+    const ring = new ResendRing(this.#maxSamples);
+    const streamingConfig = {
+      config: {
+        encoding: 'MULAW',
+        sampleRateHertz: 8000,
+        languageCode: this.#languageCode,
+        model: this.#model,
+        useEnhanced: true,
+        speechContexts: speechContexts(req.context),
+      },
+      interimResults: true,
+      singleUtterance: false,
+    };
+    let client: StreamingSpeechClient | null = null;
+    let leg: Leg | null = null;
+    let legs = 0;
+    let failuresInARow = 0;
+    let written = 0;
+    let stopped = false;
+    let ending = false;
+    // Text of Google's final results so far in this turn, and their confidences.
+    const finals: string[] = [];
+    const confidences: number[] = [];
+    let finalEnd = 0;
+
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      this.#streams.delete(cancel);
+      detach();
+      if (leg) kill(leg);
+      leg = null;
+    };
+    const cancel = (): void => stop();
+    this.#streams.add(cancel);
+    let detach = noop;
+
+    const kill = (l: Leg): void => {
+      l.dead = true;
+      l.duplex.removeAllListeners('data');
+      // Errors of a stream given up on are expected (CANCELLED); keep a listener so none is unhandled.
+      l.duplex.on('error', noop);
+      l.duplex.cancel();
+    };
+
+    const fail = (err: unknown, detail: string): void => {
+      if (stopped) return;
+      const grpcCode = grpcCodeOf(err);
+      const retryable = grpcCode !== undefined && RETRYABLE_CODES.has(grpcCode);
+      stop();
+      req.onError(
+        new SwitchboardError(
+          'STT_FAILED',
+          detail,
+          { grpcCode, retryable, droppedFrames: ring.dropped },
+          { cause: err },
+        ),
+      );
+    };
+
+    const emitFinal = (): void => {
+      if (stopped) return;
+      const text = finals.join(' ').trim();
+      const confidence =
+        confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : null;
+      stop();
+      req.onTranscript({
+        text,
+        final: true,
+        confidence,
+        startMs: 0,
+        endMs: (finalEnd > 0 ? finalEnd : written) / SAMPLES_PER_MS,
+      });
+    };
+
+    const open = (): void => {
+      if (stopped || !client) return;
+      let duplex: GrpcStream;
+      try {
+        duplex = client._streamingRecognize();
+        duplex.write({ streamingConfig });
+      } catch (err) {
+        fail(err, 'could not open a google speech stream');
+        return;
+      }
+      legs++;
+      const l: Leg = {
+        duplex,
+        sent: 0,
+        fresh: 0,
+        map: [],
+        waitingDrain: false,
+        halfClosed: false,
+        dead: false,
+      };
+      leg = l;
+      ring.sent = 0;
+      duplex.on('data', (res: StreamingResponse) => {
+        if (l.dead || stopped) return;
+        if (res.error && res.error.code) {
+          // A status inside a response: handled like the call failing with it.
+          duplex.emit('error', { code: res.error.code, details: res.error.message });
+          return;
+        }
+        failuresInARow = 0;
+        onResponse(l, res);
+      });
+      duplex.on('error', (err: unknown) => {
+        if (l.dead || stopped) return;
+        kill(l);
+        const code = grpcCodeOf(err);
+        const codeName = code === undefined ? 'no gRPC status' : (GRPC_CODE_NAMES[code] ?? `code ${code}`);
+        const transient = code !== undefined && (RETRYABLE_CODES.has(code) || code === OUT_OF_RANGE);
+        if (transient && failuresInARow < this.#retries) {
+          failuresInARow++;
+          this.#logger?.warn('google speech stream failed; retrying on a new stream', {
+            grpcCode: code,
+            attempt: failuresInARow,
+            resendMs: ring.samples / SAMPLES_PER_MS,
+          });
+          open();
+          return;
+        }
+        const tried = failuresInARow > 0 ? ` after ${failuresInARow} retries` : '';
+        // Google's details can quote recognized speech: they stay out of the message and the log text.
+        const details = (err as { details?: unknown } | null)?.details;
+        this.#logger?.warn('google speech stream failed', { grpcCode: code, pii: { details } });
+        fail(err, `google speech answered ${codeName}${tried}`);
+      });
+      duplex.on('end', () => {
+        if (l.dead || stopped) return;
+        // After our half-close, the end of the results: what was heard is the turn.
+        if (l.halfClosed) emitFinal();
+        else if (failuresInARow < this.#retries) {
+          // Ended by the server while we still had audio to send: continue on a new stream, as after an error.
+          failuresInARow++;
+          kill(l);
+          open();
+        } else fail({ code: 14 }, 'google speech kept ending the stream early');
+      });
+      pump();
+    };
+
+    const restart = (): void => {
+      const old = leg;
+      if (old) kill(old);
+      this.#logger?.debug('google speech stream restarted before its limit', {
+        resendMs: ring.samples / SAMPLES_PER_MS,
+      });
+      open();
+    };
+
+    /** Sends what the ring holds beyond what this leg has, until the stream pushes back or a restart is due. */
+    const pump = (): void => {
+      const l = leg;
+      if (!l || l.dead || stopped || l.halfClosed) return;
+      while (!l.waitingDrain && ring.sent < ring.length) {
+        if (l.sent >= this.#limitSamples && l.fresh * 2 >= this.#limitSamples) {
+          // Before Google's limit, and only once half of it was new audio, so a long stretch without a final
+          // result cannot make every frame restart.
+          restart();
+          return;
+        }
+        const frame = ring.at(ring.sent);
+        const last = l.map[l.map.length - 1];
+        if (!last || last.stream + (l.sent - last.leg) !== frame.at)
+          l.map.push({ leg: l.sent, stream: frame.at });
+        ring.sent++;
+        l.sent += frame.mulaw.length;
+        if (isFresh(frame)) l.fresh += frame.mulaw.length;
+        // Copied: the ring keeps its frame for re-sending, while the stream may hold the buffer it was given.
+        const ok = l.duplex.write({ audioContent: Buffer.from(frame.mulaw) });
+        if (!ok) {
+          l.waitingDrain = true;
+          l.duplex.once('drain', () => {
+            l.waitingDrain = false;
+            pump();
+          });
+        }
+      }
+      if (ending && ring.sent === ring.length && !l.waitingDrain) halfClose(l);
+    };
+
+    // A frame is fresh on a leg when no earlier leg sent it: tracked by the highest sample ever sent.
+    let highestSent = 0;
+    const isFresh = (frame: Frame): boolean => {
+      const end = frame.at + frame.mulaw.length;
+      if (end <= highestSent) return false;
+      highestSent = end;
+      return true;
+    };
+
+    const halfClose = (l: Leg): void => {
+      if (l.halfClosed) return;
+      l.halfClosed = true;
+      if (l.sent === 0) {
+        // Nothing went up on this stream, so Google has nothing to add: the turn is what earlier results said.
+        emitFinal();
+        return;
+      }
+      l.duplex.end();
+    };
+
+    const toStream = (l: Leg, legSample: number): number => {
+      let point = l.map[0] ?? { leg: 0, stream: 0 };
+      for (const p of l.map) if (p.leg <= legSample) point = p;
+      return point.stream + (legSample - point.leg);
+    };
+
+    const onResponse = (l: Leg, res: StreamingResponse): void => {
+      for (const result of res.results ?? []) {
+        const alt = result.alternatives?.[0];
+        const text = (alt?.transcript ?? '').trim();
+        const end = toStream(l, Math.round(durationMs(result.resultEndTime) * SAMPLES_PER_MS));
+        if (result.isFinal) {
+          if (text) finals.push(text);
+          if (typeof alt?.confidence === 'number' && text) confidences.push(alt.confidence);
+          finalEnd = Math.max(finalEnd, end);
+          // Covered by a final result: never re-sent. The leg keeps its own count of what it sent.
+          ring.trimUntil(end);
+          if (!l.halfClosed) {
+            req.onTranscript({
+              text: finals.join(' '),
+              final: false,
+              confidence: null,
+              startMs: 0,
+              endMs: end / SAMPLES_PER_MS,
+            });
+          }
+        } else if (!ending) {
+          req.onTranscript({
+            text: [...finals, text].join(' ').trim(),
+            final: false,
+            confidence: null,
+            startMs: finalEnd / SAMPLES_PER_MS,
+            endMs: end / SAMPLES_PER_MS,
+          });
+        }
+      }
+    };
+
+    const handle: GoogleSttStream = {
+      write: (pcm) => {
+        if (stopped || ending) return;
+        const at = written;
+        written += pcm.length;
+        // pcmToMulaw writes a new array: the caller's frame is not kept.
+        ring.push({ at, mulaw: pcmToMulaw(pcm) });
+        pump();
+      },
+      endUtterance: () => {
+        if (stopped || ending) return;
+        ending = true;
+        if (leg) pump();
+        else if (client && ring.length === 0) emitFinal();
+        // Still loading the client: open() sends what the ring holds, then pump() half-closes.
+      },
+      close: () => stop(),
+      get droppedFrames() {
+        return ring.dropped;
+      },
+      get evictedFrames() {
+        return ring.evicted;
+      },
+      get grpcStreams() {
+        return legs;
+      },
+    };
+
+    if (this.#closed) {
+      stopped = true;
+      const err = new SwitchboardError('STT_FAILED', 'engine is closed');
+      queueMicrotask(() => req.onError(err));
+      return handle;
+    }
+    if (req.signal) {
+      if (req.signal.aborted) {
+        stop();
+        return handle;
+      }
+      const onAbort = (): void => stop();
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      detach = () => req.signal?.removeEventListener('abort', onAbort);
+    }
+
+    this.#getClient().then(
+      (c) => {
+        client = c;
+        if (stopped) return;
+        if (ending && ring.length === 0) emitFinal();
+        else open();
+      },
+      (err: unknown) => {
+        if (stopped) return;
+        stop();
+        req.onError(
+          err instanceof SwitchboardError
+            ? err
+            : new SwitchboardError('STT_UNAVAILABLE', 'google speech client failed', {}, { cause: err }),
+        );
+      },
+    );
+    return handle;
+  }
+
+  #getClient(): Promise<StreamingSpeechClient> {
+    this.#client ??= this.#createClient();
+    return this.#client;
+  }
+
+  async #createClient(): Promise<StreamingSpeechClient> {
+    try {
+      const mod = await import('@google-cloud/speech');
+      const Client = mod.SpeechClient ?? mod.default.SpeechClient;
+      if (!this.#endpoint) return new Client();
+      // google-gax's own grpc copy: credentials from another copy of @grpc/grpc-js are rejected.
+      const { grpc } = await import('google-gax');
+      return new Client({
+        apiEndpoint: this.#endpoint.host,
+        port: this.#endpoint.port,
+        sslCreds: grpc.credentials.createInsecure(),
+        // Set, so the client does not probe the cloud metadata server (a 3 s stall off Google Cloud).
+        universeDomain: 'googleapis.com',
+      });
+    } catch (err) {
+      // A failed load is not cached: the next stream tries again.
+      this.#client = undefined;
+      throw new SwitchboardError(
+        'STT_UNAVAILABLE',
+        'could not load the google speech client',
+        {},
+        { cause: err },
+      );
+    }
+  }
+
+  /** Cancels every open stream and closes the client; later streams fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const cancel of [...this.#streams]) cancel();
+    const pending = this.#client;
+    this.#client = undefined;
+    if (!pending) return;
+    const client = await pending.catch(() => undefined);
+    await client?.close();
+  }
+}
+
+/**
+ * The phrase hints of a listen context: a closed question's expected phrases, boosted, or an open question's
+ * domain, within Google's limits (longer phrases are left out rather than cut into something never said).
+ */
+export function speechContexts(context: ListenContext): { phrases: string[]; boost?: number }[] {
+  const source = context.kind === 'closed' ? context.phrases : context.domain;
+  const seen = new Set<string>();
+  for (const raw of source) {
+    const phrase = raw.trim();
+    if (phrase === '' || phrase.length > GOOGLE_STT_MAX_PHRASE_CHARS) continue;
+    seen.add(phrase);
+    if (seen.size >= GOOGLE_STT_MAX_PHRASES) break;
+  }
+  if (seen.size === 0) return [];
+  const phrases = [...seen];
+  return [context.kind === 'closed' ? { phrases, boost: CLOSED_BOOST } : { phrases }];
+}
+
+function grpcCodeOf(err: unknown): number | undefined {
+  const raw = (err as { code?: unknown } | null)?.code;
+  return typeof raw === 'number' ? raw : undefined;
+}
+
+/** A protobuf Duration in ms; int64 seconds may be a number, a string or a Long. */
+function durationMs(d: Duration | null | undefined): number {
+  if (!d) return 0;
+  const raw = d.seconds ?? 0;
+  const seconds = typeof raw === 'object' ? raw.toNumber() : Number(raw);
+  return (Number.isFinite(seconds) ? seconds : 0) * 1000 + (d.nanos ?? 0) / 1e6;
+}
+
+function noop(): void {}

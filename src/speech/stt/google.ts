@@ -15,6 +15,13 @@ import type { Duplex } from 'node:stream';
 import { pcmToMulaw } from '../../audio/mulaw.ts';
 import { SwitchboardError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import {
+  googleClientOptions,
+  grpcCodeName,
+  grpcCodeOf,
+  RETRYABLE_GRPC_CODES,
+  type GoogleEndpoint,
+} from '../google.ts';
 import type { ListenContext, RecognitionRequest, RecognitionStream, SttEngine } from './engine.ts';
 
 export interface GoogleSttOptions {
@@ -22,7 +29,7 @@ export interface GoogleSttOptions {
    * A plaintext gRPC endpoint (an emulator or a test fake; GOOGLE_API_ENDPOINT). With it, no credentials are
    * looked up; without it, the client talks TLS to Google with Application Default Credentials.
    */
-  endpoint?: { host: string; port: number } | null;
+  endpoint?: GoogleEndpoint;
   /** BCP-47 language; 'en-US' unless given. */
   languageCode?: string;
   /** Recognition model; 'phone_call' unless given. */
@@ -44,27 +51,8 @@ const SAMPLES_PER_MS = 8;
 /** Boost of a closed question's phrases: strong, since the caller is expected to say one of them. */
 const CLOSED_BOOST = 10;
 
-/** gRPC status codes worth a retry: the service was busy or unreachable, not the request wrong. */
-const RETRYABLE_CODES: ReadonlySet<number> = new Set([4, 8, 13, 14]);
 /** OUT_OF_RANGE is how Google ends a stream past its duration limit: a new stream (counted as a retry) fixes it. */
 const OUT_OF_RANGE = 11;
-
-const GRPC_CODE_NAMES: Readonly<Record<number, string>> = {
-  1: 'CANCELLED',
-  2: 'UNKNOWN',
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  7: 'PERMISSION_DENIED',
-  8: 'RESOURCE_EXHAUSTED',
-  9: 'FAILED_PRECONDITION',
-  10: 'ABORTED',
-  11: 'OUT_OF_RANGE',
-  12: 'UNIMPLEMENTED',
-  13: 'INTERNAL',
-  14: 'UNAVAILABLE',
-  16: 'UNAUTHENTICATED',
-};
 
 /**
  * The part of the client used here. Its `streamingRecognize()` helper wraps the call in a pumpify stream whose
@@ -185,7 +173,7 @@ interface Leg {
 
 export class GoogleStt implements SttEngine {
   readonly name = 'google';
-  readonly #endpoint: { host: string; port: number } | null;
+  readonly #endpoint: GoogleEndpoint;
   readonly #languageCode: string;
   readonly #model: string;
   readonly #limitSamples: number;
@@ -279,7 +267,7 @@ export class GoogleStt implements SttEngine {
     const fail = (err: unknown, detail: string): void => {
       if (stopped) return;
       const grpcCode = grpcCodeOf(err);
-      const retryable = grpcCode !== undefined && RETRYABLE_CODES.has(grpcCode);
+      const retryable = grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode);
       stop();
       req.onError(
         new SwitchboardError(
@@ -342,8 +330,8 @@ export class GoogleStt implements SttEngine {
         if (l.dead || stopped) return;
         kill(l);
         const code = grpcCodeOf(err);
-        const codeName = code === undefined ? 'no gRPC status' : (GRPC_CODE_NAMES[code] ?? `code ${code}`);
-        const transient = code !== undefined && (RETRYABLE_CODES.has(code) || code === OUT_OF_RANGE);
+        const codeName = grpcCodeName(code);
+        const transient = code !== undefined && (RETRYABLE_GRPC_CODES.has(code) || code === OUT_OF_RANGE);
         if (transient && failuresInARow < this.#retries) {
           failuresInARow++;
           this.#logger?.warn('google speech stream failed; retrying on a new stream', {
@@ -545,16 +533,7 @@ export class GoogleStt implements SttEngine {
     try {
       const mod = await import('@google-cloud/speech');
       const Client = mod.SpeechClient ?? mod.default.SpeechClient;
-      if (!this.#endpoint) return new Client();
-      // google-gax's own grpc copy: credentials from another copy of @grpc/grpc-js are rejected.
-      const { grpc } = await import('google-gax');
-      return new Client({
-        apiEndpoint: this.#endpoint.host,
-        port: this.#endpoint.port,
-        sslCreds: grpc.credentials.createInsecure(),
-        // Set, so the client does not probe the cloud metadata server (a 3 s stall off Google Cloud).
-        universeDomain: 'googleapis.com',
-      });
+      return new Client(await googleClientOptions(this.#endpoint));
     } catch (err) {
       // A failed load is not cached: the next stream tries again.
       this.#client = undefined;
@@ -595,11 +574,6 @@ export function speechContexts(context: ListenContext): { phrases: string[]; boo
   if (seen.size === 0) return [];
   const phrases = [...seen];
   return [context.kind === 'closed' ? { phrases, boost: CLOSED_BOOST } : { phrases }];
-}
-
-function grpcCodeOf(err: unknown): number | undefined {
-  const raw = (err as { code?: unknown } | null)?.code;
-  return typeof raw === 'number' ? raw : undefined;
 }
 
 /** A protobuf Duration in ms; int64 seconds may be a number, a string or a Long. */

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorCode } from '../../errors.ts';
 import { SwitchboardError } from '../../errors.ts';
+import { abortReason } from '../abort.ts';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
 
 /**
@@ -475,12 +476,6 @@ function closedError(): SwitchboardError {
 
 function startError(err: unknown): SwitchboardError {
   return new SwitchboardError('TTS_FAILED', 'could not start a flite child', {}, { cause: err });
-}
-
-/** The signal's reason when it is an Error (an AbortError DOMException by default), else a fresh AbortError. */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
 }
 
 function noop(): void {}

@@ -8,6 +8,14 @@
 import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import { SwitchboardError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { abortReason, withAbort } from '../abort.ts';
+import {
+  googleClientOptions,
+  grpcCodeName,
+  grpcCodeOf,
+  RETRYABLE_GRPC_CODES,
+  type GoogleEndpoint,
+} from '../google.ts';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
 
 export interface GoogleTtsOptions {
@@ -15,7 +23,7 @@ export interface GoogleTtsOptions {
    * A plaintext gRPC endpoint (an emulator or a test fake; GOOGLE_API_ENDPOINT). With it, no credentials are
    * looked up; without it, the client talks TLS to Google with Application Default Credentials.
    */
-  endpoint?: { host: string; port: number } | null;
+  endpoint?: GoogleEndpoint;
   /** Default voice name; 'en-US-Standard-C' unless given. */
   voice?: string;
   /** BCP-47 language of the voice; 'en-US' unless given. */
@@ -32,33 +40,13 @@ const DEFAULT_VOICE = 'en-US-Standard-C';
 const DEFAULT_LANGUAGE = 'en-US';
 const DEFAULT_TIMEOUT_MS = 5000;
 
-/** gRPC status codes worth a retry: the service was busy or unreachable, not the request wrong. */
-const RETRYABLE_CODES: ReadonlySet<number> = new Set([4, 8, 13, 14]);
-
-const GRPC_CODE_NAMES: Readonly<Record<number, string>> = {
-  1: 'CANCELLED',
-  2: 'UNKNOWN',
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  7: 'PERMISSION_DENIED',
-  8: 'RESOURCE_EXHAUSTED',
-  9: 'FAILED_PRECONDITION',
-  10: 'ABORTED',
-  11: 'OUT_OF_RANGE',
-  12: 'UNIMPLEMENTED',
-  13: 'INTERNAL',
-  14: 'UNAVAILABLE',
-  16: 'UNAUTHENTICATED',
-};
-
 /** Google Cloud Text-to-Speech as a TtsEngine; the client is created on first use and shared by all requests. */
 export class GoogleTts implements TtsEngine {
   readonly name = 'google';
   readonly defaultVoice: string;
   readonly #languageCode: string;
   readonly #timeoutMs: number;
-  readonly #endpoint: { host: string; port: number } | null;
+  readonly #endpoint: GoogleEndpoint;
   readonly #logger: Logger | undefined;
   #client: Promise<TextToSpeechClient> | undefined;
   #closed = false;
@@ -139,11 +127,9 @@ export class GoogleTts implements TtsEngine {
 
   #failure(err: unknown, text: string, voice: string): SwitchboardError {
     if (err instanceof SwitchboardError) return err;
-    const raw = (err as { code?: unknown } | null)?.code;
-    const grpcCode = typeof raw === 'number' ? raw : undefined;
-    const codeName =
-      grpcCode === undefined ? 'no gRPC status' : (GRPC_CODE_NAMES[grpcCode] ?? `code ${grpcCode}`);
-    const retryable = grpcCode !== undefined && RETRYABLE_CODES.has(grpcCode);
+    const grpcCode = grpcCodeOf(err);
+    const codeName = grpcCodeName(grpcCode);
+    const retryable = grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode);
     // Google's details can quote the input (an SSML parse error, say): they stay out of the message.
     const details = (err as { details?: unknown } | null)?.details ?? (err as Error | null)?.message;
     this.#logger?.warn('google tts request failed', {
@@ -177,16 +163,7 @@ export class GoogleTts implements TtsEngine {
     try {
       const mod = await import('@google-cloud/text-to-speech');
       const Client = mod.TextToSpeechClient ?? mod.default.TextToSpeechClient;
-      if (!this.#endpoint) return new Client();
-      // google-gax's own grpc copy: credentials from another copy of @grpc/grpc-js are rejected.
-      const { grpc } = await import('google-gax');
-      return new Client({
-        apiEndpoint: this.#endpoint.host,
-        port: this.#endpoint.port,
-        sslCreds: grpc.credentials.createInsecure(),
-        // Set, so the client does not probe the cloud metadata server (a 3 s stall off Google Cloud).
-        universeDomain: 'googleapis.com',
-      });
+      return new Client(await googleClientOptions(this.#endpoint));
     } catch (err) {
       // A failed load is not cached: the next request tries again.
       this.#client = undefined;
@@ -261,19 +238,4 @@ function fourcc(bytes: Uint8Array, at: number): string {
 
 function closedError(): SwitchboardError {
   return new SwitchboardError('TTS_FAILED', 'engine is closed');
-}
-
-/** `promise`, except that it rejects with the signal's reason as soon as `signal` aborts. */
-function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  // As flite and PromptCache do: the reason when it is an Error (AbortSignal.abort()'s default is one).
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
 }

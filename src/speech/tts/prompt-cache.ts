@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { durationMs, framesToBase64 } from '../../audio/frames.ts';
 import { trimSilence } from '../../audio/trim.ts';
+import { abortReason, withAbort } from '../abort.ts';
 import type { SynthesizedAudio, TtsEngine } from './engine.ts';
 
 export interface Prompt {
@@ -136,20 +137,6 @@ export class PromptCache {
 function promptKey(engine: string, voice: string, text: string): string {
   const digest = createHash('sha256').update(text).digest('base64url');
   return `${encodeURIComponent(engine)}:${encodeURIComponent(voice)}:${digest}`;
-}
-
-/** `promise`, except that it rejects as soon as `signal` aborts. */
-function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
 }
 
 function noop(): void {}

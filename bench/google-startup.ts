@@ -1,7 +1,8 @@
 /**
  * Start-up time of `switchboard serve` (process start to its banner) with the embedded voice and with Google's,
  * against the fake Text-to-Speech server (GOOGLE_API_ENDPOINT): what choosing Google costs at start-up, with its
- * client loaded then rather than on the first call. STT and NLU are off, so only the voice differs.
+ * client loaded then rather than on the first call. NLU is off; the last case selects both Google engines (their
+ * embedded fallbacks load after the banner, in the background).
  * Usage: node --import tsx bench/google-startup.ts [runs=3]
  */
 import { startFakeTts } from '../test/fakes/google-tts-server.ts';
@@ -15,6 +16,10 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 for (const [label, env] of [
   ['TTS=flite', { ...base, TTS: 'flite' }],
   ['TTS=google', { ...base, TTS: 'google', GOOGLE_API_ENDPOINT: `${fake.host}:${fake.port}` }],
+  [
+    'TTS=google STT=google',
+    { ...base, TTS: 'google', STT: 'google', GOOGLE_API_ENDPOINT: `${fake.host}:${fake.port}` },
+  ],
 ] as const) {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -26,7 +31,7 @@ for (const [label, env] of [
     await s.exited;
   }
   console.log(
-    `${label.padEnd(11)} start to banner: median ${median(times).toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
+    `${label.padEnd(22)} start to banner: median ${median(times).toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
 }
 console.log(`requests the fake received during start-ups: ${fake.requests.length}`);

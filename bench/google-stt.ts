@@ -3,16 +3,21 @@
  * across gRPC stream restarts (frames written after the last final result that the stream in use at the end of
  * the turn never received; target 0) over at least 20 restarts, and the time from endUtterance() to the final
  * transcript, p50/p99 over 200 turns.
- * Usage: node --import tsx bench/google-stt.ts
+ * Usage: node --import tsx bench/google-stt.ts [--api v1|v2]
  */
+import { parseArgs } from 'node:util';
 import { pcmToMulaw } from '../src/audio/mulaw.ts';
 import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
-import { GoogleStt, type GoogleSttStream } from '../src/speech/stt/google.ts';
+import { GoogleStt, type GoogleSttOptions, type GoogleSttStream } from '../src/speech/stt/google.ts';
 import { startFakeSpeech, type FakeSpeech } from '../test/fakes/google-speech-server.ts';
 
 const FRAME = 160;
 const RESTARTS = 20;
 const TURNS = 200;
+const { values: args } = parseArgs({ options: { api: { type: 'string', default: 'v1' } } });
+if (args.api !== 'v1' && args.api !== 'v2') throw new Error('--api must be v1 or v2');
+// The fake accepts any project; v2 needs one to name its recognizer.
+const API: GoogleSttOptions = { api: args.api, project: 'bench' };
 const CONTEXT: ListenContext = { kind: 'closed', phrases: ['yes', 'no'], numbers: false, domain: [] };
 
 function frame(turn: number, i: number): Int16Array {
@@ -68,6 +73,7 @@ const restartFake = await startFakeSpeech({ finalText: 'yes' });
 const restartStt = new GoogleStt({
   endpoint: { host: restartFake.host, port: restartFake.port },
   streamLimitMs: 200,
+  ...API,
 });
 let restarts = 0;
 let lostFrames = 0;
@@ -99,7 +105,7 @@ await restartFake.close();
 
 // 2. endUtterance() to final transcript, 1 s of audio per turn, no restarts.
 const fake = await startFakeSpeech({ finalText: 'yes please' });
-const stt = new GoogleStt({ endpoint: { host: fake.host, port: fake.port } });
+const stt = new GoogleStt({ endpoint: { host: fake.host, port: fake.port }, ...API });
 const latencies: number[] = [];
 for (let n = 0; n < TURNS; n++) {
   const t = turn(stt);
@@ -115,6 +121,7 @@ latencies.sort((a, b) => a - b);
 const pct = (p: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 
+console.log(`Speech ${args.api}`);
 console.log(
   `frames lost across ${restarts} stream restarts (${turns} turns): ${lostFrames} of ${expectedFrames} needed (target 0)`,
 );

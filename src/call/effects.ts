@@ -10,8 +10,25 @@ import type { Prompt } from '../speech/tts/prompt-cache.ts';
 import { httpOutcomeEvent, type HttpEffect, type HttpOutcome } from './http-action.ts';
 import { splitSentences } from '../speech/tts/sentences.ts';
 
+/** One prompt to synthesize. */
+export interface PromptRequest {
+  /** Plain text; every engine can speak it. */
+  text: string;
+  /** The same prompt as an SSML document, for sources that read SSML (used instead of text then). */
+  ssml?: string;
+  voice?: string;
+  /** BCP-47 language of the prompt (the flow's `language`). */
+  language?: string;
+}
+
+/** Where prompts come from: the shared prompt cache, or a source that picks between engines. */
 export interface PromptSource {
-  get(text: string, voice?: string, signal?: AbortSignal): Promise<Prompt>;
+  /**
+   * Whether `ssml` is used when given (the engine behind reads SSML). Read at each say: it may change during a
+   * call.
+   */
+  readonly readsSsml: boolean;
+  get(req: PromptRequest, signal?: AbortSignal): Promise<Prompt>;
 }
 
 /** What the runner needs from the call's media stream. */
@@ -41,6 +58,8 @@ export interface EffectRunnerOptions {
   /** Deliver an event back to the call's machine. */
   deliver: (event: CallEvent) => void;
   logger: Logger;
+  /** BCP-47 language of the call's flow, passed with every prompt. */
+  language?: string;
   now?: () => number;
 }
 
@@ -65,7 +84,7 @@ export class EffectRunner {
     if (this.#stopped) return;
     switch (effect.type) {
       case 'say':
-        this.#say(effect.text, effect.mark, effect.voice);
+        this.#say(effect);
         break;
       case 'clear':
         this.#clear();
@@ -97,12 +116,24 @@ export class EffectRunner {
     this.#timers.clear();
   }
 
-  #say(text: string, mark: string, voice: string | undefined): void {
+  #say(effect: Extract<Effect, { type: 'say' }>): void {
+    const { text, ssml, voice, mark } = effect;
+    const { prompts, language } = this.#opts;
     const signal = this.#abort.signal;
-    const sentences = splitSentences(text);
+    // SSML cannot be cut safely at sentence ends (a tag may span them), so it goes whole, as one prompt.
+    const request = (req: PromptRequest): PromptRequest => {
+      if (voice !== undefined) req.voice = voice;
+      if (language !== undefined) req.language = language;
+      return req;
+    };
+    const requests =
+      ssml && prompts.readsSsml
+        ? [request({ text, ssml })]
+        : splitSentences(text).map((sentence) => request({ text: sentence }));
+    const sentences = requests.map((r) => r.text);
     // Every sentence is requested now (engines serve in order, so the first is ready first) and played in turn.
-    const syntheses = sentences.map((sentence) => {
-      const synthesis = this.#opts.prompts.get(sentence, voice, signal);
+    const syntheses = requests.map((req) => {
+      const synthesis = prompts.get(req, signal);
       // Keep the promise from being reported as unhandled while it waits its turn in the queue.
       synthesis.catch(() => {});
       return synthesis;

@@ -108,6 +108,13 @@ export function flowDomain(flow: FlowFile): readonly string[] {
  * what it collected.
  */
 export function listenContext(flow: FlowFile, state: string, confirming = false): ListenContext {
+  const context = expected(flow, state, confirming);
+  // The flow's language, for engines that hear more than one.
+  if (flow.language !== undefined) context.language = flow.language;
+  return context;
+}
+
+function expected(flow: FlowFile, state: string, confirming: boolean): ListenContext {
   const def = flow.states[state];
   const domain = flowDomain(flow);
   const phrases = new Set<string>();

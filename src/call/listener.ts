@@ -61,6 +61,8 @@ export interface HeardTurn {
   /** Wall-clock (performance.now) when the end of the turn was decided and when the transcript arrived. */
   endDecidedAt: number;
   transcribedAt: number;
+  /** Why the turn could not be recognized (its text is then ''); absent when it was. */
+  error?: unknown;
 }
 
 export interface ListenerOptions {
@@ -208,6 +210,7 @@ export class CallListener {
           endMs: onsetMs,
           endDecidedAt: ended?.endDecidedAt ?? at,
           transcribedAt: at,
+          error: err,
         });
       },
     });

@@ -36,6 +36,7 @@ import { performHttp } from './http-action.ts';
 import { PlayedText } from './played-text.ts';
 import { listenContext } from './listen-context.ts';
 import { CallListener, FRAME_SAMPLES, type HeardTurn, type VadOpener } from './listener.ts';
+import { SpeechFailover, type FallbackSpeech } from './speech-failover.ts';
 import type { FaultHook } from './call-journal.ts';
 import type { CallJournals } from './journals.ts';
 import { recover } from './recovery.ts';
@@ -79,6 +80,8 @@ export interface SessionDeps {
   faults?: FaultHook;
   defaultFlow: string;
   prompts: PromptSource;
+  /** Offline engines a call switches to when its cloud speech keeps failing; none when absent. */
+  fallback?: FallbackSpeech | null;
   pacerClock: PacerClock;
   metrics: ServerMetrics;
   logger: Logger;
@@ -169,6 +172,8 @@ export class MediaSession {
   #flow: FlowFile | null = null;
   /** Hears the caller when the server has speech recognition. */
   #listener: CallListener | null = null;
+  /** Which engines the call speaks and hears with, as its flow's failover policy and its failures decide. */
+  #speech: SpeechFailover | null = null;
   /** Inbound audio decoded here, one message at a time. */
   #inbound: Buffer | null = null;
   /** The last heard turn, until the agent's first audio after it: the turn's latency is logged then. */
@@ -327,15 +332,25 @@ export class MediaSession {
       hangup: (reason) => this.#end(reason, CloseCode.normal),
       transfer: (to) => this.#transfer(callSid, to),
     };
-    this.#runner = new EffectRunner({
+    this.#speech = new SpeechFailover({
+      rule: compiled.policy.speechFailover,
+      stt: this.#deps.hearing?.stt ?? null,
       prompts: this.#deps.prompts,
+      fallback: this.#deps.fallback ?? null,
+      modes: () => this.#supervisor?.context?.speech ?? {},
+      request: (service, to) => this.#deliver({ type: 'speech.failover', at: this.#now(), service, to }),
+      logger: this.#log,
+    });
+    this.#runner = new EffectRunner({
+      prompts: this.#speech.prompts,
+      ...(compiled.flow.language ? { language: compiled.flow.language } : {}),
       audio,
       http: (effect, signal) => performHttp(effect, signal, { logger: this.#log }),
       deliver: (event) => this.#deliver(event),
       logger: this.#log,
       now: this.#now,
     });
-    if (this.#deps.hearing) this.#listener = this.#listen(compiled.flow, this.#deps.hearing);
+    if (this.#deps.hearing) this.#listener = this.#listen(compiled.flow, this.#deps.hearing, this.#speech);
     this.#deps.metrics.callsActive.add(1);
     void this.#attach(compiled, customParameters, callSid, flowName, message.start.tracks);
   }
@@ -504,16 +519,16 @@ export class MediaSession {
     }
   }
 
-  #listen(flow: FlowFile, hearing: Hearing): CallListener {
+  #listen(flow: FlowFile, hearing: Hearing, speech: SpeechFailover): CallListener {
     const understanding = new Understanding(flow, { model: this.#model?.model ?? null, logger: this.#log });
     this.#inbound = Buffer.alloc(Math.ceil((MAX_MESSAGE_BYTES * 3) / 4));
     return new CallListener({
-      stt: hearing.stt,
+      stt: speech.stt,
       openVad: hearing.openVad,
       logger: this.#log,
       context: () => {
         const waiting = this.#waitingState();
-        if (!waiting) return null;
+        if (!waiting || !speech.listening) return null;
         // Speech over a prompt that may not be interrupted is not taken as an answer.
         if (!speechInterrupts(waiting.def) && this.#agentSpeaking()) return null;
         this.#listener?.setSilenceMs(waiting.def.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS);
@@ -578,6 +593,9 @@ export class MediaSession {
   async #heard(understanding: Understanding, turn: HeardTurn): Promise<void> {
     const ctx = this.#supervisor?.context;
     if (this.#phase !== 'live' || !ctx) return;
+    if (turn.error === undefined) this.#speech?.recognized();
+    // A switch of engines asks the question again: the failed turn is not a no-match as well.
+    else if (this.#speech?.recognitionFailed(turn.error)) return;
     const at = this.#now();
     const utterance = await understanding.interpret(turn.text, ctx.state, at, localDate(at));
     if (this.#phase !== 'live') return;

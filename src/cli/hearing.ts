@@ -31,6 +31,8 @@ export interface HearingOptions {
   library?: string | undefined;
   /** Where Google's client connects instead of Google (GOOGLE_API_ENDPOINT), for STT=google. */
   googleEndpoint?: { host: string; port: number } | null;
+  /** Google Speech API version, project, location and model (GOOGLE_STT_API and friends), for STT=google. */
+  google?: { api: 'v1' | 'v2'; project: string | null; location: string; model: string | null };
 }
 
 export async function openHearing(
@@ -51,7 +53,19 @@ export async function openHearing(
     if (stt === 'google') {
       // Loaded only when chosen: Google's client costs a few hundred ms to import.
       const { GoogleStt } = await import('../speech/stt/google.ts');
-      engine = new GoogleStt({ endpoint: options.googleEndpoint ?? null, logger });
+      const google = options.google;
+      engine = new GoogleStt({
+        endpoint: options.googleEndpoint ?? null,
+        logger,
+        ...(google
+          ? {
+              api: google.api,
+              location: google.location,
+              ...(google.project ? { project: google.project } : {}),
+              ...(google.model ? { model: google.model } : {}),
+            }
+          : {}),
+      });
     } else {
       const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
       engine = await PocketsphinxStt.open({

@@ -15,6 +15,7 @@ import { openStore } from '../journal/open-store.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { CallControl } from '../telephony/call-control.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
+import { openFallbackSpeech } from './fallback-speech.ts';
 import { openHearing } from './hearing.ts';
 import { PromptCache } from '../speech/tts/prompt-cache.ts';
 
@@ -38,6 +39,10 @@ Environment (all optional):
   GOOGLE_API_ENDPOINT
                      host:port of a Speech/Text-to-Speech emulator or fake (plaintext); unset: Google, with
                      credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS)
+  GOOGLE_STT_API     v1 (model phone_call, enhanced) | v2 (model telephony; needs GOOGLE_CLOUD_PROJECT)
+  GOOGLE_STT_MODEL, GOOGLE_STT_LOCATION
+                     another recognition model; the v2 location (global)
+  PROMPT_CACHE_DIR   where synthesized prompts are kept across restarts (./data/prompts); "off" for none
   POCKETSPHINX_LIBRARY
                      path or soname of libpocketsphinx (libpocketsphinx.so.3)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
@@ -76,10 +81,22 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const tts = await openTts(config, logger);
-  const prompts = new PromptCache(tts);
+  const prompts = new PromptCache(tts, {
+    logger,
+    ...(config.promptCacheDir === null ? {} : { dir: config.promptCacheDir }),
+  });
   const hearing = await openHearing(config.stt, tts, logger, {
     library: config.pocketsphinxLibrary,
     googleEndpoint: config.googleEndpoint,
+    google: {
+      api: config.googleSttApi,
+      project: config.googleCloudProject,
+      location: config.googleSttLocation,
+      model: config.googleSttModel,
+    },
+  });
+  const failover = openFallbackSpeech({ stt: config.stt, tts: config.tts }, logger, {
+    library: config.pocketsphinxLibrary,
   });
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
@@ -94,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
     hearing: hearing.hearing,
     defaultFlow: config.defaultFlow,
     prompts,
+    fallback: failover.fallback,
     logger,
     twilioAuthToken: config.twilioAuthToken,
     publicUrl: config.publicUrl,
@@ -119,6 +137,7 @@ export async function main(args: string[]): Promise<number> {
       `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
       `  journal    : ${store.kind} ${store.location}; ${store.kind === 'postgres' ? 'calls resume on any instance sharing it' : 'calls resume on this machine'}`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
+      `  failover   : ${failover.summary}`,
       `  security   : ${security}`,
       `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
       `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
@@ -140,6 +159,7 @@ export async function main(args: string[]): Promise<number> {
     await app.close();
     await library.close();
     await hearing.close();
+    await failover.close();
     await tts.close();
     await store.close();
     process.exitCode = 0;

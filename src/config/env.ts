@@ -17,6 +17,8 @@ export interface ServerConfig {
   flowsDir: string;
   /** Where trained intent models are cached, by flow and version. */
   modelsDir: string;
+  /** PROMPT_CACHE_DIR: where synthesized prompts are kept across restarts; null ("off") for memory only. */
+  promptCacheDir: string | null;
   /** `onnx`: each flow's intent model is trained and served; `off`: flows match their exact examples only. */
   nlu: 'onnx' | 'off';
   defaultFlow: string;
@@ -29,6 +31,14 @@ export interface ServerConfig {
    * fake); null for Google itself, with credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS).
    */
   googleEndpoint: { host: string; port: number } | null;
+  /** GOOGLE_STT_API: the Speech-to-Text API version for STT=google; v1 unless set. */
+  googleSttApi: 'v1' | 'v2';
+  /** GOOGLE_CLOUD_PROJECT: the project of the v2 recognizer; required when GOOGLE_STT_API=v2 and STT=google. */
+  googleCloudProject: string | null;
+  /** GOOGLE_STT_MODEL: the recognition model; null for the API's phone model (v1 phone_call, v2 telephony). */
+  googleSttModel: string | null;
+  /** GOOGLE_STT_LOCATION: the location of the v2 recognizer; global unless set. */
+  googleSttLocation: string;
   /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); the engine's default when undefined. */
   pocketsphinxLibrary: string | undefined;
   ttsVoice: string | undefined;
@@ -68,6 +78,32 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       `STT=${stt} is not an available engine (pocketsphinx, google or off)`,
     );
   }
+  const promptCacheDir = nonEmpty(env.PROMPT_CACHE_DIR) ?? './data/prompts';
+  const googleSttApi = nonEmpty(env.GOOGLE_STT_API) ?? 'v1';
+  if (googleSttApi !== 'v1' && googleSttApi !== 'v2') {
+    throw new SwitchboardError('CONFIG_INVALID', `GOOGLE_STT_API=${googleSttApi} is not a choice (v1 or v2)`);
+  }
+  const googleCloudProject = nonEmpty(env.GOOGLE_CLOUD_PROJECT);
+  // Only when v2 is what STT uses: a shared environment may set GOOGLE_STT_API without STT=google.
+  if (stt === 'google' && googleSttApi === 'v2' && googleCloudProject === null) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'GOOGLE_CLOUD_PROJECT must name the Google Cloud project when STT=google with GOOGLE_STT_API=v2',
+    );
+  }
+  if (googleCloudProject !== null && !/^[A-Za-z0-9._:-]+$/.test(googleCloudProject)) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'GOOGLE_CLOUD_PROJECT must be a project id such as my-project',
+    );
+  }
+  const googleSttLocation = nonEmpty(env.GOOGLE_STT_LOCATION) ?? 'global';
+  if (!/^[a-z0-9-]+$/.test(googleSttLocation)) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'GOOGLE_STT_LOCATION must be a location id such as global, us or europe-west4',
+    );
+  }
   const nlu = nonEmpty(env.NLU) ?? 'onnx';
   if (nlu !== 'onnx' && nlu !== 'off') {
     throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
@@ -81,6 +117,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     twilioAccountSid: accountSid,
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
     modelsDir: nonEmpty(env.MODELS_DIR) ?? './data/models',
+    promptCacheDir: promptCacheDir === 'off' ? null : promptCacheDir,
     nlu,
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,
@@ -90,6 +127,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     storeUrl: nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db',
     googleEndpoint: hostPort(env, 'GOOGLE_API_ENDPOINT'),
+    googleSttApi,
+    googleCloudProject,
+    googleSttModel: nonEmpty(env.GOOGLE_STT_MODEL),
+    googleSttLocation,
   };
 }
 

@@ -54,6 +54,7 @@ export function resolvePolicy(flow: FlowFile): ResolvedPolicy {
       withinMs: p.supervisor?.withinMs ?? DEFAULT_POLICY.supervisor.withinMs,
       onGiveUp: p.supervisor?.onGiveUp ?? DEFAULT_POLICY.supervisor.onGiveUp,
     },
+    speechFailover: { ...DEFAULT_POLICY.speechFailover, ...p.speechFailover },
   };
 }
 
@@ -65,7 +66,8 @@ type StepParams =
   | { kind: 'route'; state: string }
   /** Leaving without input (a decision state, the supervisor giving up): stop what is playing. */
   | { kind: 'leave' }
-  | { kind: 'resume' };
+  | { kind: 'resume' }
+  | { kind: 'failover' };
 
 interface StepResult {
   context: Partial<CallContext>;
@@ -178,6 +180,7 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
     on: {
       hangup: { target: `.${ENDED_STATE}` },
       resume: { actions: { type: 'step', params: { kind: 'resume' } } },
+      'speech.failover': { actions: { type: 'step', params: { kind: 'failover' } } },
       giveUp: {
         target: `.${onGiveUp ?? GIVE_UP_STATE}`,
         reenter: true,
@@ -403,6 +406,23 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       if (def.resumeSay !== undefined) next.playing = say(ctx.state, def.resumeSay);
       else ask(ctx.state, def, ctx.confirming);
       if (def.hangup) effects.push({ type: 'hangup' });
+      break;
+    }
+    case 'failover': {
+      if (event.type !== 'speech.failover') break;
+      next.speech = { ...ctx.speech, [event.service]: event.to };
+      const rule = policy.speechFailover;
+      const message = event.to === 'dtmf' ? rule.keypadSay : rule.say;
+      const def = flow.states[ctx.state];
+      if (!def || ctx.pending !== null || !(waitsForInput(def) || ctx.confirming)) break;
+      // The failed turns were the service's fault, not the caller's: they do not use up the state's retries.
+      next.retries = 0;
+      if (message === '') break;
+      // Said where the caller is being asked something, with the question again so they know how to answer.
+      stopAudio();
+      stopTimer();
+      next.digits = '';
+      ask(ctx.state, def, ctx.confirming, message);
       break;
     }
   }

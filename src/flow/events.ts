@@ -25,6 +25,11 @@ export type CallEvent =
   | { type: 'timer'; at: number; id: string }
   /** The actor was restarted by its supervisor: say the state's `resumeSay`, or its prompt again. */
   | { type: 'resume'; at: number }
+  /**
+   * The call's speech `service` kept failing and the call goes on with `to`: the embedded engine, or the keypad.
+   * The flow's `speechFailover` policy says what is said then.
+   */
+  | { type: 'speech.failover'; at: number; service: 'stt' | 'tts'; to: 'embedded' | 'dtmf' }
   /** The supervisor gave up on the call's logic: go to the policy's `onGiveUp` state. */
   | { type: 'giveUp'; at: number }
   /** A state's web request answered with success; `slots` are the values its `map` took from the answer. */
@@ -91,4 +96,6 @@ export interface CallContext {
   timer: string | null;
   startedAt: number;
   lastEventAt: number;
+  /** Speech services the call switched away from after failures, and to what; absent while all is well. */
+  speech?: { stt?: 'embedded' | 'dtmf'; tts?: 'embedded' };
 }

@@ -345,6 +345,31 @@ export interface FlowPolicy {
   noMatchSay?: RetryPrompt;
   /** How often a failing call is restarted before it is ended. */
   supervisor?: SupervisorPolicy;
+  /** What a call does when its speech service (Google's, say) keeps failing. */
+  speechFailover?: SpeechFailoverPolicy;
+}
+
+/**
+ * Failover of speech as a business rule: after repeated failures of the speech service, a call goes on with the
+ * embedded engines (offline recognition and voice) or, when recognition is not available, with the keypad.
+ */
+export interface SpeechFailoverPolicy {
+  /**
+   * Failures in a row (a turn not recognized, a prompt not synthesized) before the call switches.
+   * @asType integer
+   * @minimum 1
+   * @maximum 10
+   */
+  after?: number;
+  /**
+   * What hears the caller after the switch: `"embedded"` (the offline engine; the keypad when it is not
+   * installed) or `"dtmf"` (the keypad only).
+   */
+  hearing?: 'embedded' | 'dtmf';
+  /** Said when the call switches to the embedded engines, before the state's prompt is asked again. */
+  say?: string;
+  /** Said when the call switches to the keypad, before the state's prompt is asked again. */
+  keypadSay?: string;
 }
 
 /** Restart intensity of a call's supervisor: past it, a failing call is ended rather than restarted. */
@@ -379,6 +404,7 @@ export interface ResolvedPolicy {
   noInputSay: RetryPrompt;
   noMatchSay: RetryPrompt;
   supervisor: { maxRestarts: number; withinMs: number; onGiveUp: string | null };
+  speechFailover: { after: number; hearing: 'embedded' | 'dtmf'; say: string; keypadSay: string };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -388,6 +414,13 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   noInputSay: "Sorry, I didn't get anything.",
   noMatchSay: "Sorry, I didn't understand that.",
   supervisor: { maxRestarts: 3, withinMs: 60_000, onGiveUp: null },
+  // Switching engines needs no words; switching to keys does, or the caller would not know to use them.
+  speechFailover: {
+    after: 2,
+    hearing: 'embedded',
+    say: '',
+    keypadSay: "Sorry, I'm having trouble hearing you. Please use your keypad.",
+  },
 };
 
 export const DTMF_KEYS = '0123456789*#ABCD';

@@ -78,7 +78,9 @@ const POLICY_KEYS = new Set([
   'noInputSay',
   'noMatchSay',
   'supervisor',
+  'speechFailover',
 ]);
+const SPEECH_FAILOVER_KEYS = new Set(['after', 'hearing', 'say', 'keypadSay']);
 const SUPERVISOR_KEYS = new Set(['maxRestarts', 'withinMs', 'onGiveUp']);
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const STATE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -805,6 +807,31 @@ function checkPolicy(
       }
       if (sup.onGiveUp !== undefined) stateRef('/policy/supervisor/onGiveUp', sup.onGiveUp);
     }
+  }
+  checkSpeechFailover(policy.speechFailover, template, add);
+}
+
+function checkSpeechFailover(rule: unknown, template: Check, add: Add): void {
+  const at = '/policy/speechFailover';
+  if (rule === undefined) return;
+  if (!isObject(rule)) {
+    add(at, 'speechFailover must be an object');
+    return;
+  }
+  unknownKeys(rule, SPEECH_FAILOVER_KEYS, at, add);
+  if (rule.after !== undefined && !isPositiveInt(rule.after, 1, 10)) {
+    add(`${at}/after`, 'after must be an integer from 1 to 10');
+  }
+  if (rule.hearing !== undefined && rule.hearing !== 'embedded' && rule.hearing !== 'dtmf') {
+    add(`${at}/hearing`, 'hearing must be "embedded" or "dtmf"');
+  }
+  for (const key of ['say', 'keypadSay'] as const) {
+    const text = rule[key];
+    if (text === undefined) continue;
+    if (typeof text !== 'string') add(`${at}/${key}`, `${key} must be text`);
+    // An empty keypadSay would switch a caller to the keypad without telling them.
+    else if (key === 'keypadSay' && text.trim() === '') add(`${at}/${key}`, 'keypadSay must say something');
+    else template(text, `${at}/${key}`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PacerClock } from '../audio/pacer.ts';
 import type { PromptSource } from '../call/effects.ts';
+import type { FallbackSpeech } from '../call/speech-failover.ts';
 import type { FaultHook } from '../call/call-journal.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { MediaSession, type Hearing } from '../call/session.ts';
@@ -39,6 +40,8 @@ export interface AppOptions {
   models?: ReadonlyMap<string, SharedIntentModel>;
   defaultFlow: string;
   prompts: PromptSource;
+  /** Offline engines calls switch to when cloud speech keeps failing (flows' `speechFailover`). */
+  fallback?: FallbackSpeech | null;
   logger: Logger;
   /** When set, every Twilio request and the websocket upgrade must be signed with it. */
   twilioAuthToken: string | null;
@@ -334,6 +337,7 @@ export class SwitchboardApp {
       hearing: this.#opts.hearing ?? null,
       defaultFlow: this.#opts.defaultFlow,
       prompts: this.#opts.prompts,
+      fallback: this.#opts.fallback ?? null,
       pacerClock: this.#pacerClock,
       metrics: this.metrics,
       logger: this.#log,

@@ -3,7 +3,8 @@
  * ships, so the REAL client can be tested offline. SynthesizeSpeech answers a WAV file the way Google does for
  * MULAW (a RIFF header, here with a LIST chunk before `data` so a reader must walk the chunks) holding a 440 Hz
  * tone, FAKE_TTS_MS_PER_CHAR per character of input. It records every request and can be told to fail, to be slow,
- * or to answer in another audio format.
+ * or to answer in another audio format. `addFakeTts(server)` adds the service to a server of the caller's (see
+ * google-server.ts); `startFakeTts()` starts a server of its own.
  */
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -26,9 +27,8 @@ export interface FakeTtsRequest {
 /** How the next answers are shaped: Google's WAV, a LINEAR16 WAV (format 1), or bare mu-law bytes. */
 export type FakeTtsAnswer = 'mulaw-wav' | 'linear16-wav' | 'raw-mulaw';
 
-export interface FakeTts {
-  host: string;
-  port: number;
+/** The fake's state and controls, whichever server hosts it. */
+export interface FakeTtsService {
   /** Every SynthesizeSpeech request received, in order (failed ones included). */
   requests: FakeTtsRequest[];
   /** Fail the next `n` requests with gRPC status `code`. */
@@ -37,6 +37,11 @@ export interface FakeTts {
   answerAs(shape: FakeTtsAnswer): void;
   /** Wait this long before answering each request; 0 at start. */
   delayMs: number;
+}
+
+export interface FakeTts extends FakeTtsService {
+  host: string;
+  port: number;
   close(): Promise<void>;
 }
 
@@ -53,8 +58,8 @@ interface ServiceDefinitionTree {
   google: { cloud: { texttospeech: { v1: { TextToSpeech: grpc.ServiceClientConstructor } } } };
 }
 
-/** Start the fake on an ephemeral port of 127.0.0.1. */
-export async function startFakeTts(): Promise<FakeTts> {
+/** Add the fake's Text-to-Speech v1 service to `server` (bound by the caller). */
+export function addFakeTts(server: grpc.Server): FakeTtsService {
   const definition = protoLoader.loadSync('google/cloud/texttospeech/v1/cloud_tts.proto', {
     includeDirs: [TTS_PROTOS, GAX_PROTOS],
     enums: String,
@@ -66,11 +71,8 @@ export async function startFakeTts(): Promise<FakeTts> {
   const requests: FakeTtsRequest[] = [];
   let failures: { left: number; code: grpc.status } = { left: 0, code: grpc.status.OK };
   let shape: FakeTtsAnswer = 'mulaw-wav';
-  const server = new grpc.Server();
 
-  const fake: FakeTts = {
-    host: '127.0.0.1',
-    port: 0,
+  const fake: FakeTtsService = {
     requests,
     delayMs: 0,
     failNext(n, code) {
@@ -79,12 +81,6 @@ export async function startFakeTts(): Promise<FakeTts> {
     answerAs(next) {
       shape = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Ends open calls too, so a test that aborted a slow request does not keep the process alive.
-        server.forceShutdown();
-        resolve();
-      }),
   };
 
   server.addService(service, {
@@ -123,12 +119,26 @@ export async function startFakeTts(): Promise<FakeTts> {
     },
   });
 
-  fake.port = await new Promise<number>((resolve, reject) =>
+  return fake;
+}
+
+/** Start the fake on an ephemeral port of 127.0.0.1. */
+export async function startFakeTts(): Promise<FakeTts> {
+  const server = new grpc.Server();
+  const fake = addFakeTts(server);
+  const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) =>
       err ? reject(err) : resolve(port),
     ),
   );
-  return fake;
+  return Object.assign(fake, {
+    host: '127.0.0.1',
+    port,
+    close: async (): Promise<void> => {
+      // Ends open calls too, so a test that aborted a slow request does not keep the process alive.
+      server.forceShutdown();
+    },
+  });
 }
 
 /** The deterministic tone for `chars` characters, as 8 kHz mu-law samples. */

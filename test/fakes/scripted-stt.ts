@@ -1,7 +1,9 @@
 /**
  * A test double for a speech engine: it hears nothing; each stream records the frames and context it was given
- * and, when its turn ends, answers with the next scripted transcript (immediately, or when the test releases it).
+ * and, when its turn ends, answers with the next scripted transcript (immediately, or when the test releases it),
+ * or fails the turn as a cloud engine whose service is down would.
  */
+import { SwitchboardError } from '../../src/errors.ts';
 import type {
   ListenContext,
   RecognitionRequest,
@@ -24,11 +26,17 @@ export class ScriptedStt implements SttEngine {
   readonly streams: ScriptedStream[] = [];
   readonly #script: string[];
   readonly #hold: boolean;
+  /** Turns still to fail, before the script is answered from. */
+  failTurns: number;
 
-  /** `script`: the transcript of each turn in order; `hold`: wait for answer() instead of answering at once. */
-  constructor(script: string[] = [], options: { hold?: boolean } = {}) {
+  /**
+   * `script`: the transcript of each turn in order; `hold`: wait for answer() instead of answering at once;
+   * `failTurns`: the first turns fail with a retryable STT_FAILED instead.
+   */
+  constructor(script: string[] = [], options: { hold?: boolean; failTurns?: number } = {}) {
     this.#script = [...script];
     this.#hold = options.hold ?? false;
+    this.failTurns = options.failTurns ?? 0;
   }
 
   stream(req: RecognitionRequest): RecognitionStream {
@@ -53,7 +61,11 @@ export class ScriptedStt implements SttEngine {
       },
       endUtterance: () => {
         record.ended = true;
-        if (!this.#hold) record.answer(this.#script.shift() ?? '');
+        if (this.failTurns > 0) {
+          this.failTurns--;
+          const err = new SwitchboardError('STT_FAILED', 'scripted failure', { retryable: true });
+          queueMicrotask(() => req.onError(err));
+        } else if (!this.#hold) record.answer(this.#script.shift() ?? '');
       },
       close: () => {
         record.closed = true;

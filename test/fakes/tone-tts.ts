@@ -14,6 +14,7 @@ export const TONE_HZ = 440;
 export class ToneTts implements TtsEngine {
   readonly name = 'tone';
   readonly defaultVoice = 'sine';
+  readonly readsSsml: boolean = false;
   /** synthesize() calls so far, including those that failed or were aborted. */
   calls = 0;
   /** Every request received, in order. */

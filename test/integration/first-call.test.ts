@@ -13,7 +13,7 @@ const agentTurns = (timeline: TimelineEvent[]): AgentTurn[] =>
 async function assertSpoke(server: TestServer, turn: AgentTurn | undefined, text: string): Promise<void> {
   assert.ok(turn, `expected the agent to say "${text}"`);
   // The agent speaks a prompt sentence by sentence; what it synthesized for them is what the caller should hear.
-  const sentences = await Promise.all(splitSentences(text).map((s) => server.prompts.get(s)));
+  const sentences = await Promise.all(splitSentences(text).map((s) => server.prompts.get({ text: s })));
   const promptMs = sentences.reduce((sum, p) => sum + p.durationMs, 0);
   const ratio = turn.durationMs / promptMs;
   assert.ok(ratio > 0.8 && ratio < 1.2, `heard ${turn.durationMs} ms of a ${promptMs} ms prompt`);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EffectRunner, type CallAudio, type PromptSource } from '../../src/call/effects.ts';
+import {
+  EffectRunner,
+  type CallAudio,
+  type PromptRequest,
+  type PromptSource,
+} from '../../src/call/effects.ts';
 import type { CallEvent } from '../../src/flow/index.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
 import type { Prompt } from '../../src/speech/tts/prompt-cache.ts';
@@ -8,11 +13,17 @@ import { SwitchboardError } from '../../src/errors.ts';
 
 /** A prompt source whose syntheses the test settles by hand, one sentence at a time. */
 class ManualPrompts implements PromptSource {
+  /** Whether the runner may send SSML; a test may flip it between says, as a failover would. */
+  readsSsml = false;
+  /** The text (or the SSML, when sent) of each request. */
   readonly asked: string[] = [];
+  readonly requests: PromptRequest[] = [];
   readonly #pending = new Map<string, { resolve: (p: Prompt) => void; reject: (e: unknown) => void }>();
 
-  get(text: string): Promise<Prompt> {
+  get(req: PromptRequest): Promise<Prompt> {
+    const text = req.ssml ?? req.text;
     this.asked.push(text);
+    this.requests.push(req);
     return new Promise((resolve, reject) => this.#pending.set(text, { resolve, reject }));
   }
 
@@ -36,8 +47,11 @@ class ManualPrompts implements PromptSource {
 /** Records what the runner queued: 'play:<first frame>:<mark or ->', 'mark:<name>', 'clear'. */
 class RecordingAudio implements CallAudio {
   readonly log: string[] = [];
-  play(prompt: Prompt, mark: string | null): void {
+  /** The text passed with each play, in order. */
+  readonly texts: string[] = [];
+  play(prompt: Prompt, mark: string | null, text: string): void {
     this.log.push(`play:${prompt.frames[0]}:${mark ?? '-'}`);
+    this.texts.push(text);
   }
   mark(name: string): void {
     this.log.push(`mark:${name}`);
@@ -58,7 +72,7 @@ class RecordingAudio implements CallAudio {
   }
 }
 
-function runner() {
+function runner(options: { language?: string } = {}) {
   const prompts = new ManualPrompts();
   const audio = new RecordingAudio();
   const delivered: CallEvent[] = [];
@@ -75,6 +89,7 @@ function runner() {
     deliver: (e) => delivered.push(e),
     logger,
     now: () => 0,
+    ...options,
   });
   return { r, prompts, audio, delivered, records };
 }
@@ -156,6 +171,78 @@ test('prompts play in the order they were said, whatever order their syntheses f
   prompts.finish('First.');
   await settle();
   assert.deepEqual(audio.log, ['play:First.#frame:a', 'play:Second.#frame:b', 'hangup']);
+});
+
+const SSML = '<speak>Your total is <say-as interpret-as="currency">$12.50</say-as>. Thanks.</speak>';
+
+test('SSML goes whole, as one request, when the source reads it; the plain text is sent along', async () => {
+  const { r, prompts, audio } = runner();
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'Your total is $12.50. Thanks.', ssml: SSML, mark: 'total.2', voice: 'v1' });
+  assert.deepEqual(prompts.requests, [{ text: 'Your total is $12.50. Thanks.', ssml: SSML, voice: 'v1' }]);
+  prompts.finish(SSML);
+  await settle();
+  assert.deepEqual(audio.log, [`play:${SSML}#frame:total.2`]);
+  assert.deepEqual(audio.texts, ['Your total is $12.50. Thanks.'], 'what was said is the plain text');
+});
+
+test('SSML is ignored and the text split by sentence when the source does not read it (checked at each say)', async () => {
+  const { r, prompts, audio } = runner();
+  r.run({ type: 'say', text: 'Your total is $12.50. Thanks.', ssml: SSML, mark: 'a' });
+  assert.deepEqual(prompts.requests, [{ text: 'Your total is $12.50.' }, { text: 'Thanks.' }]);
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'Bye.', ssml: '<speak>Bye.</speak>', mark: 'b' });
+  assert.deepEqual(prompts.requests.at(-1), { text: 'Bye.', ssml: '<speak>Bye.</speak>' });
+  prompts.finish('Your total is $12.50.');
+  prompts.finish('Thanks.');
+  prompts.finish('<speak>Bye.</speak>');
+  await settle();
+  assert.deepEqual(audio.log, [
+    'play:Your total is $12.50.#frame:-',
+    'play:Thanks.#frame:a',
+    'play:<speak>Bye.</speak>#frame:b',
+  ]);
+});
+
+test('a say without SSML is split by sentence even when the source reads SSML', () => {
+  const { r, prompts } = runner();
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'One. Two.', mark: 'm' });
+  assert.deepEqual(prompts.requests, [{ text: 'One.' }, { text: 'Two.' }]);
+});
+
+test("the flow's language goes with every request, SSML or not", () => {
+  const { r, prompts } = runner({ language: 'fr-CA' });
+  r.run({ type: 'say', text: 'Un. Deux.', mark: 'a', voice: 'v2' });
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'Trois.', ssml: '<speak>Trois.</speak>', mark: 'b' });
+  assert.deepEqual(prompts.requests, [
+    { text: 'Un.', voice: 'v2', language: 'fr-CA' },
+    { text: 'Deux.', voice: 'v2', language: 'fr-CA' },
+    { text: 'Trois.', ssml: '<speak>Trois.</speak>', language: 'fr-CA' },
+  ]);
+});
+
+test('a failed SSML prompt still sends its mark, and is logged without its text', async () => {
+  const { r, prompts, audio, records } = runner();
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'Secret 4111.', ssml: '<speak>Secret 4111.</speak>', mark: 'm' });
+  prompts.fail('<speak>Secret 4111.</speak>');
+  await settle();
+  assert.deepEqual(audio.log, ['mark:m']);
+  const line = records.find((l) => l.msg === 'prompt synthesis failed');
+  assert.ok(line);
+  assert.equal(JSON.stringify(line).includes('4111'), false);
+});
+
+test('clear drops an SSML prompt not yet played', async () => {
+  const { r, prompts, audio } = runner();
+  prompts.readsSsml = true;
+  r.run({ type: 'say', text: 'Hi.', ssml: '<speak>Hi.</speak>', mark: 'a' });
+  r.run({ type: 'clear' });
+  prompts.finish('<speak>Hi.</speak>');
+  await settle();
+  assert.deepEqual(audio.log, ['clear']);
 });
 
 const httpEffect = (url: string) =>

@@ -41,3 +41,54 @@ test('GOOGLE_API_ENDPOINT is host:port; anything else is refused naming the vari
     assert.throws(() => configFromEnv({ GOOGLE_API_ENDPOINT: bad }), invalid('GOOGLE_API_ENDPOINT'), bad);
   }
 });
+
+test('Google STT: v1, global location and the API default model unless set', () => {
+  const c = configFromEnv({ STT: 'google' });
+  assert.equal(c.googleSttApi, 'v1');
+  assert.equal(c.googleCloudProject, null);
+  assert.equal(c.googleSttModel, null);
+  assert.equal(c.googleSttLocation, 'global');
+});
+
+test('GOOGLE_STT_API=v2 takes the project, model and location', () => {
+  const c = configFromEnv({
+    STT: 'google',
+    GOOGLE_STT_API: 'v2',
+    GOOGLE_CLOUD_PROJECT: ' my-project ',
+    GOOGLE_STT_MODEL: 'long',
+    GOOGLE_STT_LOCATION: 'europe-west4',
+  });
+  assert.equal(c.googleSttApi, 'v2');
+  assert.equal(c.googleCloudProject, 'my-project');
+  assert.equal(c.googleSttModel, 'long');
+  assert.equal(c.googleSttLocation, 'europe-west4');
+  assert.equal(configFromEnv({ GOOGLE_STT_MODEL: 'phone_call' }).googleSttModel, 'phone_call');
+});
+
+test('GOOGLE_STT_API=v2 with STT=google needs GOOGLE_CLOUD_PROJECT; bad values are refused by name', () => {
+  assert.throws(
+    () => configFromEnv({ STT: 'google', GOOGLE_STT_API: 'v2' }),
+    invalid('GOOGLE_CLOUD_PROJECT'),
+  );
+  assert.throws(
+    () => configFromEnv({ STT: 'google', GOOGLE_STT_API: 'v2', GOOGLE_CLOUD_PROJECT: '  ' }),
+    invalid('GOOGLE_CLOUD_PROJECT'),
+  );
+  // Not an error while another engine listens: the variable may be shared with other services.
+  assert.equal(configFromEnv({ STT: 'pocketsphinx', GOOGLE_STT_API: 'v2' }).googleSttApi, 'v2');
+  assert.throws(() => configFromEnv({ GOOGLE_STT_API: 'v3' }), invalid('GOOGLE_STT_API'));
+  assert.throws(() => configFromEnv({ GOOGLE_STT_API: 'v3' }), invalid('v1 or v2'));
+  assert.throws(() => configFromEnv({ GOOGLE_CLOUD_PROJECT: 'a/b' }), invalid('GOOGLE_CLOUD_PROJECT'));
+  for (const bad of ['Europe West', 'us/central1', 'EU']) {
+    assert.throws(() => configFromEnv({ GOOGLE_STT_LOCATION: bad }), invalid('GOOGLE_STT_LOCATION'), bad);
+  }
+});
+
+test('PROMPT_CACHE_DIR keeps prompts on disk in ./data/prompts unless set; "off" keeps them in memory only', () => {
+  assert.equal(configFromEnv({}).promptCacheDir, './data/prompts');
+  assert.equal(
+    configFromEnv({ PROMPT_CACHE_DIR: '/var/cache/switchboard' }).promptCacheDir,
+    '/var/cache/switchboard',
+  );
+  assert.equal(configFromEnv({ PROMPT_CACHE_DIR: 'off' }).promptCacheDir, null);
+});

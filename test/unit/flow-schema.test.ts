@@ -336,6 +336,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'HttpDef',
     'IntentDef',
     'RetryPrompt',
+    'SpeechFailoverPolicy',
     'StateDef',
     'SubflowDef',
     'SupervisorPolicy',

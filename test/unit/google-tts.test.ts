@@ -63,13 +63,45 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
     );
   });
 
-  test('SSML goes as ssml; a per-request voice overrides the default', async () => {
+  test('SSML goes as ssml; a per-request voice and language override the defaults', async () => {
     const ssml = '<speak>Press <say-as interpret-as="digits">1</say-as></speak>';
-    const audio = await tts.synthesize({ text: ssml, voice: 'en-GB-Standard-A' });
+    assert.equal(tts.readsSsml, true);
+    const audio = await tts.synthesize({
+      text: 'Press 1',
+      ssml,
+      voice: 'en-GB-Standard-A',
+      language: 'en-GB',
+    });
     const req = fake.requests[0]!;
     assert.deepEqual(req.input, { ssml });
-    assert.equal(req.voice.name, 'en-GB-Standard-A');
+    assert.deepEqual(req.voice, { languageCode: 'en-GB', name: 'en-GB-Standard-A' });
     assert.equal(audio.mulaw.length, ssml.length * FAKE_TTS_MS_PER_CHAR * 8);
+  });
+
+  test('text that looks like SSML goes as text unless ssml is given', async () => {
+    const text = '<speak>hello</speak>';
+    await tts.synthesize({ text });
+    assert.deepEqual(fake.requests[0]!.input, { text });
+  });
+
+  test('the size limit applies to what is sent: SSML markup counts, the text alongside does not', async () => {
+    const words = 'a'.repeat(100);
+    const ssml = `<speak>${'<break time="1ms"/>'.repeat(300)}${words}</speak>`;
+    await assert.rejects(tts.synthesize({ text: words, ssml }), (err: unknown) => {
+      assert.ok(isSwitchboardError(err, 'TTS_FAILED'));
+      assert.match(err.message, /ssml is 58\d\d bytes/);
+      return true;
+    });
+    await tts.synthesize({ text: 'x'.repeat(6000), ssml: '<speak>short</speak>' });
+    assert.equal(fake.requests.length, 1, 'only the second was sent');
+    assert.deepEqual(fake.requests[0]!.input, { ssml: '<speak>short</speak>' });
+  });
+
+  test('empty SSML is refused even when the text is not', async () => {
+    await assert.rejects(tts.synthesize({ text: 'hi', ssml: ' ' }), (e: unknown) =>
+      isSwitchboardError(e, 'TTS_FAILED'),
+    );
+    assert.equal(fake.requests.length, 0);
   });
 
   test('audio without a RIFF header is taken as raw mu-law', async () => {
@@ -80,12 +112,12 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
 
   test('behind PromptCache a repeated prompt does not call Google again', async () => {
     const cache = new PromptCache(tts);
-    const first = await cache.get('Welcome to Switchboard.');
-    const second = await cache.get('Welcome to Switchboard.');
+    const first = await cache.get({ text: 'Welcome to Switchboard.' });
+    const second = await cache.get({ text: 'Welcome to Switchboard.' });
     assert.equal(fake.requests.length, 1);
     assert.equal(second, first);
     assert.deepEqual(cache.stats, { ...cache.stats, hits: 1, misses: 1, entries: 1 });
-    await cache.get('Something else.');
+    await cache.get({ text: 'Something else.' });
     assert.equal(fake.requests.length, 2);
   });
 

@@ -20,6 +20,15 @@ export interface ListenContext {
   numbers: boolean;
   /** Every phrase of the flow (all intents' examples, all entity values): the vocabulary of an open question. */
   domain: readonly string[];
+  /** BCP-47 language of this turn (e.g. 'fr-FR'), over the engine's default; engines that cannot switch ignore it. */
+  language?: string;
+}
+
+/** The engine's own voice activity detection: informational, see RecognitionRequest.onSpeechEvent. */
+export interface SpeechActivityEvent {
+  type: 'speech-begin' | 'speech-end';
+  /** Milliseconds from the start of the recognition stream's audio, like transcript times. */
+  atMs: number;
 }
 
 export interface Transcript {
@@ -55,6 +64,12 @@ export interface RecognitionRequest {
   onError: (err: Error) => void;
   /** Aborting closes the stream. */
   signal?: AbortSignal;
+  /**
+   * Speech began or ended, as the engine's service detected it (Google STT v2), where the engine reports it.
+   * Informational only (logs, metrics): turn-taking and barge-in stay on the local VAD, which needs no network
+   * round trip.
+   */
+  onSpeechEvent?: (event: SpeechActivityEvent) => void;
 }
 
 export interface SttEngine {

@@ -1,8 +1,10 @@
 /**
- * Speech-to-text with Google Cloud Speech v1 streaming recognition through the official client
- * (@google-cloud/speech), loaded lazily on the first stream so a server that never uses it starts as fast.
+ * Speech-to-text with Google Cloud Speech streaming recognition (v1, or v2 with `api: 'v2'`) through the official
+ * client (@google-cloud/speech), loaded lazily on the first stream so a server that never uses it starts as fast.
  *
- * Phone audio goes up as 8 kHz mu-law (`model: 'phone_call'`, enhanced) with the flow's phrases as hints. A gRPC
+ * Phone audio goes up as 8 kHz mu-law (v1: `model: 'phone_call'`, enhanced; v2: `model: 'telephony'` through the
+ * project's default recognizer `_`) with the flow's phrases as hints. The two APIs differ only in a small dialect
+ * (first message, audio message, result end time, speech events); everything else below is shared. A gRPC
  * stream may carry only about 5 minutes of audio, and transient failures happen, so this follows Google's
  * "endless streaming" pattern: every frame since the last final result stays in a bounded ring, and a new gRPC
  * stream (opened before the limit, or after a transient error) first re-sends that ring, so nothing the caller
@@ -12,6 +14,8 @@
  * as interim transcripts), and endUtterance() half-closes the stream and emits exactly one final transcript.
  */
 import type { Duplex } from 'node:stream';
+import type * as SpeechPackage from '@google-cloud/speech';
+import type { ClientOptions } from 'google-gax';
 import { pcmToMulaw } from '../../audio/mulaw.ts';
 import { SwitchboardError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -22,7 +26,13 @@ import {
   RETRYABLE_GRPC_CODES,
   type GoogleEndpoint,
 } from '../google.ts';
-import type { ListenContext, RecognitionRequest, RecognitionStream, SttEngine } from './engine.ts';
+import type {
+  ListenContext,
+  RecognitionRequest,
+  RecognitionStream,
+  SpeechActivityEvent,
+  SttEngine,
+} from './engine.ts';
 
 export interface GoogleSttOptions {
   /**
@@ -30,9 +40,15 @@ export interface GoogleSttOptions {
    * looked up; without it, the client talks TLS to Google with Application Default Credentials.
    */
   endpoint?: GoogleEndpoint;
-  /** BCP-47 language; 'en-US' unless given. */
+  /** Speech API version; 'v1' unless given. v2 needs `project`. */
+  api?: 'v1' | 'v2';
+  /** Google Cloud project of the v2 recognizer (GOOGLE_CLOUD_PROJECT); required for v2, unused by v1. */
+  project?: string;
+  /** Location of the v2 recognizer; 'global' unless given. Unused by v1. */
+  location?: string;
+  /** BCP-47 language; 'en-US' unless given. A ListenContext's `language` overrides it per stream. */
   languageCode?: string;
-  /** Recognition model; 'phone_call' unless given. */
+  /** Recognition model; 'phone_call' (v1) or 'telephony' (v2) unless given. */
   model?: string;
   /** Audio one gRPC stream carries before it is replaced; 290 s unless given (Google stops at about 305 s). */
   streamLimitMs?: number;
@@ -68,15 +84,38 @@ interface StreamingSpeechClient {
   close(): Promise<void>;
 }
 
-/** A StreamingRecognizeResponse as the client decodes it (int64 seconds may arrive as string or Long). */
+/**
+ * A StreamingRecognizeResponse of either API as the client decodes it (int64 seconds may arrive as string or
+ * Long; enums as names). v1 has `error` and `resultEndTime`; v2 `resultEndOffset` and `speechEventOffset`.
+ */
 interface StreamingResponse {
   error?: { code?: number | null; message?: string | null } | null;
-  results?: {
-    alternatives?: { transcript?: string | null; confidence?: number | null }[] | null;
-    isFinal?: boolean | null;
-    resultEndTime?: Duration | null;
-  }[];
+  results?: StreamingResult[];
+  speechEventType?: string | number | null;
+  speechEventOffset?: Duration | null;
 }
+
+interface StreamingResult {
+  alternatives?: { transcript?: string | null; confidence?: number | null }[] | null;
+  isFinal?: boolean | null;
+  resultEndTime?: Duration | null;
+  resultEndOffset?: Duration | null;
+}
+
+/** Where the two API versions differ; the rest of the engine is shared. */
+interface Dialect {
+  /** The client of this version, from the loaded module. */
+  client(mod: SpeechModule, options: ClientOptions): StreamingSpeechClient;
+  /** The first message of every gRPC stream of a recognition stream. */
+  configRequest(context: ListenContext): unknown;
+  audioRequest(audio: Buffer): unknown;
+  resultEnd(result: StreamingResult): Duration | null | undefined;
+  /** A voice activity event in a response, with its offset on that gRPC stream's audio; null when none. */
+  speechEvent(res: StreamingResponse): { type: SpeechActivityEvent['type']; offset: Duration | null } | null;
+}
+
+type SpeechModule = typeof SpeechPackage;
+type ClientConstructor = new (options: ClientOptions) => StreamingSpeechClient;
 
 interface Duration {
   seconds?: number | string | { toNumber(): number } | null;
@@ -174,8 +213,9 @@ interface Leg {
 export class GoogleStt implements SttEngine {
   readonly name = 'google';
   readonly #endpoint: GoogleEndpoint;
-  readonly #languageCode: string;
-  readonly #model: string;
+  readonly #api: 'v1' | 'v2';
+  readonly #location: string;
+  readonly #dialect: Dialect;
   readonly #limitSamples: number;
   readonly #maxSamples: number;
   readonly #retries: number;
@@ -209,9 +249,43 @@ export class GoogleStt implements SttEngine {
         endpoint,
       });
     }
+    const api = options.api ?? 'v1';
+    if (api !== 'v1' && api !== 'v2') {
+      throw new SwitchboardError('CONFIG_INVALID', 'google stt api must be v1 or v2', { api });
+    }
+    const location = options.location ?? 'global';
+    const project = options.project?.trim() ?? '';
+    if (api === 'v2') {
+      // Path segments of the recognizer's resource name: a slash or space would name another resource.
+      if (!/^[A-Za-z0-9._:-]+$/.test(project)) {
+        throw new SwitchboardError(
+          'CONFIG_INVALID',
+          'google stt v2 needs the Google Cloud project of its recognizer (GOOGLE_CLOUD_PROJECT)',
+          { project: options.project ?? null },
+        );
+      }
+      if (!/^[a-z0-9-]+$/.test(location)) {
+        throw new SwitchboardError(
+          'CONFIG_INVALID',
+          'google stt location must be a location id such as global',
+          {
+            location,
+          },
+        );
+      }
+    }
     this.#endpoint = endpoint;
-    this.#languageCode = options.languageCode ?? 'en-US';
-    this.#model = options.model ?? 'phone_call';
+    this.#api = api;
+    this.#location = location;
+    const languageCode = options.languageCode ?? 'en-US';
+    this.#dialect =
+      api === 'v2'
+        ? v2Dialect(
+            `projects/${project}/locations/${location}/recognizers/_`,
+            options.model ?? 'telephony',
+            languageCode,
+          )
+        : v1Dialect(options.model ?? 'phone_call', languageCode);
     this.#limitSamples = Math.round(streamLimitMs * SAMPLES_PER_MS);
     this.#maxSamples = Math.round(maxBufferedMs * SAMPLES_PER_MS);
     this.#retries = retries;
@@ -220,18 +294,8 @@ export class GoogleStt implements SttEngine {
 
   stream(req: RecognitionRequest): GoogleSttStream {
     const ring = new ResendRing(this.#maxSamples);
-    const streamingConfig = {
-      config: {
-        encoding: 'MULAW',
-        sampleRateHertz: 8000,
-        languageCode: this.#languageCode,
-        model: this.#model,
-        useEnhanced: true,
-        speechContexts: speechContexts(req.context),
-      },
-      interimResults: true,
-      singleUtterance: false,
-    };
+    const dialect = this.#dialect;
+    const configRequest = dialect.configRequest(req.context);
     let client: StreamingSpeechClient | null = null;
     let leg: Leg | null = null;
     let legs = 0;
@@ -299,7 +363,7 @@ export class GoogleStt implements SttEngine {
       let duplex: GrpcStream;
       try {
         duplex = client._streamingRecognize();
-        duplex.write({ streamingConfig });
+        duplex.write(configRequest);
       } catch (err) {
         fail(err, 'could not open a google speech stream');
         return;
@@ -390,7 +454,7 @@ export class GoogleStt implements SttEngine {
         l.sent += frame.mulaw.length;
         if (isFresh(frame)) l.fresh += frame.mulaw.length;
         // Copied: the ring keeps its frame for re-sending, while the stream may hold the buffer it was given.
-        const ok = l.duplex.write({ audioContent: Buffer.from(frame.mulaw) });
+        const ok = l.duplex.write(dialect.audioRequest(Buffer.from(frame.mulaw)));
         if (!ok) {
           l.waitingDrain = true;
           l.duplex.once('drain', () => {
@@ -428,11 +492,25 @@ export class GoogleStt implements SttEngine {
       return point.stream + (legSample - point.leg);
     };
 
+    // The last activity event reported: a restarted stream re-hearing re-sent audio must not report it again.
+    let lastEvent: SpeechActivityEvent | null = null;
+    const onSpeechEvent = (l: Leg, res: StreamingResponse): void => {
+      const event = dialect.speechEvent(res);
+      if (!event || !req.onSpeechEvent) return;
+      const at = toStream(l, Math.round(durationMs(event.offset) * SAMPLES_PER_MS));
+      const atMs = at / SAMPLES_PER_MS;
+      if (lastEvent && (lastEvent.type === event.type || atMs < lastEvent.atMs)) return;
+      lastEvent = { type: event.type, atMs };
+      req.onSpeechEvent({ ...lastEvent });
+    };
+
     const onResponse = (l: Leg, res: StreamingResponse): void => {
+      onSpeechEvent(l, res);
+      if (stopped) return;
       for (const result of res.results ?? []) {
         const alt = result.alternatives?.[0];
         const text = (alt?.transcript ?? '').trim();
-        const end = toStream(l, Math.round(durationMs(result.resultEndTime) * SAMPLES_PER_MS));
+        const end = toStream(l, Math.round(durationMs(dialect.resultEnd(result)) * SAMPLES_PER_MS));
         if (result.isFinal) {
           if (text) finals.push(text);
           if (typeof alt?.confidence === 'number' && text) confidences.push(alt.confidence);
@@ -532,8 +610,12 @@ export class GoogleStt implements SttEngine {
   async #createClient(): Promise<StreamingSpeechClient> {
     try {
       const mod = await import('@google-cloud/speech');
-      const Client = mod.SpeechClient ?? mod.default.SpeechClient;
-      return new Client(await googleClientOptions(this.#endpoint));
+      const options = await googleClientOptions(this.#endpoint);
+      // v2 recognizers outside `global` are served only by their region's endpoint.
+      if (!this.#endpoint && this.#api === 'v2' && this.#location !== 'global') {
+        options.apiEndpoint = `${this.#location}-speech.googleapis.com`;
+      }
+      return this.#dialect.client(mod, options);
     } catch (err) {
       // A failed load is not cached: the next stream tries again.
       this.#client = undefined;
@@ -574,6 +656,77 @@ export function speechContexts(context: ListenContext): { phrases: string[]; boo
   if (seen.size === 0) return [];
   const phrases = [...seen];
   return [context.kind === 'closed' ? { phrases, boost: CLOSED_BOOST } : { phrases }];
+}
+
+/** v1: `{ streamingConfig }` first, then `{ audioContent }`; results end at `resultEndTime`; no events asked for. */
+function v1Dialect(model: string, defaultLanguage: string): Dialect {
+  return {
+    client: (mod, options) => {
+      const Client = (mod.SpeechClient ?? mod.default.SpeechClient) as unknown as ClientConstructor;
+      return new Client(options);
+    },
+    configRequest: (context) => ({
+      streamingConfig: {
+        config: {
+          encoding: 'MULAW',
+          sampleRateHertz: 8000,
+          languageCode: context.language ?? defaultLanguage,
+          model,
+          useEnhanced: true,
+          speechContexts: speechContexts(context),
+        },
+        interimResults: true,
+        singleUtterance: false,
+      },
+    }),
+    audioRequest: (audio) => ({ audioContent: audio }),
+    resultEnd: (result) => result.resultEndTime,
+    speechEvent: () => null,
+  };
+}
+
+/**
+ * v2: `{ recognizer, streamingConfig }` first (the client's streamingRecognize() helper sends no recognizer, so
+ * the raw call is used as for v1), then `{ audio }`; results end at `resultEndOffset`; voice activity events on.
+ */
+function v2Dialect(recognizer: string, model: string, defaultLanguage: string): Dialect {
+  return {
+    client: (mod, options) => {
+      const v2 = mod.v2 ?? mod.default.v2;
+      return new (v2.SpeechClient as unknown as ClientConstructor)(options);
+    },
+    configRequest: (context) => {
+      const phrases = speechContexts(context).flatMap((c) =>
+        c.phrases.map((value) => (c.boost === undefined ? { value } : { value, boost: c.boost })),
+      );
+      return {
+        recognizer,
+        streamingConfig: {
+          config: {
+            explicitDecodingConfig: { encoding: 'MULAW', sampleRateHertz: 8000, audioChannelCount: 1 },
+            model,
+            languageCodes: [context.language ?? defaultLanguage],
+            // Only the first alternative is read.
+            features: { maxAlternatives: 1 },
+            ...(phrases.length > 0 ? { adaptation: { phraseSets: [{ inlinePhraseSet: { phrases } }] } } : {}),
+          },
+          streamingFeatures: { interimResults: true, enableVoiceActivityEvents: true },
+        },
+      };
+    },
+    audioRequest: (audio) => ({ audio }),
+    resultEnd: (result) => result.resultEndOffset,
+    speechEvent: (res) => {
+      const type = res.speechEventType;
+      if (type === 'SPEECH_ACTIVITY_BEGIN' || type === 2) {
+        return { type: 'speech-begin', offset: res.speechEventOffset ?? null };
+      }
+      if (type === 'SPEECH_ACTIVITY_END' || type === 3) {
+        return { type: 'speech-end', offset: res.speechEventOffset ?? null };
+      }
+      return null;
+    },
+  };
 }
 
 /** A protobuf Duration in ms; int64 seconds may be a number, a string or a Long. */

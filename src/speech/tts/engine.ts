@@ -7,8 +7,12 @@
 export interface SynthesisRequest {
   /** What to say. It may contain personal data: never log it outside a `pii` field. */
   text: string;
+  /** The same words as an SSML document; engines that read SSML speak it instead of `text`, others ignore it. */
+  ssml?: string;
   /** Engine-specific voice name; the engine's `defaultVoice` when absent. */
   voice?: string;
+  /** BCP-47 language of the words; the engine's own default when absent. Engines with one language ignore it. */
+  language?: string;
   /** Aborting rejects this request's promise; the engine may still finish the work and drop the result. */
   signal?: AbortSignal;
 }
@@ -22,7 +26,12 @@ export interface SynthesizedAudio {
 export interface TtsEngine {
   readonly name: string;
   readonly defaultVoice: string;
-  /** Speak `req.text`; rejects with SwitchboardError TTS_FAILED, or with the signal's reason when aborted. */
+  /** Whether `req.ssml` is spoken when given (else the engine always speaks `req.text`). */
+  readonly readsSsml: boolean;
+  /**
+   * Speak `req.text` (or `req.ssml`, see readsSsml); rejects with SwitchboardError TTS_FAILED, or with the
+   * signal's reason when aborted.
+   */
   synthesize(req: SynthesisRequest): Promise<SynthesizedAudio>;
   /** Release the engine's resources; later requests reject. */
   close(): Promise<void>;

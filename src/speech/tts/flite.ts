@@ -159,6 +159,8 @@ const KILL_GRACE_MS = 2000;
 export class FliteTts implements TtsEngine {
   readonly name = 'flite';
   readonly defaultVoice: string;
+  /** Flite would read the markup aloud: it always speaks the plain text. */
+  readonly readsSsml = false;
   readonly #size: number;
   readonly #maxCrashes: number;
   readonly #crashWindowMs: number;
@@ -223,7 +225,7 @@ export class FliteTts implements TtsEngine {
     await Promise.all([...this.#slots].map((slot) => slot.ready));
   }
 
-  /** Speak `req.text` as 8 kHz mu-law; see TtsEngine. */
+  /** Speak `req.text` as 8 kHz mu-law (`ssml` and `language` are ignored); see TtsEngine. */
   synthesize(req: SynthesisRequest): Promise<SynthesizedAudio> {
     return new Promise<SynthesizedAudio>((resolve, reject) => {
       if (this.#closed) return reject(closedError());

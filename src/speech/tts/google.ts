@@ -36,6 +36,9 @@ export interface GoogleTtsOptions {
 /** Google's limit on one request's input, in bytes. */
 export const GOOGLE_TTS_MAX_INPUT_BYTES = 5000;
 
+/** What one request speaks: exactly one of the two. */
+type Input = { text: string; ssml?: undefined } | { ssml: string; text?: undefined };
+
 const DEFAULT_VOICE = 'en-US-Standard-C';
 const DEFAULT_LANGUAGE = 'en-US';
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -44,6 +47,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
 export class GoogleTts implements TtsEngine {
   readonly name = 'google';
   readonly defaultVoice: string;
+  readonly readsSsml = true;
   readonly #languageCode: string;
   readonly #timeoutMs: number;
   readonly #endpoint: GoogleEndpoint;
@@ -71,44 +75,50 @@ export class GoogleTts implements TtsEngine {
     this.#logger = options.logger;
   }
 
-  /** Speak `req.text` (SSML when it starts with `<speak`) as 8 kHz mu-law; see TtsEngine. */
+  /** Speak `req.ssml` when given, else `req.text`, as 8 kHz mu-law; see TtsEngine. */
   async synthesize(req: SynthesisRequest): Promise<SynthesizedAudio> {
     if (this.#closed) throw closedError();
-    const { text, signal } = req;
+    const { signal } = req;
     const voice = req.voice ?? this.defaultVoice;
-    if (typeof text !== 'string' || text.trim() === '')
-      throw new SwitchboardError('TTS_FAILED', 'text is empty');
-    const bytes = Buffer.byteLength(text);
+    const languageCode = req.language ?? this.#languageCode;
+    const input: Input = req.ssml !== undefined ? { ssml: req.ssml } : { text: req.text };
+    const content = input.ssml ?? input.text;
+    const kind = input.ssml !== undefined ? 'ssml' : 'text';
+    if (typeof content !== 'string' || content.trim() === '')
+      throw new SwitchboardError('TTS_FAILED', `${kind} is empty`);
+    // The limit applies to what is sent: SSML markup counts.
+    const bytes = Buffer.byteLength(content);
     if (bytes > GOOGLE_TTS_MAX_INPUT_BYTES) {
       throw new SwitchboardError(
         'TTS_FAILED',
-        `text is ${bytes} bytes, over Google's limit of ${GOOGLE_TTS_MAX_INPUT_BYTES}`,
+        `${kind} is ${bytes} bytes, over Google's limit of ${GOOGLE_TTS_MAX_INPUT_BYTES}`,
         { bytes },
       );
     }
     if (signal?.aborted) throw abortReason(signal);
 
     const started = performance.now();
-    const work = this.#request(text, voice);
+    const work = this.#request(input, voice, languageCode);
     // Google cannot be told to stop through the client's promise API; an aborted request's audio is dropped.
     const audio = signal ? await withAbort(work, signal) : await work;
     this.#logger?.debug('google tts synthesized', {
       voice,
+      languageCode,
+      ssml: kind === 'ssml',
       bytes: audio.mulaw.length,
       ms: Math.round(performance.now() - started),
     });
     return audio;
   }
 
-  async #request(text: string, voice: string): Promise<SynthesizedAudio> {
+  async #request(input: Input, voice: string, languageCode: string): Promise<SynthesizedAudio> {
     const client = await this.#getClient();
-    const ssml = text.trimStart().startsWith('<speak');
     let content: Uint8Array | string | null | undefined;
     try {
       const [response] = await client.synthesizeSpeech(
         {
-          input: ssml ? { ssml: text } : { text },
-          voice: { languageCode: this.#languageCode, name: voice },
+          input,
+          voice: { languageCode, name: voice },
           audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: 8000 },
         },
         // No retries inside the client: its defaults retry for up to 10 minutes, far past a caller on the line.
@@ -117,7 +127,7 @@ export class GoogleTts implements TtsEngine {
       );
       content = response.audioContent;
     } catch (err) {
-      throw this.#failure(err, text, voice);
+      throw this.#failure(err, input.ssml ?? input.text ?? '', voice);
     }
     const audio =
       typeof content === 'string' ? Buffer.from(content, 'base64') : (content ?? new Uint8Array(0));

@@ -1,0 +1,60 @@
+/**
+ * The Google engines' tests with networking blocked except loopback: they run in a network namespace of their
+ * own (`unshare --net`) where only `lo` is up, so any attempt to reach Google, its metadata server or DNS fails
+ * at once, and passing proves the real clients were only ever talking to the local fakes.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SUITES = [
+  'test/unit/google-tts.test.ts',
+  'test/unit/google-stt.test.ts',
+  'test/unit/google-fake.test.ts',
+  'test/integration/google-speech.test.ts',
+  'test/integration/google-call.test.ts',
+];
+
+/** Whether this machine lets us make a network namespace with loopback up (root, or user namespaces). */
+const isolation = spawnSync('unshare', ['--net', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
+const why =
+  isolation.error !== undefined
+    ? isolation.error.message
+    : isolation.status !== 0
+      ? isolation.stderr.trim()
+      : null;
+
+test(
+  why === null
+    ? 'the Google engines pass their tests with networking blocked except loopback'
+    : `SKIPPED: the Google tests without network (no network namespace here: ${why})`,
+  { skip: why !== null },
+  async (ctx) => {
+    const script = [
+      'ip link set lo up',
+      // The sandbox really is closed: an address outside it cannot be reached.
+      `node -e "require('net').connect(443, '142.250.0.1').on('error', (e) => { console.log('outside:', e.code); })"`,
+      `exec node --import tsx --test --test-concurrency=1 --test-name-pattern='^(?!when Google keeps failing)' ${SUITES.join(' ')}`,
+    ].join(' && ');
+    // Without the runner's NODE_TEST_CONTEXT, the child reports in TAP rather than to this runner.
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const child = spawn('unshare', ['--net', 'sh', '-c', script], {
+      env,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.match(out, /outside: (ENETUNREACH|EHOSTUNREACH)/, 'nothing outside loopback is reachable');
+    const passed = Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0);
+    const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? -1);
+    ctx.diagnostic(`${passed} tests passed offline`);
+    assert.equal(failed, 0, out.slice(-4000));
+    assert.equal(code, 0, out.slice(-4000));
+    assert.ok(passed >= 30, `the suites ran (${passed} passed)`);
+  },
+);

@@ -25,6 +25,8 @@ export async function serve(env: Record<string, string>): Promise<Served> {
       HOST: '',
       TWILIO_AUTH_TOKEN: '',
       PUBLIC_URL: '',
+      // Each test's prompts come from its own engine: none are left over on disk from another run.
+      PROMPT_CACHE_DIR: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

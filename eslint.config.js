@@ -35,4 +35,19 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The softphone page runs in the browser and its AudioWorklets; the same rules, the browser's globals.
+    files: ['src/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          ...['window', 'document', 'navigator', 'location', 'performance', 'fetch', 'WebSocket'],
+          ...['AudioContext', 'AudioWorkletNode', 'Option', 'atob', 'btoa', 'setTimeout'],
+          // AudioWorkletGlobalScope
+          ...['AudioWorkletProcessor', 'registerProcessor', 'sampleRate', 'currentTime'],
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -45,6 +45,7 @@ Environment (all optional):
   PROMPT_CACHE_DIR   where synthesized prompts are kept across restarts (./data/prompts); "off" for none
   POCKETSPHINX_LIBRARY
                      path or soname of libpocketsphinx (libpocketsphinx.so.3)
+  SOFTPHONE          on | off: the browser softphone at / (on unless TWILIO_AUTH_TOKEN is set)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
   LOG_LEVEL          debug | info | warn | error (info)
   LOG_PII            "show" to log personal data; redacted otherwise`;
@@ -116,6 +117,7 @@ export async function main(args: string[]): Promise<number> {
     twilioAuthToken: config.twilioAuthToken,
     publicUrl: config.publicUrl,
     callControl,
+    softphone: config.softphone,
   });
   app.metrics.registry.collect(() => {
     const dropped = hearing.dropped();
@@ -141,6 +143,7 @@ export async function main(args: string[]): Promise<number> {
       `  security   : ${security}`,
       `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
       `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
+      `  softphone  : ${config.softphone ? `${app.publicUrl}/ (talk to a flow from the browser)` : 'off (SOFTPHONE=on to serve it)'}`,
     ].join('\n'),
   );
   logger.info('server started', {

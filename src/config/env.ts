@@ -46,6 +46,11 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Where call journals are kept: `sqlite:PATH` (embedded), `postgres://...` (several instances), `memory:`. */
   storeUrl: string;
+  /**
+   * SOFTPHONE: serve the browser softphone at `/`. On unless TWILIO_AUTH_TOKEN is set (a production server),
+   * where an operator must turn it on explicitly.
+   */
+  softphone: boolean;
 }
 
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
@@ -104,6 +109,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       'GOOGLE_STT_LOCATION must be a location id such as global, us or europe-west4',
     );
   }
+  const softphone = nonEmpty(env.SOFTPHONE) ?? (token === null ? 'on' : 'off');
+  if (softphone !== 'on' && softphone !== 'off') {
+    throw new SwitchboardError('CONFIG_INVALID', `SOFTPHONE=${softphone} is not a choice (on or off)`);
+  }
   const nlu = nonEmpty(env.NLU) ?? 'onnx';
   if (nlu !== 'onnx' && nlu !== 'off') {
     throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
@@ -131,6 +140,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     googleCloudProject,
     googleSttModel: nonEmpty(env.GOOGLE_STT_MODEL),
     googleSttLocation,
+    softphone: softphone === 'on',
   };
 }
 

@@ -21,6 +21,7 @@ import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
 import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/signature.ts';
 import { connectStream, hangup, httpUrlFor, sayThenHangup, streamUrlFor } from '../telephony/twiml.ts';
 import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
+import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
 import { StatusLog } from './status-log.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 
@@ -52,6 +53,8 @@ export interface AppOptions {
   callControl?: CallControl | null;
   /** Where flows' `{{env.NAME}}` values come from (process.env unless given). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Serve the browser softphone at `/` (off unless set). */
+  softphone?: boolean;
 }
 
 export interface DrainReport {
@@ -70,6 +73,7 @@ export class SwitchboardApp {
   /** Sessions that have ended and are closing their sockets. */
   readonly #closing = new Set<Promise<void>>();
   readonly #statuses = new StatusLog(1000);
+  readonly #softphone: Softphone | null;
   #publicUrl = '';
   #draining = false;
 
@@ -80,6 +84,15 @@ export class SwitchboardApp {
     this.#pacerClock = new PacerClock({
       onError: (err) => this.#log.error('outbound audio pacing failed', { err }),
     });
+    this.#softphone = opts.softphone
+      ? new Softphone({
+          flows: opts.flows,
+          defaultFlow: opts.defaultFlow,
+          journals: opts.journals,
+          logger: opts.logger,
+          draining: () => this.#draining,
+        })
+      : null;
     this.#http = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -187,6 +200,7 @@ export class SwitchboardApp {
         case 'POST /twilio/connect-ended':
           return await this.#connectEnded(req, res);
       }
+      if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       const known = [
         '/healthz',
         '/readyz',
@@ -315,9 +329,17 @@ export class SwitchboardApp {
       this.#log.warn('websocket upgrade refused', { code, path });
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (path !== MEDIA_PATH) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
+    const softphone = path === SOFTPHONE_MEDIA_PATH ? this.#softphone : null;
+    if (path !== MEDIA_PATH && !softphone) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
     // A draining instance takes no new streams: a proxy in front retries another instance on 503.
     if (this.#draining) return refuse(503, 'Service Unavailable', 'HTTP_DRAINING');
+    if (softphone) {
+      // The page's own stream: its page token and Origin, never the Twilio signature, which it cannot have.
+      const refused = softphone.refuseUpgrade(req);
+      if (refused) return refuse(403, 'Forbidden', refused);
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, { endsCall: true }));
+      return;
+    }
     const token = this.#opts.twilioAuthToken;
     if (token !== null) {
       const streamUrl = streamUrlFor(this.#publicUrl, MEDIA_PATH);
@@ -328,7 +350,11 @@ export class SwitchboardApp {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws));
   }
 
-  #attach(ws: WebSocket): void {
+  /**
+   * Hand a stream to a new session. `endsCall`: the stream is the whole call (the softphone), so when it ends
+   * its journal is closed, as Twilio's `completed` status callback does for a phone call.
+   */
+  #attach(ws: WebSocket, options: { endsCall?: boolean } = {}): void {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
       journals: this.#opts.journals,
@@ -348,7 +374,9 @@ export class SwitchboardApp {
     session.onEnded(() => {
       this.#sessions.delete(session);
       // Its socket closes once its journal is written; close() waits for that rather than cutting it short.
-      const closed = session.closed;
+      const closed = options.endsCall
+        ? session.closed.then(() => this.#endJournal(session.callId))
+        : session.closed;
       this.#closing.add(closed);
       void closed.then(() => this.#closing.delete(closed));
     });
@@ -359,6 +387,15 @@ export class SwitchboardApp {
         session.reject(new SwitchboardError('MEDIA_TOO_LARGE', `over ${MAX_MESSAGE_BYTES} bytes`));
       } else session.reject(err);
     });
+  }
+  /** Close a finished softphone call's journal (left alone while another stream holds the call). */
+  async #endJournal(callId: string | null): Promise<void> {
+    if (callId === null) return;
+    try {
+      await this.#opts.journals.end(callId, 'call completed', Date.now());
+    } catch (err) {
+      this.#log.warn('softphone call journal could not be closed', { callId, err });
+    }
   }
 }
 

@@ -15,6 +15,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_BODY_TOO_LARGE: 413,
   HTTP_BAD_BODY: 400,
   HTTP_DRAINING: 503,
+  HTTP_TOKEN_INVALID: 403,
+  FLOW_NOT_FOUND: 404,
 };
 
 /** Read a request body up to `limit` bytes; throws HTTP_BODY_TOO_LARGE beyond it. */

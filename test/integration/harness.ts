@@ -47,6 +47,8 @@ export async function startServer(
     /** Where calls are journaled (in memory unless given). */
     journals?: CallJournals;
     faults?: FaultHook;
+    /** Serve the browser softphone (off unless set). */
+    softphone?: boolean;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -76,6 +78,7 @@ export async function startServer(
     publicUrl: null,
     callControl: options.callControl ?? null,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.softphone ? { softphone: true } : {}),
   });
   await app.listen(0, '127.0.0.1');
   return {

@@ -92,3 +92,11 @@ test('PROMPT_CACHE_DIR keeps prompts on disk in ./data/prompts unless set; "off"
   );
   assert.equal(configFromEnv({ PROMPT_CACHE_DIR: 'off' }).promptCacheDir, null);
 });
+
+test('SOFTPHONE: on by default without TWILIO_AUTH_TOKEN, off with it, and either can be chosen', () => {
+  assert.equal(configFromEnv({}).softphone, true);
+  assert.equal(configFromEnv({ TWILIO_AUTH_TOKEN: 'secret' }).softphone, false);
+  assert.equal(configFromEnv({ TWILIO_AUTH_TOKEN: 'secret', SOFTPHONE: 'on' }).softphone, true);
+  assert.equal(configFromEnv({ SOFTPHONE: 'off' }).softphone, false);
+  assert.throws(() => configFromEnv({ SOFTPHONE: 'yes' }), invalid('on or off'));
+});

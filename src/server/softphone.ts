@@ -1,0 +1,179 @@
+/**
+ * The browser softphone: a page that calls a flow from the microphone over exactly the Twilio Media Streams
+ * protocol, so its calls take the same path (journal admission, MediaSession) as phone calls. This module serves
+ * the page and its assets, places calls (what the voice webhook does for Twilio) and vets the page's websocket
+ * upgrade; the app attaches the socket to a session as it does Twilio's.
+ *
+ * Access: the page embeds a page token minted when it is served (softphone-token.ts). API calls carry it in a
+ * header, the websocket in its query string (browsers cannot set headers on a websocket), and the websocket's
+ * Origin must be this server's own host, so another site cannot open a call with a visitor's browser.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallJournals } from '../call/journals.ts';
+import { SwitchboardError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { readBody, sendJson } from './http.ts';
+import { PageTokens } from './softphone-token.ts';
+
+export const SOFTPHONE_MEDIA_PATH = '/softphone/media';
+const TOKEN_HEADER = 'x-softphone-token';
+/** A call request is `{"flow": "..."}`: a few dozen bytes. */
+const MAX_CALL_BODY_BYTES = 4096;
+
+/** The page's files, served as they are (no build step), with their content types. */
+const ASSETS: Readonly<Record<string, string>> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'capture-worklet.js': 'text/javascript; charset=utf-8',
+  'playback-worklet.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+/** The page may load only its own files and talk only to this server; it may not be framed. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export interface SoftphoneOptions {
+  flows: { has(name: string): boolean; keys(): Iterable<string> };
+  defaultFlow: string;
+  journals: CallJournals;
+  logger: Logger;
+  /** Whether the server is draining (no new calls). */
+  draining: () => boolean;
+  tokens?: PageTokens;
+}
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+export class Softphone {
+  readonly #opts: SoftphoneOptions;
+  readonly #tokens: PageTokens;
+  readonly #page: string;
+  readonly #assets = new Map<string, Asset>();
+
+  constructor(opts: SoftphoneOptions) {
+    this.#opts = opts;
+    this.#tokens = opts.tokens ?? new PageTokens();
+    // Read once at start-up: the page is small and serving it must not touch the disk.
+    const dir = new URL('../web/softphone/', import.meta.url);
+    this.#page = readFileSync(new URL('index.html', dir), 'utf8');
+    for (const [name, type] of Object.entries(ASSETS)) {
+      this.#assets.set(`/softphone/${name}`, { body: readFileSync(new URL(name, dir)), type });
+    }
+  }
+
+  /** Serve a softphone route; false when `route` is not one. Throws typed errors for the app to answer. */
+  async handle(req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
+    const [method, path = ''] = route.split(' ');
+    if (path === '/') {
+      if (method !== 'GET') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
+      this.#servePage(res);
+      return true;
+    }
+    const asset = this.#assets.get(path);
+    if (asset) {
+      if (method !== 'GET') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
+      send(res, asset.body, asset.type);
+      return true;
+    }
+    if (path === '/softphone/flows') {
+      if (method !== 'GET') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
+      this.#checkToken(header(req, TOKEN_HEADER));
+      sendJson(res, { flows: [...this.#opts.flows.keys()].sort(), defaultFlow: this.#opts.defaultFlow });
+      return true;
+    }
+    if (path === '/softphone/calls') {
+      if (method !== 'POST') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
+      await this.#placeCall(req, res);
+      return true;
+    }
+    return false;
+  }
+
+  /** Why a websocket upgrade to SOFTPHONE_MEDIA_PATH is refused, or null to accept it. */
+  refuseUpgrade(req: IncomingMessage): 'HTTP_TOKEN_INVALID' | 'HTTP_FORBIDDEN' | null {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!this.#tokens.verify(url.searchParams.get('token'))) return 'HTTP_TOKEN_INVALID';
+    // Browsers always send Origin on websockets and a page cannot forge it: only our own page may connect.
+    const origin = header(req, 'origin');
+    const host = header(req, 'host');
+    if (origin === undefined || host === undefined) return 'HTTP_FORBIDDEN';
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return 'HTTP_FORBIDDEN';
+    }
+    return originHost.toLowerCase() === host.toLowerCase() ? null : 'HTTP_FORBIDDEN';
+  }
+
+  #servePage(res: ServerResponse): void {
+    // A fresh token per load, so a page's token expires with it rather than with the process.
+    const html = this.#page.replace('{{PAGE_TOKEN}}', this.#tokens.mint());
+    send(res, Buffer.from(html), 'text/html; charset=utf-8', PAGE_HEADERS);
+  }
+
+  #checkToken(token: string | undefined): void {
+    if (!this.#tokens.verify(token)) throw new SwitchboardError('HTTP_TOKEN_INVALID');
+  }
+
+  /** Admit a new call as the voice webhook does, and give the page what its stream's `start` must carry. */
+  async #placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#checkToken(header(req, TOKEN_HEADER));
+    if (this.#opts.draining()) throw new SwitchboardError('HTTP_DRAINING');
+    const body = await readBody(req, MAX_CALL_BODY_BYTES);
+    let flow = this.#opts.defaultFlow;
+    if (body.length > 0) {
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        throw new SwitchboardError('HTTP_BAD_BODY', 'expected application/json');
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new SwitchboardError('HTTP_BAD_BODY', 'not JSON');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new SwitchboardError('HTTP_BAD_BODY', 'expected a JSON object');
+      }
+      const named = (parsed as { flow?: unknown }).flow;
+      if (named !== undefined && typeof named !== 'string') {
+        throw new SwitchboardError('HTTP_BAD_BODY', 'flow must be a string');
+      }
+      if (named !== undefined) flow = named;
+    }
+    // The name is untrusted input: bounded before it goes into a log record.
+    if (!this.#opts.flows.has(flow)) {
+      throw new SwitchboardError('FLOW_NOT_FOUND', undefined, { flow: flow.slice(0, 64) });
+    }
+    const callSid = 'CA' + randomBytes(16).toString('hex');
+    const streamSid = 'MZ' + randomBytes(16).toString('hex');
+    const ticket = await this.#opts.journals.admit(callSid);
+    this.#opts.logger.info('softphone call placed', { callId: callSid, flow });
+    sendJson(res, { callSid, streamSid, params: { flow, ...ticket } });
+  }
+}
+
+function send(res: ServerResponse, body: Buffer, type: string, extra: Record<string, string> = {}): void {
+  res.writeHead(200, {
+    'content-type': type,
+    'content-length': body.length,
+    'cache-control': 'no-cache',
+    ...extra,
+  });
+  res.end(body);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,273 @@
+// The softphone page: places a call with the server, then speaks the Twilio Media Streams protocol over a
+// websocket exactly as Twilio would (connected, start, media every 20 ms, dtmf, mark echoes, stop), so the call
+// runs through the same session as a phone call. Audio runs in an 8 kHz AudioContext, Twilio's own rate.
+
+const token = document.querySelector('meta[name="softphone-token"]').content;
+const ACCOUNT_SID = 'AC' + '0'.repeat(32);
+const $ = (id) => document.getElementById(id);
+const ui = {
+  flow: $('flow'),
+  echo: $('echo'),
+  call: $('call'),
+  hangup: $('hangup'),
+  level: $('level'),
+  keypad: $('keypad'),
+  status: $('status'),
+};
+
+/** Counters and state, for people and tests alike. */
+const stats = {
+  state: 'idle',
+  callSid: null,
+  framesSent: 0,
+  framesReceived: 0,
+  samplesPlayed: 0,
+  marksEchoed: 0,
+  clears: 0,
+  /** performance.now() of the Call click and of the first agent audio heard. */
+  clickAt: null,
+  firstAudioAt: null,
+};
+window.softphone = stats;
+
+/** The live call, or null. */
+let call = null;
+
+// ---- mu-law decoding (encoding happens in the capture worklet) -------------------------------------------------
+const MULAW_TO_FLOAT = new Float32Array(256);
+for (let u = 0; u < 256; u++) {
+  const x = ~u & 0xff;
+  const exponent = (x >> 4) & 7;
+  const magnitude = ((((x & 0x0f) << 3) + 0x84) << exponent) - 0x84;
+  MULAW_TO_FLOAT[u] = (x & 0x80 ? -magnitude : magnitude) / 32768;
+}
+
+function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s);
+}
+
+function decodePayload(payload) {
+  const s = atob(payload);
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = MULAW_TO_FLOAT[s.charCodeAt(i)];
+  return out;
+}
+
+// ---- UI ----------------------------------------------------------------------------------------------------------
+function setState(state, message) {
+  stats.state = state;
+  ui.status.textContent = message;
+  const idle = state === 'idle' || state === 'ended';
+  ui.call.disabled = !idle;
+  ui.hangup.disabled = idle;
+  ui.flow.disabled = !idle;
+  ui.echo.disabled = !idle;
+  for (const key of ui.keypad.querySelectorAll('button')) key.disabled = state !== 'live';
+  if (idle) ui.level.style.width = '0';
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, {
+    ...init,
+    headers: { 'x-softphone-token': token, 'content-type': 'application/json', ...init.headers },
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.message || `HTTP ${res.status}`);
+  return body;
+}
+
+async function loadFlows() {
+  try {
+    const { flows, defaultFlow } = await api('/softphone/flows');
+    for (const name of flows) ui.flow.add(new Option(name, name, false, name === defaultFlow));
+  } catch (err) {
+    setState('idle', `Could not list the flows: ${err.message}`);
+  }
+}
+
+// ---- the call ----------------------------------------------------------------------------------------------------
+async function startCall() {
+  stats.clickAt = performance.now();
+  stats.firstAudioAt = null;
+  setState('connecting', 'Calling…');
+  // Created in the click handler, so the browser lets it start.
+  const ctx = new AudioContext({ sampleRate: 8000 });
+  const current = { ctx, ws: null, mic: null, stream: null, seq: 0, chunk: 0, hangingUp: false };
+  call = current;
+  try {
+    const ec = ui.echo.checked;
+    current.mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: ec, noiseSuppression: ec, autoGainControl: ec, channelCount: 1 },
+    });
+    await ctx.audioWorklet.addModule('/softphone/capture-worklet.js');
+    await ctx.audioWorklet.addModule('/softphone/playback-worklet.js');
+    if (ctx.state !== 'running') await ctx.resume();
+
+    const placed = await api('/softphone/calls', {
+      method: 'POST',
+      body: JSON.stringify({ flow: ui.flow.value || undefined }),
+    });
+    current.stream = placed;
+    stats.callSid = placed.callSid;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(
+      `${scheme}://${location.host}/softphone/media?token=${encodeURIComponent(token)}`,
+    );
+    current.ws = ws;
+    ws.onclose = (e) => endCall(current, e.code);
+    ws.onmessage = (e) => onServerMessage(current, e.data);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error('the media connection was refused'));
+    });
+    if (call !== current) return;
+    ws.onerror = null;
+    startStream(current);
+    setState('live', `In call with ${placed.params.flow}. Speak, or use the keypad.`);
+  } catch (err) {
+    teardown(current);
+    setState('ended', `Call failed: ${err.message}`);
+  }
+}
+
+/** What Twilio sends first: `connected` then `start`, then the audio (see FACTS.md, Media Streams). */
+function startStream(c) {
+  const { callSid, streamSid, params } = c.stream;
+  send(c, { event: 'connected', protocol: 'Call', version: '1.0.0' });
+  send(c, {
+    event: 'start',
+    sequenceNumber: String(++c.seq),
+    streamSid,
+    start: {
+      streamSid,
+      accountSid: ACCOUNT_SID,
+      callSid,
+      tracks: ['inbound'],
+      customParameters: params,
+      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+    },
+  });
+
+  const capture = new AudioWorkletNode(c.ctx, 'softphone-capture', {
+    numberOfInputs: 1,
+    numberOfOutputs: 0,
+    channelCount: 1,
+    channelCountMode: 'explicit',
+  });
+  capture.port.onmessage = (e) => {
+    const { frame, peak } = e.data;
+    c.chunk += 1;
+    send(c, {
+      event: 'media',
+      sequenceNumber: String(++c.seq),
+      streamSid,
+      // Counters are strings, as Twilio sends them; the timestamp is ms since the stream started.
+      media: {
+        track: 'inbound',
+        chunk: String(c.chunk),
+        timestamp: String((c.chunk - 1) * 20),
+        payload: toBase64(frame),
+      },
+    });
+    stats.framesSent += 1;
+    ui.level.style.width = `${Math.min(100, Math.round(Math.sqrt(peak) * 100))}%`;
+  };
+  c.source = c.ctx.createMediaStreamSource(c.mic);
+  c.source.connect(capture);
+
+  c.playback = new AudioWorkletNode(c.ctx, 'softphone-playback', {
+    numberOfInputs: 0,
+    numberOfOutputs: 1,
+    outputChannelCount: [1],
+  });
+  c.playback.port.onmessage = (e) => {
+    const msg = e.data;
+    if (msg.played !== undefined) {
+      stats.samplesPlayed = msg.played;
+      if (msg.played > 0 && stats.firstAudioAt === null) stats.firstAudioAt = performance.now();
+    }
+    if (msg.type === 'mark') echoMark(c, msg.name);
+    else if (msg.type === 'cleared') for (const name of msg.marks) echoMark(c, name);
+  };
+  c.playback.connect(c.ctx.destination);
+}
+
+function onServerMessage(c, data) {
+  let msg;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!c.playback) return;
+  if (msg.event === 'media') {
+    stats.framesReceived += 1;
+    const samples = decodePayload(msg.media.payload);
+    c.playback.port.postMessage(samples, [samples.buffer]);
+  } else if (msg.event === 'mark') {
+    c.playback.port.postMessage({ mark: msg.mark.name });
+  } else if (msg.event === 'clear') {
+    stats.clears += 1;
+    c.playback.port.postMessage({ clear: true });
+  }
+}
+
+function echoMark(c, name) {
+  stats.marksEchoed += 1;
+  send(c, { event: 'mark', sequenceNumber: String(++c.seq), streamSid: c.stream.streamSid, mark: { name } });
+}
+
+function send(c, msg) {
+  if (c.ws && c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(msg));
+}
+
+function sendDigit(digit) {
+  if (!call || stats.state !== 'live') return;
+  send(call, {
+    event: 'dtmf',
+    sequenceNumber: String(++call.seq),
+    streamSid: call.stream.streamSid,
+    dtmf: { track: 'inbound_track', digit },
+  });
+  ui.status.textContent = `Sent key ${digit}.`;
+}
+
+function hangUp() {
+  const c = call;
+  if (!c || !c.ws) return;
+  c.hangingUp = true;
+  setState('ending', 'Hanging up…');
+  send(c, {
+    event: 'stop',
+    sequenceNumber: String(++c.seq),
+    streamSid: c.stream.streamSid,
+    stop: { accountSid: ACCOUNT_SID, callSid: c.stream.callSid },
+  });
+  // The server closes the socket after `stop`; if it does not, do not leave the page waiting.
+  setTimeout(() => c.ws.readyState !== WebSocket.CLOSED && c.ws.close(1000, 'hung up'), 2000);
+}
+
+function endCall(c, code) {
+  if (call !== c) return;
+  teardown(c);
+  const normal = code === 1000 || code === 1005 || c.hangingUp;
+  setState('ended', normal ? 'Call ended.' : 'Connection lost — call ended.');
+}
+
+function teardown(c) {
+  if (call === c) call = null;
+  if (c.ws && c.ws.readyState <= WebSocket.OPEN) c.ws.close(1000, 'call ended');
+  if (c.mic) for (const track of c.mic.getTracks()) track.stop();
+  void c.ctx.close().catch(() => {});
+}
+
+ui.call.addEventListener('click', () => void startCall());
+ui.hangup.addEventListener('click', hangUp);
+ui.keypad.addEventListener('click', (e) => {
+  const digit = e.target.closest('button')?.dataset.digit;
+  if (digit) sendDigit(digit);
+});
+setState('idle', 'Ready. Choose a flow and press Call.');
+void loadFlows();

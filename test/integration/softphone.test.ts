@@ -1,0 +1,264 @@
+/**
+ * The browser softphone end to end: headless Chromium loads the page, its fake microphone plays a WAV of a caller
+ * speaking, and the call runs over the Media Streams protocol into the same session as a phone call. Speech is
+ * found by the energy VAD and answered with a scripted transcript, so the conversation is deterministic.
+ * Also the softphone's refusals: page token, Origin, unknown flow, and the switch that turns it off.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { mulawToPcm } from '../../src/audio/mulaw.ts';
+import { writeWavPcm16 } from '../../src/audio/wav.ts';
+import { openEnergyVad } from '../../src/call/listener.ts';
+import { FliteTts } from '../../src/speech/tts/flite.ts';
+import { ScriptedStt } from '../fakes/scripted-stt.ts';
+import { ToneTts } from '../fakes/tone-tts.ts';
+import { startServer, waitForLog, type TestServer } from './harness.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+
+/** The caller's line as a 16-bit 8 kHz WAV, with silence around it (the fake mic starts at getUserMedia). */
+async function callerWav(dir: string): Promise<string> {
+  const flite = new FliteTts();
+  try {
+    const speech = mulawToPcm((await flite.synthesize({ text: 'I would like to order a pizza.' })).mulaw);
+    const pcm = new Int16Array(8000 * 1.5 + speech.length + 8000 * 2);
+    pcm.set(speech, 8000 * 1.5);
+    const path = join(dir, 'caller.wav');
+    await writeFile(path, writeWavPcm16(pcm, 8000));
+    return path;
+  } finally {
+    await flite.close();
+  }
+}
+
+async function launch(wav: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Chromium's own --headless (not Playwright's headless shell mode): the fake audio device works in it.
+    headless: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}%noloop`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+interface PageStats {
+  state: string;
+  callSid: string | null;
+  framesSent: number;
+  framesReceived: number;
+  samplesPlayed: number;
+  marksEchoed: number;
+  clears: number;
+  clickAt: number | null;
+  firstAudioAt: number | null;
+}
+
+test(
+  haveChromium
+    ? 'softphone: a call from the browser is heard, answers keys, plays the agent and echoes marks'
+    : `SKIPPED: softphone in a browser (no Chromium at ${CHROMIUM}; set CHROMIUM_PATH)`,
+  { skip: !haveChromium, timeout: 90_000 },
+  async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-softphone-'));
+    const wav = await callerWav(dir);
+    const stt = new ScriptedStt(['order']);
+    const server = await startServer({
+      softphone: true,
+      defaultFlow: 'pizza',
+      tts: new ToneTts({ msPerChar: 10 }),
+      hearing: { stt, openVad: openEnergyVad },
+    });
+    const browser = await launch(wav);
+    ctx.after(async () => {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await page.goto(server.url + '/');
+    await page.locator('#flow option').first().waitFor({ state: 'attached' });
+    await page.selectOption('#flow', 'pizza');
+    // Tests hear the WAV as it is: no echo cancellation, noise suppression or gain control.
+    await page.uncheck('#echo');
+    await page.click('#call');
+    const stats = (): Promise<PageStats> =>
+      page.evaluate(() => (globalThis as unknown as { softphone: PageStats }).softphone);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
+    );
+    const callSid = (await stats()).callSid!;
+    const ofCall = (msg: string) => (r: { msg: string; callId?: unknown }) =>
+      r.msg === msg && r.callId === callSid;
+
+    // By speech: the VAD hears the WAV's line and the scripted transcript moves greet -> size.
+    const heard = await waitForLog(server.records, ofCall('caller heard'), 20_000);
+    assert.equal(heard.intent, 'order');
+    // The size prompt plays in the page and its mark comes back: the server hears the prompt was heard.
+    await waitForLog(server.records, (r) => ofCall('prompt heard')(r), 15_000);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.marksEchoed >= 1,
+    );
+    // By the keypad: 2 is medium, which moves size -> count.
+    await page.click('#keypad button[data-digit="2"]');
+    await waitForLog(server.records, ofCall('dtmf received'));
+    await page.waitForTimeout(1500);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'softphone.png') });
+
+    await page.click('#hangup');
+    const ended = await waitForLog(server.records, ofCall('call ended'));
+    assert.equal(ended.state, 'count', 'the call was in the count state when it ended');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'ended',
+    );
+    const final = await stats();
+    // The stream was the whole call: its journal is closed, so nothing tries to resume it.
+    await waitUntil(async () => (await server.journals.afterStream(callSid)).kind === 'ended');
+    assert.equal(await page.textContent('#status'), 'Call ended.');
+    assert.ok(final.framesSent > 100, `page sent ${final.framesSent} frames`);
+    assert.ok(final.framesReceived > 0, 'page received agent audio');
+    assert.ok(final.samplesPlayed > 0, 'page played agent audio');
+    assert.ok(final.marksEchoed >= 2, `page echoed ${final.marksEchoed} marks`);
+    assert.ok(Number(ended.framesIn) > 100, 'server received the page audio');
+    assert.ok(stt.streams.length >= 1 && stt.streams[0]!.samples.length > 0, 'STT was fed the speech');
+    assert.deepEqual(consoleErrors, []);
+    const firstAudio = final.firstAudioAt! - final.clickAt!;
+    ctx.diagnostic(
+      `click -> first agent audio played: ${Math.round(firstAudio)} ms; frames sent ${final.framesSent}, ` +
+        `received ${final.framesReceived}; marks echoed ${final.marksEchoed}; clears ${final.clears}`,
+    );
+    ctx.diagnostic(`screenshot: ${join(ARTIFACTS, 'softphone.png')}`);
+  },
+);
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Try a websocket upgrade; resolves with the HTTP status of a refusal, or 101. */
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', reject);
+  });
+}
+
+async function pageToken(server: TestServer): Promise<string> {
+  const res = await fetch(server.url + '/');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  const html = await res.text();
+  const m = /name="softphone-token" content="([^"]+)"/.exec(html);
+  assert.ok(m, 'the page embeds a token');
+  return m[1]!;
+}
+
+test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flows; off means no page', async (ctx) => {
+  const server = await startServer({ softphone: true });
+  const off = await startServer();
+  ctx.after(async () => {
+    await server.close();
+    await off.close();
+  });
+  const token = await pageToken(server);
+  const wsBase = server.url.replace(/^http/, 'ws') + '/softphone/media';
+  const origin = server.url;
+
+  for (const [name, type] of [
+    ['app.js', 'text/javascript; charset=utf-8'],
+    ['capture-worklet.js', 'text/javascript; charset=utf-8'],
+    ['playback-worklet.js', 'text/javascript; charset=utf-8'],
+    ['style.css', 'text/css; charset=utf-8'],
+  ] as const) {
+    const res = await fetch(`${server.url}/softphone/${name}`);
+    assert.equal(res.status, 200, name);
+    assert.equal(res.headers.get('content-type'), type, name);
+    assert.equal(res.headers.get('cache-control'), 'no-cache', name);
+  }
+
+  assert.equal(await upgradeStatus(wsBase, { origin }), 403, 'no token');
+  assert.equal(await upgradeStatus(`${wsBase}?token=1.abc`, { origin }), 403, 'wrong token');
+  const forged = token.replace(/\.(.)/, (_m, c: string) => '.' + (c === 'A' ? 'B' : 'A'));
+  assert.equal(await upgradeStatus(`${wsBase}?token=${forged}`, { origin }), 403, 'tampered token');
+  const withToken = `${wsBase}?token=${encodeURIComponent(token)}`;
+  assert.equal(await upgradeStatus(withToken, { origin: 'http://evil.example' }), 403, 'foreign Origin');
+  assert.equal(await upgradeStatus(withToken, {}), 403, 'no Origin');
+  assert.equal(await upgradeStatus(withToken, { origin }), 101, 'token and own Origin');
+
+  const post = (headers: Record<string, string>, body: unknown) =>
+    fetch(server.url + '/softphone/calls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const noToken = await post({}, { flow: 'demo' });
+  assert.equal(noToken.status, 403);
+  assert.equal(((await noToken.json()) as { error: string }).error, 'HTTP_TOKEN_INVALID');
+  const unknown = await post({ 'x-softphone-token': token }, { flow: 'no-such-flow' });
+  assert.equal(unknown.status, 404);
+  assert.equal(((await unknown.json()) as { error: string }).error, 'FLOW_NOT_FOUND');
+  const placed = await post({ 'x-softphone-token': token }, { flow: 'demo' });
+  assert.equal(placed.status, 200);
+  const body = (await placed.json()) as {
+    callSid: string;
+    streamSid: string;
+    params: Record<string, string>;
+  };
+  assert.match(body.callSid, /^CA[0-9a-f]{32}$/);
+  assert.equal(body.params.flow, 'demo');
+  assert.equal(body.params.callId, body.callSid);
+  assert.ok(body.params.lease && body.params.token, 'the stream ticket is given');
+
+  const flows = await fetch(server.url + '/softphone/flows', { headers: { 'x-softphone-token': token } });
+  assert.deepEqual(((await flows.json()) as { defaultFlow: string }).defaultFlow, 'demo');
+  assert.equal((await fetch(server.url + '/softphone/flows')).status, 403);
+
+  // A page token is no way around the Twilio signature on Twilio's own stream.
+  const signed = await startServer({ softphone: true, authToken: 'twilio-secret' });
+  ctx.after(() => signed.close());
+  const signedToken = await pageToken(signed);
+  const twilioWs =
+    signed.url.replace(/^http/, 'ws') + `/twilio/media?token=${encodeURIComponent(signedToken)}`;
+  assert.equal(
+    await upgradeStatus(twilioWs, { origin: signed.url }),
+    403,
+    'Twilio stream still needs a signature',
+  );
+
+  assert.equal((await fetch(off.url + '/')).status, 404, 'SOFTPHONE off: no page');
+  assert.equal((await fetch(off.url + '/softphone/app.js')).status, 404);
+  const offWs = off.url.replace(/^http/, 'ws') + `/softphone/media?token=${encodeURIComponent(token)}`;
+  assert.equal(await upgradeStatus(offWs, { origin: off.url }), 404);
+});

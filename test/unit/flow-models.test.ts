@@ -112,10 +112,8 @@ test('the cache trains a model once and serves it from disk afterwards', async (
   // Two requests at once for a missing model train it once; nothing temporary is left behind.
   const other = { intents: { ...DATA.intents, cancel: ['cancel', 'never mind'] } };
   const both = await Promise.all([cache.ensure('pizza', other), cache.ensure('pizza', other)]);
-  assert.deepEqual(
-    both.map((b) => b.trained),
-    [true, false],
-  );
+  // Either may be the one that trains: each first checks the disk, and those checks finish in either order.
+  assert.equal(both.filter((b) => b.trained).length, 1, 'trained once');
   assert.equal(jobs.length, 2);
   assert.deepEqual((await readdir(join(root, 'pizza'))).sort(), [first.version, both[0].version].sort());
   const model = await IntentModel.load(first.dir);

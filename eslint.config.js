@@ -42,7 +42,16 @@ export default tseslint.config(
       sourceType: 'module',
       globals: Object.fromEntries(
         [
-          ...['window', 'document', 'navigator', 'location', 'performance', 'fetch', 'WebSocket'],
+          ...[
+            'window',
+            'document',
+            'navigator',
+            'location',
+            'performance',
+            'fetch',
+            'WebSocket',
+            'EventSource',
+          ],
           ...['AudioContext', 'AudioWorkletNode', 'Option', 'atob', 'btoa', 'setTimeout'],
           // AudioWorkletGlobalScope
           ...['AudioWorkletProcessor', 'registerProcessor', 'sampleRate', 'currentTime'],

@@ -77,6 +77,8 @@ export interface ListenerOptions {
   onSpeechStart: (onsetMs: number) => void;
   /** A recognized turn. */
   onTurn: (turn: HeardTurn) => void;
+  /** An interim transcript of the current turn (the engine may still revise it). Personal data: never logged. */
+  onInterim?: (text: string) => void;
   logger: Logger;
   /** Trailing silence that ends a turn, ms; default 700. Change it per state with setSilenceMs. */
   silenceMs?: number;
@@ -190,6 +192,8 @@ export class CallListener {
       context,
       onTranscript: (t) => {
         if (t.final) this.#final(stream, t);
+        else if (this.#recording?.stream === stream || this.#finishing.has(stream))
+          this.#opts.onInterim?.(t.text);
       },
       onError: (err) => {
         const recording = this.#recording?.stream === stream;

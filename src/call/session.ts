@@ -9,6 +9,7 @@ import { MULAW_SILENCE } from '../audio/mulaw.ts';
 import { Pacer, type PacerClock } from '../audio/pacer.ts';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import {
+  BOOT_STATE,
   captureEnv,
   flowEnvNames,
   waitsForInput,
@@ -31,6 +32,7 @@ import {
   type InboundMessage,
   type StartMessage,
 } from '../telephony/media-streams.ts';
+import type { CallViewEvent, CallViews } from './call-view.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
 import { performHttp } from './http-action.ts';
 import { PlayedText } from './played-text.ts';
@@ -85,6 +87,8 @@ export interface SessionDeps {
   pacerClock: PacerClock;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Live views of calls (the softphone's); a call is published to only when it was opened there. */
+  views?: CallViews;
   now?: () => number;
 }
 
@@ -178,6 +182,10 @@ export class MediaSession {
   #inbound: Buffer | null = null;
   /** The last heard turn, until the agent's first audio after it: the turn's latency is logged then. */
   #turnTiming: TurnTiming | null = null;
+  /** Where this call's live view goes, when it has one (decided at start). */
+  #views: CallViews | null = null;
+  /** The flow state and slots last published to the view. */
+  #viewed: { state: string; slots: Record<string, string> } | null = null;
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -307,6 +315,7 @@ export class MediaSession {
     this.#streamSid = streamSid;
     this.#callId = callSid;
     this.#startedAt = this.#now();
+    if (this.#deps.views?.has(callSid)) this.#views = this.#deps.views;
     this.#log = this.#deps.logger.child({ callId: callSid, streamSid });
     const compiled = this.#deps.flows.get(flowName);
     if (!compiled) {
@@ -439,6 +448,7 @@ export class MediaSession {
     const early = this.#early ?? [];
     this.#early = null;
     for (const event of early) supervisor.send(event);
+    this.#publishStateAfterStep();
   }
 
   /** The conversation reached its end inside the machine (a hangup it asked for is carried out by the runner). */
@@ -474,6 +484,7 @@ export class MediaSession {
     if (this.#phase !== 'live') return;
     if (this.#supervisor) {
       this.#supervisor.send(event);
+      this.#publishStateAfterStep();
       return;
     }
     // Before the journal is read: kept for the conversation, in order, within a bound.
@@ -482,9 +493,40 @@ export class MediaSession {
   }
 
   #effect(effect: Effect): void {
-    if (effect.type === 'say')
+    // The step that asked for the effect has moved the conversation on: its state goes before its prompt.
+    this.#publishState();
+    if (effect.type === 'say') {
       this.#log.debug('prompt requested', { mark: effect.mark, pii: { text: effect.text } });
+      this.#publish({ type: 'prompt', at: this.#now(), mark: effect.mark, text: effect.text });
+    }
     this.#runner?.run(effect);
+  }
+
+  /** Publish to the call's live view, if it has one. */
+  #publish(event: CallViewEvent): void {
+    if (this.#views && this.#callId !== null) this.#views.publish(this.#callId, event);
+  }
+
+  /** Publish the flow state and slots to the live view when they changed since last published. */
+  #publishState(): void {
+    if (!this.#views || this.#phase !== 'live') return;
+    const ctx = this.#supervisor?.context;
+    if (!ctx || ctx.state === BOOT_STATE) return;
+    const last = this.#viewed;
+    if (last && last.state === ctx.state && sameSlots(last.slots, ctx.slots)) return;
+    const slots = { ...ctx.slots };
+    this.#viewed = { state: ctx.state, slots };
+    this.#publish({ type: 'state', at: this.#now(), state: ctx.state, slots });
+  }
+
+  /** Once the supervisor has handled what it was given (steps without effects change slots too), publish. */
+  #publishStateAfterStep(): void {
+    const supervisor = this.#supervisor;
+    if (!this.#views || !supervisor) return;
+    void supervisor.settled().then(
+      () => this.#publishState(),
+      () => {},
+    );
   }
 
   #play(frames: readonly string[], mark: string | null, text?: string): void {
@@ -536,6 +578,7 @@ export class MediaSession {
       },
       onSpeechStart: () => this.#speechStarted(),
       onTurn: (turn) => void this.#heard(understanding, turn),
+      onInterim: (text) => this.#publish({ type: 'hearing', at: this.#now(), text }),
     });
   }
 
@@ -605,6 +648,13 @@ export class MediaSession {
       sttConfidence: turn.confidence,
       pii: { text: turn.text, entities: utterance.entities },
     });
+    this.#publish({
+      type: 'turn',
+      at: this.#now(),
+      text: turn.text,
+      intent: utterance.intent,
+      confidence: Math.round(utterance.confidence * 1000) / 1000,
+    });
     this.#turnTiming = {
       endDecidedAt: turn.endDecidedAt,
       transcribedAt: turn.transcribedAt,
@@ -620,13 +670,26 @@ export class MediaSession {
     const sent = performance.now();
     this.#deps.metrics.turnLatencyMs.observe(sent - t.endDecidedAt);
     const round = (ms: number): number => Math.round(ms * 10) / 10;
+    const transcriptMs = round(t.transcribedAt - t.endDecidedAt);
+    const decisionMs = round(t.decidedAt - t.transcribedAt);
+    const firstAudioMs = round(sent - t.decidedAt);
+    const endOfTurnMs = round(sent - t.endDecidedAt);
     this.#log.info('turn latency', {
       silenceWindowMs: t.silenceMs,
-      transcriptMs: round(t.transcribedAt - t.endDecidedAt),
-      decisionMs: round(t.decidedAt - t.transcribedAt),
-      firstAudioMs: round(sent - t.decidedAt),
-      endOfTurnToAudioMs: round(sent - t.endDecidedAt),
+      transcriptMs,
+      decisionMs,
+      firstAudioMs,
+      endOfTurnToAudioMs: endOfTurnMs,
       speechEndToAudioMs: round(sent - t.endDecidedAt + t.silenceMs),
+    });
+    this.#publish({
+      type: 'latency',
+      at: this.#now(),
+      transcriptMs,
+      decisionMs,
+      firstAudioMs,
+      endOfTurnMs,
+      silenceMs: t.silenceMs,
     });
   }
 
@@ -655,6 +718,8 @@ export class MediaSession {
     const heard = this.#playedText.cut(this.#pacer.playedFrames(performance.now()));
     const queued = !this.#pacer.idle;
     const dropped = this.#pacer.clear();
+    // The prompt cut: the first whose mark had not come back (sent or still queued).
+    const cutMark = this.#inFlight.values().next().value ?? dropped[0] ?? null;
     if (queued || this.#unmarkedAudio || this.#inFlight.size > 0) {
       this.#unmarkedAudio = false;
       this.#socket.send(this.#encoder.clear());
@@ -670,6 +735,14 @@ export class MediaSession {
           playedMs: heard.playedMs,
           promptMs: heard.promptMs,
           pii: { heard: heard.text },
+        });
+        this.#publish({
+          type: 'cut',
+          at: this.#now(),
+          mark: cutMark,
+          heard: heard.text,
+          playedMs: heard.playedMs,
+          promptMs: heard.promptMs,
         });
       }
     }
@@ -752,8 +825,15 @@ export class MediaSession {
       gapFilledFrames: this.#gapFrames,
       state: this.flowState,
     });
+    this.#publish({ type: 'ended', at: this.#now(), reason });
     for (const listener of this.#endedListeners) listener(reason);
   }
+}
+
+function sameSlots(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => a[k] === b[k]);
 }
 
 function outOfOrder(event: string, detail: string): SwitchboardError {

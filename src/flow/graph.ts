@@ -33,9 +33,9 @@ const GIVE_UP = '$giveUp';
 /** Stands for every waiting state, so each global intent is one edge rather than one per state. */
 const ANY = '$any';
 
-type NodeKind = 'start' | 'state' | 'hangup' | 'virtual';
+export type NodeKind = 'start' | 'state' | 'hangup' | 'virtual';
 
-interface GraphNode {
+export interface GraphNode {
   name: string;
   kind: NodeKind;
   title: string;
@@ -43,7 +43,7 @@ interface GraphNode {
   notes: string[];
 }
 
-interface GraphEdge {
+export interface GraphEdge {
   from: string;
   to: string;
   label: string | null;
@@ -51,7 +51,7 @@ interface GraphEdge {
   dashed: boolean;
 }
 
-interface Graph {
+export interface Graph {
   id: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
@@ -64,7 +64,7 @@ export function flowGraph(file: FlowFile, format: GraphFormat): string {
   return format === 'dot' ? toDot(flow) : toMermaid(flow);
 }
 
-function buildGraph(flow: FlowFile): Graph {
+export function buildGraph(flow: FlowFile): Graph {
   const nodes: GraphNode[] = [{ name: START, kind: 'start', title: 'start', notes: [] }];
   const edges: GraphEdge[] = [{ from: START, to: flow.start, label: null, dashed: false }];
   const waiting: string[] = [];

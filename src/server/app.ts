@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PacerClock } from '../audio/pacer.ts';
+import { CallViews } from '../call/call-view.ts';
 import type { PromptSource } from '../call/effects.ts';
 import type { FallbackSpeech } from '../call/speech-failover.ts';
 import type { FaultHook } from '../call/call-journal.ts';
@@ -21,6 +22,7 @@ import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
 import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/signature.ts';
 import { connectStream, hangup, httpUrlFor, sayThenHangup, streamUrlFor } from '../telephony/twiml.ts';
 import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
+import { CallsPage } from './calls-page.ts';
 import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
 import { StatusLog } from './status-log.ts';
 import type { CallControl } from '../telephony/call-control.ts';
@@ -74,6 +76,10 @@ export class SwitchboardApp {
   readonly #closing = new Set<Promise<void>>();
   readonly #statuses = new StatusLog(1000);
   readonly #softphone: Softphone | null;
+  /** The calls pages, drawn from the journal; served with the softphone, as part of the local developer view. */
+  readonly #calls: CallsPage | null;
+  /** Live views of the softphone's calls (null when the softphone is off). */
+  readonly #views: CallViews | null;
   #publicUrl = '';
   #draining = false;
 
@@ -84,6 +90,7 @@ export class SwitchboardApp {
     this.#pacerClock = new PacerClock({
       onError: (err) => this.#log.error('outbound audio pacing failed', { err }),
     });
+    this.#views = opts.softphone ? new CallViews() : null;
     this.#softphone = opts.softphone
       ? new Softphone({
           flows: opts.flows,
@@ -91,7 +98,11 @@ export class SwitchboardApp {
           journals: opts.journals,
           logger: opts.logger,
           draining: () => this.#draining,
+          ...(this.#views ? { views: this.#views } : {}),
         })
+      : null;
+    this.#calls = opts.softphone
+      ? new CallsPage({ store: opts.journals.store, flows: opts.flows, logger: opts.logger })
       : null;
     this.#http = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({
@@ -174,6 +185,7 @@ export class SwitchboardApp {
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
     this.#pacerClock.stop();
+    this.#views?.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -201,6 +213,7 @@ export class SwitchboardApp {
           return await this.#connectEnded(req, res);
       }
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
+      if (this.#calls && (await this.#calls.handle(req, res, route))) return;
       const known = [
         '/healthz',
         '/readyz',
@@ -369,6 +382,7 @@ export class SwitchboardApp {
       logger: this.#log,
       callControl: this.#opts.callControl ?? null,
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
+      ...(this.#views ? { views: this.#views } : {}),
     });
     this.#sessions.add(session);
     session.onEnded(() => {

@@ -7,10 +7,15 @@
  * Access: the page embeds a page token minted when it is served (softphone-token.ts). API calls carry it in a
  * header, the websocket in its query string (browsers cannot set headers on a websocket), and the websocket's
  * Origin must be this server's own host, so another site cannot open a call with a visitor's browser.
+ *
+ * Live view: `GET /softphone/calls/<callSid>/events?token=...` streams the call's live view (call-view.ts) as
+ * Server-Sent Events (EventSource cannot set headers either), for calls this module placed only: a phone call
+ * is never opened for viewing, so its words never reach a page.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallViewEvent, CallViews } from '../call/call-view.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -21,6 +26,12 @@ export const SOFTPHONE_MEDIA_PATH = '/softphone/media';
 const TOKEN_HEADER = 'x-softphone-token';
 /** A call request is `{"flow": "..."}`: a few dozen bytes. */
 const MAX_CALL_BODY_BYTES = 4096;
+/** `/softphone/calls/<callSid>/events`: a call's live view. */
+const EVENTS_PATH = /^\/softphone\/calls\/(CA[0-9a-f]{32})\/events$/;
+/** A comment line this often keeps proxies and the browser from dropping an idle event stream. */
+const HEARTBEAT_MS = 15_000;
+/** Calls placed that are remembered for their live view; past this, the oldest are forgotten. */
+const MAX_PLACED = 1000;
 
 /** The page's files, served as they are (no build step), with their content types. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -47,6 +58,10 @@ export interface SoftphoneOptions {
   /** Whether the server is draining (no new calls). */
   draining: () => boolean;
   tokens?: PageTokens;
+  /** Live views of calls: each call placed here is opened for viewing. Absent: no live view. */
+  views?: CallViews;
+  /** The heartbeat period of a live view's event stream, ms (tests shorten it). */
+  heartbeatMs?: number;
 }
 
 interface Asset {
@@ -59,6 +74,8 @@ export class Softphone {
   readonly #tokens: PageTokens;
   readonly #page: string;
   readonly #assets = new Map<string, Asset>();
+  /** Calls placed here, oldest first: the only ones whose live view may be opened. */
+  readonly #placed = new Set<string>();
 
   constructor(opts: SoftphoneOptions) {
     this.#opts = opts;
@@ -94,6 +111,11 @@ export class Softphone {
     if (path === '/softphone/calls') {
       if (method !== 'POST') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
       await this.#placeCall(req, res);
+      return true;
+    }
+    if (path.startsWith('/softphone/calls/') && path.endsWith('/events')) {
+      if (method !== 'GET') throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route });
+      this.#streamView(req, res, path);
       return true;
     }
     return false;
@@ -158,8 +180,66 @@ export class Softphone {
     const callSid = 'CA' + randomBytes(16).toString('hex');
     const streamSid = 'MZ' + randomBytes(16).toString('hex');
     const ticket = await this.#opts.journals.admit(callSid);
+    this.#remember(callSid);
     this.#opts.logger.info('softphone call placed', { callId: callSid, flow });
     sendJson(res, { callSid, streamSid, params: { flow, ...ticket } });
+  }
+
+  /** Note a call placed here, and open its live view before its stream can start publishing. */
+  #remember(callSid: string): void {
+    if (this.#placed.size >= MAX_PLACED) {
+      const oldest = this.#placed.values().next();
+      if (!oldest.done) {
+        this.#placed.delete(oldest.value);
+        this.#opts.views?.forget(oldest.value);
+      }
+    }
+    this.#placed.add(callSid);
+    this.#opts.views?.open(callSid);
+  }
+
+  /** Stream a placed call's live view as Server-Sent Events, until the call ends or the page goes away. */
+  #streamView(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    this.#checkToken(url.searchParams.get('token') ?? undefined);
+    const callSid = EVENTS_PATH.exec(path)?.[1];
+    const views = this.#opts.views;
+    // Only calls placed here: a phone call's sid, even a right one, finds nothing.
+    if (callSid === undefined || !views || !this.#placed.has(callSid) || !views.has(callSid)) {
+      throw new SwitchboardError('HTTP_NOT_FOUND', 'no live view of that call');
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'x-accel-buffering': 'no',
+    });
+    // Headers now, not with the first event: the page knows at once that its view is open.
+    res.flushHeaders();
+    let unsubscribe: (() => void) | null = null;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearInterval(heartbeat);
+      unsubscribe?.();
+      res.end();
+    };
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.#opts.heartbeatMs ?? HEARTBEAT_MS);
+    heartbeat.unref();
+    res.on('close', finish);
+    // A listener's failure is swallowed by CallViews: a page that went away never reaches the call's session.
+    const listener = (event: CallViewEvent): void => {
+      if (done) return;
+      res.write(`data: ${JSON.stringify(event)}\n\n`);
+      if (event.type === 'ended') finish();
+    };
+    unsubscribe = views.subscribe(callSid, listener);
+    // The replay may have ended the stream already (the call was over), before unsubscribe existed.
+    if (unsubscribe === null || done) {
+      unsubscribe?.();
+      finish();
+    }
   }
 }
 

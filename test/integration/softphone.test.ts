@@ -18,7 +18,7 @@ import { openEnergyVad } from '../../src/call/listener.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-import { startServer, waitForLog, type TestServer } from './harness.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -61,7 +61,25 @@ async function launch(wav: string): Promise<Browser> {
   });
 }
 
+/** The page's live view of the call (`window.softphone.view`), built from the server's events. */
+interface PageView {
+  callSid: string | null;
+  state: string | null;
+  slots: Record<string, string>;
+  turns: { text: string; final: boolean; intent: string | null; confidence: number | null }[];
+  prompts: {
+    mark: string;
+    text: string;
+    heard: string | null;
+    playedMs: number | null;
+    promptMs: number | null;
+  }[];
+  latencies: { silenceMs: number; transcriptMs: number; decisionMs: number; firstAudioMs: number }[];
+  ended: string | null;
+}
+
 interface PageStats {
+  view: PageView;
   state: string;
   callSid: string | null;
   framesSent: number;
@@ -124,6 +142,25 @@ test(
     // By the keypad: 2 is medium, which moves size -> count.
     await page.click('#keypad button[data-digit="2"]');
     await waitForLog(server.records, ofCall('dtmf received'));
+    // The live view beside the phone followed: the transcript, its intent, the state the key led to.
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.view.state === 'count',
+      undefined,
+      { timeout: 10_000 },
+    );
+    const view = (await stats()).view;
+    assert.equal(view.callSid, callSid);
+    const turn = view.turns.find((t) => t.final);
+    assert.ok(turn, 'the view shows the caller turn');
+    assert.equal(turn.text, 'order');
+    assert.equal(turn.intent, 'order');
+    assert.ok(view.prompts.length >= 2, `the view shows ${view.prompts.length} prompts`);
+    assert.ok(view.latencies.length >= 1, 'the view shows the turn latency');
+    assert.ok(view.latencies[0]!.silenceMs > 0);
+    assert.equal((await page.textContent('#view-state'))?.trim(), 'count');
+    const log = (await page.textContent('#view-log')) ?? '';
+    assert.match(log, /Caller\s*order/, 'the transcript is on the page');
+    assert.equal(await page.locator('#view-log .latency').count(), 1, 'one latency bar for one spoken turn');
     await page.waitForTimeout(1500);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'softphone.png') });
@@ -138,6 +175,9 @@ test(
     // The stream was the whole call: its journal is closed, so nothing tries to resume it.
     await waitUntil(async () => (await server.journals.afterStream(callSid)).kind === 'ended');
     assert.equal(await page.textContent('#status'), 'Call ended.');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.view.ended !== null,
+    );
     assert.ok(final.framesSent > 100, `page sent ${final.framesSent} frames`);
     assert.ok(final.framesReceived > 0, 'page received agent audio');
     assert.ok(final.samplesPlayed > 0, 'page played agent audio');
@@ -153,6 +193,132 @@ test(
     ctx.diagnostic(`screenshot: ${join(ARTIFACTS, 'softphone.png')}`);
   },
 );
+
+test(
+  haveChromium
+    ? 'softphone: speaking over a long prompt stops its playback in the page, and the view shows what was heard'
+    : `SKIPPED: softphone barge-in in a browser (no Chromium at ${CHROMIUM}; set CHROMIUM_PATH)`,
+  { skip: !haveChromium, timeout: 90_000 },
+  async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-softphone-'));
+    // Speech starts 1.5 s into the microphone; the greeting, at 100 ms a character, lasts far longer.
+    const wav = await callerWav(dir);
+    const stt = new ScriptedStt(['order']);
+    const server = await startServer({
+      softphone: true,
+      defaultFlow: 'pizza',
+      tts: new ToneTts({ msPerChar: 100 }),
+      hearing: { stt, openVad: openEnergyVad },
+    });
+    const browser = await launch(wav);
+    ctx.after(async () => {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await page.goto(server.url + '/');
+    await page.locator('#flow option').first().waitFor({ state: 'attached' });
+    await page.selectOption('#flow', 'pizza');
+    await page.uncheck('#echo');
+    await page.click('#call');
+    const stats = (): Promise<PageStats> =>
+      page.evaluate(() => (globalThis as unknown as { softphone: PageStats }).softphone);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
+    );
+    const callSid = (await stats()).callSid!;
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.clears > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const bargeIn = await waitForLog(
+      server.records,
+      (r) => r.msg === 'barge-in: the caller spoke over the prompt' && r.callId === callSid,
+    );
+    assert.equal(bargeIn.state, 'greet');
+    // Reports already on their way from the playback worklet land first; then nothing plays while the caller talks.
+    await page.waitForTimeout(200);
+    const atClear = (await stats()).samplesPlayed;
+    await page.waitForTimeout(500);
+    const later = await stats();
+    assert.ok(atClear > 0, 'the greeting had started playing');
+    assert.equal(later.samplesPlayed, atClear, 'playback stopped while the caller spoke');
+    assert.equal(later.framesReceived > 0, true);
+
+    // The view marks the greeting as cut, with the part heard, then shows the turn the caller took.
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { softphone: PageStats }).softphone.view.prompts.some(
+        (p) => p.heard !== null,
+      ),
+    );
+    const cut = (await stats()).view.prompts.find((p) => p.heard !== null)!;
+    assert.ok(
+      cut.playedMs! > 0 && cut.playedMs! < cut.promptMs!,
+      `played ${cut.playedMs} of ${cut.promptMs} ms`,
+    );
+    assert.equal(await page.locator('#view-log .prompt.cut mark.heard').count(), 1);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.view.state === 'size',
+      undefined,
+      { timeout: 15_000 },
+    );
+    const turn = (await stats()).view.turns.find((t) => t.final);
+    assert.equal(turn?.intent, 'order');
+    await page.click('#hangup');
+    await waitForLog(server.records, (r) => r.msg === 'call ended' && r.callId === callSid);
+    assert.deepEqual(consoleErrors, []);
+    ctx.diagnostic(`greeting cut after ${cut.playedMs} of ${cut.promptMs} ms; heard "${cut.heard}"`);
+  },
+);
+
+test('softphone live view: a placed call streams its events as SSE until it ends; a late page gets them all', async (ctx) => {
+  const server = await startServer({ softphone: true, tts: new ToneTts({ msPerChar: 10 }) });
+  ctx.after(() => server.close());
+  const token = await pageToken(server);
+  const placed = (await (
+    await fetch(server.url + '/softphone/calls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-softphone-token': token },
+      body: JSON.stringify({ flow: 'demo' }),
+    })
+  ).json()) as { callSid: string; params: Record<string, string> };
+  const viewUrl = `${server.url}/softphone/calls/${placed.callSid}/events?token=${encodeURIComponent(token)}`;
+  const live = await fetch(viewUrl);
+  assert.equal(live.status, 200);
+  // The whole body: it ends when the server closes the stream after 'ended'.
+  const liveText = live.text();
+
+  const ws = server.url.replace(/^http/, 'ws') + `/softphone/media?token=${encodeURIComponent(token)}`;
+  const stream = new RawStream(ws, placed.callSid, { origin: server.url });
+  await stream.opened;
+  stream.send(stream.enc.connected());
+  stream.send(stream.enc.start(placed.params));
+  await stream.waitFor((m) => m.includes('"event":"mark"'));
+  stream.send(stream.enc.stop());
+  await stream.closed;
+
+  const parse = (text: string) =>
+    text
+      .split('\n\n')
+      .filter((chunk) => chunk.startsWith('data: '))
+      .map(
+        (chunk) => JSON.parse(chunk.slice('data: '.length)) as { type: string; at: number; state?: string },
+      );
+  const events = parse(await liveText);
+  assert.equal(events[0]?.type, 'state');
+  assert.equal(events[0]?.state, 'menu');
+  assert.ok(events.some((e) => e.type === 'prompt'));
+  assert.equal(events.at(-1)?.type, 'ended');
+  assert.ok(events.every((e) => typeof e.at === 'number'));
+  // A page that connects after the call ended gets the history, and the stream closes after it.
+  const late = await fetch(viewUrl);
+  assert.deepEqual(parse(await late.text()), events);
+});
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -240,6 +406,36 @@ test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flow
   assert.equal(body.params.flow, 'demo');
   assert.equal(body.params.callId, body.callSid);
   assert.ok(body.params.lease && body.params.token, 'the stream ticket is given');
+
+  // The live view of a call: the page token, and only a call the softphone placed.
+  const events = (callSid: string, query: string) =>
+    fetch(`${server.url}/softphone/calls/${callSid}/events${query}`);
+  const noTokenView = await events(body.callSid, '');
+  assert.equal(noTokenView.status, 403);
+  assert.equal(((await noTokenView.json()) as { error: string }).error, 'HTTP_TOKEN_INVALID');
+  assert.equal((await events(body.callSid, '?token=1.abc')).status, 403, 'wrong token');
+  const withViewToken = `?token=${encodeURIComponent(token)}`;
+  const unknownView = await events('CA' + '0'.repeat(32), withViewToken);
+  assert.equal(unknownView.status, 404, 'a call never placed here');
+  assert.equal(((await unknownView.json()) as { error: string }).error, 'HTTP_NOT_FOUND');
+  assert.equal((await events('not-a-sid', withViewToken)).status, 404);
+  const phoneSid = 'CA' + 'f'.repeat(32);
+  await server.journals.admit(phoneSid);
+  assert.equal((await events(phoneSid, withViewToken)).status, 404, 'a phone call is never viewable');
+  const abort = new AbortController();
+  const view = await fetch(`${server.url}/softphone/calls/${body.callSid}/events${withViewToken}`, {
+    signal: abort.signal,
+  });
+  assert.equal(view.status, 200);
+  assert.equal(view.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  assert.equal(view.headers.get('cache-control'), 'no-cache');
+  abort.abort();
+  await view.body?.cancel().catch(() => {});
+  assert.equal(
+    (await fetch(`${server.url}/softphone/calls/${body.callSid}/events${withViewToken}`, { method: 'POST' }))
+      .status,
+    405,
+  );
 
   const flows = await fetch(server.url + '/softphone/flows', { headers: { 'x-softphone-token': token } });
   assert.deepEqual(((await flows.json()) as { defaultFlow: string }).defaultFlow, 'demo');

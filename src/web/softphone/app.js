@@ -13,6 +13,9 @@ const ui = {
   level: $('level'),
   keypad: $('keypad'),
   status: $('status'),
+  viewState: $('view-state'),
+  viewSlots: document.querySelector('#view-slots tbody'),
+  viewLog: $('view-log'),
 };
 
 /** Counters and state, for people and tests alike. */
@@ -29,6 +32,12 @@ const stats = {
   firstAudioAt: null,
 };
 window.softphone = stats;
+
+/** The live view of the current call, as its events built it (also for tests). */
+function emptyView() {
+  return { callSid: null, state: null, slots: {}, turns: [], prompts: [], latencies: [], ended: null };
+}
+stats.view = emptyView();
 
 /** The live call, or null. */
 let call = null;
@@ -111,6 +120,7 @@ async function startCall() {
     });
     current.stream = placed;
     stats.callSid = placed.callSid;
+    openView(placed.callSid);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(
       `${scheme}://${location.host}/softphone/media?token=${encodeURIComponent(token)}`,
@@ -261,6 +271,191 @@ function teardown(c) {
   if (c.ws && c.ws.readyState <= WebSocket.OPEN) c.ws.close(1000, 'call ended');
   if (c.mic) for (const track of c.mic.getTracks()) track.stop();
   void c.ctx.close().catch(() => {});
+}
+
+// ---- the live view ---------------------------------------------------------------------------------------------
+// Built with textContent only: transcripts and prompts are data, never markup.
+
+/** The view's event stream, or null. */
+let viewSource = null;
+/** Each turn's and prompt's list entry, kept off the objects so `window.softphone.view` stays plain data. */
+let viewNodes = new WeakMap();
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function openView(callSid) {
+  viewSource?.close();
+  stats.view = emptyView();
+  stats.view.callSid = callSid;
+  viewNodes = new WeakMap();
+  ui.viewState.textContent = '—';
+  ui.viewSlots.replaceChildren();
+  ui.viewLog.replaceChildren();
+  const source = new EventSource(
+    `/softphone/calls/${encodeURIComponent(callSid)}/events?token=${encodeURIComponent(token)}`,
+  );
+  viewSource = source;
+  source.onmessage = (e) => {
+    let event;
+    try {
+      event = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    if (stats.view.callSid !== callSid) return;
+    onViewEvent(event);
+    // The server ends the stream after this; closing first keeps EventSource from reconnecting.
+    if (event.type === 'ended') source.close();
+  };
+  // EventSource retries a dropped stream by itself (a refused one it does not); an ended call has no more.
+  source.onerror = () => {
+    if (stats.view.ended !== null) source.close();
+  };
+}
+
+function onViewEvent(event) {
+  const view = stats.view;
+  switch (event.type) {
+    case 'state':
+      view.state = event.state;
+      view.slots = event.slots;
+      renderState();
+      return;
+    case 'hearing':
+    case 'turn': {
+      const final = event.type === 'turn';
+      let turn = view.turns.at(-1);
+      if (!turn || turn.final) {
+        turn = { text: '', final: false, intent: null, confidence: null, latency: null };
+        view.turns.push(turn);
+      }
+      turn.text = event.text;
+      if (final) {
+        turn.final = true;
+        turn.intent = event.intent;
+        turn.confidence = event.confidence;
+      }
+      renderTurn(turn);
+      return;
+    }
+    case 'prompt': {
+      const prompt = { mark: event.mark, text: event.text, heard: null, playedMs: null, promptMs: null };
+      view.prompts.push(prompt);
+      renderPrompt(prompt);
+      return;
+    }
+    case 'cut': {
+      const prompt =
+        view.prompts.findLast((p) => p.mark === event.mark) ?? view.prompts.findLast((p) => p.heard === null);
+      if (!prompt) return;
+      prompt.heard = event.heard;
+      prompt.playedMs = event.playedMs;
+      prompt.promptMs = event.promptMs;
+      renderPrompt(prompt);
+      return;
+    }
+    case 'latency': {
+      const latency = {
+        silenceMs: event.silenceMs,
+        transcriptMs: event.transcriptMs,
+        decisionMs: event.decisionMs,
+        firstAudioMs: event.firstAudioMs,
+        endOfTurnMs: event.endOfTurnMs,
+      };
+      view.latencies.push(latency);
+      const turn = view.turns.findLast((t) => t.final);
+      if (turn && turn.latency === null) {
+        turn.latency = latency;
+        renderTurn(turn);
+      }
+      return;
+    }
+    case 'ended':
+      view.ended = event.reason;
+      ui.viewLog.append(el('li', 'ended', `Call ended (${event.reason}).`));
+      return;
+  }
+}
+
+function renderState() {
+  ui.viewState.textContent = stats.view.state ?? '—';
+  const rows = Object.entries(stats.view.slots).map(([name, value]) => {
+    const row = el('tr');
+    row.append(el('th', '', name), el('td', '', value));
+    return row;
+  });
+  ui.viewSlots.replaceChildren(...rows);
+}
+
+/** Adds `item`'s list entry on first render; later renders refill it in place. */
+function entry(item, className) {
+  let node = viewNodes.get(item);
+  if (!node) {
+    node = el('li');
+    viewNodes.set(item, node);
+    ui.viewLog.append(node);
+  }
+  node.className = className;
+  return node;
+}
+
+function renderTurn(turn) {
+  const node = entry(turn, turn.final ? 'turn' : 'turn interim');
+  const who = el('span', 'who', 'Caller');
+  const words = el('span', 'words', turn.text || (turn.final ? '(nothing recognised)' : '…'));
+  node.replaceChildren(who, words);
+  if (turn.final) {
+    const confidence = turn.confidence === null ? '' : ` ${Math.round(turn.confidence * 100)}%`;
+    node.append(el('span', 'intent', `${turn.intent ?? 'no match'}${confidence}`));
+  }
+  if (turn.latency) node.append(latencyBar(turn.latency));
+}
+
+function latencyBar(l) {
+  const bar = el('div', 'latency');
+  const total = el('span', 'total', `${Math.round(l.silenceMs + l.endOfTurnMs)} ms`);
+  const segments = el('div', 'segments');
+  for (const [name, ms] of [
+    ['silence', l.silenceMs],
+    ['transcript', l.transcriptMs],
+    ['decision', l.decisionMs],
+    ['audio', l.firstAudioMs],
+  ]) {
+    const seg = el('span', `seg ${name}`, `${Math.round(ms)}`);
+    seg.title = `${name}: ${ms} ms`;
+    // Proportional width; a floor keeps a 1 ms step visible and labelled.
+    seg.style.flexGrow = String(Math.max(ms, 0));
+    seg.style.minWidth = '1.6rem';
+    segments.append(seg);
+  }
+  bar.append(segments, total);
+  return bar;
+}
+
+function renderPrompt(prompt) {
+  const node = entry(prompt, prompt.heard === null ? 'prompt' : 'prompt cut');
+  const who = el('span', 'who', 'Agent');
+  const words = el('span', 'words');
+  if (prompt.heard === null) words.textContent = prompt.text;
+  else {
+    // The words the caller heard, then the rest in grey: the heard text counts whole words of the prompt.
+    const all = prompt.text.split(/\s+/).filter(Boolean);
+    const n = prompt.heard.replace(/…$/, '').split(/\s+/).filter(Boolean).length;
+    words.append(
+      el('mark', 'heard', all.slice(0, n).join(' ')),
+      ' ',
+      el('span', 'unheard', all.slice(n).join(' ')),
+    );
+    node.title = `cut after ${prompt.playedMs} of ${prompt.promptMs} ms`;
+  }
+  node.replaceChildren(who, words);
+  if (prompt.heard !== null)
+    node.append(el('span', 'intent', `cut at ${(prompt.playedMs / 1000).toFixed(1)} s`));
 }
 
 ui.call.addEventListener('click', () => void startCall());

@@ -1,0 +1,211 @@
+/**
+ * The calls pages: recent calls from the journal store, and one call's timeline beside its flow's diagram with
+ * the path it took, drawn from its journal; and the journal itself as JSON lines, the format `switchboard replay`
+ * reads (as `switchboard calls export` writes it). Server-rendered HTML without scripts, under a strict CSP.
+ *
+ * The journal holds what callers said and typed: these pages are the operator's local view, served only where
+ * the softphone is (a local, trusted setting).
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SwitchboardError, isSwitchboardError } from '../errors.ts';
+import type { CompiledFlow } from '../flow/index.ts';
+import { encodeRecord, readRecords, type JournalRecord } from '../journal/records.ts';
+import type { JournalStore } from '../journal/store.ts';
+import type { Logger } from '../observability/logger.ts';
+import { flowDiagram } from '../web/calls/diagram.ts';
+import {
+  STYLESHEET_PATH,
+  renderCall,
+  renderCallList,
+  renderDamaged,
+  renderNotFound,
+  type CallListEntry,
+  type CallView,
+} from '../web/calls/render.ts';
+import { buildTimeline } from '../web/calls/timeline.ts';
+
+/** Calls shown on the list page. */
+export const CALLS_LIST_LIMIT = 100;
+/** Call ids are Twilio's `CA` + 32 hex digits; anything much longer is not one. */
+const MAX_CALL_ID = 128;
+
+/** The pages load only their own stylesheet; no scripts, no framing, no forms. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export interface CallsPageOptions {
+  store: JournalStore;
+  /** The loaded flows by id (a FlowLibrary's live `flows`). */
+  flows: ReadonlyMap<string, CompiledFlow>;
+  logger: Logger;
+  limit?: number;
+}
+
+type Read =
+  { ok: true; records: JournalRecord[]; tornTail: boolean } | { ok: false; code: string; message: string };
+
+export class CallsPage {
+  readonly #opts: CallsPageOptions;
+  readonly #style: Buffer;
+
+  constructor(opts: CallsPageOptions) {
+    this.#opts = opts;
+    // Read once at start-up, as the softphone's files are.
+    this.#style = readFileSync(new URL('../web/calls/style.css', import.meta.url));
+  }
+
+  /** Serve a calls route; false when `route` ("METHOD /path") is not one. Throws typed errors for the app. */
+  async handle(_req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
+    const [method, path = ''] = route.split(' ');
+    if (path !== '/calls' && !path.startsWith('/calls/')) return false;
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route: route.slice(0, 200) });
+    }
+    if (path === '/calls') {
+      send(res, 200, await this.#list(), 'text/html; charset=utf-8', PAGE_HEADERS);
+      return true;
+    }
+    if (path === STYLESHEET_PATH) {
+      send(res, 200, this.#style, 'text/css; charset=utf-8', { 'x-content-type-options': 'nosniff' });
+      return true;
+    }
+    const parts = path.slice('/calls/'.length).split('/');
+    const callId = decode(parts[0] ?? '');
+    if (callId === null || callId === '' || callId.length > MAX_CALL_ID || parts.length > 2) return false;
+    if (parts.length === 2 && parts[1] !== 'log') return false;
+    const read = await this.#read(callId);
+    if (read === null) {
+      send(res, 404, renderNotFound(callId), 'text/html; charset=utf-8', PAGE_HEADERS);
+      return true;
+    }
+    if (!read.ok) {
+      this.#opts.logger.warn('calls page: journal cannot be read', { callId, code: read.code });
+      const status = parts.length === 2 ? 500 : 200;
+      send(
+        res,
+        status,
+        renderDamaged(callId, read.code, read.message),
+        'text/html; charset=utf-8',
+        PAGE_HEADERS,
+      );
+      return true;
+    }
+    if (parts.length === 2) {
+      // Exactly what `switchboard calls export` writes: each decoded record encoded again, one per line.
+      const text = read.records.map((r) => encodeRecord(r) + '\n').join('');
+      send(res, 200, text, 'application/x-ndjson; charset=utf-8', {
+        'content-disposition': `attachment; filename="${safeFileName(callId)}.jsonl"`,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      });
+      return true;
+    }
+    send(res, 200, await this.#call(callId, read), 'text/html; charset=utf-8', PAGE_HEADERS);
+    return true;
+  }
+
+  /** The call's records; null when the store has none; the error code when they cannot be read. */
+  async #read(callId: string): Promise<Read | null> {
+    const rows = await this.#opts.store.read(callId);
+    if (rows.length === 0) return null;
+    try {
+      const { records, tornTail } = readRecords(rows.map((r) => r.line));
+      return { ok: true, records, tornTail };
+    } catch (err) {
+      if (isSwitchboardError(err) && err.code.startsWith('JOURNAL_')) {
+        return { ok: false, code: err.code, message: err.message };
+      }
+      throw err;
+    }
+  }
+
+  async #list(): Promise<string> {
+    const limit = this.#opts.limit ?? CALLS_LIST_LIMIT;
+    const store = this.#opts.store;
+    const calls = await store.list(limit);
+    const entries: CallListEntry[] = [];
+    for (const summary of calls) {
+      const entry: CallListEntry = {
+        callId: summary.callId,
+        flow: summary.flow,
+        flowVersion: null,
+        startedAt: summary.firstAt,
+        durationMs:
+          summary.firstAt === null || summary.lastAt === null ? null : summary.lastAt - summary.firstAt,
+        endReason: null,
+        ended: summary.ended,
+        crashes: 0,
+        resumes: 0,
+        damaged: null,
+      };
+      const read = await this.#read(summary.callId);
+      if (read && !read.ok) entry.damaged = read.code;
+      else if (read) {
+        const t = buildTimeline(read.records);
+        entry.flow = t.flow ?? summary.flow;
+        entry.flowVersion = t.flowVersion;
+        entry.durationMs = t.durationMs;
+        entry.endReason = t.endReason;
+        entry.crashes = t.crashes + t.interruptions;
+        entry.resumes = t.restarts + t.resumes;
+      }
+      entries.push(entry);
+    }
+    // Newest first by when the call began; the store gives the most recently active.
+    entries.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
+    return renderCallList(entries, `${store.kind} ${store.location}`, limit);
+  }
+
+  async #call(callId: string, read: Extract<Read, { ok: true }>): Promise<string> {
+    const timeline = buildTimeline(read.records);
+    const summary = await this.#opts.store.summary(callId);
+    let diagram: CallView['diagram'];
+    const compiled = timeline.flow === null ? undefined : this.#opts.flows.get(timeline.flow);
+    if (timeline.flow === null) diagram = { missing: 'The journal has no start record naming its flow.' };
+    else if (!compiled) diagram = { missing: `Flow ${timeline.flow} is not loaded here.` };
+    else if (compiled.flow.version !== timeline.flowVersion) {
+      diagram = {
+        ...flowDiagram(compiled.flow, timeline.path),
+        note: `The call ran ${timeline.flow} v${timeline.flowVersion}, which is not loaded here; drawn on the loaded v${compiled.flow.version}.`,
+      };
+    } else diagram = flowDiagram(compiled.flow, timeline.path);
+    return renderCall({
+      timeline,
+      leaseToken: summary?.token ?? null,
+      owner: summary?.owner ?? null,
+      diagram,
+      tornTail: read.tornTail,
+    });
+  }
+}
+
+function decode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** A file name made of the id's safe characters only, so the header cannot be broken out of. */
+function safeFileName(callId: string): string {
+  return callId.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  extra: Record<string, string>,
+): void {
+  const data = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { 'content-type': type, 'content-length': data.length, ...extra });
+  res.end(res.req?.method === 'HEAD' ? undefined : data);
+}

@@ -53,8 +53,13 @@ test(
     const passed = Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0);
     const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? -1);
     ctx.diagnostic(`${passed} tests passed offline`);
-    assert.equal(failed, 0, out.slice(-4000));
-    assert.equal(code, 0, out.slice(-4000));
+    // On failure, what failed: each `not ok` with the lines of its report.
+    const failures = [...out.matchAll(/^\s*not ok [\s\S]*?(?=^\s*(?:ok|not ok|# Subtest) )/gm)].map(
+      (m) => m[0],
+    );
+    const report = failures.length > 0 ? failures.join('\n').slice(0, 8000) : out.slice(-4000);
+    assert.equal(failed, 0, report);
+    assert.equal(code, 0, report);
     assert.ok(passed >= 30, `the suites ran (${passed} passed)`);
   },
 );

@@ -67,6 +67,20 @@ test('call/ does not reach up into server/, cli/ or the simulator', () => {
   );
 });
 
+test('web/ only renders: flows and journal records in, HTML out; no server, call or CLI', () => {
+  assert.deepEqual(
+    violations(
+      'web',
+      (t) => !['server', 'call', 'cli', 'simulator', 'speech', 'node:fs', 'node:http'].includes(t),
+    ),
+    [],
+  );
+  assert.ok(
+    edges.some((e) => e.folder === 'web'),
+    'web/ is seen by this check',
+  );
+});
+
 test('only the CLI imports the CLI, and nothing in src/ imports tests', () => {
   assert.deepEqual(
     edges.filter((e) => (e.target === 'cli' && e.folder !== 'cli') || e.target.includes('test/')),

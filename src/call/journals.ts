@@ -51,6 +51,12 @@ export class CallJournals {
     this.#secret = await this.store.secret();
   }
 
+  /** A key for `purpose` derived from the store's shared secret: the same on every instance sharing the store. */
+  deriveKey(purpose: string): Buffer {
+    if (!this.#secret) throw new Error('CallJournals.init() was not called');
+    return createHmac('sha256', this.#secret).update(purpose).digest();
+  }
+
   /** A new call: take its lease and issue its first stream's ticket. */
   async admit(callId: string): Promise<StreamTicket> {
     const lease = await this.store.acquire(callId, this.owner);

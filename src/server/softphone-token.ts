@@ -1,20 +1,25 @@
 /**
  * Page tokens for the browser softphone. The page is given a token when it is served; its API calls and its
- * media websocket must present it. A token is `<expiryMs>.<base64url HMAC-SHA256(secret, expiryMs)>` under a
- * secret that lives only in this process, so a restart invalidates every page (the page is simply reloaded).
+ * media websocket must present it. A token is `<expiryMs>.<base64url HMAC-SHA256(key, expiryMs)>`. The server's
+ * key is derived from the journal store's shared secret (see SOFTPHONE_TOKEN_PURPOSE), so a page left open keeps
+ * working across a restart and on every instance sharing the store; without a key (tests) it is per process.
  * It proves the caller loaded the page from this server; it is not a Twilio signature and never replaces one.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** How long a served page may place calls. */
 export const PAGE_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+/** What the page-token key is derived for from the store's shared secret: it is used for nothing else. */
+export const SOFTPHONE_TOKEN_PURPOSE = 'softphone-page-token';
 
 export class PageTokens {
-  readonly #secret: Buffer;
+  /** The key, or how to get it: read on first use, since the store's secret is loaded after start-up. */
+  #secret: Buffer | (() => Buffer);
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor(options: { secret?: Buffer; ttlMs?: number; now?: () => number } = {}) {
+  /** `secret`: the MAC key, or a function giving it (called once, on first use); a random one per process if absent. */
+  constructor(options: { secret?: Buffer | (() => Buffer); ttlMs?: number; now?: () => number } = {}) {
     this.#secret = options.secret ?? randomBytes(32);
     this.#ttlMs = options.ttlMs ?? PAGE_TOKEN_TTL_MS;
     this.#now = options.now ?? Date.now;
@@ -26,7 +31,7 @@ export class PageTokens {
     return `${expiry}.${this.#mac(expiry).toString('base64url')}`;
   }
 
-  /** True only for a well-formed, unexpired token minted under this process's secret. */
+  /** True only for a well-formed, unexpired token minted under this key. */
   verify(token: string | null | undefined): boolean {
     if (typeof token !== 'string' || token.length > 128) return false;
     const m = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
@@ -40,6 +45,7 @@ export class PageTokens {
   }
 
   #mac(expiry: string): Buffer {
+    if (typeof this.#secret === 'function') this.#secret = this.#secret();
     return createHmac('sha256', this.#secret).update(`softphone-page:${expiry}`).digest();
   }
 }

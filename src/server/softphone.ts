@@ -4,9 +4,11 @@
  * the page and its assets, places calls (what the voice webhook does for Twilio) and vets the page's websocket
  * upgrade; the app attaches the socket to a session as it does Twilio's.
  *
- * Access: the page embeds a page token minted when it is served (softphone-token.ts). API calls carry it in a
- * header, the websocket in its query string (browsers cannot set headers on a websocket), and the websocket's
- * Origin must be this server's own host, so another site cannot open a call with a visitor's browser.
+ * Access: the page embeds a page token minted when it is served (softphone-token.ts), under a key derived from the
+ * journal store's shared secret, so an open page outlives a restart and works on every instance sharing the store.
+ * API calls carry it in a header, the websocket in its query string (browsers cannot set headers on a websocket),
+ * and the websocket's Origin must be this server's own host, so another site cannot open a call with a visitor's
+ * browser.
  *
  * Live view: `GET /softphone/calls/<callSid>/events?token=...` streams the call's live view (call-view.ts) as
  * Server-Sent Events (EventSource cannot set headers either), for calls this module placed only: a phone call
@@ -20,7 +22,7 @@ import type { CallJournals } from '../call/journals.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readBody, sendJson } from './http.ts';
-import { PageTokens } from './softphone-token.ts';
+import { PageTokens, SOFTPHONE_TOKEN_PURPOSE } from './softphone-token.ts';
 
 export const SOFTPHONE_MEDIA_PATH = '/softphone/media';
 const TOKEN_HEADER = 'x-softphone-token';
@@ -79,7 +81,9 @@ export class Softphone {
 
   constructor(opts: SoftphoneOptions) {
     this.#opts = opts;
-    this.#tokens = opts.tokens ?? new PageTokens();
+    // Keyed by the store's shared secret: an open page survives a restart and works on every instance.
+    this.#tokens =
+      opts.tokens ?? new PageTokens({ secret: () => opts.journals.deriveKey(SOFTPHONE_TOKEN_PURPOSE) });
     // Read once at start-up: the page is small and serving it must not touch the disk.
     const dir = new URL('../web/softphone/', import.meta.url);
     this.#page = readFileSync(new URL('index.html', dir), 'utf8');

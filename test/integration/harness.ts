@@ -1,4 +1,4 @@
-/** Starts a real Switchboard server on port 0 with the real flows and the real flite voice. */
+/** Starts a real Switchboard server (on port 0 unless told) with the real flows and the real flite voice. */
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { FlowLibrary } from '../../src/config/flow-library.ts';
@@ -49,6 +49,8 @@ export async function startServer(
     faults?: FaultHook;
     /** Serve the browser softphone (off unless set). */
     softphone?: boolean;
+    /** Listen on this port (a free one unless given), e.g. to restart a server where a page expects it. */
+    port?: number;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -80,7 +82,7 @@ export async function startServer(
     ...(options.env ? { env: options.env } : {}),
     ...(options.softphone ? { softphone: true } : {}),
   });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   return {
     app,
     url: app.publicUrl,

@@ -2,7 +2,8 @@
  * The browser softphone end to end: headless Chromium loads the page, its fake microphone plays a WAV of a caller
  * speaking, and the call runs over the Media Streams protocol into the same session as a phone call. Speech is
  * found by the energy VAD and answered with a scripted transcript, so the conversation is deterministic.
- * Also the softphone's refusals: page token, Origin, unknown flow, and the switch that turns it off.
+ * Also: a page left open across a server restart, mouth-to-ear latency measured in the page over ten turns, and
+ * the softphone's refusals: page token, Origin, unknown flow, and the switch that turns it off.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -15,9 +16,11 @@ import { WebSocket } from 'ws';
 import { mulawToPcm } from '../../src/audio/mulaw.ts';
 import { writeWavPcm16 } from '../../src/audio/wav.ts';
 import { openEnergyVad } from '../../src/call/listener.ts';
+import { validateFlow, type FlowFile } from '../../src/flow/index.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
+import { testJournals } from '../fixtures/journals.ts';
 import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -78,8 +81,16 @@ interface PageView {
   ended: string | null;
 }
 
+/** The page's call timeline (`window.softphone.timing`), performance.now() ms. */
+interface PageTiming {
+  frameAt: number[];
+  framePeak: number[];
+  audioStartAt: number[];
+}
+
 interface PageStats {
   view: PageView;
+  timing: PageTiming;
   state: string;
   callSid: string | null;
   framesSent: number;
@@ -458,3 +469,237 @@ test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flow
   const offWs = off.url.replace(/^http/, 'ws') + `/softphone/media?token=${encodeURIComponent(token)}`;
   assert.equal(await upgradeStatus(offWs, { origin: off.url }), 404);
 });
+
+test(
+  haveChromium
+    ? 'softphone: a page left open across a server restart says its call ended, then calls the new server'
+    : `SKIPPED: softphone across a restart (no Chromium at ${CHROMIUM}; set CHROMIUM_PATH)`,
+  { skip: !haveChromium, timeout: 90_000 },
+  async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-softphone-'));
+    const wav = await callerWav(dir);
+    // One journal store, as a restarted server (or another instance) shares it: its secret keys the page token.
+    const journals = await testJournals();
+    const first = await startServer({ softphone: true, tts: new ToneTts({ msPerChar: 10 }), journals });
+    let firstOpen = true;
+    let second: TestServer | null = null;
+    const browser = await launch(wav);
+    ctx.after(async () => {
+      await browser.close();
+      if (firstOpen) await first.close();
+      await second?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    await page.goto(first.url + '/');
+    await page.locator('#flow option').first().waitFor({ state: 'attached' });
+    await page.uncheck('#echo');
+    const stats = (): Promise<PageStats> =>
+      page.evaluate(() => (globalThis as unknown as { softphone: PageStats }).softphone);
+    /** The call is live and its first prompt is playing; a refused call fails with what the page said. */
+    const live = async (): Promise<void> => {
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { softphone: PageStats }).softphone;
+          return (s.state === 'live' && s.firstAudioAt !== null) || s.state === 'ended';
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      assert.equal((await stats()).state, 'live', (await page.textContent('#status')) ?? '');
+    };
+
+    await page.click('#call');
+    await live();
+    const before = (await stats()).callSid!;
+    await waitForLog(first.records, (r) => r.msg === 'softphone call placed' && r.callId === before);
+
+    // The server goes away mid-call; the page says so and is ready for another call.
+    await first.close();
+    firstOpen = false;
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'ended',
+    );
+    assert.equal(await page.textContent('#status'), 'Connection lost — call ended.');
+    assert.equal(await page.isEnabled('#call'), true, 'Call is usable again');
+
+    // The restarted server: same port, same journal store, a new process's state otherwise.
+    const port = Number(new URL(first.url).port);
+    second = await startServer({
+      softphone: true,
+      tts: new ToneTts({ msPerChar: 10 }),
+      journals: await testJournals(journals.store),
+      port,
+    });
+    assert.equal(second.url, first.url);
+    // The same page, not reloaded: its token still works, so Call places a call on the new server.
+    await page.click('#call');
+    await live();
+    const after = (await stats()).callSid!;
+    assert.notEqual(after, before);
+    await waitForLog(second.records, (r) => r.msg === 'softphone call placed' && r.callId === after);
+    await page.waitForTimeout(500);
+    await page.click('#hangup');
+    const ended = await waitForLog(second.records, (r) => r.msg === 'call ended' && r.callId === after);
+    assert.ok(Number(ended.framesIn) > 0, `the new server heard ${String(ended.framesIn)} frames`);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'ended',
+    );
+    assert.equal(await page.textContent('#status'), 'Call ended.');
+    assert.deepEqual(pageErrors, []);
+  },
+);
+
+/** Ten short things the caller says, one a turn. */
+const UTTERANCES = [
+  'yes please',
+  'go on',
+  'the next one',
+  'that sounds good',
+  'okay',
+  'tell me more',
+  'sure',
+  'and then',
+  'keep going',
+  'all right',
+];
+
+/** The caller's ten turns as a WAV: 1 s of silence, then each utterance followed by time for the reply. */
+async function turnsWav(dir: string): Promise<string> {
+  const flite = new FliteTts();
+  try {
+    const gap = 8000 * 2.5;
+    const parts: Int16Array[] = [new Int16Array(8000)];
+    for (const text of UTTERANCES) {
+      parts.push(mulawToPcm((await flite.synthesize({ text })).mulaw), new Int16Array(gap));
+    }
+    const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      pcm.set(part, at);
+      at += part.length;
+    }
+    const path = join(dir, 'turns.wav');
+    await writeFile(path, writeWavPcm16(pcm, 8000));
+    return path;
+  } finally {
+    await flite.close();
+  }
+}
+
+/** Two states that hand the turn back and forth on one intent: every caller turn gets a short reply. */
+const PING_PONG: FlowFile = {
+  id: 'pingpong',
+  version: 1,
+  start: 'ping',
+  intents: { go: { examples: ['go'] } },
+  states: {
+    ping: { say: 'Ping.', on: { go: 'pong' } },
+    pong: { say: 'Pong.', on: { go: 'ping' } },
+  },
+  policy: { noInputMs: 20_000, maxRetries: 10 },
+};
+
+/** A captured frame at least this loud is speech. */
+const SPEECH_PEAK = 0.02;
+/** Silence at least this long after speech ends the caller's turn. */
+const END_OF_SPEECH_GAP_MS = 500;
+
+/**
+ * For each caller turn in the page's timeline: the send time of its last loud frame (followed by at least
+ * END_OF_SPEECH_GAP_MS of quiet frames), and the latency from it to the first agent audio played after it.
+ */
+function mouthToEar(timing: PageTiming): { endAt: number; latencyMs: number | null }[] {
+  const turns: { endAt: number; latencyMs: number | null }[] = [];
+  let lastLoud: number | null = null;
+  for (let i = 0; i < timing.frameAt.length; i++) {
+    const at = timing.frameAt[i]!;
+    if (timing.framePeak[i]! >= SPEECH_PEAK) lastLoud = at;
+    else if (lastLoud !== null && at - lastLoud >= END_OF_SPEECH_GAP_MS) {
+      const start = timing.audioStartAt.find((t) => t > lastLoud!);
+      turns.push({ endAt: lastLoud, latencyMs: start === undefined ? null : start - lastLoud });
+      lastLoud = null;
+    }
+  }
+  return turns;
+}
+
+function percentileOf(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+test(
+  haveChromium
+    ? 'softphone: mouth-to-ear latency in the page, end of the caller speech to first agent audio, over 10 turns'
+    : `SKIPPED: softphone latency in a browser (no Chromium at ${CHROMIUM}; set CHROMIUM_PATH)`,
+  { skip: !haveChromium, timeout: 120_000 },
+  async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-softphone-'));
+    const wav = await turnsWav(dir);
+    const checked = validateFlow(PING_PONG);
+    assert.ok(checked.ok, JSON.stringify(checked));
+    const flowsDir = join(dir, 'flows');
+    await mkdir(flowsDir);
+    await writeFile(join(flowsDir, 'pingpong.json'), JSON.stringify(PING_PONG));
+    const stt = new ScriptedStt(UTTERANCES.map(() => 'go'));
+    const server = await startServer({
+      softphone: true,
+      flowsDir,
+      defaultFlow: 'pingpong',
+      tts: new ToneTts({ msPerChar: 20 }),
+      hearing: { stt, openVad: openEnergyVad },
+    });
+    const browser = await launch(wav);
+    ctx.after(async () => {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    await page.goto(server.url + '/');
+    await page.locator('#flow option').first().waitFor({ state: 'attached' });
+    await page.selectOption('#flow', 'pingpong');
+    await page.uncheck('#echo');
+    await page.click('#call');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
+    );
+    const callSid = (await page.evaluate(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.callSid,
+    ))!;
+    const latencyLogs = () => server.records.filter((r) => r.msg === 'turn latency' && r.callId === callSid);
+    const deadline = Date.now() + 90_000;
+    while (latencyLogs().length < UTTERANCES.length && Date.now() < deadline) await sleep(200);
+    assert.equal(latencyLogs().length, UTTERANCES.length, 'the server answered every turn');
+    // The last reply's first audio reaches the page, and the quiet after the last utterance is captured.
+    await sleep(1000);
+    const timing = await page.evaluate(
+      () => (globalThis as unknown as { softphone: PageStats }).softphone.timing,
+    );
+    await page.click('#hangup');
+    await waitForLog(server.records, (r) => r.msg === 'call ended' && r.callId === callSid);
+
+    const turns = mouthToEar(timing);
+    assert.equal(turns.length, UTTERANCES.length, `${turns.length} caller turns found in the page's frames`);
+    const latencies = turns.map((t, i) => {
+      assert.ok(t.latencyMs !== null, `turn ${i + 1}: agent audio played after it`);
+      assert.ok(t.latencyMs > 0 && t.latencyMs < 5000, `turn ${i + 1}: ${t.latencyMs} ms`);
+      return t.latencyMs;
+    });
+    assert.deepEqual(pageErrors, []);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    ctx.diagnostic(
+      `mouth-to-ear (end of caller speech -> first agent audio played) over ${sorted.length} turns: ` +
+        `p50 ${Math.round(percentileOf(sorted, 50))} ms, p90 ${Math.round(percentileOf(sorted, 90))} ms, ` +
+        `max ${Math.round(sorted.at(-1)!)} ms`,
+    );
+  },
+);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

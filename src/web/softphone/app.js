@@ -30,8 +30,29 @@ const stats = {
   /** performance.now() of the Call click and of the first agent audio heard. */
   clickAt: null,
   firstAudioAt: null,
+  /**
+   * The current call's timeline, for measuring mouth-to-ear latency (performance.now() ms): each captured frame's
+   * send time and peak level, and each time agent audio started playing after silence. Bounded: past its cap an
+   * array drops its older half, so a long call keeps only its last few minutes.
+   */
+  timing: emptyTiming(),
 };
 window.softphone = stats;
+
+/** Frames kept: over two minutes at 50 a second. */
+const MAX_TIMED_FRAMES = 8192;
+/** Playback starts kept. */
+const MAX_TIMED_STARTS = 1024;
+
+function emptyTiming() {
+  return { frameAt: [], framePeak: [], audioStartAt: [] };
+}
+
+/** Append to a capped array; past `cap`, drop its older half at once (amortised O(1) a push). */
+function pushCapped(list, value, cap) {
+  list.push(value);
+  if (list.length > cap) list.splice(0, list.length - (cap >> 1));
+}
 
 /** The live view of the current call, as its events built it (also for tests). */
 function emptyView() {
@@ -100,6 +121,7 @@ async function loadFlows() {
 async function startCall() {
   stats.clickAt = performance.now();
   stats.firstAudioAt = null;
+  stats.timing = emptyTiming();
   setState('connecting', 'Calling…');
   // Created in the click handler, so the browser lets it start.
   const ctx = new AudioContext({ sampleRate: 8000 });
@@ -182,6 +204,9 @@ function startStream(c) {
       },
     });
     stats.framesSent += 1;
+    // Both arrays are always the same length, so they are trimmed in step.
+    pushCapped(stats.timing.frameAt, performance.now(), MAX_TIMED_FRAMES);
+    pushCapped(stats.timing.framePeak, peak, MAX_TIMED_FRAMES);
     ui.level.style.width = `${Math.min(100, Math.round(Math.sqrt(peak) * 100))}%`;
   };
   c.source = c.ctx.createMediaStreamSource(c.mic);
@@ -198,7 +223,8 @@ function startStream(c) {
       stats.samplesPlayed = msg.played;
       if (msg.played > 0 && stats.firstAudioAt === null) stats.firstAudioAt = performance.now();
     }
-    if (msg.type === 'mark') echoMark(c, msg.name);
+    if (msg.type === 'started') pushCapped(stats.timing.audioStartAt, performance.now(), MAX_TIMED_STARTS);
+    else if (msg.type === 'mark') echoMark(c, msg.name);
     else if (msg.type === 'cleared') for (const name of msg.marks) echoMark(c, name);
   };
   c.playback.connect(c.ctx.destination);
@@ -263,6 +289,11 @@ function endCall(c, code) {
   if (call !== c) return;
   teardown(c);
   const normal = code === 1000 || code === 1005 || c.hangingUp;
+  // The server went away (a restart, a crash): its view will never end, and retrying it would find nothing.
+  if (!normal) {
+    viewSource?.close();
+    viewSource = null;
+  }
   setState('ended', normal ? 'Call ended.' : 'Connection lost — call ended.');
 }
 

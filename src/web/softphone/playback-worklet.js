@@ -1,6 +1,7 @@
 // Playback worklet: plays the agent's 8 kHz audio (already decoded to floats) in arrival order. Marks are queued
 // among the audio and reported when everything before them has been played, which is when Twilio echoes them;
-// `clear` drops the queued audio and reports every pending mark at once, as Twilio does.
+// `clear` drops the queued audio and reports every pending mark at once, as Twilio does. Each time audio starts
+// again after silence it says so (`started`), for the page's latency timeline.
 
 class PlaybackProcessor extends AudioWorkletProcessor {
   constructor() {
@@ -10,6 +11,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.offset = 0;
     this.played = 0;
     this.sinceReport = 0;
+    /** Whether the last quantum played any audio. */
+    this.playing = false;
     this.port.onmessage = (e) => {
       if (e.data.clear) {
         const marks = this.queue.filter((item) => !(item instanceof Float32Array)).map((m) => m.mark);
@@ -46,6 +49,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       this.port.postMessage({ type: 'mark', name: this.queue.shift().mark, played: this.played });
     }
     out.fill(0, i);
+    if (i > 0 && !this.playing) this.port.postMessage({ type: 'started', played: this.played });
+    this.playing = i > 0;
     // About ten reports a second, for the page's counters.
     if (this.sinceReport >= 800) {
       this.sinceReport = 0;

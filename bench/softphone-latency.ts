@@ -1,0 +1,190 @@
+/**
+ * Mouth-to-ear latency as the browser softphone sees it: headless Chromium's fake microphone plays a WAV of ten
+ * short utterances into the page, and the page's own timeline (window.softphone.timing) gives, for each turn, the
+ * send time of the caller's last loud frame and the time the agent's reply started playing. In process, like the
+ * softphone test: the energy VAD finds the turns, a scripted transcript answers them, tones are the replies, so
+ * what is measured is the pipeline (silence window, decision, pacing, the page's audio path), not an engine.
+ * Also the server's own breakdown of each turn, from its 'turn latency' log.
+ * Usage: node --import tsx bench/softphone-latency.ts
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { mulawToPcm } from '../src/audio/mulaw.ts';
+import { writeWavPcm16 } from '../src/audio/wav.ts';
+import { openEnergyVad } from '../src/call/listener.ts';
+import { validateFlow, type FlowFile } from '../src/flow/index.ts';
+import { FliteTts } from '../src/speech/tts/flite.ts';
+import { ScriptedStt } from '../test/fakes/scripted-stt.ts';
+import { ToneTts } from '../test/fakes/tone-tts.ts';
+import { startServer } from '../test/integration/harness.ts';
+import { percentile } from './server-process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
+
+const UTTERANCES = [
+  'yes please',
+  'go on',
+  'the next one',
+  'that sounds good',
+  'okay',
+  'tell me more',
+  'sure',
+  'and then',
+  'keep going',
+  'all right',
+];
+/** Silence after each utterance: time for the reply to play out before the next. */
+const GAP_S = 2.5;
+/** A captured frame at least this loud is speech; quiet at least END_GAP_MS after speech ends the turn. */
+const SPEECH_PEAK = 0.02;
+const END_GAP_MS = 500;
+
+const FLOW: FlowFile = {
+  id: 'pingpong',
+  version: 1,
+  start: 'ping',
+  intents: { go: { examples: ['go'] } },
+  states: {
+    ping: { say: 'Ping.', on: { go: 'pong' } },
+    pong: { say: 'Pong.', on: { go: 'ping' } },
+  },
+  policy: { noInputMs: 20_000, maxRetries: 10 },
+};
+
+/** The page's call timeline (performance.now() ms): each frame's send time and peak, each playback start. */
+interface Timing {
+  frameAt: number[];
+  framePeak: number[];
+  audioStartAt: number[];
+}
+
+interface PageGlobal {
+  softphone: { state: string; callSid: string | null; timing: Timing };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-softphone-'));
+try {
+  const checked = validateFlow(FLOW);
+  if (!checked.ok) throw new Error(`the bench flow is invalid: ${JSON.stringify(checked)}`);
+  const flowsDir = join(dir, 'flows');
+  await mkdir(flowsDir);
+  await writeFile(join(flowsDir, 'pingpong.json'), JSON.stringify(FLOW));
+  const wav = join(dir, 'turns.wav');
+  await writeFile(wav, await turnsWav());
+
+  const server = await startServer({
+    softphone: true,
+    flowsDir,
+    defaultFlow: 'pingpong',
+    tts: new ToneTts({ msPerChar: 20 }),
+    hearing: { stt: new ScriptedStt(UTTERANCES.map(() => 'go')), openVad: openEnergyVad },
+  });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}%noloop`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url + '/');
+    await page.locator('#flow option').first().waitFor({ state: 'attached' });
+    await page.selectOption('#flow', 'pingpong');
+    await page.uncheck('#echo');
+    await page.click('#call');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobal).softphone.state === 'live');
+    const callSid = await page.evaluate(() => (globalThis as unknown as PageGlobal).softphone.callSid);
+    const latencyLogs = () => server.records.filter((r) => r.msg === 'turn latency' && r.callId === callSid);
+    const deadline = Date.now() + 90_000;
+    while (latencyLogs().length < UTTERANCES.length && Date.now() < deadline) await sleep(200);
+    await sleep(1000);
+    const timing = await page.evaluate(() => (globalThis as unknown as PageGlobal).softphone.timing);
+    await page.click('#hangup');
+
+    const latencies = mouthToEar(timing);
+    const logs = latencyLogs();
+    if (latencies.length !== UTTERANCES.length || logs.length !== UTTERANCES.length) {
+      throw new Error(
+        `measured ${latencies.length} turns in the page and ${logs.length} on the server, of ${UTTERANCES.length}`,
+      );
+    }
+    const fmt = (xs: number[]): string =>
+      `p50 ${percentile(xs, 50).toFixed(1)} ms, p90 ${percentile(xs, 90).toFixed(1)} ms, ` +
+      `max ${Math.max(...xs).toFixed(1)} ms`;
+    const field = (key: string): number[] => logs.map((r) => Number(r[key]));
+    console.log(
+      `softphone in headless Chromium, ${UTTERANCES.length} turns (energy VAD, scripted transcript, tone replies)`,
+    );
+    console.log(`  end of caller speech in the page -> first agent audio played: ${fmt(latencies)}`);
+    console.log(`  per turn: ${latencies.map((ms) => Math.round(ms)).join(', ')} ms`);
+    console.log(`  server 'turn latency' breakdown:`);
+    console.log(`    silence window:                     ${fmt(field('silenceWindowMs'))}`);
+    console.log(`    transcript:                         ${fmt(field('transcriptMs'))}`);
+    console.log(`    decision:                           ${fmt(field('decisionMs'))}`);
+    console.log(`    first audio sent:                   ${fmt(field('firstAudioMs'))}`);
+    console.log(`    end of turn decided -> audio sent:  ${fmt(field('endOfTurnToAudioMs'))}`);
+    console.log(`    speech end -> audio sent (server):  ${fmt(field('speechEndToAudioMs'))}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The caller's turns as a 16-bit 8 kHz WAV: 1 s of silence, then each utterance and GAP_S of silence. */
+async function turnsWav(): Promise<Uint8Array> {
+  const flite = new FliteTts();
+  try {
+    const parts: Int16Array[] = [new Int16Array(8000)];
+    for (const text of UTTERANCES) {
+      parts.push(mulawToPcm((await flite.synthesize({ text })).mulaw), new Int16Array(8000 * GAP_S));
+    }
+    const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      pcm.set(part, at);
+      at += part.length;
+    }
+    return writeWavPcm16(pcm, 8000);
+  } finally {
+    await flite.close();
+  }
+}
+
+/** Per turn: first agent audio start after the last loud frame that is followed by END_GAP_MS of quiet, minus it. */
+function mouthToEar(timing: Timing): number[] {
+  const out: number[] = [];
+  let lastLoud: number | null = null;
+  for (let i = 0; i < timing.frameAt.length; i++) {
+    const at = timing.frameAt[i]!;
+    if (timing.framePeak[i]! >= SPEECH_PEAK) lastLoud = at;
+    else if (lastLoud !== null && at - lastLoud >= END_GAP_MS) {
+      const end = lastLoud;
+      const start = timing.audioStartAt.find((t) => t > end);
+      if (start !== undefined) out.push(start - end);
+      lastLoud = null;
+    }
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

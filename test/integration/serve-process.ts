@@ -35,7 +35,8 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
+  // Generous: training four intent models and warming the engines takes ~15 s on a busy 2-core machine.
+  const deadline = Date.now() + 60_000;
   while (!/listening on http:\/\/\S+/.test(out)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -7,11 +7,9 @@
  * Also the server's own breakdown of each turn, from its 'turn latency' log.
  * Usage: node --import tsx bench/softphone-latency.ts
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { mulawToPcm } from '../src/audio/mulaw.ts';
 import { writeWavPcm16 } from '../src/audio/wav.ts';
 import { openEnergyVad } from '../src/call/listener.ts';
@@ -19,11 +17,11 @@ import { validateFlow, type FlowFile } from '../src/flow/index.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../test/fakes/scripted-stt.ts';
 import { ToneTts } from '../test/fakes/tone-tts.ts';
+import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone } from '../test/integration/browser.ts';
 import { startServer } from '../test/integration/harness.ts';
 import { percentile } from './server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
+if (!haveChromium) throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
 
 const UTTERANCES = [
   'yes please',
@@ -83,32 +81,10 @@ try {
     tts: new ToneTts({ msPerChar: 20 }),
     hearing: { stt: new ScriptedStt(UTTERANCES.map(() => 'go')), openVad: openEnergyVad },
   });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}%noloop`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launchWithMicrophone(wav);
   try {
     const page = await browser.newPage();
-    await page.goto(server.url + '/');
-    await page.locator('#flow option').first().waitFor({ state: 'attached' });
-    await page.selectOption('#flow', 'pingpong');
-    await page.uncheck('#echo');
-    await page.click('#call');
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobal).softphone.state === 'live');
+    await callFromPage(page, server.url, 'pingpong');
     const callSid = await page.evaluate(() => (globalThis as unknown as PageGlobal).softphone.callSid);
     const latencyLogs = () => server.records.filter((r) => r.msg === 'turn latency' && r.callId === callSid);
     const deadline = Date.now() + 90_000;

@@ -6,12 +6,10 @@
  * the softphone's refusals: page token, Origin, unknown flow, and the switch that turns it off.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { mulawToPcm } from '../../src/audio/mulaw.ts';
 import { writeWavPcm16 } from '../../src/audio/wav.ts';
@@ -21,10 +19,9 @@ import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { testJournals } from '../fixtures/journals.ts';
+import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone, pageErrors } from './browser.ts';
 import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 
 /** The caller's line as a 16-bit 8 kHz WAV, with silence around it (the fake mic starts at getUserMedia). */
@@ -40,28 +37,6 @@ async function callerWav(dir: string): Promise<string> {
   } finally {
     await flite.close();
   }
-}
-
-async function launch(wav: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium's own --headless (not Playwright's headless shell mode): the fake audio device works in it.
-    headless: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}%noloop`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
 }
 
 /** The page's live view of the call (`window.softphone.view`), built from the server's events. */
@@ -117,27 +92,17 @@ test(
       tts: new ToneTts({ msPerChar: 10 }),
       hearing: { stt, openVad: openEnergyVad },
     });
-    const browser = await launch(wav);
+    const browser = await launchWithMicrophone(wav);
     ctx.after(async () => {
       await browser.close();
       await server.close();
       await rm(dir, { recursive: true, force: true });
     });
     const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
-    await page.goto(server.url + '/');
-    await page.locator('#flow option').first().waitFor({ state: 'attached' });
-    await page.selectOption('#flow', 'pizza');
-    // Tests hear the WAV as it is: no echo cancellation, noise suppression or gain control.
-    await page.uncheck('#echo');
-    await page.click('#call');
+    const consoleErrors = pageErrors(page);
+    await callFromPage(page, server.url, 'pizza');
     const stats = (): Promise<PageStats> =>
       page.evaluate(() => (globalThis as unknown as { softphone: PageStats }).softphone);
-    await page.waitForFunction(
-      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
-    );
     const callSid = (await stats()).callSid!;
     const ofCall = (msg: string) => (r: { msg: string; callId?: unknown }) =>
       r.msg === msg && r.callId === callSid;
@@ -221,26 +186,17 @@ test(
       tts: new ToneTts({ msPerChar: 100 }),
       hearing: { stt, openVad: openEnergyVad },
     });
-    const browser = await launch(wav);
+    const browser = await launchWithMicrophone(wav);
     ctx.after(async () => {
       await browser.close();
       await server.close();
       await rm(dir, { recursive: true, force: true });
     });
     const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
-    await page.goto(server.url + '/');
-    await page.locator('#flow option').first().waitFor({ state: 'attached' });
-    await page.selectOption('#flow', 'pizza');
-    await page.uncheck('#echo');
-    await page.click('#call');
+    const consoleErrors = pageErrors(page);
+    await callFromPage(page, server.url, 'pizza');
     const stats = (): Promise<PageStats> =>
       page.evaluate(() => (globalThis as unknown as { softphone: PageStats }).softphone);
-    await page.waitForFunction(
-      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
-    );
     const callSid = (await stats()).callSid!;
     await page.waitForFunction(
       () => (globalThis as unknown as { softphone: PageStats }).softphone.clears > 0,
@@ -483,7 +439,7 @@ test(
     const first = await startServer({ softphone: true, tts: new ToneTts({ msPerChar: 10 }), journals });
     let firstOpen = true;
     let second: TestServer | null = null;
-    const browser = await launch(wav);
+    const browser = await launchWithMicrophone(wav);
     ctx.after(async () => {
       await browser.close();
       if (firstOpen) await first.close();
@@ -491,8 +447,8 @@ test(
       await rm(dir, { recursive: true, force: true });
     });
     const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    const uncaught: string[] = [];
+    page.on('pageerror', (err) => uncaught.push(String(err)));
     await page.goto(first.url + '/');
     await page.locator('#flow option').first().waitFor({ state: 'attached' });
     await page.uncheck('#echo');
@@ -548,7 +504,7 @@ test(
       () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'ended',
     );
     assert.equal(await page.textContent('#status'), 'Call ended.');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(uncaught, []);
   },
 );
 
@@ -651,23 +607,15 @@ test(
       tts: new ToneTts({ msPerChar: 20 }),
       hearing: { stt, openVad: openEnergyVad },
     });
-    const browser = await launch(wav);
+    const browser = await launchWithMicrophone(wav);
     ctx.after(async () => {
       await browser.close();
       await server.close();
       await rm(dir, { recursive: true, force: true });
     });
     const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    await page.goto(server.url + '/');
-    await page.locator('#flow option').first().waitFor({ state: 'attached' });
-    await page.selectOption('#flow', 'pingpong');
-    await page.uncheck('#echo');
-    await page.click('#call');
-    await page.waitForFunction(
-      () => (globalThis as unknown as { softphone: PageStats }).softphone.state === 'live',
-    );
+    const errors = pageErrors(page);
+    await callFromPage(page, server.url, 'pingpong');
     const callSid = (await page.evaluate(
       () => (globalThis as unknown as { softphone: PageStats }).softphone.callSid,
     ))!;
@@ -690,7 +638,7 @@ test(
       assert.ok(t.latencyMs > 0 && t.latencyMs < 5000, `turn ${i + 1}: ${t.latencyMs} ms`);
       return t.latencyMs;
     });
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(errors, []);
     const sorted = [...latencies].sort((a, b) => a - b);
     ctx.diagnostic(
       `mouth-to-ear (end of caller speech -> first agent audio played) over ${sorted.length} turns: ` +

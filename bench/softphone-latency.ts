@@ -10,69 +10,35 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mulawToPcm } from '../src/audio/mulaw.ts';
-import { writeWavPcm16 } from '../src/audio/wav.ts';
 import { openEnergyVad } from '../src/call/listener.ts';
-import { validateFlow, type FlowFile } from '../src/flow/index.ts';
-import { FliteTts } from '../src/speech/tts/flite.ts';
+import { validateFlow } from '../src/flow/index.ts';
 import { ScriptedStt } from '../test/fakes/scripted-stt.ts';
 import { ToneTts } from '../test/fakes/tone-tts.ts';
 import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone } from '../test/integration/browser.ts';
 import { startServer } from '../test/integration/harness.ts';
+import {
+  mouthToEar,
+  PING_PONG,
+  turnsWav,
+  UTTERANCES,
+  type PageTiming,
+} from '../test/integration/mouth-to-ear.ts';
 import { percentile } from './server-process.ts';
 
 if (!haveChromium) throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
 
-const UTTERANCES = [
-  'yes please',
-  'go on',
-  'the next one',
-  'that sounds good',
-  'okay',
-  'tell me more',
-  'sure',
-  'and then',
-  'keep going',
-  'all right',
-];
-/** Silence after each utterance: time for the reply to play out before the next. */
-const GAP_S = 2.5;
-/** A captured frame at least this loud is speech; quiet at least END_GAP_MS after speech ends the turn. */
-const SPEECH_PEAK = 0.02;
-const END_GAP_MS = 500;
-
-const FLOW: FlowFile = {
-  id: 'pingpong',
-  version: 1,
-  start: 'ping',
-  intents: { go: { examples: ['go'] } },
-  states: {
-    ping: { say: 'Ping.', on: { go: 'pong' } },
-    pong: { say: 'Pong.', on: { go: 'ping' } },
-  },
-  policy: { noInputMs: 20_000, maxRetries: 10 },
-};
-
-/** The page's call timeline (performance.now() ms): each frame's send time and peak, each playback start. */
-interface Timing {
-  frameAt: number[];
-  framePeak: number[];
-  audioStartAt: number[];
-}
-
 interface PageGlobal {
-  softphone: { state: string; callSid: string | null; timing: Timing };
+  softphone: { state: string; callSid: string | null; timing: PageTiming };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-softphone-'));
 try {
-  const checked = validateFlow(FLOW);
+  const checked = validateFlow(PING_PONG);
   if (!checked.ok) throw new Error(`the bench flow is invalid: ${JSON.stringify(checked)}`);
   const flowsDir = join(dir, 'flows');
   await mkdir(flowsDir);
-  await writeFile(join(flowsDir, 'pingpong.json'), JSON.stringify(FLOW));
-  const wav = join(dir, 'turns.wav');
-  await writeFile(wav, await turnsWav());
+  await writeFile(join(flowsDir, 'pingpong.json'), JSON.stringify(PING_PONG));
+  const wav = await turnsWav(dir);
 
   const server = await startServer({
     softphone: true,
@@ -93,7 +59,7 @@ try {
     const timing = await page.evaluate(() => (globalThis as unknown as PageGlobal).softphone.timing);
     await page.click('#hangup');
 
-    const latencies = mouthToEar(timing);
+    const latencies = mouthToEar(timing).flatMap((t) => (t.latencyMs === null ? [] : [t.latencyMs]));
     const logs = latencyLogs();
     if (latencies.length !== UTTERANCES.length || logs.length !== UTTERANCES.length) {
       throw new Error(
@@ -122,43 +88,6 @@ try {
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
-}
-
-/** The caller's turns as a 16-bit 8 kHz WAV: 1 s of silence, then each utterance and GAP_S of silence. */
-async function turnsWav(): Promise<Uint8Array> {
-  const flite = new FliteTts();
-  try {
-    const parts: Int16Array[] = [new Int16Array(8000)];
-    for (const text of UTTERANCES) {
-      parts.push(mulawToPcm((await flite.synthesize({ text })).mulaw), new Int16Array(8000 * GAP_S));
-    }
-    const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      pcm.set(part, at);
-      at += part.length;
-    }
-    return writeWavPcm16(pcm, 8000);
-  } finally {
-    await flite.close();
-  }
-}
-
-/** Per turn: first agent audio start after the last loud frame that is followed by END_GAP_MS of quiet, minus it. */
-function mouthToEar(timing: Timing): number[] {
-  const out: number[] = [];
-  let lastLoud: number | null = null;
-  for (let i = 0; i < timing.frameAt.length; i++) {
-    const at = timing.frameAt[i]!;
-    if (timing.framePeak[i]! >= SPEECH_PEAK) lastLoud = at;
-    else if (lastLoud !== null && at - lastLoud >= END_GAP_MS) {
-      const end = lastLoud;
-      const start = timing.audioStartAt.find((t) => t > end);
-      if (start !== undefined) out.push(start - end);
-      lastLoud = null;
-    }
-  }
-  return out;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -51,3 +51,33 @@ export async function googleClientOptions(endpoint: GoogleEndpoint): Promise<Cli
     universeDomain: 'googleapis.com',
   };
 }
+
+/**
+ * A Google client made on first use and shared by every request; a creation that failed is not kept, so the next
+ * use tries again. Closing closes the client if it was ever made.
+ */
+export class LazyClient<T extends { close(): Promise<void> }> {
+  readonly #create: () => Promise<T>;
+  #pending: Promise<T> | undefined;
+
+  constructor(create: () => Promise<T>) {
+    this.#create = create;
+  }
+
+  get(): Promise<T> {
+    if (this.#pending) return this.#pending;
+    const pending = this.#create();
+    this.#pending = pending;
+    pending.catch(() => {
+      if (this.#pending === pending) this.#pending = undefined;
+    });
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    const client = await pending?.catch(() => undefined);
+    await client?.close();
+  }
+}

@@ -21,6 +21,7 @@ import { SwitchboardError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   googleClientOptions,
+  LazyClient,
   grpcCodeName,
   grpcCodeOf,
   RETRYABLE_GRPC_CODES,
@@ -220,7 +221,7 @@ export class GoogleStt implements SttEngine {
   readonly #maxSamples: number;
   readonly #retries: number;
   readonly #logger: Logger | undefined;
-  #client: Promise<StreamingSpeechClient> | undefined;
+  readonly #client = new LazyClient(() => this.#createClient());
   #closed = false;
   readonly #streams = new Set<() => void>();
 
@@ -582,7 +583,7 @@ export class GoogleStt implements SttEngine {
       detach = () => req.signal?.removeEventListener('abort', onAbort);
     }
 
-    this.#getClient().then(
+    this.#client.get().then(
       (c) => {
         client = c;
         if (stopped) return;
@@ -602,11 +603,6 @@ export class GoogleStt implements SttEngine {
     return handle;
   }
 
-  #getClient(): Promise<StreamingSpeechClient> {
-    this.#client ??= this.#createClient();
-    return this.#client;
-  }
-
   async #createClient(): Promise<StreamingSpeechClient> {
     try {
       const mod = await import('@google-cloud/speech');
@@ -617,8 +613,7 @@ export class GoogleStt implements SttEngine {
       }
       return this.#dialect.client(mod, options);
     } catch (err) {
-      // A failed load is not cached: the next stream tries again.
-      this.#client = undefined;
+      // Not kept by LazyClient: the next stream tries again.
       throw new SwitchboardError(
         'STT_UNAVAILABLE',
         'could not load the google speech client',
@@ -632,11 +627,7 @@ export class GoogleStt implements SttEngine {
   async close(): Promise<void> {
     this.#closed = true;
     for (const cancel of [...this.#streams]) cancel();
-    const pending = this.#client;
-    this.#client = undefined;
-    if (!pending) return;
-    const client = await pending.catch(() => undefined);
-    await client?.close();
+    await this.#client.close();
   }
 }
 

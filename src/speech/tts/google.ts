@@ -11,6 +11,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { abortReason, withAbort } from '../abort.ts';
 import {
   googleClientOptions,
+  LazyClient,
   grpcCodeName,
   grpcCodeOf,
   RETRYABLE_GRPC_CODES,
@@ -52,7 +53,7 @@ export class GoogleTts implements TtsEngine {
   readonly #timeoutMs: number;
   readonly #endpoint: GoogleEndpoint;
   readonly #logger: Logger | undefined;
-  #client: Promise<TextToSpeechClient> | undefined;
+  readonly #client = new LazyClient(() => this.#createClient());
   #closed = false;
 
   constructor(options: GoogleTtsOptions = {}) {
@@ -112,7 +113,7 @@ export class GoogleTts implements TtsEngine {
   }
 
   async #request(input: Input, voice: string, languageCode: string): Promise<SynthesizedAudio> {
-    const client = await this.#getClient();
+    const client = await this.#client.get();
     let content: Uint8Array | string | null | undefined;
     try {
       const [response] = await client.synthesizeSpeech(
@@ -161,12 +162,7 @@ export class GoogleTts implements TtsEngine {
    * chosen engine, so the first caller does not wait for the module (about 300 ms). Sends no request.
    */
   async warmUp(): Promise<void> {
-    await this.#getClient();
-  }
-
-  #getClient(): Promise<TextToSpeechClient> {
-    this.#client ??= this.#createClient();
-    return this.#client;
+    await this.#client.get();
   }
 
   async #createClient(): Promise<TextToSpeechClient> {
@@ -175,8 +171,7 @@ export class GoogleTts implements TtsEngine {
       const Client = mod.TextToSpeechClient ?? mod.default.TextToSpeechClient;
       return new Client(await googleClientOptions(this.#endpoint));
     } catch (err) {
-      // A failed load is not cached: the next request tries again.
-      this.#client = undefined;
+      // Not kept by LazyClient: the next request tries again.
       throw new SwitchboardError(
         'TTS_FAILED',
         'could not load the google text-to-speech client',
@@ -189,11 +184,7 @@ export class GoogleTts implements TtsEngine {
   /** Close the client (if it was ever made); later requests reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    const pending = this.#client;
-    this.#client = undefined;
-    if (!pending) return;
-    const client = await pending.catch(() => undefined);
-    await client?.close();
+    await this.#client.close();
   }
 }
 

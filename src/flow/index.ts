@@ -9,3 +9,4 @@ export * from './report.ts';
 export * from './env.ts';
 export { expandSubflows } from './subflows.ts';
 export { waitsForInput } from './route.ts';
+export * from './suggest.ts';

@@ -8,6 +8,7 @@ import { normalizeUtterance } from '../nlu/normalize.ts';
 import { staticChecks } from './checks.ts';
 import { parseCondition } from './conditions.ts';
 import { COPY_SEPARATOR, expand, originalPointer, RETURN } from './subflows.ts';
+import { nameHints } from './suggest.ts';
 import { BUILTIN_ENTITY_NAMES, BUILTIN_INTENT_NAMES, DTMF_KEYS, type FlowFile } from './types.ts';
 import { ENV_PREFIX, TEMPLATE_FILTERS, templateSlots } from './template.ts';
 
@@ -497,51 +498,6 @@ export function finding(
   hint?: string,
 ): Finding {
   return hint === undefined ? { severity, pointer, message } : { severity, pointer, message, hint };
-}
-
-const LISTED_NAMES = 10;
-// Suggestions compare the name with every known one; bounded so a huge broken flow stays fast to check.
-const SUGGEST_MAX_NAMES = 1000;
-const SUGGEST_MAX_TIMES = 50;
-
-/** Hint for an unknown name: the closest known name, and a short list of the known ones. */
-function nameHints(names: Set<string>, noun: string): (unknown: string) => string {
-  const list = [...names];
-  const shown = list.slice(0, LISTED_NAMES).join(', ');
-  const known = list.length > LISTED_NAMES ? `${shown}, ... (${list.length} ${noun})` : shown;
-  let suggested = 0;
-  return (unknown) => {
-    if (list.length > SUGGEST_MAX_NAMES || suggested >= SUGGEST_MAX_TIMES) return `known ${noun}: ${known}`;
-    suggested += 1;
-    let best: string | undefined;
-    let bestDistance = Math.min(2, Math.floor(unknown.length / 2));
-    for (const name of list) {
-      const d = editDistance(unknown, name, bestDistance);
-      if (d <= bestDistance && (best === undefined || d < bestDistance)) {
-        best = name;
-        bestDistance = d;
-      }
-    }
-    return best === undefined ? `known ${noun}: ${known}` : `did you mean "${best}"? known ${noun}: ${known}`;
-  };
-}
-/** Levenshtein distance, or `limit + 1` once it is certainly above `limit`. */
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const v = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-      row.push(v);
-      rowMin = Math.min(rowMin, v);
-    }
-    if (rowMin > limit) return limit + 1;
-    prev = row;
-  }
-  return prev[b.length] ?? limit + 1;
 }
 
 type Add = (pointer: string, message: string, hint?: string) => void;

@@ -1,4 +1,7 @@
-/** Starts a real Switchboard server (on port 0 unless told) with the real flows and the real flite voice. */
+/**
+ * Starts a real Switchboard server (on port 0 unless told) with a copy of the example flows (unless told) and the
+ * real flite voice.
+ */
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { FlowLibrary } from '../../src/config/flow-library.ts';
@@ -17,6 +20,7 @@ import type { CallControl } from '../../src/telephony/call-control.ts';
 import { InboundEncoder } from '../../src/telephony/media-streams.ts';
 import type { CallJournals } from '../../src/call/journals.ts';
 import type { FaultHook } from '../../src/call/call-journal.ts';
+import { copyExampleFlows } from '../fixtures/example-flows.ts';
 import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 export interface TestServer {
@@ -54,8 +58,12 @@ export async function startServer(
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
+  // Not flows/ itself: the flows a user adds there must not change what a test sees.
+  const flowsDir = options.flowsDir
+    ? { dir: options.flowsDir, remove: () => Promise.resolve() }
+    : await copyExampleFlows();
   const flows = new FlowLibrary({
-    dir: options.flowsDir ?? new URL('../../flows', import.meta.url).pathname,
+    dir: flowsDir.dir,
     logger,
     settleMs: 50,
     ...(options.modelsDir
@@ -96,6 +104,7 @@ export async function startServer(
       await app.close();
       await flows.close();
       await tts.close();
+      await flowsDir.remove();
     },
   };
 }

@@ -1,6 +1,7 @@
 /** The real server as a child process, for tests of what `switchboard serve` prints and does. */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { copyExampleFlows } from '../fixtures/example-flows.ts';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 
@@ -15,12 +16,15 @@ export interface Served {
 
 /**
  * Starts the real `switchboard serve` (bin/switchboard.js) on a free port, unauthenticated, with `env` on top;
- * resolves once its banner is printed.
+ * resolves once its banner is printed. Without FLOWS_DIR in `env` it serves a copy of the example flows.
  */
 export async function serve(env: Record<string, string>): Promise<Served> {
+  // Not flows/ itself: the flows a user adds there must not change what a test sees.
+  const examples = env.FLOWS_DIR ? null : await copyExampleFlows();
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: {
       ...process.env,
+      ...(examples ? { FLOWS_DIR: examples.dir } : {}),
       PORT: '0',
       HOST: '',
       TWILIO_AUTH_TOKEN: '',
@@ -34,7 +38,10 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve)).then(async (code) => {
+    await examples?.remove();
+    return code;
+  });
   // Generous: training four intent models and warming the engines takes ~15 s on a busy 2-core machine.
   const deadline = Date.now() + 60_000;
   while (!/listening on http:\/\/\S+/.test(out)) {

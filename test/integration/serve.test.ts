@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
+import { EXAMPLE_FLOWS, exampleFlowFile } from '../fixtures/example-flows.ts';
 import { serve } from './serve-process.ts';
 
 // The servers of this file share one model cache: the first trains the example flows' models, the rest reuse.
@@ -14,7 +15,7 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
   const s = await serve({ MODELS_DIR });
   try {
     assert.match(s.banner, /listening on http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(s.banner, /flows\s+: (\w+, )*demo\b/);
+    assert.match(s.banner, new RegExp(`flows\\s+: ${EXAMPLE_FLOWS.join(', ')};`));
     assert.match(s.banner, /TTS flite \(voice rms\)/);
     assert.match(s.banner, /loopback only/);
     const health = await fetch(`${s.url}/healthz`);
@@ -38,8 +39,9 @@ test("serve trains each flow's intent model before taking calls, and reuses it o
     first.child.kill('SIGTERM');
     assert.equal(await first.exited, 0);
     const trained = first.logs().filter((l) => l.msg === 'intent model trained');
-    assert.deepEqual(trained.map((l) => l.flow).sort(), ['appointment', 'demo', 'pizza', 'support']);
-    assert.match(first.banner, /intents\s+: ONNX models for 4 of 4 flows/);
+    assert.deepEqual(trained.map((l) => l.flow).sort(), [...EXAMPLE_FLOWS].sort());
+    const count = EXAMPLE_FLOWS.length;
+    assert.match(first.banner, new RegExp(`intents\\s+: ONNX models for ${count} of ${count} flows`));
     assert.ok(
       trained.every(
         (l) =>
@@ -51,7 +53,7 @@ test("serve trains each flow's intent model before taking calls, and reuses it o
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
     const cached = second.logs().filter((l) => l.msg === 'intent model loaded from cache');
-    assert.equal(cached.length, 4);
+    assert.equal(cached.length, count);
     assert.ok(!second.logs().some((l) => l.msg === 'intent model trained'));
     assert.deepEqual(cached.map((l) => l.modelVersion).sort(), trained.map((l) => l.modelVersion).sort());
 
@@ -66,7 +68,7 @@ test("serve trains each flow's intent model before taking calls, and reuses it o
 
 test('serve refuses an invalid flow with the validate report and still serves the valid ones', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-serve-flows-'));
-  await copyFile(new URL('../../flows/demo.json', import.meta.url), join(dir, 'demo.json'));
+  await copyFile(exampleFlowFile('demo'), join(dir, 'demo.json'));
   await writeFile(
     join(dir, 'loop.json'),
     JSON.stringify({

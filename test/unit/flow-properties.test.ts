@@ -4,21 +4,18 @@
  * request or transfer it made, or ending.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createActor } from 'xstate';
-import { isFlowFileName } from '../../src/config/flows.ts';
 import { checkFlowText, compileFlow, type CallEvent, type FlowFile } from '../../src/flow/index.ts';
+import { EXAMPLE_FLOWS, exampleFlowFile } from '../fixtures/example-flows.ts';
 
-const FLOWS_DIR = new URL('../../flows/', import.meta.url);
-const flows: FlowFile[] = readdirSync(FLOWS_DIR)
-  .filter(isFlowFileName)
-  .map((file) => {
-    const result = checkFlowText(readFileSync(new URL(file, FLOWS_DIR), 'utf8'));
-    assert.ok(result.ok, file);
-    return result.flow;
-  });
+const flows: FlowFile[] = EXAMPLE_FLOWS.map((id) => {
+  const result = checkFlowText(readFileSync(exampleFlowFile(id), 'utf8'));
+  assert.ok(result.ok, id);
+  return result.flow;
+});
 
 /** What the caller or the clock does next; `heard` and `timeout` act on the current prompt and timer. */
 type Step =

@@ -5,7 +5,7 @@
  * `http.done` or `http.failed` for the flow.
  */
 import type { ErrorCode } from '../errors.ts';
-import type { CallEvent, Effect } from '../flow/index.ts';
+import { notSetReason, type CallEvent, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export type HttpEffect = Extract<Effect, { type: 'http' }>;
@@ -20,6 +20,11 @@ export interface HttpActionOptions {
   maxResponseBytes?: number;
   /** Wait between attempts; must return early when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * The `{{env.NAME}}` variables the URL was rendered from that were unset or blank when the call started
+   * (`unsetEnvOfRequest`): the request is not made, and its failure names them.
+   */
+  unsetEnv?: readonly string[];
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -51,7 +56,12 @@ export async function performHttp(
   let headers: Headers | null = null;
   let response: Uint8Array | null = null;
 
-  const finish = (outcome: HttpOutcome): HttpOutcome => {
+  /** A failure only the flow or its deployment can fix, not the service, is `misconfigured`: logged at warn. */
+  const finish = (
+    outcome: HttpOutcome,
+    misconfigured = false,
+    extra: Record<string, unknown> = {},
+  ): HttpOutcome => {
     const fields = {
       id: effect.id,
       method,
@@ -68,19 +78,26 @@ export async function performHttp(
       },
     };
     if (outcome.ok) options.logger.info('http action done', fields);
-    else options.logger.info('http action failed', { ...fields, code: FAILED, reason: outcome.reason });
+    else {
+      const failed = { ...fields, code: FAILED, reason: outcome.reason, ...extra };
+      if (misconfigured) options.logger.warn('http action failed', failed);
+      else options.logger.info('http action failed', failed);
+    }
     return outcome;
   };
 
   try {
+    // Even a URL that still parses would not be the one meant, and could send the caller's data elsewhere.
+    const unset = options.unsetEnv ?? [];
+    if (unset.length > 0) return finish({ ok: false, reason: notSetReason(unset) }, true, { env: unset });
     try {
       url = new URL(effect.url);
     } catch {
-      return finish({ ok: false, reason: 'URL must be http or https' });
+      return finish({ ok: false, reason: 'URL must be http or https' }, true);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       url = null;
-      return finish({ ok: false, reason: 'URL must be http or https' });
+      return finish({ ok: false, reason: 'URL must be http or https' }, true);
     }
     if (!METHODS.has(method))
       return finish({ ok: false, reason: `method must be one of ${[...METHODS].join(', ')}` });

@@ -11,6 +11,7 @@ import { writeWavMulaw } from '../audio/index.ts';
 import { AgentTranscriber } from '../simulator/agent-transcriber.ts';
 import {
   placeCall,
+  ServerUnreachableError,
   type CallerInput,
   type SimulatedCallResult,
   type TimelineEvent,
@@ -29,59 +30,84 @@ const HELP = `usage: switchboard call [--url URL] [--flow NAME] [--dtmf KEYS | -
   --record FILE    write what the caller heard as a WAV file (8 kHz mu-law)
   --no-transcribe  print how long the agent spoke, not what it said (transcribing needs pocketsphinx)
   --token TOKEN    sign requests like Twilio (default: $TWILIO_AUTH_TOKEN)
-  --hangup-after MS  hang up once the agent has been silent this long after the last input (3000)`;
+  --hangup-after MS  hang up once the agent has been silent this long after the last input (3000)
+
+Exit status: 0 when the call was connected and ended normally; 1 when the server cannot be reached, answers
+with an error, turns the call away (an unknown --flow, say) or ends its stream with an error; 2 for a usage
+error.`;
+
+const NAME = 'switchboard call';
+
+/** What a websocket close code other than a normal one means, as the server uses them. */
+const CLOSE_CODES: Record<number, string> = {
+  1001: 'the server went away',
+  1006: 'the connection dropped',
+  1008: 'the server refused the stream',
+  1011: 'the server failed',
+};
 
 export async function main(args: string[]): Promise<number> {
-  const { values, tokens } = parseArgs({
-    args,
-    tokens: true,
-    options: {
-      url: { type: 'string' },
-      flow: { type: 'string' },
-      dtmf: { type: 'string', multiple: true },
-      say: { type: 'string', multiple: true },
-      voice: { type: 'string' },
-      'barge-in-after': { type: 'string' },
-      record: { type: 'string' },
-      token: { type: 'string' },
-      'hangup-after': { type: 'string' },
-      'no-transcribe': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      tokens: true,
+      options: {
+        url: { type: 'string' },
+        flow: { type: 'string' },
+        dtmf: { type: 'string', multiple: true },
+        say: { type: 'string', multiple: true },
+        voice: { type: 'string' },
+        'barge-in-after': { type: 'string' },
+        record: { type: 'string' },
+        token: { type: 'string' },
+        'hangup-after': { type: 'string' },
+        'no-transcribe': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`${NAME}: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, tokens } = parsed;
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   for (const keys of values.dtmf ?? []) {
     if (!/^[0-9*#A-D]+$/.test(keys)) {
-      console.error(`switchboard call: --dtmf takes keypad keys (0-9, *, #, A-D), got "${keys}"`);
+      console.error(`${NAME}: --dtmf takes keypad keys (0-9, *, #, A-D), got "${keys}"`);
       return 2;
     }
   }
-  const bargeInAfter = values['barge-in-after'] === undefined ? null : Number(values['barge-in-after']);
-  if (bargeInAfter !== null && !(Number.isFinite(bargeInAfter) && bargeInAfter >= 0)) {
-    console.error('switchboard call: --barge-in-after takes a number of milliseconds');
+  const bargeInAfter = milliseconds(values['barge-in-after']);
+  const idle = milliseconds(values['hangup-after']);
+  if (Number.isNaN(bargeInAfter) || Number.isNaN(idle)) {
+    const option = Number.isNaN(bargeInAfter) ? '--barge-in-after' : '--hangup-after';
+    console.error(`${NAME}: ${option} takes a number of milliseconds`);
+    return 2;
+  }
+  const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+    console.error(
+      `${NAME}: --url takes the server's http(s) address, such as http://127.0.0.1:8080; got "${url}"`,
+    );
     return 2;
   }
   let inputs: CallerInput[];
   try {
     inputs = await callerInputs(tokens, values.voice ?? 'kal');
   } catch (err) {
-    console.error(`switchboard call: ${(err as Error).message}`);
+    console.error(`${NAME}: ${(err as Error).message}`);
     return 1;
   }
-  const idle = Number(values['hangup-after'] ?? 3000);
-  const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
-  // Opened while the call starts; each agent line waits for it, and lines print in order.
-  const transcriber = values['no-transcribe'] ? null : AgentTranscriber.open();
-  void transcriber?.then((t) => {
-    if (!(t instanceof AgentTranscriber)) console.error(`agent audio is not transcribed: ${t.unavailable}`);
-  }, noop);
+  const transcription = new Transcription(values['no-transcribe'] !== true);
   let printed = Promise.resolve();
   const print = (e: TimelineEvent): void => {
+    if (e.kind === 'stream' && e.event === 'open') transcription.open();
     printed = printed.then(async () => {
-      const line = describe(e, e.kind === 'agent' ? await agentWords(transcriber, e.audio) : null);
+      const line = describe(e, e.kind === 'agent' ? await transcription.words(e.audio) : null);
       if (line) console.log(line);
     });
   };
@@ -91,15 +117,27 @@ export async function main(args: string[]): Promise<number> {
       url,
       ...(values.flow ? { flow: values.flow } : {}),
       inputs,
-      bargeInAfterMs: bargeInAfter,
+      bargeInAfterMs: bargeInAfter ?? null,
       authToken: values.token ?? process.env.TWILIO_AUTH_TOKEN ?? null,
-      idleHangupMs: Number.isFinite(idle) ? idle : 3000,
+      idleHangupMs: idle ?? 3000,
       onEvent: print,
     });
+  } catch (err) {
+    if (err instanceof ServerUnreachableError) {
+      const hint = values.url
+        ? 'is the server running there? Start it with "npm start", or check --url against its banner'
+        : 'is the server running? Start it with "npm start", or pass --url with the address its banner shows';
+      console.error(`${NAME}: ${err.message}; ${hint}`);
+    } else console.error(`${NAME}: ${(err as Error).message}`);
+    return 1;
   } finally {
     await printed;
-    const opened = await transcriber?.catch(() => null);
-    if (opened instanceof AgentTranscriber) await opened.close();
+    await transcription.close();
+  }
+  if (result.refused !== null) {
+    const flow = values.flow ? ` to flow "${values.flow}"` : '';
+    console.error(`${NAME}: the server did not connect the call${flow}: ${result.refused}`);
+    return 1;
   }
   if (values.record) {
     await writeFile(values.record, writeWavMulaw(result.heard));
@@ -108,21 +146,58 @@ export async function main(args: string[]): Promise<number> {
   if (result.firstMediaMs !== null)
     console.log(`first agent audio ${result.firstMediaMs.toFixed(0)} ms after start`);
   if (result.replyMs.length > 0) console.log(replySummary(result.replyMs));
+  if (result.endedBy === 'agent' && result.closeCode !== null && result.closeCode !== 1000) {
+    const why = CLOSE_CODES[result.closeCode] ?? 'an abnormal close';
+    console.error(
+      `${NAME}: the call's stream ended with code ${result.closeCode} (${why}); see the server's log`,
+    );
+    return 1;
+  }
   return 0;
 }
 
-/** What the agent said, as transcribed; null when not transcribing; a note when it cannot. */
-async function agentWords(
-  transcriber: Promise<AgentTranscriber | { unavailable: string }> | null,
-  audio: Uint8Array,
-): Promise<string | null> {
-  if (!transcriber) return null;
-  try {
-    const opened = await transcriber;
-    if (!(opened instanceof AgentTranscriber)) return null;
-    return await opened.transcribe(audio);
-  } catch (err) {
-    return `(not transcribed: ${(err as Error).message})`;
+/** An option in milliseconds: undefined when not given, NaN when not a number of them. */
+function milliseconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  return value.trim() !== '' && Number.isFinite(ms) && ms >= 0 ? ms : NaN;
+}
+
+/**
+ * What the agent said, in words. The transcriber is opened once the server has connected the call, so a call
+ * that cannot be placed fails at once instead of waiting for the recognizer to load.
+ */
+class Transcription {
+  readonly #enabled: boolean;
+  #opened: Promise<AgentTranscriber | { unavailable: string }> | null = null;
+
+  constructor(enabled: boolean) {
+    this.#enabled = enabled;
+  }
+
+  open(): void {
+    if (!this.#enabled || this.#opened) return;
+    this.#opened = AgentTranscriber.open();
+    this.#opened.then((t) => {
+      if (!(t instanceof AgentTranscriber)) console.error(`agent audio is not transcribed: ${t.unavailable}`);
+    }, noop);
+  }
+
+  /** The words in `audio`; null when not transcribing; a note when it cannot. */
+  async words(audio: Uint8Array): Promise<string | null> {
+    if (!this.#opened) return null;
+    try {
+      const opened = await this.#opened;
+      if (!(opened instanceof AgentTranscriber)) return null;
+      return await opened.transcribe(audio);
+    } catch (err) {
+      return `(not transcribed: ${(err as Error).message})`;
+    }
+  }
+
+  async close(): Promise<void> {
+    const opened = await this.#opened?.catch(() => null);
+    if (opened instanceof AgentTranscriber) await opened.close();
   }
 }
 

@@ -16,7 +16,8 @@ const HELP = `usage: switchboard calls list [--limit N]
   list     the most recently active calls: id, flow, records, first and last record, open or ended, holder
   export   one call's journal as JSON lines, for switchboard replay and test/replay/
 
-The store is STORE_URL's (sqlite:./data/switchboard.db unless set; postgres://... for a shared one).`;
+The store is STORE_URL's (sqlite:./data/switchboard.db unless set; postgres://... for a shared one).
+Exit status: 0 on success; 1 when the store cannot be read or has no journal for CALL_ID; 2 for a usage error.`;
 
 const NAME = 'switchboard calls';
 

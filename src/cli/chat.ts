@@ -3,16 +3,18 @@
  * phone or audio. Each line is something the caller says; a line starting with `#` presses keys instead (`#1`,
  * `#5551234#`). After each turn the state and slots are shown.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { performHttp } from '../call/http-action.ts';
 import { TextCall } from '../call/text-call.ts';
-import { compileFlow } from '../flow/index.ts';
+import { compileFlow, unsetEnvOfRequest } from '../flow/index.ts';
 import { encodeRecord } from '../journal/records.ts';
 import { Logger } from '../observability/logger.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
-import { loadFlowArg } from './flow-arg.ts';
+import { describeIoError, loadFlowArg } from './flow-arg.ts';
 import { ensureFlowModel } from './flow-model.ts';
 
 const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact] [--journal FILE]
@@ -26,7 +28,11 @@ const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact] [--journal FIL
 
 Type what the caller says. As on a call, an exact example (ignoring case and punctuation) is its intent and
 anything else goes to the flow's intent model, trained into $MODELS_DIR first if needed.
-Start a line with # to press keys instead: #1, #5551234#. Ctrl-D or /quit hangs up.`;
+Start a line with # to press keys instead: #1, #5551234#. Ctrl-D or /quit hangs up. A web request that fails
+is shown with its reason (an environment variable not set, say), besides what the flow says about it.
+
+Exit status: 0 when the conversation ran (to its end or to the end of input); 1 when the flow cannot be
+loaded or the journal cannot be written; 2 for a usage error.`;
 
 const NAME = 'switchboard chat';
 
@@ -84,13 +90,22 @@ export async function main(args: string[]): Promise<number> {
   // the ones piped in before it starts (the greeting and the first turns take a while).
   const typed = lines[Symbol.asyncIterator]();
   let call: TextCall | null = null;
+  const compiled = compileFlow(loaded.flow);
   const ended = new Promise<void>((resolve) => {
     call = new TextCall({
-      compiled: compileFlow(loaded.flow),
+      compiled,
       model,
       logger,
-      callId: 'chat',
+      // Each conversation is a call of its own: its web requests' idempotency keys must not repeat another's.
+      callId: `chat-${randomBytes(6).toString('hex')}`,
       timers: values.timeouts === true,
+      // The flow's author sees why a web request failed, not only the apology the flow says for it.
+      http: async (effect, signal) => {
+        const unsetEnv = unsetEnvOfRequest(compiled.flow, effect.id, process.env);
+        const outcome = await performHttp(effect, signal, { logger, unsetEnv });
+        if (!outcome.ok) console.log(`  (web request failed: ${outcome.reason})`);
+        return outcome;
+      },
       onSay: (text) => console.log(`agent: ${text}`),
       onEnd: (reason) => {
         console.log(`(${reason})`);
@@ -124,7 +139,12 @@ export async function main(args: string[]): Promise<number> {
   if (values.journal !== undefined) {
     await active.finished;
     const records = await active.records();
-    await writeFile(values.journal, records.map((r) => encodeRecord(r) + '\n').join(''));
+    try {
+      await writeFile(values.journal, records.map((r) => encodeRecord(r) + '\n').join(''));
+    } catch (err) {
+      console.error(`${NAME}: cannot write ${values.journal}: ${describeIoError(err)}`);
+      return 1;
+    }
     console.error(`(journal of ${records.length} records saved to ${values.journal})`);
   }
   model?.retire();

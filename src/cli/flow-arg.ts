@@ -1,16 +1,17 @@
 /**
  * A command-line FLOW argument: a path to a .json file, or a flow id read from $FLOWS_DIR/<id>.json. The flow is
- * checked as the server checks it, and refused with the same report.
+ * checked as the server checks it, and refused with the same report. An id with no file gets "did you mean"
+ * among the flows in FLOWS_DIR.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkFlowText, formatFindings, type FlowFile } from '../flow/index.ts';
+import { isFlowFileName } from '../config/flows.ts';
+import { checkFlowText, formatFindings, nameHints, type FlowFile } from '../flow/index.ts';
 
 export type FlowArg = { ok: true; path: string; flow: FlowFile } | { ok: false; message: string };
 
 export async function loadFlowArg(arg: string): Promise<FlowArg> {
-  const byPath = arg.endsWith('.json') || /[\\/]/.test(arg);
-  const path = byPath ? arg : join(flowsDir(), `${arg}.json`);
+  const { path, byName } = flowArgPath(arg);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -18,14 +19,34 @@ export async function loadFlowArg(arg: string): Promise<FlowArg> {
     const reason = describeIoError(err);
     return {
       ok: false,
-      message: byPath
-        ? `cannot read ${path}: ${reason}`
-        : `no flow "${arg}": cannot read ${path}: ${reason} (set FLOWS_DIR or pass a path to a .json file)`,
+      message: byName
+        ? `no flow "${arg}": cannot read ${path}: ${reason} (${await flowNameHint(arg)})`
+        : `cannot read ${path}: ${reason}`,
     };
   }
   const result = checkFlowText(text);
   if (!result.ok) return { ok: false, message: formatFindings(path, result.findings) };
   return { ok: true, path, flow: result.flow };
+}
+
+/** Where a FLOW argument points: a path as given (it ends in .json or has a slash), else $FLOWS_DIR/<id>.json. */
+export function flowArgPath(arg: string): { path: string; byName: boolean } {
+  const byName = !(arg.endsWith('.json') || /[\\/]/.test(arg));
+  return { path: byName ? join(flowsDir(), `${arg}.json`) : arg, byName };
+}
+
+/** For a flow id with no file: the closest flows in FLOWS_DIR, and the other ways to name a flow. */
+export async function flowNameHint(id: string): Promise<string> {
+  const dir = flowsDir();
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter(isFlowFileName).map((file) => file.slice(0, -'.json'.length));
+  } catch (err) {
+    return `cannot list ${dir}: ${describeIoError(err)}; set FLOWS_DIR, or pass a path to a .json file`;
+  }
+  const known =
+    names.length === 0 ? `${dir} holds no flow files` : nameHints(new Set(names.sort()), 'flows')(id);
+  return `${known}; or set FLOWS_DIR, or pass a path to a .json file`;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { flowGraph, GRAPH_FORMATS, type GraphFormat } from '../flow/graph.ts';
+import { flowEnvNames, unsetEnvNames } from '../flow/index.ts';
 import { describeIoError, loadFlowArg } from './flow-arg.ts';
 
 const HELP = `usage: switchboard graph FLOW [--format mermaid|dot] [-o FILE]
@@ -15,7 +16,11 @@ const HELP = `usage: switchboard graph FLOW [--format mermaid|dot] [-o FILE]
   -o, --output FILE  write the diagram to FILE instead of standard output
 
 Dashed edges are the policy fallback (taken when a waiting state runs out of retries), global intents
-(heard in any waiting state) and the supervisor's onGiveUp state.`;
+(heard in any waiting state) and the supervisor's onGiveUp state. The environment variables the flow reads
+({{env.NAME}}) are noted on standard error, with those not set here.
+
+Exit status: 0 when the diagram was written; 1 when the flow cannot be loaded or the file written; 2 for a
+usage error.`;
 
 const NAME = 'switchboard graph';
 
@@ -56,6 +61,12 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
 
+  const env = flowEnvNames(loaded.flow);
+  if (env.length > 0) {
+    const unset = unsetEnvNames(env, process.env);
+    const notSet = unset.length > 0 ? `; not set here: ${unset.join(', ')}` : '';
+    console.error(`(flow "${loaded.flow.id}" reads environment variables ${env.join(', ')}${notSet})`);
+  }
   const diagram = flowGraph(loaded.flow, format);
   if (values.output === undefined) {
     // The diagram already ends with a newline; console.log adds its own.

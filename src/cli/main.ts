@@ -12,7 +12,8 @@ const COMMANDS: Record<
   },
   call: { summary: 'place a simulated call against a running server', load: () => import('./call.ts') },
   validate: {
-    summary: 'check flow files: schema, targets, reachability, slots (exit 1 on errors)',
+    summary:
+      'check flows (files, ids or a folder): schema, targets, reachability, slots, env (exit 1 on errors)',
     load: () => import('./validate.ts'),
   },
   graph: {
@@ -43,14 +44,26 @@ const COMMANDS: Record<
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: switchboard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "switchboard <command> --help" for a command's options.`;
+  return [
+    'usage: switchboard <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    `Run "switchboard <command> --help" for a command's options.`,
+    'Exit status: 0 on success, 1 when what was asked failed, 2 for a usage error.',
+  ].join('\n');
 }
 
 async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    console.error(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -7,7 +7,8 @@ import { configFromEnv, type ServerConfig } from '../config/env.ts';
 import { FlowLibrary } from '../config/flow-library.ts';
 import { FlowModels } from '../config/flow-models.ts';
 import { ModelCache } from '../nlu/model-cache.ts';
-import { formatFindings } from '../flow/index.ts';
+import { isSwitchboardError } from '../errors.ts';
+import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '../flow/index.ts';
 import { loggerFromEnv, type Logger } from '../observability/logger.ts';
 import type { TtsEngine } from '../speech/tts/engine.ts';
 import { CallJournals } from '../call/journals.ts';
@@ -48,18 +49,70 @@ Environment (all optional):
   SOFTPHONE          on | off: the browser softphone at / (on unless TWILIO_AUTH_TOKEN is set)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
   LOG_LEVEL          debug | info | warn | error (info)
-  LOG_PII            "show" to log personal data; redacted otherwise`;
+  LOG_PII            "show" to log personal data; redacted otherwise
+
+The banner lists, per flow, the environment variables it reads ({{env.NAME}}) that are not set.
+Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 1 when the server cannot start (a configuration
+error, no valid flow, a port in use); 2 for a usage error.`;
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } });
+  let values: { help?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    console.error(`switchboard serve: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const config = configFromEnv();
   const logger = loggerFromEnv();
+  // What has been started, closed in reverse on shutdown or when start-up fails, so the process ends.
+  const started: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of started.splice(0).reverse()) {
+      await close().catch((err: unknown) => logger.error('shutdown step failed', { err }));
+    }
+  };
+  try {
+    const running = await start(config, logger, started);
+    if (running === null) {
+      await closeAll();
+      return 1;
+    }
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('shutting down', { signal, liveCalls: running.activeCalls });
+      const report = await running.drain(config.drainTimeoutMs);
+      logger.info('drained', { ...report });
+      await closeAll();
+      process.exitCode = 0;
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    return 0;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/**
+ * Loads flows, starts the engines and the server, and prints the banner; each thing started adds its close to
+ * `started`. Null, said why, when there is no flow to serve or the server cannot listen.
+ */
+async function start(
+  config: ServerConfig,
+  logger: Logger,
+  started: (() => Promise<void>)[],
+): Promise<SwitchboardApp | null> {
   // Opened before anything slow, so a wrong STORE_URL is reported at once.
   const store = await openStore(config.storeUrl, { logger });
+  started.push(() => store.close());
   const journals = new CallJournals(store);
   await journals.init();
 
@@ -68,20 +121,25 @@ export async function main(args: string[]): Promise<number> {
       ? new FlowModels({ cache: new ModelCache({ dir: config.modelsDir }), logger })
       : undefined;
   const library = new FlowLibrary({ dir: config.flowsDir, logger, ...(models ? { models } : {}) });
+  started.push(() => library.close());
   // Missing or stale intent models are trained here, before the first call can arrive.
   await library.load();
   // The same report as `switchboard validate`, so a refused flow says where and why in the terminal too.
   for (const rejected of library.rejected) console.error(formatFindings(rejected.file, rejected.findings));
   if (library.flows.size === 0) {
     console.error(`switchboard: no valid flow in ${config.flowsDir}`);
-    return 1;
+    return null;
   }
   library.watch();
   if (!library.flows.has(config.defaultFlow)) {
     logger.warn('default flow is not loaded; calls must name a flow', { defaultFlow: config.defaultFlow });
   }
+  const unsetEnv = unsetEnvByFlow(library.flows);
+  for (const { flow, unset } of unsetEnv) {
+    logger.warn('flow reads environment variables that are not set', { flow, env: unset });
+  }
 
-  const tts = await openTts(config, logger);
+  const tts = await openTts(config, logger, started);
   const prompts = new PromptCache(tts, {
     logger,
     ...(config.promptCacheDir === null ? {} : { dir: config.promptCacheDir }),
@@ -96,9 +154,11 @@ export async function main(args: string[]): Promise<number> {
       model: config.googleSttModel,
     },
   });
+  started.push(() => hearing.close());
   const failover = openFallbackSpeech({ stt: config.stt, tts: config.tts }, logger, {
     library: config.pocketsphinxLibrary,
   });
+  started.push(() => failover.close());
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
     config.twilioAccountSid && config.twilioAuthToken
@@ -119,12 +179,21 @@ export async function main(args: string[]): Promise<number> {
     callControl,
     softphone: config.softphone,
   });
+  started.push(() => app.close());
   app.metrics.registry.collect(() => {
     const dropped = hearing.dropped();
     app.metrics.vadChunksDropped.set(dropped.vadChunks);
     app.metrics.sttFramesDropped.set(dropped.sttFrames);
   });
-  const address = await app.listen(config.port, config.host);
+  let address;
+  try {
+    address = await app.listen(config.port, config.host);
+  } catch (err) {
+    if (!isSwitchboardError(err, 'CONFIG_INVALID')) throw err;
+    logger.error('server cannot listen', { code: err.code, ...err.data });
+    console.error(`switchboard: ${err.message}; ${listenHint(err.data.systemCode)}`);
+    return null;
+  }
 
   const security = config.twilioAuthToken
     ? 'Twilio signatures are checked on webhooks and the media websocket'
@@ -136,8 +205,9 @@ export async function main(args: string[]): Promise<number> {
       `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
       `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
       `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
+      ...envLine(library.flows, unsetEnv),
       `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
-      `  journal    : ${store.kind} ${store.location}; ${store.kind === 'postgres' ? 'calls resume on any instance sharing it' : 'calls resume on this machine'}`,
+      `  journal    : ${journalLine(store.kind, store.location)}`,
       `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
       `  failover   : ${failover.summary}`,
       `  security   : ${security}`,
@@ -151,29 +221,51 @@ export async function main(args: string[]): Promise<number> {
     host: address.address,
     flows: [...library.flows.keys()],
   });
+  return app;
+}
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal, liveCalls: app.activeCalls });
-    const report = await app.drain(config.drainTimeoutMs);
-    logger.info('drained', { ...report });
-    await app.close();
-    await library.close();
-    await hearing.close();
-    await failover.close();
-    await tts.close();
-    await store.close();
-    process.exitCode = 0;
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-  return 0;
+/** What to do about an address the server cannot listen on, by the system's reason. */
+function listenHint(code: unknown): string {
+  if (code === 'EADDRINUSE')
+    return 'stop what is using it (another switchboard serve?), or set PORT to another port (PORT=0 picks a free one)';
+  if (code === 'EACCES')
+    return 'ports below 1024 need privileges: set PORT to 1024 or above (PORT=0 picks a free one)';
+  if (code === 'EADDRNOTAVAIL') return 'set HOST to an address of this machine, such as 127.0.0.1 or 0.0.0.0';
+  return 'check PORT and HOST';
+}
+
+/** Per flow, the environment variables it reads that are not set: what it builds from them fails. */
+function unsetEnvByFlow(flows: ReadonlyMap<string, CompiledFlow>): { flow: string; unset: string[] }[] {
+  return [...flows]
+    .map(([flow, compiled]) => ({ flow, unset: unsetEnvNames(flowEnvNames(compiled.flow), process.env) }))
+    .filter(({ unset }) => unset.length > 0);
+}
+
+/** The banner's env line, when any flow reads environment variables. */
+function envLine(
+  flows: ReadonlyMap<string, CompiledFlow>,
+  unset: readonly { flow: string; unset: string[] }[],
+): string[] {
+  const read = new Set([...flows.values()].flatMap((c) => flowEnvNames(c.flow)));
+  if (read.size === 0) return [];
+  if (unset.length === 0) return [`  env        : all set (${[...read].sort().join(', ')})`];
+  const list = unset.map(({ flow, unset: names }) => `${names.join(', ')} (${flow})`).join('; ');
+  return [`  env        : not set: ${list}; web requests and transfers built from them fail`];
+}
+
+function journalLine(kind: string, location: string): string {
+  if (kind === 'memory') return 'memory (STORE_URL=memory:); calls do not survive a restart';
+  const resume =
+    kind === 'postgres' ? 'calls resume on any instance sharing it' : 'calls resume on this machine';
+  return `${kind} ${location}; ${resume}`;
 }
 
 /** The configured voice; Google's client module is loaded only when it is the one chosen. */
-async function openTts(config: ServerConfig, logger: Logger): Promise<TtsEngine> {
+async function openTts(
+  config: ServerConfig,
+  logger: Logger,
+  started: (() => Promise<void>)[],
+): Promise<TtsEngine> {
   if (config.tts === 'google') {
     const { GoogleTts } = await import('../speech/tts/google.ts');
     const google = new GoogleTts({
@@ -181,10 +273,12 @@ async function openTts(config: ServerConfig, logger: Logger): Promise<TtsEngine>
       ...(config.ttsVoice ? { voice: config.ttsVoice } : {}),
       logger,
     });
+    started.push(() => google.close());
     await google.warmUp();
     return google;
   }
   const flite = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
+  started.push(() => flite.close());
   await flite.warmUp();
   return flite;
 }

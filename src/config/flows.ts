@@ -17,6 +17,18 @@ export function isFlowFileName(name: string): boolean {
   return name.endsWith('.json') && !name.startsWith('.') && !NOT_FLOWS.has(name);
 }
 
+/**
+ * Why a file is refused when another file already defines its flow id: the file that had the id first keeps it
+ * (at start-up, the first by file name).
+ */
+export function duplicateFlowId(owner: string, id: string): Finding {
+  return {
+    severity: 'error',
+    pointer: '/id',
+    message: `another file (${owner}) already defines flow "${id}"`,
+  };
+}
+
 export type CompileResult =
   { ok: true; compiled: CompiledFlow; warnings: Finding[] } | { ok: false; findings: Finding[] };
 

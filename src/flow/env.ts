@@ -35,8 +35,51 @@ export function captureEnv(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of names) {
-    const value = source[name];
+    const value = valueOf(source, name);
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/**
+ * Of `names`, those unset or blank in `source`: a template renders them as empty text, so a URL or number built
+ * from one is not the one meant.
+ */
+export function unsetEnvNames(
+  names: readonly string[],
+  source: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return names.filter((name) => (valueOf(source, name)?.trim() ?? '') === '');
+}
+
+/**
+ * The variables that the address of web request or transfer `id` reads and that were unset or blank in the
+ * call's `env`: `{{env.PHARMACY_URL}}/refills` without PHARMACY_URL renders as `/refills`. The machine names a
+ * request `<state>.<n>`, so its state's template is found from the id.
+ */
+export function unsetEnvOfRequest(
+  flow: FlowFile,
+  id: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const state = id.slice(0, Math.max(0, id.lastIndexOf('.')));
+  const def = Object.hasOwn(flow.states, state) ? flow.states[state] : undefined;
+  const template = def?.http?.url ?? def?.transfer;
+  if (template === undefined) return [];
+  const names = templateSlots(template)
+    .filter(({ name }) => name.startsWith(ENV_PREFIX))
+    .map(({ name }) => name.slice(ENV_PREFIX.length));
+  return unsetEnvNames([...new Set(names)], env);
+}
+
+/** `A is not set`, `A and B are not set`: the reason a request built from them is not made. */
+export function notSetReason(names: readonly string[]): string {
+  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
+}
+
+/** String values only: `constructor` looked up in an object is not a variable. */
+function valueOf(source: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const value = source[name];
+  return typeof value === 'string' ? value : undefined;
 }

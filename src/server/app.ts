@@ -13,14 +13,21 @@ import type { FallbackSpeech } from '../call/speech-failover.ts';
 import type { FaultHook } from '../call/call-journal.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { MediaSession, type Hearing } from '../call/session.ts';
-import { SwitchboardError } from '../errors.ts';
-import type { CompiledFlow } from '../flow/index.ts';
+import { ErrorCodes, SwitchboardError } from '../errors.ts';
+import { nameHints, type CompiledFlow } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, type ServerMetrics } from '../observability/metrics.ts';
 import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
 import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/signature.ts';
-import { connectStream, hangup, httpUrlFor, sayThenHangup, streamUrlFor } from '../telephony/twiml.ts';
+import {
+  REFUSAL_HEADER,
+  connectStream,
+  hangup,
+  httpUrlFor,
+  sayThenHangup,
+  streamUrlFor,
+} from '../telephony/twiml.ts';
 import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
 import { CallsPage } from './calls-page.ts';
 import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
@@ -28,6 +35,12 @@ import { StatusLog } from './status-log.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 
 export const MEDIA_PATH = '/twilio/media';
+/** Why the server cannot listen, by the system's code. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use by another process',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'the address is not one of this machine',
+};
 /** Said by Twilio when a call that was cut off cannot be taken up again. */
 const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
 
@@ -117,15 +130,26 @@ export class SwitchboardApp {
     });
   }
 
-  /** Start listening; resolves with the bound address. */
+  /**
+   * Start listening; resolves with the bound address. Rejects with CONFIG_INVALID when the address cannot be
+   * used (the port taken, say), its system code in `data.systemCode`.
+   */
   async listen(port: number, host: string): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.#http.once('error', reject);
-      this.#http.listen(port, host, () => {
-        this.#http.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#http.once('error', reject);
+        this.#http.listen(port, host, () => {
+          this.#http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? null;
+      const why = (code && LISTEN_FAILURES[code]) ?? (err as Error).message;
+      const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      const data = { host, port, systemCode: code };
+      throw new SwitchboardError('CONFIG_INVALID', `cannot listen on ${where}: ${why}`, data, { cause: err });
+    }
     const address = this.#http.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.#publicUrl = this.#opts.publicUrl ?? `http://${shownHost}:${address.port}`;
@@ -258,7 +282,9 @@ export class SwitchboardApp {
     const callSid = params.CallSid ?? '';
     const log = this.#log.child({ callId: callSid });
     if (!this.#opts.flows.has(flow)) {
-      log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow });
+      const hint = nameHints(new Set(this.#opts.flows.keys()), 'flows')(flow);
+      log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow, hint });
+      res.setHeader(REFUSAL_HEADER, `${ErrorCodes.FLOW_NOT_FOUND} (${hint})`);
       return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
     }
     if (callSid === '') throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is missing');

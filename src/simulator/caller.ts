@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE } from '../audio/index.ts';
 import { InboundEncoder, parseOutbound } from '../telephony/media-streams.ts';
 import { signTwilioRequest } from '../telephony/signature.ts';
+import { REFUSAL_HEADER } from '../telephony/twiml.ts';
 import { readTwiml, type TwimlInstructions } from './twiml-reader.ts';
 
 export type CallerInput =
@@ -87,6 +88,25 @@ export interface SimulatedCallResult {
   actionTwiml: TwimlInstructions | null;
   /** Why the `<Connect action>` request failed, when it did (e.g. the server had shut down). */
   actionError: string | null;
+  /**
+   * When the server answered the call without connecting a stream (an unknown flow, say): its reason, as given
+   * in its refusal header, else what its TwiML said. Null when the call was connected.
+   */
+  refused: string | null;
+}
+
+/** The server could not be reached at `url`: nothing listens there, its name does not resolve, no answer. */
+export class ServerUnreachableError extends Error {
+  readonly url: string;
+  /** The system's reason, such as ECONNREFUSED; null when there is none (a timeout, say). */
+  readonly code: string | null;
+
+  constructor(url: string, code: string | null, why: string, options?: ErrorOptions) {
+    super(`cannot reach the server at ${url}: ${why}`, options);
+    this.name = 'ServerUnreachableError';
+    this.url = url;
+    this.code = code;
+  }
 }
 
 /** Place one simulated call; resolves when the call is over. */
@@ -97,9 +117,33 @@ export async function placeCall(options: SimulatedCallOptions): Promise<Simulate
 
 /** Streams one call follows through `<Connect action>`: each crash or hand-back of its server costs one. */
 const MAX_STREAMS = 50;
+/** Twilio gives up on a webhook after 15 s; so does the simulated caller. */
+const WEBHOOK_TIMEOUT_MS = 15_000;
 
 const randomSid = (prefix: string): string => prefix + randomBytes(16).toString('hex');
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
+
+/** Why a webhook could not be posted, by the system's code. */
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
+/** What fetch's failure says about why the server could not be reached (its cause carries the system code). */
+function unreachable(url: string, err: unknown): ServerUnreachableError {
+  const cause =
+    err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : null;
+  const why = code
+    ? `${NETWORK_FAILURES[code] ?? 'network error'} (${code})`
+    : typeof cause?.message === 'string'
+      ? cause.message
+      : String(err);
+  return new ServerUnreachableError(url, code, why, { cause: err });
+}
 
 class SimulatedCall {
   readonly #o: Required<
@@ -142,7 +186,9 @@ class SimulatedCall {
     this.#t0 = performance.now();
     const base = this.#o.url.replace(/\/+$/, '');
     const query = this.#o.flow ? `?flow=${encodeURIComponent(this.#o.flow)}` : '';
-    let twiml = await this.#post(`${base}/twilio/voice${query}`, { CallStatus: 'ringing' });
+    const answer = await this.#post(`${base}/twilio/voice${query}`, { CallStatus: 'ringing' });
+    let twiml = answer.twiml;
+    const refused = twiml.connect ? null : (answer.refusal ?? (twiml.say.join(' ') || 'no reason given'));
     // Follow TwiML like Twilio: stream while told to connect, then ask the action URL what next.
     // Bounded only so a server that hands the call back forever cannot keep the caller forever.
     for (let streams = 0; streams < MAX_STREAMS; streams++) {
@@ -151,7 +197,7 @@ class SimulatedCall {
       const keepGoing = await this.#stream(twiml.connect.streamUrl, twiml.connect.parameters);
       if (!keepGoing || !twiml.connect.action) break;
       try {
-        twiml = await this.#post(twiml.connect.action, { CallStatus: 'in-progress' });
+        twiml = (await this.#post(twiml.connect.action, { CallStatus: 'in-progress' })).twiml;
       } catch (err) {
         // Twilio would end the call when the action URL fails; so does the simulated caller.
         this.#actionError = err instanceof Error ? err.message : String(err);
@@ -170,6 +216,7 @@ class SimulatedCall {
       closeCode: this.#closeCode,
       actionTwiml: this.#actionTwiml,
       actionError: this.#actionError,
+      refused,
     };
   }
 
@@ -196,7 +243,11 @@ class SimulatedCall {
     this.#o.onEvent?.(event);
   }
 
-  async #post(url: string, extra: Record<string, string>): Promise<TwimlInstructions> {
+  /** Posts a webhook as Twilio does; the TwiML answered, and the server's refusal header if it sent one. */
+  async #post(
+    url: string,
+    extra: Record<string, string>,
+  ): Promise<{ twiml: TwimlInstructions; refusal: string | null }> {
     const params: Record<string, string> = {
       AccountSid: this.#accountSid,
       ApiVersion: '2010-04-01',
@@ -208,15 +259,24 @@ class SimulatedCall {
     };
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (this.#o.authToken) headers['x-twilio-signature'] = signTwilioRequest(this.#o.authToken, url, params);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: new URLSearchParams(params).toString(),
-      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
-    });
+    const timeout = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams(params).toString(),
+        signal: this.#o.signal ? AbortSignal.any([this.#o.signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      if (this.#o.signal?.aborted) throw err;
+      if (timeout.aborted)
+        throw new ServerUnreachableError(url, null, `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`);
+      throw unreachable(url, err);
+    }
     const text = await res.text();
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-    return readTwiml(text);
+    return { twiml: readTwiml(text), refusal: res.headers.get(REFUSAL_HEADER) };
   }
 
   /** One media stream; resolves true when the server closed it (so Twilio would follow the action URL). */

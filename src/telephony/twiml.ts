@@ -154,6 +154,12 @@ export function hangup(): string {
   return `${XML_HEADER}<Response><Hangup/></Response>`;
 }
 
+/**
+ * Header on a webhook answer that turns a call away (an unknown flow, say): why, in words, for tools such as
+ * `switchboard call`. Twilio ignores it and plays the TwiML.
+ */
+export const REFUSAL_HEADER = 'x-switchboard-refusal';
+
 /** TwiML that says `text` with Twilio's own voice and hangs up: for refusing calls politely. */
 export function sayThenHangup(text: string): string {
   return `${XML_HEADER}<Response><Say>${escapeXml(text)}</Say><Hangup/></Response>`;

@@ -29,7 +29,11 @@ function chat(
 
 test('switchboard chat: typed turns and keys drive a flow to its end, showing state and slots', async (ctx) => {
   // A test double for the pizzeria's order service, on a real local port.
-  const orders = createServer((_req, res) => res.end(JSON.stringify({ id: 'A17', readyInMinutes: 25 })));
+  const keys: string[] = [];
+  const orders = createServer((req, res) => {
+    keys.push(String(req.headers['idempotency-key']));
+    res.end(JSON.stringify({ id: 'A17', readyInMinutes: 25 }));
+  });
   await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
   ctx.after(() => orders.close());
   const url = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
@@ -41,6 +45,13 @@ test('switchboard chat: typed turns and keys drive a flow to its end, showing st
   assert.match(out, /agent: Good news: orders of three or more get ten percent off\./);
   assert.match(out, /agent: Your order number is A, 1, 7\. It will be ready in 25 minutes\. Goodbye\./);
   assert.match(out, /\(the flow ended the call\)\n$/);
+
+  // A service that honours idempotency keys must see a second conversation as a new order, not a repeat.
+  const again = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', { ORDERS_URL: url });
+  assert.equal(again.code, 0);
+  assert.equal(keys.length, 2);
+  assert.notEqual(keys[0], keys[1]);
+  assert.match(keys[0]!, /^chat-[0-9a-f]{12}:place\.\d+$/);
 });
 
 test('switchboard chat: end of input hangs up; a broken flow is refused with the validate report', async () => {

@@ -1,12 +1,13 @@
 /**
  * A call's live view: what the softphone page shows beside the phone as the call goes (flow state and slots, the
- * caller's words as they are recognized, the prompts and what of them was heard, each turn's latency). Sessions
- * publish; the page subscribes over Server-Sent Events.
+ * caller's words as they are recognized and the keys as they are pressed, the prompts and what of them was
+ * heard, each turn's latency). Sessions publish; the page subscribes over Server-Sent Events.
  *
  * Only calls opened for viewing (the softphone opens the calls it places) are kept: publishing for any other
  * call is one map lookup and stores nothing, so a phone call's words never reach a view. Each opened call keeps
  * its last events, so a page that subscribes a little late still gets what it missed, and is forgotten a while
- * after it ends. Events carry personal data (transcripts, slots, prompts): they go to the view, never to logs.
+ * after it ends. Events carry personal data (transcripts, keys, slots, prompts): they go to the view, never to
+ * logs.
  */
 
 /** The flow state the conversation is in, and its slots (published when either changes). */
@@ -20,13 +21,34 @@ export interface HearingView {
   type: 'hearing';
   text: string;
 }
-/** A caller's turn: its final transcript and what it was understood as. */
+/** A caller's spoken turn: its final transcript and what it was understood as. */
 export interface TurnView {
   type: 'turn';
+  via: 'speech';
   text: string;
   /** Null when nothing matched. */
   intent: string | null;
   confidence: number;
+}
+/** The keys pressed so far in the caller's current keypad entry (shown as they are pressed, like 'hearing'). */
+export interface KeysView {
+  type: 'keys';
+  keys: string;
+}
+/**
+ * A caller's keypad turn: the keys of one entry (a menu key, or digits with their terminator) and where they led:
+ * the flow state after them and the slots they set.
+ */
+export interface KeypadTurnView {
+  type: 'turn';
+  via: 'keypad';
+  /** The keys, in the order pressed. */
+  text: string;
+  state: string;
+  /** Slots the entry set or changed (empty when none). */
+  slots: Record<string, string>;
+  /** The flow asked again: the entry did not match, or was not valid. */
+  retry: boolean;
 }
 /** A prompt the agent was asked to say, under its mark. */
 export interface PromptView {
@@ -62,7 +84,15 @@ export interface EndedView {
 
 /** One event of a call's live view, stamped with when it happened (ms since the epoch). */
 export type CallViewEvent = (
-  StateView | HearingView | TurnView | PromptView | CutView | LatencyView | EndedView
+  | StateView
+  | HearingView
+  | TurnView
+  | KeysView
+  | KeypadTurnView
+  | PromptView
+  | CutView
+  | LatencyView
+  | EndedView
 ) & {
   at: number;
 };

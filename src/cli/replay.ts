@@ -4,10 +4,11 @@
  * call replays identically, 1 at a difference (or a damaged log), 2 on usage errors.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { replayCall, type Divergence } from '../call/replay.ts';
 import { Understanding } from '../call/understanding.ts';
 import { isSwitchboardError } from '../errors.ts';
+import { describeEffect, describeEvent, describeUnderstanding } from '../flow/describe.ts';
 import { compileFlow } from '../flow/index.ts';
 import { parseJsonLines } from '../journal/records.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
@@ -23,8 +24,9 @@ const HELP = `usage: switchboard replay LOG.jsonl... [--recorded-intents]
 Each call's events are run through the current version of its flow (read from $FLOWS_DIR/<flow>.json) and the
 states and effects compared with those recorded. What the caller said is understood again by the flow's current
 intent model (trained into $MODELS_DIR first if needed), so a model change that alters a call is caught too.
-Exit status: 0 when every call replays identically; 1 at the first difference, shown with its record number,
-what was recorded and what the replay gave; 2 on usage errors.`;
+Exit status: 0 when every call replays identically; 1 at the first difference, shown with its record number and
+what it is (the key pressed, the words said, the web request's answer, ...) in the state it came in, what was
+recorded and what the replay gave, and the states each went through on it; 2 on usage errors.`;
 
 const NAME = 'switchboard replay';
 
@@ -107,11 +109,65 @@ async function replayFile(file: string, understandAgain: boolean, logger: Logger
     console.log(`${file}: identical (${report.flow} ${versions}, ${report.events} events${heard})`);
     return true;
   }
-  console.log(`${file}: DIFFERS (${report.flow} ${versions}) ${describe(report.divergence)}`);
+  console.log(`${file}: DIFFERS (${report.flow} ${versions}) ${describeDivergence(report.divergence)}`);
   return false;
 }
 
-function describe(d: Divergence): string {
-  const show = (value: unknown): string => JSON.stringify(value, null, 2).replaceAll('\n', '\n    ');
-  return `at record ${d.record}, ${d.what}:\n  expected: ${show(d.expected)}\n  got:      ${show(d.got)}`;
+/**
+ * The first difference in words: the record and what it is, what the call did and what the replay gave, and the
+ * states each went through on it. Transcripts are shown: the report is for whoever replays their own calls.
+ */
+export function describeDivergence(d: Divergence): string {
+  if (d.what === 'flow') return `at record ${d.record}: the call ran flow ${d.expected}, not ${d.got}`;
+  const event = describeEvent(d.event);
+  const state = d.state === null ? '' : ` in state \`${d.state}\``;
+  const detail =
+    event.detail === null || d.what === 'understanding'
+      ? ''
+      : d.event.type === 'utterance'
+        ? `, understood as ${event.detail}`
+        : ` (${event.detail})`;
+  const lines = [`at record ${d.record}: ${event.title}${state}${detail}`];
+  const label = (name: string): string => `  ${name}:`.padEnd(LABEL_WIDTH);
+  const indent = ' '.repeat(LABEL_WIDTH);
+  if (d.what === 'understanding') {
+    const understood = (u: unknown): string => describeUnderstanding(u as Record<string, unknown>);
+    lines.push(`${label('understood')}recorded as ${understood(d.expected)}`);
+    lines.push(`${indent}now as ${understood(d.got)}`);
+  } else if (d.what === 'state') {
+    lines.push(
+      `${label('state')}recorded \`${String(d.expected)}\`, the replay went to \`${String(d.got)}\``,
+    );
+  }
+  // Only the replay's path can show states passed without stopping: say so, or the paths look different there.
+  const passedThrough =
+    d.replayedPath.length > 2 ? ' (the journal keeps only the states a call stops in)' : '';
+  lines.push(`${label('recorded path')}${path(d.recordedPath)}${passedThrough}`);
+  lines.push(`${label('replayed path')}${path(d.replayedPath)}`);
+  const recorded = d.recordedEffects.map((e) => describeEffect(e).title);
+  const replayed = d.replayedEffects.map((e) => describeEffect(e).title);
+  if (!isDeepStrictEqual(recorded, replayed)) {
+    const list = (titles: string[]): string => (titles.length === 0 ? '(none)' : titles.join(`\n${indent}`));
+    lines.push(
+      `${label('recorded effects')}${list(recorded)}`,
+      `${label('replayed effects')}${list(replayed)}`,
+    );
+  } else if (d.what === 'effects') {
+    // The effects read the same in words, so they differ in a value: show the first such pair as it is.
+    const i = d.recordedEffects.findIndex(
+      (effect, at) => JSON.stringify(effect) !== JSON.stringify(d.replayedEffects[at]),
+    );
+    lines.push(
+      `${label('recorded effect')}${JSON.stringify(d.recordedEffects[i])}`,
+      `${label('replayed effect')}${JSON.stringify(d.replayedEffects[i])}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Width of the labels in the difference report, so their values line up. */
+const LABEL_WIDTH = '  recorded effects: '.length;
+
+function path(states: readonly string[]): string {
+  return states.length === 0 ? '(none)' : states.join(' → ');
 }

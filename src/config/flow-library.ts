@@ -13,7 +13,7 @@ import type { CompiledFlow, Finding } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { FlowModels } from './flow-models.ts';
-import { compileFlowText, isFlowFileName, type RejectedFlow } from './flows.ts';
+import { compileFlowText, duplicateFlowId, isFlowFileName, type RejectedFlow } from './flows.ts';
 
 export interface FlowLibraryOptions {
   /** The flows folder. */
@@ -34,6 +34,11 @@ interface FileState {
   digest: string;
   /** The flow id the file provides, when its last good text was valid. */
   id: string | null;
+  /**
+   * SHA-256 of the live flow as parsed, so text that reads as the live flow (a refused edit undone, say, or
+   * a change of layout only) changes nothing.
+   */
+  flowDigest: string | null;
   /** Findings of the last text read, when it was rejected. */
   findings: Finding[] | null;
 }
@@ -152,7 +157,7 @@ export class FlowLibrary {
         ]);
       return;
     }
-    const digest = createHash('sha256').update(text).digest('hex');
+    const digest = sha256(text);
     const before = this.#files.get(file);
     if (before?.digest === digest) return;
 
@@ -163,10 +168,16 @@ export class FlowLibrary {
     }
     const compiled = result.compiled;
     const id = compiled.flow.id;
+    const flowDigest = sha256(JSON.stringify(compiled.flow));
+    // The live flow again (a refused edit undone, a new layout): nothing to reload, nothing to warn about.
+    if (before?.id === id && before.flowDigest === flowDigest && this.#flows.has(id)) {
+      this.#files.set(file, { digest, id, flowDigest, findings: null });
+      if (before.findings) this.#log.info('flow file matches the live version again', { file, flow: id });
+      return;
+    }
     const owner = [...this.#files].find(([other, s]) => other !== file && s.id === id)?.[0];
     if (owner !== undefined) {
-      const message = `another file (${owner}) already defines flow "${id}"`;
-      this.#refuse(file, digest, [{ severity: 'error', pointer: '/id', message }]);
+      this.#refuse(file, digest, [duplicateFlowId(owner, id)]);
       return;
     }
     const previousModel = this.#intentModels.get(id);
@@ -180,7 +191,7 @@ export class FlowLibrary {
       if (model) this.#intentModels.set(id, model);
       else this.#intentModels.delete(id);
     }
-    this.#files.set(file, { digest, id, findings: null });
+    this.#files.set(file, { digest, id, flowDigest, findings: null });
     const fields = {
       file,
       flow: id,
@@ -206,7 +217,12 @@ export class FlowLibrary {
   #refuse(file: string, digest: string | null, findings: Finding[]): void {
     const before = this.#files.get(file);
     const liveId = before?.id ?? null;
-    this.#files.set(file, { digest: digest ?? '', id: liveId, findings });
+    this.#files.set(file, {
+      digest: digest ?? '',
+      id: liveId,
+      flowDigest: before?.flowDigest ?? null,
+      findings,
+    });
     const live = liveId === null ? undefined : this.#flows.get(liveId);
     if (live) {
       this.#log.error('flow edit refused; the last good version stays live', {
@@ -236,4 +252,8 @@ export class FlowLibrary {
     this.#intentModels.get(id)?.retire();
     this.#intentModels.delete(id);
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -13,6 +13,7 @@
  *
  * A bare slot is true when the slot has a non-empty value. Absent slots read as "".
  */
+import { characterAt, curlyQuoteIn, isCurlyQuote, nameCharacter } from './characters.ts';
 
 /** A value written in the condition itself. */
 export type Literal =
@@ -83,7 +84,6 @@ const MISTAKES: ReadonlyMap<string, string> = new Map([
   ['&', '&&'],
   ['|', '||'],
 ]);
-const CURLY_QUOTES = new Set(['\u201c', '\u201d', '\u2018', '\u2019']);
 
 function lex(src: string, from: number): Token {
   let i = from;
@@ -123,9 +123,9 @@ function lex(src: string, from: number): Token {
   const word = WORD.exec(src);
   if (word) return { type: 'word', text: word[0], start: i, end: i + word[0].length };
 
-  const cp = String.fromCodePoint(src.codePointAt(i) ?? 0);
-  if (CURLY_QUOTES.has(cp)) {
-    throw new ConditionError(`unexpected character "${cp}" (use straight quotes " or ')`, i);
+  const cp = characterAt(src, i);
+  if (isCurlyQuote(cp)) {
+    throw new ConditionError(`unexpected character ${nameCharacter(cp)}: use straight quotes " or '`, i);
   }
   throw new ConditionError(`unexpected character ${JSON.stringify(cp)}`, i);
 }
@@ -136,7 +136,13 @@ function lexString(src: string, start: number): Token {
   let j = start + 1;
   for (;;) {
     if (j >= src.length) {
-      throw new ConditionError(`unclosed string starting at offset ${start} (add a closing ${quote})`, start);
+      // "delivery” reads as closed on screen: name the curly quote that does not close it.
+      const curly = curlyQuoteIn(src, start + 1, src.length);
+      const why =
+        curly < 0
+          ? ` (add a closing ${quote})`
+          : `: ${nameCharacter(src.charAt(curly))} at offset ${curly} does not close it; use a straight ${quote}`;
+      throw new ConditionError(`unclosed string starting at offset ${start}${why}`, start);
     }
     const c = src.charAt(j);
     if (c === quote) return { type: 'string', value, start, end: j + 1 };

@@ -4,6 +4,7 @@
  * twice would silently lose one binding; here it is an error at the duplicate's pointer.
  */
 import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
+import { characterAt, curlyQuoteIn, isCurlyQuote, nameCharacter } from './characters.ts';
 import { escapePointer, finding, validateFlow, type Finding, type ValidationResult } from './validate.ts';
 
 export const MAX_FLOW_BYTES = 5 * 1024 * 1024;
@@ -142,10 +143,10 @@ function parseLenient(text: string): { value: unknown; findings: Finding[] } {
           top.key = key;
         },
         onLiteralValue: (value) => void place(value),
-        onError: (code: ParseErrorCode, offset, _length, line, column) => {
+        onError: (code: ParseErrorCode, offset, length, line, column) => {
           const name = printParseErrorCode(code);
-          const message = afterComma(text, offset) && /Expected$/.test(name) ? TRAILING_COMMA : SYNTAX[name];
-          findings.push(finding('error', '', `line ${line + 1}, column ${column + 1}: ${message ?? name}`));
+          const { message, hint } = syntaxError(name, text, offset, length, line, column);
+          findings.push(finding('error', '', `line ${line + 1}, column ${column + 1}: ${message}`, hint));
           throw new Stop();
         },
       },
@@ -165,6 +166,37 @@ function parseLenient(text: string): { value: unknown; findings: Finding[] } {
 }
 
 const TRAILING_COMMA = 'trailing comma: JSON allows no "," before "}" or "]"';
+const STRAIGHT_QUOTES = 'JSON needs straight double quotes "';
+const SMART_QUOTES_HINT =
+  'a word processor or chat app turns quotes curly: edit flows in a code editor, or turn off smart quotes';
+
+/** What a syntax error at `offset` (0-based `line` and `column`) means, naming a stray character. */
+function syntaxError(
+  name: string,
+  text: string,
+  offset: number,
+  length: number,
+  line: number,
+  column: number,
+): { message: string; hint?: string } {
+  if (afterComma(text, offset) && /Expected$/.test(name)) return { message: TRAILING_COMMA };
+  if (name === 'InvalidSymbol') {
+    const ch = characterAt(text, offset);
+    const message = `unexpected character ${nameCharacter(ch)}`;
+    if (isCurlyQuote(ch)) return { message: `${message}: ${STRAIGHT_QUOTES}`, hint: SMART_QUOTES_HINT };
+    return { message: ch === "'" ? `${message}: ${STRAIGHT_QUOTES}` : message };
+  }
+  // A string opened with a straight quote and meant to be closed with a curly one runs to the end of the line.
+  const curly = name === 'UnexpectedEndOfString' ? curlyQuoteIn(text, offset + 1, offset + length) : -1;
+  if (curly >= 0) {
+    const where = `line ${line + 1}, column ${column + 1 + curly - offset}`;
+    return {
+      message: `unterminated string: ${nameCharacter(text.charAt(curly))} at ${where} does not close it; ${STRAIGHT_QUOTES}`,
+      hint: SMART_QUOTES_HINT,
+    };
+  }
+  return { message: SYNTAX[name] ?? name };
+}
 
 /** Is the token at `offset` a closing bracket right after a comma (blanks aside)? */
 function afterComma(text: string, offset: number): boolean {

@@ -140,6 +140,7 @@ export class CallsPage {
           summary.firstAt === null || summary.lastAt === null ? null : summary.lastAt - summary.firstAt,
         endReason: null,
         ended: summary.ended,
+        outcome: null,
         crashes: 0,
         resumes: 0,
         damaged: null,
@@ -152,6 +153,7 @@ export class CallsPage {
         entry.flowVersion = t.flowVersion;
         entry.durationMs = t.durationMs;
         entry.endReason = t.endReason;
+        entry.outcome = t.outcome;
         entry.crashes = t.crashes + t.interruptions;
         entry.resumes = t.restarts + t.resumes;
       }

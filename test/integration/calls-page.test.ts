@@ -5,8 +5,15 @@
  * stream as Twilio's `<Connect action>` has it, and the caller hangs up. The calls pages, served by CallsPage over
  * the same journal store, list the call, draw its timeline with the crash, the restart, the turn in flight and
  * the resume, and give a log that replays without differences. The pages are the app's own, served with the softphone.
+ * Then calls that end the same way but come out differently: a refill whose web request was answered and one whose
+ * request failed, told apart on the list; and a number typed on the keypad, one row of its timeline.
  */
 import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readJournal } from '../../src/call/call-journal.ts';
 import type { FaultHook } from '../../src/call/call-journal.ts';
@@ -135,9 +142,11 @@ describe('the calls pages', () => {
     assert.ok(row.includes(`<a href="/calls/${CALL}">${CALL}</a>`));
     const cells = [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => m[1]);
     assert.equal(cells[1], 'demo v1');
-    assert.equal(cells[4], 'caller hung up');
-    assert.equal(cells[5], '2', 'the actor restart and the resume on a new stream');
-    assert.equal(cells[6], '2', "the logic's crash and the turn in flight when the process died");
+    assert.equal(cells[4], 'callback', 'the state it was last in');
+    assert.equal(cells[5], '-', 'no web requests or transfers');
+    assert.equal(cells[6], 'caller hung up');
+    assert.equal(cells[7], '2', 'the actor restart and the resume on a new stream');
+    assert.equal(cells[8], '2', "the logic's crash and the turn in flight when the process died");
     const css = await get('/calls/style.css');
     assert.equal(css.status, 200);
     assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
@@ -265,5 +274,160 @@ describe('the calls pages', () => {
     // Only GET: the pages change nothing.
     const post = await fetch(`${pagesUrl}/calls`, { method: 'POST' });
     assert.equal(post.status, 405);
+  });
+});
+
+describe('the calls list tells calls apart by how they came out', () => {
+  const store = new MemoryStore();
+  let server: TestServer;
+  let pharmacy: Server;
+  const ANSWERED = 'CA' + 'a'.repeat(32);
+  const FAILED = 'CA' + 'b'.repeat(32);
+  const KEYED = 'CA' + 'e'.repeat(32);
+  let flowsDir: string;
+  /** A pharmacy's refill line: a failed request goes to a pharmacist, and a failed transfer to an apology. */
+  const REFILL = {
+    id: 'refill',
+    version: 1,
+    start: 'rx',
+    states: {
+      rx: {
+        say: 'Please type the seven digit number on your prescription label.',
+        collect: { slot: 'rx', digits: { min: 7, max: 7 } },
+        next: 'submit',
+      },
+      submit: {
+        http: { url: '{{env.PHARMACY_URL}}/refills', body: { rx: '{{rx}}' }, map: { readyBy: '/readyBy' } },
+        next: 'done',
+        onError: 'sorry',
+      },
+      done: { say: 'Your refill will be ready by {{readyBy}}. Goodbye.', hangup: true },
+      sorry: { say: 'Sorry, we could not submit your refill.', next: 'pharmacist' },
+      pharmacist: {
+        say: 'Please hold for a pharmacist.',
+        transfer: '{{env.PHARMACY_STAFF_LINE}}',
+        onError: 'closed',
+      },
+      closed: { say: 'Nobody can take your call right now. Goodbye.', hangup: true },
+    },
+  };
+
+  before(async () => {
+    // The pharmacy's refill service: one prescription number it knows, any other refused.
+    pharmacy = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const known = (JSON.parse(body) as { rx?: string }).rx === '1234567';
+        res.writeHead(known ? 200 : 422, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(known ? { readyBy: '5 pm' } : { error: 'unknown prescription' }));
+      });
+    });
+    await new Promise<void>((resolve) => pharmacy.listen(0, '127.0.0.1', resolve));
+    const { port } = pharmacy.address() as AddressInfo;
+    flowsDir = await mkdtemp(join(tmpdir(), 'switchboard-calls-'));
+    await writeFile(join(flowsDir, 'refill.json'), JSON.stringify(REFILL));
+    await copyFile(new URL('../../flows/demo.json', import.meta.url), join(flowsDir, 'demo.json'));
+    server = await startServer({
+      tts: new ToneTts({ msPerChar: 1 }),
+      flowsDir,
+      journals: await testJournals(store),
+      env: { PHARMACY_URL: `http://127.0.0.1:${port}` },
+      softphone: true,
+    });
+    // Two refills on the keypad, the same but for the prescription number.
+    await call(ANSWERED, 'refill', ['1234567']);
+    await call(FAILED, 'refill', ['7654321']);
+    // A callback number on the demo's keypad, then the caller hangs up.
+    await call(KEYED, 'demo', ['2', '5551234#']);
+  });
+
+  after(async () => {
+    await server.close();
+    await new Promise((resolve) => pharmacy.close(resolve));
+    await rm(flowsDir, { recursive: true, force: true });
+  });
+
+  /**
+   * A call that answers each prompt as a phone would (every mark echoed once played) and types each entry of
+   * `entries` once the flow is waiting for it; it ends when the flow hangs up, or the caller does after the last.
+   */
+  async function call(callSid: string, flow: string, entries: string[]): Promise<void> {
+    const s = new RawStream(server.wsUrl, callSid);
+    await s.opened;
+    let echoed = 0;
+    const echo = setInterval(() => {
+      const marks = s.received.filter((m) => m.includes('"event":"mark"'));
+      for (const m of marks.slice(echoed))
+        s.send(s.enc.mark((JSON.parse(m) as { mark: { name: string } }).mark.name));
+      echoed = marks.length;
+    }, 20);
+    try {
+      s.send(s.enc.connected());
+      s.send(s.enc.start(await server.streamParams(callSid, flow)));
+      const heard = () =>
+        server.records.filter((r) => r.callId === callSid && r.msg === 'prompt heard').length;
+      for (const [i, keys] of entries.entries()) {
+        await waitUntil(() => heard() > i);
+        for (const key of keys) s.send(s.enc.dtmf(key));
+      }
+      if (flow === 'demo') {
+        await waitUntil(() => s.received.filter((m) => m.includes('"event":"mark"')).length >= 3);
+        s.send(s.enc.stop());
+      }
+      await s.closed;
+      await waitForLog(server.records, (r) => r.callId === callSid && r.msg === 'call ended');
+    } finally {
+      clearInterval(echo);
+    }
+  }
+
+  const get = async (path: string) => (await fetch(server.url + path)).text();
+
+  test('GET /calls: a refill that went through and one that failed read differently', async () => {
+    const page = await get('/calls');
+    const cells = (callSid: string) => {
+      const row = new RegExp(`<tr class="ended">\\s*<td><a href="/calls/${callSid}">([\\s\\S]*?)</tr>`).exec(
+        page,
+      )?.[1];
+      assert.ok(row, page);
+      return [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => m[1]);
+    };
+    assert.match(page, /<th>last state<\/th><th>web requests and transfers<\/th><th>how it ended<\/th>/);
+    const answered = cells(ANSWERED);
+    const failed = cells(FAILED);
+    // Both were ended by the flow; where they ended, and what the web request did, tell them apart.
+    assert.equal(answered[5], 'flow ended the call');
+    assert.equal(failed[5], 'flow ended the call');
+    assert.equal(answered[3], 'done');
+    assert.equal(answered[4], 'web request answered');
+    assert.equal(failed[3], 'closed');
+    assert.equal(failed[4], 'web request failed · transfer failed');
+    const keyed = cells(KEYED);
+    assert.deepEqual(keyed.slice(3, 6), ['confirm', '-', 'caller hung up']);
+    // The call's own page says the same.
+    const one = await get(`/calls/${FAILED}`);
+    assert.match(one, /<dt>last state<\/dt><dd>closed<\/dd>/);
+    assert.match(one, /<dt>web requests and transfers<\/dt><dd>web request failed · transfer failed<\/dd>/);
+  });
+
+  test('GET /calls/<id>: a number typed on the keypad is one row of the timeline, not three a key', async () => {
+    const page = await get(`/calls/${KEYED}`);
+    const rows = [...page.matchAll(/<tr class="row (\w+)" id="r\d+">[\s\S]*?<\/tr>/g)];
+    const titles = rows.map((m) => `${m[1]}: ${/<td><div>([^<]*)/.exec(m[0])?.[1] ?? ''}`);
+    const from = titles.indexOf('state: entered callback');
+    const to = titles.indexOf('state: entered confirm');
+    assert.ok(from > 0 && to > from, titles.join('\n'));
+    const between = titles.slice(from + 1, to);
+    assert.deepEqual(
+      between.filter((t) => t.startsWith('input') || t.startsWith('timer')),
+      ['input: caller keyed 5551234#'],
+      between.join('\n'),
+    );
+    assert.equal(titles.filter((t) => t.startsWith('timer')).length, 0, titles.join('\n'));
+    // The keys and the timers they cancelled and armed are under that row, record by record.
+    const keyed = rows.find((m) => m[0].includes('caller keyed 5551234#'))![0];
+    assert.match(keyed, /<summary>7 more keys · 15 timer changes<\/summary>/);
+    assert.equal([...keyed.matchAll(/<li>[^<]*record \d+: key \d|<li>[^<]*record \d+: key #/g)].length, 7);
   });
 });

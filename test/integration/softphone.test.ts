@@ -45,7 +45,14 @@ interface PageView {
   callSid: string | null;
   state: string | null;
   slots: Record<string, string>;
-  turns: { text: string; final: boolean; intent: string | null; confidence: number | null }[];
+  turns: {
+    via: 'speech' | 'keypad';
+    text: string;
+    final: boolean;
+    intent: string | null;
+    confidence: number | null;
+    led: { state: string; slots: Record<string, string>; retry: boolean } | null;
+  }[];
   prompts: {
     mark: string;
     text: string;
@@ -124,12 +131,26 @@ test(
     assert.ok(turn, 'the view shows the caller turn');
     assert.equal(turn.text, 'order');
     assert.equal(turn.intent, 'order');
+    // The key is a caller turn too, with where it led.
+    await page.waitForFunction(() =>
+      (globalThis as unknown as { softphone: PageStats }).softphone.view.turns.some(
+        (t) => t.via === 'keypad' && t.final,
+      ),
+    );
+    const keyed = (await stats()).view.turns.find((t) => t.via === 'keypad')!;
+    assert.equal(keyed.text, '2');
+    assert.deepEqual(keyed.led, { state: 'count', slots: { size: 'medium' }, retry: false });
     assert.ok(view.prompts.length >= 2, `the view shows ${view.prompts.length} prompts`);
     assert.ok(view.latencies.length >= 1, 'the view shows the turn latency');
     assert.ok(view.latencies[0]!.silenceMs > 0);
     assert.equal((await page.textContent('#view-state'))?.trim(), 'count');
     const log = (await page.textContent('#view-log')) ?? '';
     assert.match(log, /Caller\s*order/, 'the transcript is on the page');
+    assert.match(
+      log,
+      /Caller keyed\s*2\s*→ count · size=medium/,
+      'the key is on the page, with where it led',
+    );
     assert.equal(await page.locator('#view-log .latency').count(), 1, 'one latency bar for one spoken turn');
     await page.waitForTimeout(1500);
     await mkdir(ARTIFACTS, { recursive: true });

@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { pcmToMulaw } from '../../src/audio/mulaw.ts';
+import { PacerClock } from '../../src/audio/pacer.ts';
 import { CallViews, type CallViewEvent } from '../../src/call/call-view.ts';
 import { CallListener, FRAME_SAMPLES, openEnergyVad } from '../../src/call/listener.ts';
+import { MediaSession } from '../../src/call/session.ts';
+import { compileFlow, validateFlow } from '../../src/flow/index.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
+import { createServerMetrics } from '../../src/observability/metrics.ts';
 import type { SttEngine } from '../../src/speech/stt/engine.ts';
+import { PromptCache } from '../../src/speech/tts/prompt-cache.ts';
+import { InboundEncoder } from '../../src/telephony/media-streams.ts';
+import { RecordingSocket } from '../fakes/recording-socket.ts';
+import { ToneTts } from '../fakes/tone-tts.ts';
+import { streamParams, testJournals } from '../fixtures/journals.ts';
 
 const hearing = (text: string, at = 0): CallViewEvent => ({ type: 'hearing', at, text });
 
@@ -17,7 +27,14 @@ test('call view: subscribers get what is published for their call, in order, and
   assert.ok(unsubscribe);
   views.publish('CA1', { type: 'state', at: 1, state: 'greet', slots: {} });
   views.publish('CA2', hearing('not mine'));
-  views.publish('CA1', { type: 'turn', at: 2, text: 'a pizza', intent: 'order', confidence: 0.9 });
+  views.publish('CA1', {
+    type: 'turn',
+    at: 2,
+    via: 'speech',
+    text: 'a pizza',
+    intent: 'order',
+    confidence: 0.9,
+  });
   assert.deepEqual(
     got.map((e) => e.type),
     ['state', 'turn'],
@@ -139,4 +156,66 @@ test("call view: the listener hands on the current turn's interim transcripts (f
   assert.deepEqual(finals, ['large']);
   assert.ok(interims.length > 0, 'interim transcripts were handed on');
   assert.ok(interims.every((t) => t.startsWith('guess ')));
+});
+
+test('call view: keypad entries show as caller turns, with the state and slots they led to', async () => {
+  const result = validateFlow(
+    JSON.parse(readFileSync(new URL('../../flows/demo.json', import.meta.url), 'utf8')),
+  );
+  assert.ok(result.ok);
+  const views = new CallViews();
+  views.open('CA1');
+  const journals = await testJournals();
+  const socket = new RecordingSocket();
+  const { logger, records } = memoryLogger('debug');
+  const s = new MediaSession(socket, {
+    flows: new Map([['demo', compileFlow(result.flow)]]),
+    journals,
+    defaultFlow: 'demo',
+    prompts: new PromptCache(new ToneTts({ msPerChar: 1 })),
+    pacerClock: new PacerClock(),
+    metrics: createServerMetrics(),
+    logger,
+    views,
+  });
+  const enc = new InboundEncoder({ streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1' });
+  s.handleMessage(enc.connected());
+  s.handleMessage(enc.start(await streamParams(journals, 'CA1', 'demo')));
+  await s.settled();
+  // Key 2 leaves the menu; then a number typed with its terminator, faster than the journal is written.
+  s.handleMessage(enc.dtmf('2'));
+  await s.settled();
+  for (const key of '5551234#') s.handleMessage(enc.dtmf(key));
+  await s.settled();
+  assert.equal(s.flowState, 'confirm');
+  // A key the read-back does not offer is a no-match: the flow asks again.
+  s.handleMessage(enc.dtmf('7'));
+  await s.settled();
+  const events = views.history('CA1');
+  const turns = events.filter((e) => e.type === 'turn');
+  assert.deepEqual(
+    turns.map((t) =>
+      t.via === 'keypad' ? { keys: t.text, state: t.state, slots: t.slots, retry: t.retry } : t,
+    ),
+    [
+      { keys: '2', state: 'callback', slots: {}, retry: false },
+      { keys: '5551234#', state: 'confirm', slots: { callback: '5551234' }, retry: false },
+      { keys: '7', state: 'confirm', slots: {}, retry: true },
+    ],
+  );
+  // While the number is typed, the view shows the keys so far, as it shows speech while it is heard.
+  assert.deepEqual(
+    events.filter((e) => e.type === 'keys').map((e) => e.keys),
+    ['2', '5', '55', '555', '5551', '55512', '555123', '5551234', '5551234#', '7'],
+  );
+  // The entry shows before the prompt it led to: its first key is published before the read-back.
+  const at = (pred: (e: CallViewEvent) => boolean) => events.findIndex(pred);
+  assert.ok(
+    at((e) => e.type === 'keys' && e.keys === '5') <
+      at((e) => e.type === 'prompt' && e.text.startsWith('You entered')),
+  );
+  // Digits are personal data: never in a log message's text.
+  assert.ok(records.every((r) => !r.msg.includes('5551234')));
+  s.handleMessage(enc.stop());
+  await s.settled();
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { CallJournal } from '../../src/call/call-journal.ts';
+import { CallSupervisor } from '../../src/call/supervisor.ts';
+import { compileFlow, validateFlow, type CallEvent, type Effect } from '../../src/flow/index.ts';
+import { MemoryStore } from '../../src/journal/memory.ts';
 import { JOURNAL_VERSION, type JournalEntry, type JournalRecord } from '../../src/journal/records.ts';
+import { memoryLogger } from '../../src/observability/logger.ts';
 import { escapeHtml } from '../../src/web/calls/escape.ts';
 import { renderCall, renderTimeline } from '../../src/web/calls/render.ts';
 import { buildTimeline } from '../../src/web/calls/timeline.ts';
@@ -101,7 +107,15 @@ test('the timeline shows the crash, the restart after it, the lost turn and the 
   assert.equal(prompt.latencyMs, 250);
   // The menu prompt said on the restart follows no caller input: no latency.
   assert.equal(t.rows.find((r) => r.seq === 8)!.latencyMs, undefined);
-  assert.equal(t.rows.find((r) => r.seq === 17)!.title, 'timer t5 armed for 6000 ms');
+  // The timers the utterance cancelled and armed are folded into its row.
+  assert.equal(
+    t.rows.find((r) => r.seq === 17),
+    undefined,
+  );
+  assert.deepEqual(
+    said.folded.map((f) => `${f.seq}: ${f.text}`),
+    ['15: timer t1 cancelled', '17: timer t5 armed for 6000 ms'],
+  );
   // States appear when they change, not at every event.
   assert.deepEqual(
     t.rows.filter((r) => r.kind === 'state').map((r) => r.seq),
@@ -171,4 +185,91 @@ test('escapeHtml escapes every character that can break out of text or an attrib
     '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
   );
   assert.equal(escapeHtml(42), '42');
+});
+
+/**
+ * The journal of a demo call run by the real machine: the menu heard, key 2, the callback prompt heard, a number
+ * typed with its terminator one key every 300 ms, and the read-back heard.
+ */
+async function keyedCall(): Promise<JournalRecord[]> {
+  const result = validateFlow(
+    JSON.parse(readFileSync(new URL('../../flows/demo.json', import.meta.url), 'utf8')),
+  );
+  assert.ok(result.ok);
+  const compiled = compileFlow(result.flow);
+  const store = new MemoryStore();
+  const journal = new CallJournal(store, store.lease(CALL, 'test'), 0);
+  const marks: string[] = [];
+  const sup = new CallSupervisor({
+    compiled,
+    callId: CALL,
+    journal,
+    logger: memoryLogger().logger,
+    onEffect: (e: Effect) => {
+      if (e.type === 'say') marks.push(e.mark);
+    },
+    onGiveUp: () => {},
+  });
+  sup.start(T0, {}, { flow: 'demo', flowVersion: 1, modelVersion: null, params: {} });
+  let at = T0;
+  const send = async (event: CallEvent) => {
+    sup.send(event);
+    await sup.settled();
+  };
+  const heard = () => send({ type: 'played', at: (at += 500), mark: marks.at(-1)! });
+  await sup.settled();
+  await heard();
+  await send({ type: 'dtmf', at: (at += 1000), digit: '2' });
+  await heard();
+  for (const digit of '5551234#') await send({ type: 'dtmf', at: (at += 300), digit });
+  await heard();
+  return journal.read();
+}
+
+test('a number typed on the keypad is one timeline row, its keys and timers folded into it', async () => {
+  const records = await keyedCall();
+  const t = buildTimeline(records);
+  assert.deepEqual(t.path, ['menu', 'callback', 'confirm']);
+  const from = t.rows.findIndex((r) => r.title === 'entered callback');
+  const to = t.rows.findIndex((r) => r.title === 'entered confirm');
+  const between = t.rows.slice(from + 1, to);
+  // The callback prompt heard, the number (one row, not three a key), and the read-back it led to.
+  assert.deepEqual(
+    between.map((r) => `${r.kind}: ${r.title.replace(/“(\S+) .*”/, '“$1 …”')}`),
+    ['heard: caller heard prompt callback.3', 'input: caller keyed 5551234#', 'prompt: said “You …”'],
+  );
+  assert.equal(t.rows.filter((r) => r.kind === 'timer').length, 0, 'no timer rows of their own');
+  const keyed = between[1]!;
+  const keys = records.filter((r) => r.kind === 'in' && r.event.type === 'dtmf').slice(1);
+  assert.equal(keyed.seq, keys[0]!.seq, 'the row is drawn from the first key');
+  // Nothing is lost: every later key and every timer change is folded in, with its record and time.
+  const folded = keyed.folded.map((f) => f.text);
+  assert.deepEqual(
+    folded.filter((f) => f.startsWith('key ')),
+    ['key 5', 'key 5', 'key 1', 'key 2', 'key 3', 'key 4', 'key #'],
+  );
+  assert.equal(folded.filter((f) => /^timer t\d+ armed for 6000 ms$/.test(f)).length, 7);
+  assert.equal(folded.filter((f) => /^timer t\d+ cancelled$/.test(f)).length, 8);
+  const timerEffects = records.filter(
+    (r) =>
+      r.kind === 'eff' &&
+      r.effect.type.startsWith('timer.') &&
+      r.seq > keyed.seq &&
+      r.seq < keys.at(-1)!.seq + 3,
+  );
+  for (const r of timerEffects)
+    assert.ok(
+      keyed.folded.some((f) => f.seq === r.seq),
+      `record ${r.seq} folded`,
+    );
+  // The read-back's gap is counted from the key that completed the number.
+  const readBack = t.rows.find((r) => r.kind === 'prompt' && r.title.includes('You entered'))!;
+  assert.equal(readBack.latencyMs, 0);
+  // The page shows the folded records under the row.
+  const html = renderTimeline(t);
+  assert.match(
+    html,
+    /caller keyed 5551234#[\s\S]*?<details class="folded"><summary>7 more keys · 15 timer changes<\/summary>/,
+  );
+  assert.match(html, /<li>[^<]*record \d+: timer t\d+ cancelled<\/li>/);
 });

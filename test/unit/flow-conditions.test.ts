@@ -262,7 +262,16 @@ const ERRORS: [source: string, offset: number, message: string | RegExp][] = [
   ["x == 'abc\\'", 5, /^unclosed string starting at offset 5/],
   ['x == "a\\n"', 7, 'unknown escape "\\n" in string (only \\", \\\' and \\\\ are allowed)'],
   ['x # 1', 2, 'unexpected character "#"'],
-  ['x == \u201clarge\u201d', 5, /^unexpected character "\u201c" \(use straight quotes/],
+  [
+    'x == \u201clarge\u201d',
+    5,
+    'unexpected character \u201c (U+201C, a curly quote): use straight quotes " or \'',
+  ],
+  [
+    'method == "delivery\u201d',
+    10,
+    'unclosed string starting at offset 10: \u201d (U+201D, a curly quote) at offset 19 does not close it; use a straight "',
+  ],
   ['x == 1.', 5, 'invalid number "1." (numbers are written like -12 or 3.5)'],
   ['x == 1.2.3', 5, 'invalid number "1.2.3" (numbers are written like -12 or 3.5)'],
   ['x == 2nd', 5, 'invalid number "2nd" (numbers are written like -12 or 3.5)'],

@@ -132,3 +132,35 @@ test('a missing folder is a typed configuration error', async () => {
   const lib = new FlowLibrary({ dir: join(tmpdir(), 'switchboard-no-such-folder'), logger });
   await assert.rejects(lib.load(), (err: unknown) => isSwitchboardError(err, 'CONFIG_INVALID'));
 });
+
+test('undoing a refused edit, or only re-laying out the file, is not a change under the same version', async (ctx) => {
+  const good = flow('a', 1, 'Good');
+  const t = await library(ctx, { 'a.json': good });
+  const live = t.lib.flows.get('a');
+  // Each step is read with load(), the same reload the watcher runs, so no step waits on file events.
+  const edit = async (text: string): Promise<void> => {
+    await writeFile(join(t.dir, 'a.json'), text);
+    await t.lib.load();
+  };
+  // An edit in a word processor: its curly quotes are refused, and the file is then restored (git checkout).
+  await edit(good.replace('"Good"', '\u201cBetter\u201d'));
+  assert.deepEqual(
+    t.lib.rejected.map((r) => r.file),
+    ['a.json'],
+  );
+  await edit(good);
+  assert.equal(t.logged('flow changed without a new version number'), undefined);
+  assert.equal(t.logged('flow reloaded for new calls'), undefined);
+  assert.deepEqual(t.lib.rejected, []);
+  assert.ok(t.logged('flow file matches the live version again', (r) => r.file === 'a.json'));
+  // The same flow laid out differently (an editor's formatter) is not a change either.
+  await edit(JSON.stringify(JSON.parse(good), null, 2));
+  assert.equal(t.logged('flow changed without a new version number'), undefined);
+  assert.equal(t.logged('flow reloaded for new calls'), undefined);
+  assert.equal(t.lib.flows.get('a'), live, 'the live flow was never replaced');
+
+  // A real change that keeps the number still goes live, and is flagged.
+  await edit(flow('a', 1, 'Changed'));
+  assert.equal(sayOf(t.lib, 'a'), 'Changed');
+  assert.ok(t.logged('flow changed without a new version number', (r) => r.version === 1));
+});

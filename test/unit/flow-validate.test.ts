@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { main } from '../../src/cli/validate.ts';
 import {
@@ -244,6 +246,74 @@ test('text that is not JSON is an error with its line and column', async () => {
     const r = parseFlowText(text);
     assert.ok(!r.ok && r.findings.length === 1 && r.findings[0]?.severity === 'error', text);
   }
+});
+
+/** A flow file whose greeting was pasted from a document, with `quotes` around the prompt. */
+function pastedFlow(open: string, close: string): string {
+  return [
+    '{',
+    '  "id": "pizza",',
+    '  "version": 1,',
+    '  "start": "hello",',
+    '  "states": {',
+    '    "hello": {',
+    `      "say": ${open}Welcome to Pizza Palace. Goodbye.${close},`,
+    '      "hangup": true',
+    '    }',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
+test('a curly quote from a word processor is named, with its line and column', async (ctx) => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-validate-'));
+  ctx.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'pizza.json');
+  await writeFile(file, pastedFlow('\u201c', '\u201d'));
+  const r = await captured(ctx, () => main([file]));
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /pizza\.json: error line 7, column 14: unexpected character \u201c \(U\+201C, a curly quote\): JSON needs straight double quotes " \(hint: .*smart quotes\)/,
+  );
+  // A string opened straight and closed curly: the curly quote is what the author sees as its end.
+  const closes = checkFlowText(pastedFlow('"', '\u201d'));
+  assert.deepEqual(
+    closes.findings.map((f) => f.message),
+    [
+      'line 7, column 14: unterminated string: \u201d (U+201D, a curly quote) at line 7, column 48 does not close it; JSON needs straight double quotes "',
+    ],
+  );
+  // Other stray characters are named too; one that cannot be seen, by its code point alone.
+  const messageOf = (text: string): string => {
+    const parsed = parseFlowText(text);
+    return parsed.ok ? '' : (parsed.findings[0]?.message ?? '');
+  };
+  assert.equal(
+    messageOf("{'id': 1}"),
+    `line 1, column 2: unexpected character ' (U+0027): JSON needs straight double quotes "`,
+  );
+  assert.equal(messageOf('{"id": @}'), 'line 1, column 8: unexpected character @ (U+0040)');
+  assert.equal(messageOf('{"id":\u00a01}'), 'line 1, column 7: unexpected character U+00A0');
+});
+
+test('a slot mistyped in a template or a condition gets "did you mean"', async (ctx) => {
+  const r = await captured(ctx, () => main([fixture('template-slot-typo.json')]));
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /error \/states\/confirm\/say template uses slot "readyby", which no state collects or sets \(hint: did you mean "readyBy"\? known slots: readyBy\)/,
+  );
+  assert.match(
+    r.out,
+    /error \/states\/confirm\/next\/0\/if condition uses slot "readyby", which no state collects or sets \(hint: did you mean "readyBy"\?/,
+  );
+  // With no slot stored anywhere there is nothing to suggest or list.
+  const none = validateFlow(flowOf({ hi: { say: 'Hello {{name}}.', hangup: true } }));
+  assert.deepEqual(
+    none.findings.map((f) => [f.message, f.hint]),
+    [['template uses slot "name", which no state collects or sets', undefined]],
+  );
 });
 
 test('wrong types are errors at each field', async () => {

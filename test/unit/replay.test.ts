@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { replayCall } from '../../src/call/replay.ts';
+import { replayCall, type Divergence, type EventDivergence } from '../../src/call/replay.ts';
 import { Understanding } from '../../src/call/understanding.ts';
+import { describeDivergence } from '../../src/cli/replay.ts';
 import { isSwitchboardError } from '../../src/errors.ts';
 import { compileFlow, validateFlow, type CompiledFlow, type FlowFile } from '../../src/flow/index.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../../src/flow/training-data.ts';
@@ -98,15 +99,32 @@ test('negative control: a key changed in a recorded call is caught at its record
   assert.equal(report.divergence.record, records[index]!.seq);
 });
 
+/** The divergence of a replay that must differ at one of the call's events. */
+function atEvent(divergence: Divergence | null): EventDivergence {
+  assert.ok(divergence && divergence.what !== 'flow', JSON.stringify(divergence));
+  return divergence;
+}
+
 test('negative control: words changed in a spoken call are understood differently', async () => {
   const records = load('pizza-spoken.jsonl');
   const index = records.findIndex((r) => r.kind === 'in' && r.event.type === 'utterance');
   const tampered = records.map((r, i) =>
     i === index && r.kind === 'in' ? { ...r, event: { ...r.event, text: 'operator' } } : r,
   );
-  const report = await replay(reencode(tampered));
-  assert.equal(report.divergence?.what, 'understanding');
-  assert.equal(report.divergence.record, records[index]!.seq);
+  const d = atEvent((await replay(reencode(tampered))).divergence);
+  assert.equal(d.what, 'understanding');
+  assert.equal(d.record, records[index]!.seq);
+  // Said in the greeting, it led on to `size` on the call; understood now, it asks for a person.
+  assert.equal(d.state, 'greet');
+  assert.deepEqual(d.recordedPath, ['greet', 'size']);
+  assert.deepEqual(d.replayedPath, ['greet', 'human']);
+  const words = describeDivergence(d);
+  assert.ok(words.startsWith(`at record ${d.record}: caller said “operator” in state \`greet\`\n`), words);
+  assert.match(
+    words,
+    /understood: +recorded as intent order \(1\.00\)\n +now as intent operator \(\d\.\d\d\)\n/,
+  );
+  assert.match(words, /replayed effects: +timer t2 cancelled\n +said “Please hold while I connect you\.”/);
 });
 
 test('negative control: a changed flow is caught where the call first goes differently', async () => {
@@ -115,6 +133,77 @@ test('negative control: a changed flow is caught where the call first goes diffe
   const report = await replay(load('pizza-keypad.jsonl'), compileFlow(changed));
   assert.equal(report.divergence?.what, 'state');
   assert.deepEqual([report.divergence.expected, report.divergence.got], ['count', 'confirm']);
+});
+
+test('a key that now leads elsewhere through a decision state: both paths, the state passed through shown', async () => {
+  const flow = flowFile('pizza');
+  const confirm = flow.states.confirm!;
+  const changed: FlowFile = {
+    ...flow,
+    states: {
+      ...flow.states,
+      confirm: { ...confirm, on: { ...confirm.on, 'dtmf:1': 'big-order' } },
+      'big-order': { next: [{ if: 'count >= 3', goto: 'human' }, { goto: 'place' }] },
+    },
+  };
+  const records = load('pizza-keypad.jsonl');
+  const d = atEvent((await replay(records, compileFlow(changed))).divergence);
+  const pressed = records.find((r) => r.seq === d.record);
+  assert.ok(pressed?.kind === 'in');
+  assert.deepEqual(pressed.event, d.event);
+  assert.deepEqual(d.event, { type: 'dtmf', at: d.event.at, digit: '1' });
+  assert.equal(d.what, 'state');
+  assert.equal(d.state, 'confirm');
+  assert.deepEqual(d.recordedPath, ['confirm', 'place']);
+  assert.deepEqual(d.replayedPath, ['confirm', 'big-order', 'human']);
+  assert.deepEqual(
+    d.replayedEffects.map((e) => e.type),
+    ['timer.cancel', 'say'],
+  );
+  assert.deepEqual(
+    d.recordedEffects.map((e) => e.type),
+    ['timer.cancel', 'http'],
+  );
+  const words = describeDivergence(d);
+  assert.ok(words.startsWith(`at record ${d.record}: caller pressed 1 in state \`confirm\`\n`), words);
+  assert.match(words, /replayed path: +confirm → big-order → human$/m);
+});
+
+test('effects changed behind a decision state: the record, the path through it, and the effects in words', async () => {
+  const flow = flowFile('pizza');
+  const changed: FlowFile = {
+    ...flow,
+    states: { ...flow.states, discount: { ...flow.states.discount!, say: 'Ten percent off today.' } },
+  };
+  const d = atEvent((await replay(load('pizza-keypad.jsonl'), compileFlow(changed))).divergence);
+  assert.equal(d.what, 'effects');
+  assert.equal(d.event.type, 'http.done');
+  // The call journaled only where it stopped; the replay shows the decision state it passed.
+  assert.deepEqual(d.recordedPath, ['place', 'discount']);
+  assert.deepEqual(d.replayedPath, ['place', 'deal', 'discount']);
+  const words = describeDivergence(d);
+  assert.ok(
+    words.startsWith(`at record ${d.record}: web request place.10 answered 200 in state \`place\``),
+    words,
+  );
+  assert.match(words, /recorded effects: +said “Good news: orders of three or more get ten percent off\.”$/m);
+  assert.match(words, /replayed effects: +said “Ten percent off today\.”$/m);
+});
+
+test('effects that read the same in words are shown as they are, the first differing pair', async () => {
+  // The order sent to the pizzeria's service differs only in its body, which the words leave out.
+  const records = load('pizza-keypad.jsonl');
+  const tampered = records.map((r) =>
+    r.kind === 'eff' && r.effect.type === 'http'
+      ? { ...r, effect: { ...r.effect, body: { size: 'large', count: '5' } } }
+      : r,
+  );
+  const d = atEvent((await replay(reencode(tampered))).divergence);
+  assert.equal(d.what, 'effects');
+  const words = describeDivergence(d);
+  assert.ok(words.startsWith(`at record ${d.record}: caller pressed 1 in state \`confirm\`\n`), words);
+  assert.match(words, /recorded effect: +\{"type":"http",.*"body":\{"size":"large","count":"5"\}/);
+  assert.match(words, /replayed effect: +\{"type":"http",.*"body":\{"size":"large","count":"4"\}/);
 });
 
 test('negative control: a record altered without its checksum is refused as damaged, naming it', () => {

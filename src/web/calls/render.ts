@@ -3,7 +3,8 @@
  * for an unknown call or a journal that cannot be read. No scripts; every value is escaped.
  */
 import { escapeHtml } from './escape.ts';
-import type { Timeline, TimelineRow } from './timeline.ts';
+import { describeOutcome, type CallOutcome } from './outcome.ts';
+import type { FoldedRecord, Timeline, TimelineRow } from './timeline.ts';
 
 export const STYLESHEET_PATH = '/calls/style.css';
 
@@ -17,6 +18,8 @@ export interface CallListEntry {
   /** The end record's reason, or null while open. */
   endReason: string | null;
   ended: boolean;
+  /** Its last state, web requests and transfers; null when the journal was not read. */
+  outcome: CallOutcome | null;
   crashes: number;
   resumes: number;
   /** A journal that cannot be read: its error code. */
@@ -84,7 +87,9 @@ export function renderCallList(calls: readonly CallListEntry[], where: string, l
 <td>${h(c.flow ?? '-')}${c.flowVersion === null ? '' : ` v${h(c.flowVersion)}`}</td>
 <td>${h(time(c.startedAt))}</td>
 <td class="num">${h(duration(c.durationMs))}</td>
-<td>${h(how)}</td>
+<td>${h(c.outcome?.lastState ?? '-')}</td>
+<td>${h((c.outcome && describeOutcome(c.outcome)) || '-')}</td>
+<td class="how">${h(how)}</td>
 <td class="num">${h(c.resumes)}</td>
 <td class="num">${h(c.crashes)}</td>
 </tr>`;
@@ -96,7 +101,7 @@ ${
   calls.length === 0
     ? '<p class="empty">No calls in the journal yet.</p>'
     : `<table class="calls">
-<thead><tr><th>call</th><th>flow</th><th>started</th><th>duration</th><th>how it ended</th><th>resumes</th><th>crashes</th></tr></thead>
+<thead><tr><th>call</th><th>flow</th><th>started</th><th>duration</th><th>last state</th><th>web requests and transfers</th><th>how it ended</th><th>resumes</th><th>crashes</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -115,9 +120,28 @@ function rowHtml(r: TimelineRow): string {
   return `<tr class="row ${h(r.kind)}" id="r${h(r.seq)}">
 <td class="num">+${h(duration(r.offsetMs))}</td>
 <td class="kind">${h(r.kind)}</td>
-<td><div>${h(r.title)}${latency}</div>${detail}</td>
+<td><div>${h(r.title)}${latency}</div>${detail}${foldedHtml(r.folded)}</td>
 <td class="num seq">${h(r.seq)}</td>
 </tr>`;
+}
+
+/** The records folded into a row, listed under it when opened: "7 more keys · 15 timer changes". */
+function foldedHtml(folded: readonly FoldedRecord[]): string {
+  if (folded.length === 0) return '';
+  const count = (kind: FoldedRecord['kind']): number => folded.filter((f) => f.kind === kind).length;
+  const keys = count('key');
+  const timers = count('timer');
+  const summary = [
+    keys === 0 ? '' : `${keys} more key${keys === 1 ? '' : 's'}`,
+    timers === 0 ? '' : `${timers} timer change${timers === 1 ? '' : 's'}`,
+    count('clear') === 0 ? '' : 'audio cleared',
+  ]
+    .filter((part) => part !== '')
+    .join(' · ');
+  const items = folded
+    .map((f) => `<li>+${h(duration(f.offsetMs))} record ${h(f.seq)}: ${h(f.text)}</li>`)
+    .join('');
+  return `<details class="folded"><summary>${h(summary)}</summary><ul>${items}</ul></details>`;
 }
 
 /** The timeline rows as a table (exported for tests). */
@@ -138,6 +162,8 @@ export function renderCall(view: CallView): string {
     ['started', time(t.startedAt)],
     ['duration', duration(t.durationMs)],
     ['ended', t.endReason ?? 'open'],
+    ['last state', t.outcome.lastState ?? '-'],
+    ['web requests and transfers', describeOutcome(t.outcome) || 'none'],
     ['crashes', String(t.crashes)],
     ['interrupted turns', String(t.interruptions)],
     ['actor restarts', String(t.restarts)],

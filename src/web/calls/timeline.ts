@@ -1,9 +1,13 @@
 /**
  * A call's timeline, read from its journal: the states it entered, what the caller keyed and said, the prompts
- * asked for, web requests and their answers, timers, crashes and the resumes after them, and the end. Pure: the
- * rows are plain text, escaped when rendered.
+ * asked for, web requests and their answers, timers that fired, crashes and the resumes after them, and the end.
+ * It reads as the conversation: the bookkeeping an event caused (timers cancelled and armed, audio cleared) is
+ * folded into that event's row, and the keys of one digit entry are one row. Pure: the rows are plain text,
+ * escaped when rendered.
  */
-import type { JournalRecord, Payload } from '../../journal/records.ts';
+import { describeEffect, describeEvent } from '../../flow/describe.ts';
+import type { JournalRecord } from '../../journal/records.ts';
+import { callOutcome, type CallOutcome } from './outcome.ts';
 
 export type RowKind =
   | 'start'
@@ -20,8 +24,16 @@ export type RowKind =
   | 'event'
   | 'end';
 
+/** A record shown inside another's row: a later key of the same entry, or bookkeeping the row's event caused. */
+export interface FoldedRecord {
+  seq: number;
+  offsetMs: number;
+  kind: 'key' | 'timer' | 'clear';
+  text: string;
+}
+
 export interface TimelineRow {
-  /** Sequence number of the record the row is drawn from. */
+  /** Sequence number of the record the row is drawn from (an entry's first key). */
   seq: number;
   /** ms since the epoch, and since the call's first record. */
   at: number;
@@ -34,6 +46,8 @@ export interface TimelineRow {
    * far as the journal can tell (records carry the time of the event that caused them).
    */
   latencyMs?: number;
+  /** Records folded into this row, in order. */
+  folded: FoldedRecord[];
 }
 
 export interface Timeline {
@@ -46,6 +60,8 @@ export interface Timeline {
   durationMs: number;
   /** The end record's reason; null while the call is open. */
   endReason: string | null;
+  /** Where the call got to: its last state, its web requests and transfers. */
+  outcome: CallOutcome;
   rows: TimelineRow[];
   /** The states the call was in, in order, each change once (a state entered again appears again). */
   path: string[];
@@ -62,6 +78,12 @@ export interface Timeline {
 }
 
 const CALLER_INPUTS: ReadonlySet<string> = new Set(['dtmf', 'utterance']);
+/** Effects folded into the row of the event that asked for them. */
+const BOOKKEEPING: ReadonlyMap<string, FoldedRecord['kind']> = new Map([
+  ['timer.start', 'timer'],
+  ['timer.cancel', 'timer'],
+  ['clear', 'clear'],
+]);
 
 /** Build the timeline of one call's decoded records (in sequence order). */
 export function buildTimeline(records: readonly JournalRecord[]): Timeline {
@@ -76,6 +98,7 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
     startedAt: first?.at ?? null,
     durationMs: records.length === 0 ? 0 : records.at(-1)!.at - base,
     endReason: null,
+    outcome: callOutcome(records),
     rows: [],
     path: [],
     crashes: 0,
@@ -85,9 +108,12 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
   };
   const crashed = new Set(records.flatMap((r) => (r.kind === 'crash' ? [r.in] : [])));
   const row = (r: JournalRecord, kind: RowKind, title: string, detail: string | null = null): TimelineRow => {
-    const out: TimelineRow = { seq: r.seq, at: r.at, offsetMs: r.at - base, kind, title, detail };
+    const out: TimelineRow = { seq: r.seq, at: r.at, offsetMs: r.at - base, kind, title, detail, folded: [] };
     timeline.rows.push(out);
     return out;
+  };
+  const fold = (into: TimelineRow, r: JournalRecord, kind: FoldedRecord['kind'], text: string): void => {
+    into.folded.push({ seq: r.seq, offsetMs: r.at - base, kind, text });
   };
   /** The last `in` record whose outcome (its `state` record) has not been seen yet. */
   let pending: JournalRecord | null = null;
@@ -95,6 +121,12 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
   let input: JournalRecord | null = null;
   let lastCrash = false;
   let state: string | null = null;
+  /** The row of the last `in` record: the effects after it are its event's. */
+  let eventRow: TimelineRow | null = null;
+  /** What the last `in` record's event asked for, to tell a key that continues a digit entry. */
+  let step = { key: false, armed: false, said: false };
+  /** The keypad entry of the last key; `open` while the next key may join its row. */
+  let entry: { row: TimelineRow; keys: string; open: boolean } | null = null;
 
   for (const r of records) {
     switch (r.kind) {
@@ -118,33 +150,58 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
         }
         pending = r;
         const event = r.event;
+        step = { key: event.type === 'dtmf', armed: false, said: false };
         if (event.type === 'resume') {
           // A prompt said on a resume answers no input: the input before it crashed or was lost.
           input = null;
           if (lastCrash) {
             timeline.restarts += 1;
-            row(r, 'restart', 'actor restarted from its journal after the crash');
+            eventRow = row(r, 'restart', 'actor restarted from its journal after the crash');
           } else {
             timeline.resumes += 1;
-            row(r, 'resume', 'call resumed from its journal on a new stream (lease taken again)');
+            eventRow = row(r, 'resume', 'call resumed from its journal on a new stream (lease taken again)');
           }
           lastCrash = false;
+          entry = null;
           break;
         }
         lastCrash = false;
         if (CALLER_INPUTS.has(event.type)) input = r;
-        describeEvent(r, event, row);
+        const digit = typeof event.digit === 'string' ? event.digit : '';
+        if (event.type === 'dtmf' && entry?.open === true && timeline.rows.at(-1) === entry.row) {
+          entry.keys += digit;
+          entry.row.title = `caller keyed ${entry.keys}`;
+          fold(entry.row, r, 'key', `key ${digit}`);
+          entry.open = false;
+          eventRow = entry.row;
+          break;
+        }
+        const said = describeEvent(event);
+        eventRow = row(r, said.kind, said.title, said.detail);
+        entry = event.type === 'dtmf' ? { row: eventRow, keys: digit, open: false } : null;
         break;
       }
-      case 'eff':
-        describeEffect(r, r.effect, row, (prompt) => {
-          if (input === null) return;
-          prompt.latencyMs = r.at - input.at;
+      case 'eff': {
+        const effect = r.effect;
+        if (effect.type === 'say') step.said = true;
+        if (effect.type === 'timer.start') step.armed = true;
+        const asked = describeEffect(effect);
+        const bookkeeping = BOOKKEEPING.get(effect.type);
+        if (bookkeeping !== undefined && eventRow !== null) {
+          fold(eventRow, r, bookkeeping, asked.title);
+          break;
+        }
+        const added = row(r, asked.kind, asked.title, asked.detail);
+        if (r.effect.type === 'say' && input !== null) {
+          added.latencyMs = r.at - input.at;
           input = null;
-        });
+        }
         break;
+      }
       case 'state':
         if (pending?.seq === r.in) pending = null;
+        // A key that only restarted the wait, in the same state, continues a digit entry: the next key joins it.
+        if (entry !== null && step.key) entry.open = step.armed && !step.said && r.state === state;
         if (r.state !== state) {
           state = r.state;
           timeline.path.push(r.state);
@@ -154,6 +211,7 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
       case 'crash':
         timeline.crashes += 1;
         lastCrash = true;
+        entry = null;
         if (pending?.seq === r.in) pending = null;
         row(
           r,
@@ -174,124 +232,4 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
     }
   }
   return timeline;
-}
-
-type AddRow = (r: JournalRecord, kind: RowKind, title: string, detail?: string | null) => TimelineRow;
-
-function describeEvent(r: JournalRecord, event: Payload, row: AddRow): void {
-  const text = (key: string): string => show(event[key]);
-  switch (event.type) {
-    case 'call.start':
-      row(r, 'event', 'call answered');
-      return;
-    case 'dtmf':
-      row(r, 'input', `caller pressed ${text('digit')}`);
-      return;
-    case 'utterance': {
-      const intent =
-        event.intent === null || event.intent === undefined ? 'no intent' : `intent ${text('intent')}`;
-      const confidence = typeof event.confidence === 'number' ? ` (${event.confidence.toFixed(2)})` : '';
-      const entities = Object.entries((event.entities ?? {}) as Record<string, unknown>)
-        .map(([k, v]) => `${k}=${show(v)}`)
-        .join(', ');
-      row(
-        r,
-        'input',
-        `caller said “${text('text')}”`,
-        `${intent}${confidence}${entities ? `; ${entities}` : ''}`,
-      );
-      return;
-    }
-    case 'played':
-      row(r, 'heard', `caller heard prompt ${text('mark')}`);
-      return;
-    case 'timer':
-      row(r, 'timer', `timer ${text('id')} fired`);
-      return;
-    case 'http.done': {
-      const slots = Object.keys(event.slots ?? {});
-      row(
-        r,
-        'web',
-        `web request ${text('id')} answered ${text('status')}`,
-        slots.length > 0 ? `slots set: ${slots.join(', ')}` : null,
-      );
-      return;
-    }
-    case 'http.failed':
-      row(r, 'web', `web request ${text('id')} failed`, text('reason'));
-      return;
-    case 'transfer.failed':
-      row(r, 'event', 'transfer failed', text('reason'));
-      return;
-    case 'speech.failover':
-      row(r, 'event', `speech ${text('service')} failed over to ${text('to')}`);
-      return;
-    case 'giveUp':
-      row(r, 'event', "supervisor gave up: going to the flow's onGiveUp state");
-      return;
-    case 'hangup':
-      row(r, 'event', 'hang-up', text('reason'));
-      return;
-    default:
-      row(r, 'event', `event ${event.type}`);
-  }
-}
-
-function describeEffect(
-  r: JournalRecord,
-  effect: Payload,
-  row: AddRow,
-  prompted: (row: TimelineRow) => void,
-): void {
-  const text = (key: string): string => show(effect[key]);
-  switch (effect.type) {
-    case 'say':
-      prompted(row(r, 'prompt', `said “${text('text')}”`, `mark ${text('mark')}`));
-      return;
-    case 'clear':
-      row(r, 'prompt', 'audio cleared (barge-in)');
-      return;
-    case 'timer.start':
-      row(r, 'timer', `timer ${text('id')} armed for ${text('ms')} ms`);
-      return;
-    case 'timer.cancel':
-      row(r, 'timer', `timer ${text('id')} cancelled`);
-      return;
-    case 'http':
-      row(
-        r,
-        'web',
-        `web request ${text('id')}: ${text('method')} ${where(text('url'))}`,
-        `idempotency key ${text('idempotencyKey')}`,
-      );
-      return;
-    case 'hangup':
-      row(r, 'event', 'agent hangs up');
-      return;
-    case 'transfer':
-      // The number is not shown: it may be a person's own.
-      row(r, 'event', 'transfer asked for');
-      return;
-    default:
-      row(r, 'event', `effect ${effect.type}`);
-  }
-}
-
-/** The request's origin and path; the query (which may carry a caller's data) and any credentials left out. */
-function where(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return url.split('?')[0] ?? '';
-  }
-}
-
-/** A journaled value as text: strings and numbers as they are, anything else as JSON. */
-function show(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-    ? String(value)
-    : JSON.stringify(value);
 }

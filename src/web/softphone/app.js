@@ -358,15 +358,21 @@ function onViewEvent(event) {
       renderState();
       return;
     case 'hearing':
+    case 'keys':
     case 'turn': {
+      // Words as they are heard and keys as they are pressed each fill their turn's entry until it is final.
+      const via = event.type === 'keys' || event.via === 'keypad' ? 'keypad' : 'speech';
       const final = event.type === 'turn';
-      let turn = view.turns.at(-1);
+      let turn = view.turns.findLast((t) => t.via === via);
       if (!turn || turn.final) {
-        turn = { text: '', final: false, intent: null, confidence: null, latency: null };
+        turn = { via, text: '', final: false, intent: null, confidence: null, led: null, latency: null };
         view.turns.push(turn);
       }
-      turn.text = event.text;
-      if (final) {
+      turn.text = event.type === 'keys' ? event.keys : event.text;
+      if (final && via === 'keypad') {
+        turn.final = true;
+        turn.led = { state: event.state, slots: event.slots, retry: event.retry };
+      } else if (final) {
         turn.final = true;
         turn.intent = event.intent;
         turn.confidence = event.confidence;
@@ -399,7 +405,7 @@ function onViewEvent(event) {
         endOfTurnMs: event.endOfTurnMs,
       };
       view.latencies.push(latency);
-      const turn = view.turns.findLast((t) => t.final);
+      const turn = view.turns.findLast((t) => t.final && t.via === 'speech');
       if (turn && turn.latency === null) {
         turn.latency = latency;
         renderTurn(turn);
@@ -436,15 +442,24 @@ function entry(item, className) {
 }
 
 function renderTurn(turn) {
-  const node = entry(turn, turn.final ? 'turn' : 'turn interim');
-  const who = el('span', 'who', 'Caller');
+  const keypad = turn.via === 'keypad';
+  const node = entry(turn, `turn${keypad ? ' keys' : ''}${turn.final ? '' : ' interim'}`);
+  const who = el('span', 'who', keypad ? 'Caller keyed' : 'Caller');
   const words = el('span', 'words', turn.text || (turn.final ? '(nothing recognised)' : '…'));
   node.replaceChildren(who, words);
-  if (turn.final) {
+  if (turn.final && keypad) node.append(el('span', 'intent', ledTo(turn.led)));
+  else if (turn.final) {
     const confidence = turn.confidence === null ? '' : ` ${Math.round(turn.confidence * 100)}%`;
     node.append(el('span', 'intent', `${turn.intent ?? 'no match'}${confidence}`));
   }
   if (turn.latency) node.append(latencyBar(turn.latency));
+}
+
+/** Where a keypad entry led: "no match" when the flow asked again, else the state and the slots it set. */
+function ledTo(led) {
+  if (led.retry) return 'no match';
+  const slots = Object.entries(led.slots).map(([name, value]) => `${name}=${value}`);
+  return [`→ ${led.state}`, ...slots].join(' · ');
 }
 
 function latencyBar(l) {

@@ -10,6 +10,8 @@ import type { ListenContext } from '../speech/stt/engine.ts';
 
 /** Built-in entities whose spoken forms are number words. */
 const NUMERIC = new Set(['number', 'digits', 'phone_number', 'date', 'time']);
+/** Built-in entities said digit by digit: listening for "ten" or "hundred" there only invites mishearings. */
+const DIGIT_STRINGS = new Set(['digits', 'phone_number']);
 /** Built-in entities too varied to list as phrases ("next tuesday", "half past two"): an open question. */
 const FREE_FORM = new Set(['date', 'time']);
 
@@ -105,10 +107,17 @@ export function flowDomain(flow: FlowFile): readonly string[] {
 
 /**
  * The listen context of `state`; `confirming` is true while the state waits for yes or no to a read-back of
- * what it collected.
+ * what it collected, `checking` while it asks whether the caller meant a global intent (they may say yes or no,
+ * or answer the state's question after all).
  */
-export function listenContext(flow: FlowFile, state: string, confirming = false): ListenContext {
+export function listenContext(
+  flow: FlowFile,
+  state: string,
+  confirming = false,
+  checking = false,
+): ListenContext {
   const context = expected(flow, state, confirming);
+  if (checking) context.phrases = [...context.phrases, ...examplesOf(flow, 'yes'), ...examplesOf(flow, 'no')];
   // The flow's language, for engines that hear more than one.
   if (flow.language !== undefined) context.language = flow.language;
   return context;
@@ -147,11 +156,17 @@ function expected(flow: FlowFile, state: string, confirming: boolean): ListenCon
     add(examplesOf(flow, 'yes'));
     add(examplesOf(flow, 'no'));
   }
-  const numbers = entity !== undefined && NUMERIC.has(entity);
+  const numbers =
+    entity === undefined || !NUMERIC.has(entity) ? false : DIGIT_STRINGS.has(entity) ? 'digits' : true;
   // A state that handles the flow's own intents hears paraphrases the model interprets, not only the listed
   // examples; yes, no, repeat and cancel are short enough to list.
   const open =
     intents.some((intent) => !Object.hasOwn(BUILTIN_INTENTS, intent)) ||
     (entity !== undefined && FREE_FORM.has(entity));
-  return { kind: open ? 'open' : 'closed', phrases: [...phrases], numbers, domain };
+  const context: ListenContext = { kind: open ? 'open' : 'closed', phrases: [...phrases], numbers, domain };
+  const keys = def?.collect?.digits;
+  // A digit string's length is the keypad entry's: a caller says as many digits as they would type.
+  if (entity === 'digits' && keys?.max !== undefined)
+    context.digitCount = { min: Math.min(keys.min ?? 1, keys.max), max: keys.max };
+  return context;
 }

@@ -12,6 +12,7 @@ import {
   BOOT_STATE,
   captureEnv,
   flowEnvNames,
+  unsetEnvOfRequest,
   waitsForInput,
   type CallEvent,
   type CompiledFlow,
@@ -35,6 +36,7 @@ import {
 import type { CallViewEvent, CallViews } from './call-view.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
 import { performHttp } from './http-action.ts';
+import { KeypadTurns } from './keypad-turns.ts';
 import { PlayedText } from './played-text.ts';
 import { listenContext } from './listen-context.ts';
 import { CallListener, FRAME_SAMPLES, type HeardTurn, type VadOpener } from './listener.ts';
@@ -186,6 +188,8 @@ export class MediaSession {
   #views: CallViews | null = null;
   /** The flow state and slots last published to the view. */
   #viewed: { state: string; slots: Record<string, string> } | null = null;
+  /** The caller's keypad entries, for the view. */
+  readonly #keypad = new KeypadTurns();
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -354,7 +358,12 @@ export class MediaSession {
       prompts: this.#speech.prompts,
       ...(compiled.flow.language ? { language: compiled.flow.language } : {}),
       audio,
-      http: (effect, signal) => performHttp(effect, signal, { logger: this.#log }),
+      http: (effect, signal) => {
+        // The variables as the call captured them when it started, which a resumed call keeps.
+        const env = this.#supervisor?.context?.env;
+        const unsetEnv = env ? unsetEnvOfRequest(compiled.flow, effect.id, env) : [];
+        return performHttp(effect, signal, { logger: this.#log, unsetEnv });
+      },
       deliver: (event) => this.#deliver(event),
       logger: this.#log,
       now: this.#now,
@@ -484,7 +493,7 @@ export class MediaSession {
     if (this.#phase !== 'live') return;
     if (this.#supervisor) {
       this.#supervisor.send(event);
-      this.#publishStateAfterStep();
+      this.#publishStateAfterStep(event);
       return;
     }
     // Before the journal is read: kept for the conversation, in order, within a bound.
@@ -519,12 +528,20 @@ export class MediaSession {
     this.#publish({ type: 'state', at: this.#now(), state: ctx.state, slots });
   }
 
-  /** Once the supervisor has handled what it was given (steps without effects change slots too), publish. */
-  #publishStateAfterStep(): void {
+  /**
+   * Once the supervisor has handled what it was given (steps without effects change slots too), publish; with
+   * the keypad entry `event` finished, if it did. Runs before the supervisor takes the next event.
+   */
+  #publishStateAfterStep(event: CallEvent | null = null): void {
     const supervisor = this.#supervisor;
     if (!this.#views || !supervisor) return;
+    if (event?.type === 'dtmf') this.#publish(this.#keypad.pressed(event.digit, this.#now()));
     void supervisor.settled().then(
-      () => this.#publishState(),
+      () => {
+        this.#publishState();
+        const turn = this.#keypad.handled(event, supervisor.context, this.#now());
+        if (turn) this.#publish(turn);
+      },
       () => {},
     );
   }
@@ -574,7 +591,7 @@ export class MediaSession {
         // Speech over a prompt that may not be interrupted is not taken as an answer.
         if (!speechInterrupts(waiting.def) && this.#agentSpeaking()) return null;
         this.#listener?.setSilenceMs(waiting.def.endOfTurnMs ?? DEFAULT_END_OF_TURN_MS);
-        return listenContext(flow, waiting.state, waiting.confirming);
+        return listenContext(flow, waiting.state, waiting.confirming, waiting.checking);
       },
       onSpeechStart: () => this.#speechStarted(),
       onTurn: (turn) => void this.#heard(understanding, turn),
@@ -606,11 +623,11 @@ export class MediaSession {
   }
 
   /** The current state when it waits for the caller (an answer, or yes or no to a read-back); else null. */
-  #waitingState(): { state: string; def: StateDef; confirming: boolean } | null {
+  #waitingState(): { state: string; def: StateDef; confirming: boolean; checking: boolean } | null {
     const def = this.#currentState();
     const ctx = this.#supervisor?.context;
     if (!def || !ctx || !(waitsForInput(def) || ctx.confirming)) return null;
-    return { state: ctx.state, def, confirming: ctx.confirming };
+    return { state: ctx.state, def, confirming: ctx.confirming, checking: ctx.checking !== undefined };
   }
 
   /** Audio sent that Twilio may still be playing: queued, unmarked, or before a mark not yet echoed. */
@@ -651,6 +668,7 @@ export class MediaSession {
     this.#publish({
       type: 'turn',
       at: this.#now(),
+      via: 'speech',
       text: turn.text,
       intent: utterance.intent,
       confidence: Math.round(utterance.confidence * 1000) / 1000,

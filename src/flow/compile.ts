@@ -23,39 +23,17 @@ import {
 } from './route.ts';
 import { expandSubflows } from './subflows.ts';
 import { renderTemplate } from './template.ts';
-import {
-  DEFAULT_POLICY,
-  type FlowFile,
-  type ResolvedPolicy,
-  type RetryPrompt,
-  type StateDef,
-} from './types.ts';
+import { resolvePolicy } from './policy.ts';
+import { GIVE_UP_SAY, escalate, globalCheck } from './prompts.ts';
+import type { FlowFile, ResolvedPolicy, StateDef } from './types.ts';
 
 export { BOOT_STATE, ENDED_STATE, GIVE_UP_STATE } from './route.ts';
-const GIVE_UP_SAY = 'Sorry, we could not continue. Goodbye.';
+export { resolvePolicy } from './policy.ts';
 
 export interface CompiledFlow {
   flow: FlowFile;
   policy: ResolvedPolicy;
   machine: CallMachine;
-}
-
-/** Fill a flow's policy defaults. */
-export function resolvePolicy(flow: FlowFile): ResolvedPolicy {
-  const p = flow.policy ?? {};
-  return {
-    noInputMs: p.noInputMs ?? DEFAULT_POLICY.noInputMs,
-    maxRetries: p.maxRetries ?? DEFAULT_POLICY.maxRetries,
-    fallback: p.fallback ?? DEFAULT_POLICY.fallback,
-    noInputSay: p.noInputSay ?? DEFAULT_POLICY.noInputSay,
-    noMatchSay: p.noMatchSay ?? DEFAULT_POLICY.noMatchSay,
-    supervisor: {
-      maxRestarts: p.supervisor?.maxRestarts ?? DEFAULT_POLICY.supervisor.maxRestarts,
-      withinMs: p.supervisor?.withinMs ?? DEFAULT_POLICY.supervisor.withinMs,
-      onGiveUp: p.supervisor?.onGiveUp ?? DEFAULT_POLICY.supervisor.onGiveUp,
-    },
-    speechFailover: { ...DEFAULT_POLICY.speechFailover, ...p.speechFailover },
-  };
 }
 
 type StepParams =
@@ -213,11 +191,11 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
   const env = event.type === 'call.start' ? (event.env ?? {}) : ctx.env;
   const render = (template: string): string => renderTemplate(template, slots, env);
   // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
-  const say = (state: string, template: string, ssml?: string): string => {
+  const say = (state: string, text: string, ssml?: string): string => {
     seq += 1;
     const mark = `${state}.${seq}`;
-    const effect: Effect = { type: 'say', text: render(template), mark };
-    if (ssml !== undefined) effect.ssml = renderTemplate(ssml, slots, env, escapeXml);
+    const effect: Effect = { type: 'say', text, mark };
+    if (ssml !== undefined) effect.ssml = ssml;
     if (flow.voice) effect.voice = flow.voice;
     effects.push(effect);
     return mark;
@@ -266,14 +244,14 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
     slots = { ...slots, ...values };
     next.slots = slots;
   };
-  /** The state's question: the read-back while confirming, else its prompt. */
+  /** The state's question: the read-back while confirming, else its prompt; `before` is rendered text. */
   const ask = (name: string, def: StateDef, confirming: boolean, before = ''): void => {
     const prompt = confirming ? def.collect?.confirm : def.say;
-    const text = [before, prompt].filter((t) => t !== undefined && t !== '').join(' ');
+    const text = [before, prompt === undefined ? '' : render(prompt)].filter((t) => t !== '').join(' ');
     // The state's SSML carries its prompt; an apology before it goes in as escaped text.
     const ssml =
       !confirming && def.ssml !== undefined
-        ? def.ssml.replace(/<speak([^>]*)>/, (open) =>
+        ? renderTemplate(def.ssml, slots, env, escapeXml).replace(/<speak([^>]*)>/, (open) =>
             before === '' ? open : `${open}${escapeXml(before)} `,
           )
         : undefined;
@@ -283,6 +261,9 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
 
   const applyRoute = (name: string, def: StateDef, r: Route): void => {
     if (r.kind === 'ignore') return;
+    // Whatever answered "did you mean...?" settles it (the check's own prompt ending does not).
+    const settles = r.kind === 'goto' || (r.action.kind !== 'listen' && r.action.kind !== 'checkGlobal');
+    if (ctx.checking !== undefined && settles) next.checking = undefined;
     if (r.kind === 'goto') {
       if (r.input) stopAudio();
       if (r.slots) setSlots(r.slots);
@@ -313,12 +294,15 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
         next.digits = '';
         const apology =
           action.reason === 'invalid' && def.collect?.invalidSay !== undefined
-            ? def.collect.invalidSay
-            : escalate(
-                action.reason === 'noInput'
-                  ? (def.noInputSay ?? policy.noInputSay)
-                  : (def.noMatchSay ?? policy.noMatchSay),
-                ctx.retries,
+            ? // The slot keeps no refused value, but its apology may read back what was heard.
+              renderTemplate(def.collect.invalidSay, { ...slots, [action.slot]: action.value }, env)
+            : render(
+                escalate(
+                  action.reason === 'noInput'
+                    ? (def.noInputSay ?? policy.noInputSay)
+                    : (def.noMatchSay ?? policy.noMatchSay),
+                  ctx.retries,
+                ),
               );
         ask(name, def, ctx.confirming, apology);
         return;
@@ -334,6 +318,18 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       case 'act':
         next.playing = null;
         act(name, def);
+        return;
+      case 'checkGlobal':
+        stopAudio();
+        stopTimer();
+        next.digits = '';
+        next.checking = action.intent;
+        next.playing = say(name, globalCheck(flow, action.intent));
+        return;
+      case 'declineGlobal':
+        stopAudio();
+        stopTimer();
+        ask(name, def, ctx.confirming);
         return;
       case 'reask': {
         stopAudio();
@@ -359,6 +355,7 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
         state: params.state,
         digits: '',
         confirming: false,
+        checking: undefined,
         retries: 0,
         timer: null,
         pending: null,
@@ -398,12 +395,14 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       if (!def || ctx.state === BOOT_STATE) break;
       stopAudio();
       stopTimer();
+      // A resumed call is asked its state's question, not a half-remembered "did you mean...?".
+      next.checking = undefined;
       if (ctx.pending !== null) {
         // The request was under way: issue it again, under the same id and idempotency key.
         act(ctx.state, def, ctx.pending);
         break;
       }
-      if (def.resumeSay !== undefined) next.playing = say(ctx.state, def.resumeSay);
+      if (def.resumeSay !== undefined) next.playing = say(ctx.state, render(def.resumeSay));
       else ask(ctx.state, def, ctx.confirming);
       if (def.hangup) effects.push({ type: 'hangup' });
       break;
@@ -422,7 +421,7 @@ function runStep(table: RoutingTable, ctx: CallContext, event: CallEvent, params
       stopAudio();
       stopTimer();
       next.digits = '';
-      ask(ctx.state, def, ctx.confirming, message);
+      ask(ctx.state, def, ctx.confirming, render(message));
       break;
     }
   }
@@ -443,12 +442,6 @@ function renderDeep(value: unknown, render: (template: string) => string): unkno
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, render)]));
   }
   return value;
-}
-
-/** The apology for the retry after `retries` earlier ones: a list escalates, its last entry repeating. */
-function escalate(prompt: RetryPrompt, retries: number): string {
-  if (typeof prompt === 'string') return prompt;
-  return prompt[Math.min(retries, prompt.length - 1)] ?? '';
 }
 
 export type { AnyStateMachine };

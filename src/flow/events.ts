@@ -82,6 +82,11 @@ export interface CallContext {
   digits: string;
   /** A collected value has been read back and the caller's yes or no is awaited. */
   confirming: boolean;
+  /**
+   * A global intent the model heard (not an exact example) that the caller was asked to confirm before it
+   * takes them away from the state's own question; absent otherwise.
+   */
+  checking?: string;
   /** Environment variables the flow reads, as they were when the call started. */
   env: Record<string, string>;
   /** Id of the web request or transfer in progress, whose answer the state waits for; else null. */

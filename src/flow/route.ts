@@ -5,6 +5,7 @@
  * its guards (to pick the target) and in its actions (to carry the decision out), so both always agree.
  */
 import { BUILTIN_ENTITIES, entityFromDtmf, type BuiltinEntity } from '../nlu/entities/index.ts';
+import { ExampleMatcher } from '../nlu/example-matcher.ts';
 import { evaluateCondition, parseCondition, type Condition } from './conditions.ts';
 import type { CallContext, CallEvent } from './events.ts';
 import type { CollectDef, FlowFile, ResolvedPolicy, StateDef, Target } from './types.ts';
@@ -20,8 +21,13 @@ export type StayAction =
   | { kind: 'listen' }
   /** One more key of a digit entry. */
   | { kind: 'digit'; digit: string }
-  /** Apologise and ask again; `invalid` uses the collect's `invalidSay`. */
-  | { kind: 'retry'; reason: 'noInput' | 'noMatch' | 'invalid' }
+  /** Apologise and ask again. */
+  | { kind: 'retry'; reason: 'noInput' | 'noMatch' }
+  /**
+   * A value was heard or typed but fails the collect's rules (its `validate`, or the length of a digit entry):
+   * say its `invalidSay`, which may read the value back, and ask again.
+   */
+  | { kind: 'retry'; reason: 'invalid'; slot: string; value: string }
   /** Say the prompt again without counting a retry (the caller asked to hear it again). */
   | { kind: 'repeat' }
   /** A value was collected: store it and read it back for a yes or no. */
@@ -29,7 +35,11 @@ export type StayAction =
   /** The caller said no to the read-back: forget the value and ask for it again. */
   | { kind: 'reask'; slot: string }
   /** The prompt has been heard: make the state's web request or transfer. */
-  | { kind: 'act' };
+  | { kind: 'act' }
+  /** The model heard a global intent: ask whether the caller meant it before leaving the state's question. */
+  | { kind: 'checkGlobal'; intent: string }
+  /** The caller did not mean the global intent: back to the state's own question, no retry counted. */
+  | { kind: 'declineGlobal' };
 
 export type Route =
   | { kind: 'goto'; target: string; slots: Record<string, string> | null; input: boolean }
@@ -45,6 +55,8 @@ export interface RoutingTable {
   readonly conditions: ReadonlyMap<string, Condition>;
   /** Intent name -> target state, for intents heard in every waiting state. */
   readonly globals: ReadonlyMap<string, string>;
+  /** The flow's exact examples: a global intent said exactly needs no confirmation. */
+  readonly examples: ExampleMatcher;
   /** The last decision made, see routeOnce. */
   last: { state: string; ctx: CallContext; event: CallEvent; route: Route } | null;
 }
@@ -68,7 +80,7 @@ export function routingTable(flow: FlowFile, policy: ResolvedPolicy): RoutingTab
   for (const [name, intent] of Object.entries(flow.intents ?? {})) {
     if (intent.global !== undefined) globals.set(name, intent.global);
   }
-  return { flow, policy, conditions, globals, last: null };
+  return { flow, policy, conditions, globals, examples: new ExampleMatcher(flow.intents ?? {}), last: null };
 }
 
 /** Every state `route` may send a call to from `state`, for the machine's transitions. */
@@ -197,6 +209,10 @@ export function route(table: RoutingTable, state: string, ctx: CallContext, even
 }
 
 function routeKey(table: RoutingTable, def: StateDef, ctx: CallContext, digit: string): Route {
+  if (ctx.checking !== undefined) {
+    if (digit === '1') return leaveForGlobal(table, ctx.checking);
+    if (digit === '2') return stay({ kind: 'declineGlobal' });
+  }
   if (ctx.confirming) {
     if (digit === '1') return confirmed(table, def, ctx);
     if (digit === '2' && def.collect) return stay({ kind: 'reask', slot: def.collect.slot });
@@ -207,9 +223,11 @@ function routeKey(table: RoutingTable, def: StateDef, ctx: CallContext, digit: s
   const digits = def.collect?.digits;
   if (def.collect && digits) {
     if (digit === digits.terminator) {
-      return ctx.digits.length >= (digits.min ?? 1)
-        ? keyed(table, def, def.collect, ctx, ctx.digits)
-        : retry(table, ctx, 'noMatch');
+      if (ctx.digits === '') return retry(table, ctx, 'noMatch');
+      // Too few keys is a value that breaks the entry's rule: the caller hears what they typed.
+      if (ctx.digits.length < (digits.min ?? 1))
+        return retry(table, ctx, { slot: def.collect.slot, value: ctx.digits });
+      return keyed(table, def, def.collect, ctx, ctx.digits);
     }
     const entry = ctx.digits + digit;
     if (digits.max !== undefined && entry.length >= digits.max)
@@ -226,10 +244,14 @@ function routeUtterance(
   event: Extract<CallEvent, { type: 'utterance' }>,
 ): Route {
   const intent = event.intent;
+  if (ctx.checking !== undefined) {
+    // Yes or no to "did you mean...?"; anything else answers the state's own question.
+    if (intent === ctx.checking || saidYes(event)) return leaveForGlobal(table, ctx.checking);
+    if (saidNo(event)) return stay({ kind: 'declineGlobal' });
+  }
   if (ctx.confirming) {
-    if (intent === 'yes' || (intent === null && event.entities.yes !== undefined))
-      return confirmed(table, def, ctx);
-    if ((intent === 'no' || (intent === null && event.entities.no !== undefined)) && def.collect) {
+    if (saidYes(event)) return confirmed(table, def, ctx);
+    if (saidNo(event) && def.collect) {
       return stay({ kind: 'reask', slot: def.collect.slot });
     }
     if (intent === 'repeat') return stay({ kind: 'repeat' });
@@ -243,7 +265,12 @@ function routeUtterance(
     if (value !== undefined) return collected(table, def, def.collect, ctx, value);
   }
   const global = intent === null ? undefined : table.globals.get(intent);
-  if (global !== undefined) return goto(global, null, true);
+  if (global !== undefined && intent !== null) {
+    // A paraphrase ("in person") can read as a global intent ("a real person"): the model's guess does not
+    // take the caller away from the question they were asked until they say it is what they meant.
+    const exact = table.examples.match(event.text)?.intent === intent;
+    return exact ? goto(global, null, true) : stay({ kind: 'checkGlobal', intent });
+  }
   if (intent === 'repeat') return stay({ kind: 'repeat' });
   return retry(table, ctx, 'noMatch');
 }
@@ -287,13 +314,40 @@ function collected(
   value: string,
 ): Route {
   const slots = { ...ctx.slots, [collect.slot]: value };
+  const invalid = (): Route => retry(table, ctx, { slot: collect.slot, value });
+  if (!withinLength(collect, value)) return invalid();
   if (collect.validate !== undefined) {
     const condition = table.conditions.get(collect.validate);
-    if (condition && !evaluateCondition(condition, slots)) return retry(table, ctx, 'invalid');
+    if (condition && !evaluateCondition(condition, slots)) return invalid();
   }
   if (collect.confirm !== undefined) return stay({ kind: 'confirm', slot: collect.slot, value });
   if (def.next === undefined) return IGNORE;
   return leaveOnInput(table, ctx, def.next, slots, { [collect.slot]: value });
+}
+
+/**
+ * Whether a digit string fits the collect's `digits` length, spoken or typed: the keypad completes an entry at
+ * `max` keys, and a caller who says one digit too many must not get further than one who types it.
+ */
+function withinLength(collect: CollectDef, value: string): boolean {
+  const digits = collect.digits;
+  if (digits === undefined || (collect.entity !== undefined && collect.entity !== 'digits')) return true;
+  if (!/^[0-9]+$/.test(value)) return true;
+  return value.length >= (digits.min ?? 1) && (digits.max === undefined || value.length <= digits.max);
+}
+
+function saidYes(event: Extract<CallEvent, { type: 'utterance' }>): boolean {
+  return event.intent === 'yes' || (event.intent === null && event.entities.yes !== undefined);
+}
+
+function saidNo(event: Extract<CallEvent, { type: 'utterance' }>): boolean {
+  return event.intent === 'no' || (event.intent === null && event.entities.no !== undefined);
+}
+
+/** The caller confirmed the global intent they were asked about: go where it leads. */
+function leaveForGlobal(table: RoutingTable, intent: string): Route {
+  const target = table.globals.get(intent);
+  return target === undefined ? IGNORE : goto(target, null, true);
 }
 
 /** The caller said yes to the read-back: the slot already holds the value. */
@@ -314,10 +368,19 @@ function leaveOnInput(
   return to === null ? retry(table, ctx, 'noMatch') : goto(to, set, true);
 }
 
-/** Ask again, or leave for the fallback once retries are used up. */
-function retry(table: RoutingTable, ctx: CallContext, reason: 'noInput' | 'noMatch' | 'invalid'): Route {
+/**
+ * Ask again (after a no-input, a no-match, or a value that broke the rules), or leave for the fallback once
+ * retries are used up.
+ */
+function retry(
+  table: RoutingTable,
+  ctx: CallContext,
+  why: 'noInput' | 'noMatch' | { slot: string; value: string },
+): Route {
   if (ctx.retries >= table.policy.maxRetries) return goto(fallbackOf(table), null, true);
-  return stay({ kind: 'retry', reason });
+  return stay(
+    typeof why === 'string' ? { kind: 'retry', reason: why } : { kind: 'retry', reason: 'invalid', ...why },
+  );
 }
 
 function goto(target: string, slots: Record<string, string> | null, input: boolean): Route {

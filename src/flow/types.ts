@@ -96,6 +96,15 @@ export interface IntentDef {
    * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
    */
   global?: string;
+  /**
+   * For a global intent: the question asked when the intent model heard it in a state's answer, rather than the
+   * caller saying one of its examples, before it takes them away from that state's question, e.g. `"Do you want
+   * to speak to a pharmacist?"`. Yes (or 1) goes on to the intent's state; no (or 2) asks the state's question
+   * again. Plain text. Default: `Did you mean <its first example>? Please say yes or no.`
+   * @minLength 1
+   * @pattern \S
+   */
+  confirm?: string;
 }
 
 /** A list of values a caller may name, each with the other words that mean it. */

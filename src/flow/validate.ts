@@ -155,8 +155,11 @@ export function validateFlow(value: unknown): ValidationResult {
       for (const slot of Object.keys(state.http.map)) collected.add(slot);
     }
   }
-  const template = (text: string, at: string): void => checkTemplate(text, at, collected, add);
-  const condition = (source: unknown, at: string): void => checkCondition(source, at, collected, add);
+  const slotHints = nameHints(collected, 'slots');
+  const slotHint = (slot: string): string | undefined => (collected.size > 0 ? slotHints(slot) : undefined);
+  const template = (text: string, at: string): void => checkTemplate(text, at, collected, slotHint, add);
+  const condition = (source: unknown, at: string): void =>
+    checkCondition(source, at, collected, slotHint, add);
   const targetIn =
     (ref: (pointer: string, name: unknown) => void) =>
     (pointer: string, to: unknown): void => {
@@ -533,8 +536,9 @@ function checkIntents(
       add(at, 'an intent must be an object: { "examples": [...] }');
       continue;
     }
-    unknownKeys(def, new Set(['examples', 'global']), at, add);
+    unknownKeys(def, new Set(['examples', 'global', 'confirm']), at, add);
     if (def.global !== undefined) stateRef(`${at}/global`, def.global);
+    checkGlobalConfirm(def, at, add, warn);
     const examples = def.examples;
     if (!Array.isArray(examples) || examples.length === 0) {
       add(`${at}/examples`, 'examples must be a non-empty list of things a caller says', 'e.g. ["agent"]');
@@ -706,6 +710,18 @@ function checkDigits(digits: unknown, at: string, add: Add): void {
   }
 }
 
+/** An intent's `confirm`: plain text, asked only for a global intent. */
+function checkGlobalConfirm(def: Record<string, unknown>, at: string, add: Add, warn: Add): void {
+  const confirm = def.confirm;
+  if (confirm === undefined) return;
+  if (typeof confirm !== 'string' || confirm.trim() === '')
+    add(`${at}/confirm`, 'confirm must be non-empty text');
+  else if (confirm.includes('{{'))
+    add(`${at}/confirm`, 'confirm is plain text: templates are not filled in here', 'ask without {{...}}');
+  else if (def.global === undefined)
+    warn(`${at}/confirm`, 'confirm is asked only for a global intent', 'add "global", or remove "confirm"');
+}
+
 /**
  * A retry apology: text, or a list that escalates. A state's apologies must say something; the policy's may be
  * empty, and then a retry repeats the prompt with no apology before it.
@@ -791,7 +807,13 @@ function checkSpeechFailover(rule: unknown, template: Check, add: Add): void {
   }
 }
 
-function checkTemplate(text: string, at: string, collected: Set<string>, add: Add): void {
+function checkTemplate(
+  text: string,
+  at: string,
+  collected: Set<string>,
+  slotHint: (slot: string) => string | undefined,
+  add: Add,
+): void {
   for (const { name, filter } of templateSlots(text)) {
     if (name.startsWith(ENV_PREFIX)) {
       const variable = name.slice(ENV_PREFIX.length);
@@ -803,7 +825,7 @@ function checkTemplate(text: string, at: string, collected: Set<string>, add: Ad
         );
       }
     } else if (!collected.has(name)) {
-      add(at, `template uses slot "${name}", which no state collects or sets`);
+      add(at, `template uses slot "${name}", which no state collects or sets`, slotHint(name));
     }
     if (filter !== undefined && !(TEMPLATE_FILTERS as readonly string[]).includes(filter)) {
       add(at, `unknown template filter "${filter}"`, `filters: ${TEMPLATE_FILTERS.join(', ')}`);
@@ -917,7 +939,13 @@ function checkTransfer(to: unknown, at: string, template: Check, add: Add): void
   }
 }
 
-function checkCondition(source: unknown, at: string, collected: Set<string>, add: Add): void {
+function checkCondition(
+  source: unknown,
+  at: string,
+  collected: Set<string>,
+  slotHint: (slot: string) => string | undefined,
+  add: Add,
+): void {
   if (typeof source !== 'string' || source.trim() === '') {
     add(at, 'a condition must be non-empty text', 'e.g. count >= 2 && size == "large"');
     return;
@@ -931,7 +959,9 @@ function checkCondition(source: unknown, at: string, collected: Set<string>, add
     return;
   }
   for (const slot of new Set(parsed.value.slots)) {
-    if (!collected.has(slot)) add(at, `condition uses slot "${slot}", which no state collects or sets`);
+    if (!collected.has(slot)) {
+      add(at, `condition uses slot "${slot}", which no state collects or sets`, slotHint(slot));
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { placeCall, type CallerInput } from '../../src/simulator/caller.ts';
 import { CallControl } from '../../src/telephony/call-control.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { RecordingTwilioHttpClient } from '../fakes/twilio-rest.ts';
+import { EXAMPLE_FLOWS } from '../fixtures/example-flows.ts';
 import { startServer, type TestServer } from './harness.ts';
 
 const ACCOUNT = 'AC' + '0'.repeat(32);
@@ -35,6 +36,7 @@ async function services(): Promise<{
       res.setHeader('content-type', 'application/json');
       if (req.url === '/orders') res.end(JSON.stringify({ id: 'A17', readyInMinutes: 25 }));
       else if (req.url === '/accounts/1234567') res.end(JSON.stringify({ balance: 12.5, due: '2026-12-15' }));
+      else if (req.url === '/refills') res.end(JSON.stringify({ readyBy: 'four pm' }));
       else res.writeHead(404).end('{}');
     });
   });
@@ -65,6 +67,8 @@ describe('example flows over a real server and the simulated caller', { concurre
         BILLING_URL: web.url,
         PIZZA_STAFF_LINE: '+15555550100',
         SUPPORT_LINE: '+15555550199',
+        PHARMACY_URL: web.url,
+        PHARMACY_STAFF_LINE: '+15555550123',
       },
     });
   });
@@ -87,8 +91,12 @@ describe('example flows over a real server and the simulated caller', { concurre
     return { result, state: ended?.state, flow: started?.flow, marks: result.marks };
   }
 
-  test('every example flow is loaded', () => {
-    assert.deepEqual([...server.flows.flows.keys()].sort(), ['appointment', 'demo', 'pizza', 'support']);
+  test('every example flow is loaded: none is refused', () => {
+    assert.deepEqual([...server.flows.flows.keys()].sort(), [...EXAMPLE_FLOWS].sort());
+    assert.deepEqual(
+      server.records.filter((r) => r.msg === 'flow refused').map((r) => r.file),
+      [],
+    );
   });
 
   test('pizza: 1 to order, 3 for large, 4 pizzas, 1 to confirm: the order is posted, a discount, goodbye', async () => {
@@ -143,6 +151,19 @@ describe('example flows over a real server and the simulated caller', { concurre
       marks.map((m) => m.replace(/\.\d+$/, '')),
       ['day', 'day', 'time', 'booked'],
     );
+  });
+
+  test('pharmacy: a 7-digit prescription, read back and confirmed, delivered to a ZIP code', async () => {
+    const { result, state, marks } = await run('pharmacy', keys('1', '1234567', '1', '2', '90210'));
+    assert.equal(state, 'done');
+    assert.deepEqual(
+      marks.map((m) => m.replace(/\.\d+$/, '')),
+      ['greet', 'rx', 'rx', 'method', 'zip', 'done'],
+    );
+    const refill = web.requests.find((r) => r.path === '/refills' && r.key.startsWith(result.callSid));
+    assert.deepEqual(JSON.parse(refill?.body ?? '{}'), { rx: '1234567', method: 'delivery', zip: '90210' });
+    const pickup = await run('pharmacy', keys('1', '7654321', '1', '1'));
+    assert.equal(pickup.state, 'done');
   });
 
   test('demo: the callback number is read back and confirmed', async () => {

@@ -312,6 +312,12 @@ test('phrase hints: open questions use the domain unboosted, within Google limit
   assert.deepEqual(speechContexts({ ...CLOSED, phrases: [] }), []);
 });
 
+test("phrase hints: a digit string's state asks for Google's digit-sequence class", () => {
+  const digits = speechContexts({ ...CLOSED, phrases: ['repeat'], numbers: 'digits' });
+  assert.deepEqual(digits, [{ phrases: ['$OOV_CLASS_DIGIT_SEQUENCE', 'repeat'], boost: 10 }]);
+  assert.ok(!speechContexts({ ...CLOSED, numbers: true })[0]!.phrases.includes('$OOV_CLASS_DIGIT_SEQUENCE'));
+});
+
 const V2: GoogleSttOptions = { api: 'v2', project: 'switchboard-test' };
 
 test('v2: recognizer, telephony model, explicit mu-law decoding and boosted phrases; interim then final', async () => {

@@ -89,6 +89,30 @@ test('buildGrammar adds any run of number words when numbers may be spoken', () 
   assert.doesNotMatch(onlyNumbers.jsgf, /<answer>|<before>|<after>/);
 });
 
+test('buildGrammar, for a digit string, hears digits only: "oh", "double five", never "ten" or "hundred"', () => {
+  const g = buildGrammar({ phrases: [['say', 'that', 'again']], numbers: 'digits' }, known);
+  assert.ok(g);
+  assert.match(g.jsgf, /^<numbers> = <number>\+;$/m);
+  assert.match(g.jsgf, /^<number> = <digit> \| \(double \| triple\) <digit>;$/m);
+  assert.match(
+    g.jsgf,
+    /^<digit> = zero \| one \| two \| three \| four \| five \| six \| seven \| eight \| nine \| oh;$/m,
+  );
+  for (const word of ['ten', 'hundred', 'twenty', 'and', 'point']) assert.ok(!g.words.includes(word), word);
+  assert.doesNotMatch(g.jsgf, /<before>|<after>/);
+});
+
+test('searchSource gives a digit state digit words in its domain model too', () => {
+  const spec = searchSpec({ kind: 'open', phrases: [], numbers: 'digits', domain: ['large pizza'] });
+  const source = searchSource(spec, known);
+  assert.equal(source.type, 'arpa');
+  assert.ok(source.type === 'arpa' && source.words.includes('oh') && !source.words.includes('hundred'));
+  assert.notEqual(
+    spec.key,
+    searchSpec({ kind: 'open', phrases: [], numbers: true, domain: ['large pizza'] }).key,
+  );
+});
+
 test('buildGrammar never writes a JSGF special character as a word', () => {
   const g = buildGrammar({ phrases: [['a;b', 'yes'], ['<x>']], numbers: false }, () => true);
   assert.ok(g);

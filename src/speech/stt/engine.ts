@@ -16,12 +16,27 @@ export interface ListenContext {
   kind: 'closed' | 'open';
   /** Phrases expected in this state: the examples of the intents it handles, entity values and synonyms. */
   phrases: readonly string[];
-  /** Digits, numbers, dates or times may be spoken here (spoken-number words belong in the search). */
-  numbers: boolean;
+  /**
+   * Number words belong in the search: `true` where amounts, dates or times may be said ("twenty two", "half past
+   * ten"); `'digits'` where a string of digits is said one by one (zero to nine, "oh", "double five"), so a
+   * digit is never heard as "ten" or "hundred"; false where no number is expected.
+   */
+  numbers: boolean | 'digits';
+  /**
+   * With `numbers: 'digits'`, how many digits the string has when the state knows (a 7-digit prescription
+   * number): an engine that can will hear exactly that many rather than a digit more or less.
+   */
+  digitCount?: DigitCount;
   /** Every phrase of the flow (all intents' examples, all entity values): the vocabulary of an open question. */
   domain: readonly string[];
   /** BCP-47 language of this turn (e.g. 'fr-FR'), over the engine's default; engines that cannot switch ignore it. */
   language?: string;
+}
+
+/** The length of an expected digit string, `min` to `max` digits. */
+export interface DigitCount {
+  min: number;
+  max: number;
 }
 
 /** The engine's own voice activity detection: informational, see RecognitionRequest.onSpeechEvent. */

@@ -65,6 +65,7 @@ export const GOOGLE_STT_MAX_PHRASES = 5000;
 export const GOOGLE_STT_MAX_PHRASE_CHARS = 100;
 
 const SAMPLES_PER_MS = 8;
+const DIGIT_SEQUENCE_CLASS = '$OOV_CLASS_DIGIT_SEQUENCE';
 /** Boost of a closed question's phrases: strong, since the caller is expected to say one of them. */
 const CLOSED_BOOST = 10;
 
@@ -638,6 +639,8 @@ export class GoogleStt implements SttEngine {
 export function speechContexts(context: ListenContext): { phrases: string[]; boost?: number }[] {
   const source = context.kind === 'closed' ? context.phrases : context.domain;
   const seen = new Set<string>();
+  // Google's class token for a digit string, so "seven" is written 7 rather than "heaven" or 10.
+  if (context.numbers === 'digits') seen.add(DIGIT_SEQUENCE_CLASS);
   for (const raw of source) {
     const phrase = raw.trim();
     if (phrase === '' || phrase.length > GOOGLE_STT_MAX_PHRASE_CHARS) continue;

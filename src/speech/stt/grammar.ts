@@ -2,13 +2,19 @@
  * A JSGF grammar of the phrases a closed question expects ("yes", "large pizza", "talk to a person"): with it the
  * decoder only chooses among them, which is what makes an offline model accurate on phone audio.
  */
-import { NUMBER_WORDS } from './words.ts';
+import type { DigitCount } from './engine.ts';
+import { numberWords as numberWordsOf } from './words.ts';
 
 export interface GrammarInput {
   /** Each expected phrase as dictionary words (see phraseWords). */
   phrases: readonly (readonly string[])[];
-  /** Add any sequence of number words ("four five six", "twenty two") as an alternative. */
-  numbers: boolean;
+  /**
+   * Add any sequence of number words ("four five six", "twenty two") as an alternative; `'digits'`: only digits
+   * said one by one ("four oh one", "double five").
+   */
+  numbers: boolean | 'digits';
+  /** With `numbers: 'digits'`, a run of exactly `min` to `max` digits, "double five" counting two. */
+  digitCount?: DigitCount;
 }
 
 export interface BuiltGrammar {
@@ -37,7 +43,7 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
     });
     if (kept.length > 0) phrases.add(kept.join(' '));
   }
-  const numberWords = input.numbers ? NUMBER_WORDS.filter((w) => known(w)) : [];
+  const numberWords = numberWordsOf(input.numbers).filter((w) => known(w));
   if (phrases.size === 0 && numberWords.length === 0) return null;
   const hasPhrases = phrases.size > 0;
   // Where numbers are expected (an account number, a count), the phrases are asides such as "say that again":
@@ -54,7 +60,7 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
   if (before.length > 0 && after.length > 0) readings.push('/1/ <before> <answer> <after>');
   const lines = ['#JSGF V1.0;', 'grammar switchboard;', `public <utterance> = ${readings.join(' | ')};`];
   if (hasPhrases) lines.push(`<answer> = ${[...phrases].join(' | ')};`);
-  if (numberWords.length > 0) lines.push('<numbers> = <number>+;', `<number> = ${numberWords.join(' | ')};`);
+  if (numberWords.length > 0) lines.push(...numberRules(input, numberWords));
   if (before.length > 0) lines.push(`<before> = ${before.join(' | ')};`);
   if (after.length > 0) lines.push(`<after> = ${after.join(' | ')};`);
   const words = new Set([...phrases, ...before, ...after].flatMap((p) => p.split(' ')));
@@ -65,6 +71,62 @@ export function buildGrammar(input: GrammarInput, known: (word: string) => boole
     words: [...words],
     unknownWords: [...unknown],
   };
+}
+
+/**
+ * The `<numbers>` rule: any run of number words; for digits, a run of digits where "double" and "triple" come
+ * only before a digit, of the expected length when it is known.
+ */
+function numberRules(input: GrammarInput, words: readonly string[]): string[] {
+  const digits = words.filter((w) => w !== 'double' && w !== 'triple');
+  const repeats = words.filter((w) => w === 'double' || w === 'triple');
+  if (input.numbers !== 'digits' || digits.length === 0)
+    return ['<numbers> = <number>+;', `<number> = ${words.join(' | ')};`];
+  const digitRule = `<digit> = ${digits.join(' | ')};`;
+  const count = input.digitCount;
+  if (count === undefined || !countable(count)) {
+    const number = repeats.length > 0 ? `<digit> | (${repeats.join(' | ')}) <digit>` : '<digit>';
+    return ['<numbers> = <number>+;', `<number> = ${number};`, digitRule];
+  }
+  // <dN> is N digits: a digit then N-1 more, or "double" a digit then N-2 more, or "triple" one then N-3.
+  const lines = [
+    `<numbers> = ${range(count.min, count.max)
+      .map((n) => `<d${n}>`)
+      .join(' | ')};`,
+  ];
+  for (let n = 1; n <= count.max; n++) {
+    const ways = [n === 1 ? '<digit>' : `<digit> <d${n - 1}>`];
+    for (const word of repeats) {
+      const size = word === 'double' ? 2 : 3;
+      if (n === size) ways.push(`${word} <digit>`);
+      else if (n > size) ways.push(`${word} <digit> <d${n - size}>`);
+    }
+    // Most callers say each digit: "double" stays the less likely reading of "oh one".
+    const weighted = ways.length === 1 ? ways : ways.map((way, i) => `/${i === 0 ? REPEAT_ODDS : 1}/ ${way}`);
+    lines.push(`<d${n}> = ${weighted.join(' | ')};`);
+  }
+  lines.push(digitRule);
+  return lines;
+}
+
+/** How much likelier a digit is than "double" or "triple" at any point of a counted digit string. */
+const REPEAT_ODDS = 8;
+// The decoder copies a rule at each reference, so counted grammars grow quickly with length: past this many
+// digits, the run is left unbounded (a phone number's 15 digits would make tens of thousands of copies).
+const MAX_COUNTED_DIGITS = 10;
+
+function countable(count: DigitCount): boolean {
+  return (
+    Number.isInteger(count.min) &&
+    Number.isInteger(count.max) &&
+    count.min >= 1 &&
+    count.min <= count.max &&
+    count.max <= MAX_COUNTED_DIGITS
+  );
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /**

@@ -4,10 +4,10 @@
  * spec, since only the decoder knows which words its dictionary has.
  */
 import { createHash } from 'node:crypto';
-import type { ListenContext } from './engine.ts';
+import type { DigitCount, ListenContext } from './engine.ts';
 import { buildGrammar } from './grammar.ts';
 import { buildLanguageModel } from './language-model.ts';
-import { NUMBER_WORDS, phraseWords } from './words.ts';
+import { numberWords, phraseWords } from './words.ts';
 
 export interface SearchSpec {
   /** Content address: equal specs have equal keys. Also the search's name in the decoder. */
@@ -16,7 +16,9 @@ export interface SearchSpec {
   readonly kind: 'grammar' | 'lm' | 'generic';
   /** Normalized, deduplicated and sorted, as dictionary words joined by spaces. */
   readonly sentences: readonly string[];
-  readonly numbers: boolean;
+  readonly numbers: boolean | 'digits';
+  /** The digit string's length, for a grammar of digits. */
+  readonly digitCount: DigitCount | null;
 }
 
 /** What the decoder loads: a JSGF grammar, an ARPA model, or the generic model file. */
@@ -32,11 +34,12 @@ export type SearchSource =
 export function searchSpec(context: ListenContext): SearchSpec {
   const phrases = sentences(context.phrases);
   if (context.kind === 'closed' && (phrases.length > 0 || context.numbers)) {
-    return spec('grammar', phrases, context.numbers);
+    const count = context.numbers === 'digits' ? (context.digitCount ?? null) : null;
+    return spec('grammar', phrases, context.numbers, count);
   }
   const domain = sentences([...context.domain, ...context.phrases]);
-  if (domain.length > 0) return spec('lm', domain, context.numbers);
-  return spec('generic', [], false);
+  if (domain.length > 0) return spec('lm', domain, context.numbers, null);
+  return spec('generic', [], false, null);
 }
 
 /**
@@ -46,15 +49,16 @@ export function searchSpec(context: ListenContext): SearchSpec {
 export function searchSource(spec: SearchSpec, known: (word: string) => boolean): SearchSource {
   const words = spec.sentences.map((s) => s.split(' '));
   if (spec.kind === 'grammar') {
-    const grammar = buildGrammar({ phrases: words, numbers: spec.numbers }, known);
+    const grammar = buildGrammar(
+      { phrases: words, numbers: spec.numbers, ...(spec.digitCount ? { digitCount: spec.digitCount } : {}) },
+      known,
+    );
     if (grammar) return { type: 'jsgf', text: grammar.jsgf, words: grammar.words };
   } else if (spec.kind === 'lm') {
     const kept = words.map((s) => s.filter((w) => known(w)));
     // Number words as sentences of their own and in a run, so spoken digits and amounts stay likely.
-    if (spec.numbers) {
-      const numberWords = NUMBER_WORDS.filter((w) => known(w));
-      kept.push(...numberWords.map((w) => [w]), numberWords);
-    }
+    const numbers = numberWords(spec.numbers).filter((w) => known(w));
+    if (numbers.length > 0) kept.push(...numbers.map((w) => [w]), numbers);
     const arpa = buildLanguageModel(kept.filter((s) => s.length > 0));
     if (arpa) return { type: 'arpa', text: arpa, words: [...new Set(kept.flat())] };
   }
@@ -70,9 +74,15 @@ function sentences(texts: readonly string[]): string[] {
   return [...out].sort();
 }
 
-function spec(kind: SearchSpec['kind'], sentences: string[], numbers: boolean): SearchSpec {
+function spec(
+  kind: SearchSpec['kind'],
+  sentences: string[],
+  numbers: boolean | 'digits',
+  digitCount: DigitCount | null,
+): SearchSpec {
+  const count = digitCount && { min: digitCount.min, max: digitCount.max };
   const hash = createHash('sha256')
-    .update(JSON.stringify([kind, numbers, sentences]))
+    .update(JSON.stringify([kind, numbers, sentences, count]))
     .digest('hex');
-  return { key: `${kind}-${hash.slice(0, 16)}`, kind, sentences, numbers };
+  return { key: `${kind}-${hash.slice(0, 16)}`, kind, sentences, numbers, digitCount: count };
 }

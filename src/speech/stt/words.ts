@@ -19,10 +19,12 @@ const TEENS = [
 ] as const;
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'] as const;
 
+/** The words of a digit string said one by one: "four oh one", "double five". */
+export const DIGIT_WORDS: readonly string[] = Object.freeze([...ONES, 'oh', 'double', 'triple']);
+
 /** Every word a caller may use to say a number, a digit string or an amount. */
 export const NUMBER_WORDS: readonly string[] = Object.freeze([
-  ...ONES,
-  'oh',
+  ...DIGIT_WORDS,
   ...TEENS,
   ...TENS.filter((w) => w !== ''),
   'hundred',
@@ -30,9 +32,12 @@ export const NUMBER_WORDS: readonly string[] = Object.freeze([
   'million',
   'and',
   'point',
-  'double',
-  'triple',
 ]);
+
+/** The number words a listen context's `numbers` asks for. */
+export function numberWords(numbers: boolean | 'digits'): readonly string[] {
+  return numbers === 'digits' ? DIGIT_WORDS : numbers ? NUMBER_WORDS : [];
+}
 
 const APOSTROPHES = /[\u2018\u2019\u02BC\u02B9\u2032`]/g;
 // Letters, digits and inner apostrophes make words; anything else separates them.

@@ -11,9 +11,9 @@ import { Understanding } from '../src/call/understanding.ts';
 import { checkFlowText } from '../src/flow/index.ts';
 import { Rng } from '../src/nlu/random.ts';
 import { Logger } from '../src/observability/logger.ts';
-import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { recognize } from './recognize.ts';
 
 const voices = (process.argv[2] ?? 'kal,slt,rms,awb').split(',');
 const perLength = Number(process.argv[3] ?? 20);
@@ -45,21 +45,6 @@ function entries(length: number, rng: Rng): { digits: string; said: string }[] {
     out.push({ digits, said: words.join(' ') });
   }
   return out;
-}
-
-function recognize(engine: PocketsphinxStt, context: ListenContext, pcm: Int16Array): Promise<Transcript> {
-  return new Promise((resolve, reject) => {
-    const stream = engine.stream({
-      context,
-      onTranscript: (t) => {
-        stream.close();
-        resolve(t);
-      },
-      onError: reject,
-    });
-    for (let i = 0; i < pcm.length; i += 160) stream.write(pcm.subarray(i, i + 160));
-    stream.endUtterance();
-  });
 }
 
 const agent = new FliteTts({ voice: 'rms' });

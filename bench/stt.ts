@@ -3,9 +3,10 @@
  * transcript) and word accuracy on flite-synthesized phrases, with a grammar and with a domain language model.
  */
 import { mulawToPcm } from '../src/audio/mulaw.ts';
-import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
+import type { ListenContext } from '../src/speech/stt/engine.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
+import { recognize } from './recognize.ts';
 import { wordErrors } from './word-errors.ts';
 
 const PHRASES = [
@@ -27,21 +28,6 @@ const OPEN: ListenContext = {
   domain: [...PHRASES, 'i want a large pizza please', 'can i speak to someone', 'book a table for two'],
 };
 const ROUNDS = 5;
-
-function recognize(engine: PocketsphinxStt, context: ListenContext, pcm: Int16Array): Promise<Transcript> {
-  return new Promise((resolve, reject) => {
-    const stream = engine.stream({
-      context,
-      onTranscript: (t) => {
-        stream.close();
-        resolve(t);
-      },
-      onError: reject,
-    });
-    for (let i = 0; i < pcm.length; i += 160) stream.write(pcm.subarray(i, i + 160));
-    stream.endUtterance();
-  });
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { main as graph } from '../../src/cli/graph.ts';
 import { main as validate } from '../../src/cli/validate.ts';
+import { captureConsole } from '../fixtures/console.ts';
 
 const refills = {
   id: 'refills',
@@ -51,29 +52,16 @@ async function flowsDir(ctx: TestContext, files: Record<string, unknown>): Promi
   return dir;
 }
 
-async function run(ctx: TestContext, fn: () => Promise<number>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  ctx.mock.method(console, 'log', (...args: unknown[]) => void out.push(args.join(' ')));
-  ctx.mock.method(console, 'error', (...args: unknown[]) => void err.push(args.join(' ')));
-  try {
-    const code = await fn();
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    ctx.mock.restoreAll();
-  }
-}
-
 test('validate NAME checks $FLOWS_DIR/NAME.json, as graph, chat, train and nlu read it', async (ctx) => {
   const dir = await flowsDir(ctx, { 'hello.json': hello });
-  const r = await run(ctx, () => validate(['hello']));
+  const r = await captureConsole(ctx, () => validate(['hello']));
   assert.equal(r.out, `${join(dir, 'hello.json')}: ok (1 states)`);
   assert.equal(r.code, 0);
 });
 
 test('validate NAME for a flow that is not there fails with "did you mean" among FLOWS_DIR', async (ctx) => {
   await flowsDir(ctx, { 'hello.json': hello, 'refills.json': refills });
-  const r = await run(ctx, () => validate(['refils']));
+  const r = await captureConsole(ctx, () => validate(['refils']));
   assert.equal(r.code, 1);
   assert.match(r.out, /error no flow "refils": cannot read the file: no such file/);
   assert.match(r.out, /hint: did you mean "refills"\? known flows: hello, refills/);
@@ -86,27 +74,27 @@ test('validate DIR checks every flow file in the folder, skipping the schema and
     'flow.schema.json': { $schema: 'https://json-schema.org/draft/2020-12/schema' },
     'README.md': '# flows',
   });
-  const r = await run(ctx, () => validate([dir]));
+  const r = await captureConsole(ctx, () => validate([dir]));
   assert.equal(r.code, 0);
   assert.match(r.out, /hello\.json: ok \(1 states\)/);
   assert.match(r.out, /refills\.json: ok \(2 states, 1 warning; reads env REFILLS_URL\)/);
   assert.doesNotMatch(r.out, /schema|README/);
   assert.match(r.out, /2 files: all valid$/);
   // The folder and a file in it, named together, check that file once.
-  const twice = await run(ctx, () => validate([dir, join(dir, 'hello.json')]));
+  const twice = await captureConsole(ctx, () => validate([dir, join(dir, 'hello.json')]));
   assert.equal(twice.code, 0);
   assert.match(twice.out, /2 files: all valid$/);
 });
 
 test('validate fails when it checked nothing: only non-flow files, or an empty folder', async (ctx) => {
   const dir = await flowsDir(ctx, { 'flow.schema.json': {} });
-  const schema = await run(ctx, () => validate([join(dir, 'flow.schema.json')]));
+  const schema = await captureConsole(ctx, () => validate([join(dir, 'flow.schema.json')]));
   assert.equal(schema.code, 1);
   assert.match(schema.out, /flow\.schema\.json: skipped \(not a flow file\)/);
   assert.match(schema.err, /no flow was checked/);
   const empty = join(dir, 'empty');
   await mkdir(empty);
-  const folder = await run(ctx, () => validate(['--json', empty]));
+  const folder = await captureConsole(ctx, () => validate(['--json', empty]));
   assert.equal(folder.code, 1);
   assert.equal(folder.out, '[]');
   assert.match(folder.err, /no flow was checked/);
@@ -114,7 +102,7 @@ test('validate fails when it checked nothing: only non-flow files, or an empty f
 
 test('two files with the same id: the second is an error, as the server refuses it', async (ctx) => {
   const dir = await flowsDir(ctx, { 'a.json': hello, 'b.json': { ...hello, version: 2 } });
-  const r = await run(ctx, () => validate([join(dir, 'a.json'), join(dir, 'b.json')]));
+  const r = await captureConsole(ctx, () => validate([join(dir, 'a.json'), join(dir, 'b.json')]));
   assert.equal(r.code, 1);
   assert.match(r.out, /a\.json: ok/);
   assert.match(
@@ -126,13 +114,13 @@ test('two files with the same id: the second is an error, as the server refuses 
 
 test('the environment variables a flow reads are listed; one not set here is a warning, not an error', async (ctx) => {
   const dir = await flowsDir(ctx, { 'refills.json': refills });
-  const unset = await run(ctx, () => validate(['refills']));
+  const unset = await captureConsole(ctx, () => validate(['refills']));
   assert.equal(unset.code, 0);
   assert.match(
     unset.out,
     /refills\.json: warning environment variable REFILLS_URL is not set here \(hint: a warning only, as the server's machine may set it/,
   );
-  const json = await run(ctx, () => validate(['--json', join(dir, 'refills.json')]));
+  const json = await captureConsole(ctx, () => validate(['--json', join(dir, 'refills.json')]));
   const [result] = JSON.parse(json.out) as {
     env: string[];
     findings: { severity: string; message: string }[];
@@ -143,17 +131,17 @@ test('the environment variables a flow reads are listed; one not set here is a w
     [['warning', 'environment variable REFILLS_URL is not set here']],
   );
   process.env.REFILLS_URL = 'http://127.0.0.1:9999';
-  const set = await run(ctx, () => validate(['refills']));
+  const set = await captureConsole(ctx, () => validate(['refills']));
   assert.equal(set.out, `${join(dir, 'refills.json')}: ok (2 states; reads env REFILLS_URL)`);
 });
 
 test('graph notes the environment variables the flow reads, on standard error', async (ctx) => {
   await flowsDir(ctx, { 'refills.json': refills });
-  const r = await run(ctx, () => graph(['refills']));
+  const r = await captureConsole(ctx, () => graph(['refills']));
   assert.equal(r.code, 0);
   assert.match(r.out, /^flowchart TD/);
   assert.equal(r.err, '(flow "refills" reads environment variables REFILLS_URL; not set here: REFILLS_URL)');
-  const typo = await run(ctx, () => graph(['refils']));
+  const typo = await captureConsole(ctx, () => graph(['refils']));
   assert.equal(typo.code, 1);
   assert.match(typo.err, /no flow "refils": .* \(did you mean "refills"\? known flows: refills;/);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { main } from '../../src/cli/validate.ts';
 import {
   MAX_FLOW_BYTES,
@@ -16,6 +16,7 @@ import {
   type StateDef,
 } from '../../src/flow/index.ts';
 import { generatedFlow } from '../fixtures/generated-flow.ts';
+import { captureConsole } from '../fixtures/console.ts';
 
 const fixture = (name: string): string => new URL(`../fixtures/flows/${name}`, import.meta.url).pathname;
 const demoPath = new URL('../../flows/demo.json', import.meta.url).pathname;
@@ -29,20 +30,6 @@ const at = (findings: Finding[], pointer: string): Finding[] => findings.filter(
 
 function flowOf(states: Record<string, StateDef>, extra: Partial<FlowFile> = {}): FlowFile {
   return { id: 't', version: 1, start: Object.keys(states)[0] ?? '', states, ...extra };
-}
-
-/** Capture console output of `fn`, restoring console afterwards. */
-async function captured(ctx: TestContext, fn: () => Promise<number>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  ctx.mock.method(console, 'log', (...args: unknown[]) => void out.push(args.join(' ')));
-  ctx.mock.method(console, 'error', (...args: unknown[]) => void err.push(args.join(' ')));
-  try {
-    const code = await fn();
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    ctx.mock.restoreAll();
-  }
 }
 
 test('flows/demo.json validates with no findings', async () => {
@@ -270,7 +257,7 @@ test('a curly quote from a word processor is named, with its line and column', a
   ctx.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'pizza.json');
   await writeFile(file, pastedFlow('\u201c', '\u201d'));
-  const r = await captured(ctx, () => main([file]));
+  const r = await captureConsole(ctx, () => main([file]));
   assert.equal(r.code, 1);
   assert.match(
     r.out,
@@ -298,7 +285,7 @@ test('a curly quote from a word processor is named, with its line and column', a
 });
 
 test('a slot mistyped in a template or a condition gets "did you mean"', async (ctx) => {
-  const r = await captured(ctx, () => main([fixture('template-slot-typo.json')]));
+  const r = await captureConsole(ctx, () => main([fixture('template-slot-typo.json')]));
   assert.equal(r.code, 1);
   assert.match(
     r.out,
@@ -444,7 +431,7 @@ test('formatFindings puts errors first and ends with a summary', () => {
 });
 
 test('validate prints ok for a valid file and exits 0', async (ctx) => {
-  const r = await captured(ctx, () => main([demoPath]));
+  const r = await captureConsole(ctx, () => main([demoPath]));
   assert.equal(r.code, 0);
   assert.equal(r.out, `${demoPath}: ok (6 states)`);
   assert.equal(r.err, '');
@@ -452,7 +439,7 @@ test('validate prints ok for a valid file and exits 0', async (ctx) => {
 
 test('validate prints warnings but still exits 0', async (ctx) => {
   const file = fixture('unreachable-state.json');
-  const r = await captured(ctx, () => main([file]));
+  const r = await captureConsole(ctx, () => main([file]));
   assert.equal(r.code, 0);
   assert.match(r.out, /: warning \/states\/orphan state "orphan" is unreachable/);
   assert.match(r.out, /: ok \(3 states, 1 warning\)$/);
@@ -460,7 +447,7 @@ test('validate prints warnings but still exits 0', async (ctx) => {
 
 test('validate exits 1 when any file has an error, reporting every file', async (ctx) => {
   const missing = fixture('does-not-exist.json');
-  const r = await captured(ctx, () => main([demoPath, fixture('talking-loop.json'), missing]));
+  const r = await captureConsole(ctx, () => main([demoPath, fixture('talking-loop.json'), missing]));
   assert.equal(r.code, 1);
   assert.match(r.out, /talking-loop\.json: error \/states\/news\/next talking loop/);
   assert.match(r.out, /does-not-exist\.json: error cannot read the file: no such file/);
@@ -469,7 +456,7 @@ test('validate exits 1 when any file has an error, reporting every file', async 
 });
 
 test('validate --json prints file, ok and findings', async (ctx) => {
-  const r = await captured(ctx, () => main(['--json', demoPath, fixture('duplicate-dtmf-key.json')]));
+  const r = await captureConsole(ctx, () => main(['--json', demoPath, fixture('duplicate-dtmf-key.json')]));
   assert.equal(r.code, 1);
   const parsed = JSON.parse(r.out) as { file: string; ok: boolean; findings: Finding[] }[];
   assert.deepEqual(
@@ -482,13 +469,13 @@ test('validate --json prints file, ok and findings', async (ctx) => {
 });
 
 test('validate without files or with an unknown option is a usage error', async (ctx) => {
-  const none = await captured(ctx, () => main([]));
+  const none = await captureConsole(ctx, () => main([]));
   assert.equal(none.code, 2);
   assert.match(none.err, /name at least one flow file/);
-  const bad = await captured(ctx, () => main(['--nope', demoPath]));
+  const bad = await captureConsole(ctx, () => main(['--nope', demoPath]));
   assert.equal(bad.code, 2);
   assert.match(bad.err, /usage: switchboard validate/);
-  const help = await captured(ctx, () => main(['--help']));
+  const help = await captureConsole(ctx, () => main(['--help']));
   assert.equal(help.code, 0);
   assert.match(help.out, /--json/);
 });

@@ -1,0 +1,18 @@
+/** One utterance through a recognition stream: all its audio written at once, then its final transcript. */
+import type { ListenContext, SttEngine, Transcript } from '../src/speech/stt/engine.ts';
+
+/** The final transcript of `pcm` (8 kHz, 16-bit) heard with `context`. */
+export function recognize(engine: SttEngine, context: ListenContext, pcm: Int16Array): Promise<Transcript> {
+  return new Promise((resolve, reject) => {
+    const stream = engine.stream({
+      context,
+      onTranscript: (t) => {
+        stream.close();
+        resolve(t);
+      },
+      onError: reject,
+    });
+    for (let i = 0; i < pcm.length; i += 160) stream.write(pcm.subarray(i, i + 160));
+    stream.endUtterance();
+  });
+}

@@ -1,6 +1,6 @@
 /**
- * Server configuration from the environment (DESIGN.md section 3). Every variable is optional; bad values are
- * reported with the variable's name rather than guessed around.
+ * Server configuration from the environment (the README's Configuration table). Every variable is optional;
+ * bad values are reported with the variable's name rather than guessed around.
  */
 import { SwitchboardError } from '../errors.ts';
 

@@ -1,8 +1,8 @@
 /**
- * The call journal's record format (DESIGN.md section 5): one JSON object per record, the same text in JSON lines
- * files, SQLite rows and PostgreSQL rows. Each record carries the format version, its sequence number within the
- * call and a CRC-32 of the rest of its text, so a record cut short by a killed process, or altered by hand, is
- * recognised as such rather than misread.
+ * The call journal's record format: one JSON object per record, the same text in JSON lines files, SQLite rows
+ * and PostgreSQL rows. Each record carries the format version, its sequence number within the call and a CRC-32
+ * of the rest of its text, so a record cut short by a killed process, or altered by hand, is recognised as such
+ * rather than misread.
  *
  * The journal does not know what a call's events and effects are: it carries them as objects with a `type`.
  */

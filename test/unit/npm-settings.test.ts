@@ -52,7 +52,7 @@ test('npx in the project prints no npm warning', async (ctx) => {
   assert.doesNotMatch(stderr, /npm warn/i);
 });
 
-test('every install script among the dependencies is allowed or denied in allowScripts', async (ctx) => {
+test('every install script among the dependencies is allowed or denied in allowScripts (skipped on an npm without allowScripts)', async (ctx) => {
   const { code, stdout, stderr } = await npm(ctx, ['install-scripts', 'ls', '--json']);
   if (/Unknown command/.test(stdout + stderr)) {
     ctx.skip('this npm does not read allowScripts');

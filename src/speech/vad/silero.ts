@@ -3,7 +3,7 @@
  * cuts it into 256-sample chunks (32 ms) and queues them. One timer for all streams runs the pending chunks of
  * every stream in one batched inference (a stream's chunks are sequential through its recurrent state, so a
  * stream gives one chunk per run; a stream that is behind gets further runs in the same tick). Batching is what
- * makes this affordable: per chunk, a run of 32 costs a sixth of a run of one (FACTS.md, bench/vad.ts).
+ * makes this affordable: per chunk, a run of 32 costs a sixth of a run of one (bench/vad.ts).
  *
  * A stream's queue is bounded: when a stream falls behind, its oldest chunk is dropped and counted, so a stall
  * costs accuracy for a moment, never memory or latency. If the model cannot load, create() rejects with

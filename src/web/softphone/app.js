@@ -164,7 +164,7 @@ async function startCall() {
   }
 }
 
-/** What Twilio sends first: `connected` then `start`, then the audio (see FACTS.md, Media Streams). */
+/** What Twilio sends first: `connected` then `start`, then the audio. */
 function startStream(c) {
   const { callSid, streamSid, params } = c.stream;
   send(c, { event: 'connected', protocol: 'Call', version: '1.0.0' });

@@ -25,8 +25,8 @@ import {
   type TimelineEvent,
 } from '../src/simulator/caller.ts';
 import { startOrdersService } from '../test/fakes/orders-service.ts';
-import { TcpBalancer } from '../test/integration/balancer.ts';
-import { serve, type Served } from '../test/integration/serve-process.ts';
+import { TcpBalancer } from '../test/support/balancer.ts';
+import { serve, type Served } from '../test/support/serve-process.ts';
 import { percentile } from './server-process.ts';
 
 const USAGE = `Usage: npm run bench:chaos -- [options]

@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/google-startup.ts [runs=3]
  */
 import { startFakeTts } from '../test/fakes/google-tts-server.ts';
-import { serve } from '../test/integration/serve-process.ts';
+import { serve } from '../test/support/serve-process.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const fake = await startFakeTts();

@@ -14,15 +14,15 @@ import { openEnergyVad } from '../src/call/listener.ts';
 import { validateFlow } from '../src/flow/index.ts';
 import { ScriptedStt } from '../test/fakes/scripted-stt.ts';
 import { ToneTts } from '../test/fakes/tone-tts.ts';
-import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone } from '../test/integration/browser.ts';
-import { startServer } from '../test/integration/harness.ts';
+import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone } from '../test/support/browser.ts';
+import { startServer } from '../test/support/harness.ts';
 import {
   mouthToEar,
   PING_PONG,
   turnsWav,
   UTTERANCES,
   type PageTiming,
-} from '../test/integration/mouth-to-ear.ts';
+} from '../test/support/mouth-to-ear.ts';
 import { percentile } from './server-process.ts';
 
 if (!haveChromium) throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);

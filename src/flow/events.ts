@@ -20,6 +20,11 @@ export type CallEvent =
       confidence: number;
       entities: Record<string, string>;
     }
+  /**
+   * The caller started speaking while agent audio was still playing. The state's `bargeIn` decides whether the
+   * prompt stops (a `clear` effect) or plays on.
+   */
+  | { type: 'speech.start'; at: number }
   /** The caller has heard the prompt that ended with this mark. */
   | { type: 'played'; at: number; mark: string }
   | { type: 'timer'; at: number; id: string }

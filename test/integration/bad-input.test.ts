@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LogRecord } from '../../src/observability/logger.ts';
 import { placeCall, type TimelineEvent } from '../../src/simulator/caller.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 let server: TestServer;
 let counter = 0;

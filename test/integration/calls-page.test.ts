@@ -25,7 +25,7 @@ import { MemoryStore } from '../../src/journal/memory.ts';
 import { readTwiml } from '../../src/simulator/twiml-reader.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { testJournals } from '../fixtures/journals.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 const CALL = 'CA' + 'c0ffee'.padEnd(32, '7');
 

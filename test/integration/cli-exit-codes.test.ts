@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { serve, type Served } from './serve-process.ts';
+import { serve, type Served } from '../support/serve-process.ts';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 

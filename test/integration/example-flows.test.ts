@@ -9,7 +9,7 @@ import { CallControl } from '../../src/telephony/call-control.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { RecordingTwilioHttpClient } from '../fakes/twilio-rest.ts';
 import { EXAMPLE_FLOWS } from '../fixtures/example-flows.ts';
-import { startServer, type TestServer } from './harness.ts';
+import { startServer, type TestServer } from '../support/harness.ts';
 
 const ACCOUNT = 'AC' + '0'.repeat(32);
 

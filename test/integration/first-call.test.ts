@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { activeSpeechMs } from '../../src/audio/index.ts';
 import { placeCall, type TimelineEvent } from '../../src/simulator/caller.ts';
 import { splitSentences } from '../../src/speech/tts/sentences.ts';
-import { RawStream, demoPrompt, startServer, type TestServer } from './harness.ts';
+import { RawStream, demoPrompt, startServer, type TestServer } from '../support/harness.ts';
 
 type AgentTurn = Extract<TimelineEvent, { kind: 'agent' }>;
 const agentTurns = (timeline: TimelineEvent[]): AgentTurn[] =>

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-import { startServer, waitForLog } from './harness.ts';
+import { startServer, waitForLog } from '../support/harness.ts';
 
 /** Version n of a one-question flow: key 1 leads to the state `end<n>`. */
 function version(n: number, extra: Record<string, unknown> = {}): string {

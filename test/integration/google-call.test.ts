@@ -14,7 +14,7 @@ import { placeCall, type CallerInput } from '../../src/simulator/caller.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { startFakeGoogle } from '../fakes/google-server.ts';
 import { startFlowServices } from '../fixtures/spoken-calls.ts';
-import { serve } from './serve-process.ts';
+import { serve } from '../support/serve-process.ts';
 
 /** What the caller says in each state of the pizza flow: exact examples, so NLU=off understands them. */
 const LINES: Record<string, string> = {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
 import { startFakeTts } from '../fakes/google-tts-server.ts';
-import { serve } from './serve-process.ts';
+import { serve } from '../support/serve-process.ts';
 
 test('a keypad call with TTS=google speaks through the Google client; repeated prompts are not asked for again', async () => {
   const fake = await startFakeTts();

@@ -17,7 +17,7 @@ import { placeCall } from '../../src/simulator/caller.ts';
 import { readTwiml } from '../../src/simulator/twiml-reader.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { testJournals } from '../fixtures/journals.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
 const REPLAY_DIR = new URL('../replay/', import.meta.url).pathname;

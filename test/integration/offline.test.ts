@@ -9,9 +9,9 @@ import { test } from 'node:test';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SUITES = [
-  'test/unit/google-tts.test.ts',
-  'test/unit/google-stt.test.ts',
-  'test/unit/google-fake.test.ts',
+  'test/unit/speech/google-tts.test.ts',
+  'test/unit/speech/google-stt.test.ts',
+  'test/unit/speech/google-fake.test.ts',
   'test/integration/google-speech.test.ts',
   'test/integration/google-call.test.ts',
 ];

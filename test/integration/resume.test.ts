@@ -16,9 +16,9 @@ import { memoryLogger } from '../../src/observability/logger.ts';
 import { placeCall, type CallerInput, type TimelineEvent } from '../../src/simulator/caller.ts';
 import { readTwiml } from '../../src/simulator/twiml-reader.ts';
 import { startOrdersService } from '../fakes/orders-service.ts';
-import { TcpBalancer } from './balancer.ts';
-import { RawStream } from './harness.ts';
-import { serve, type Served } from './serve-process.ts';
+import { TcpBalancer } from '../support/balancer.ts';
+import { RawStream } from '../support/harness.ts';
+import { serve, type Served } from '../support/serve-process.ts';
 
 const PG_BASE = `postgres://${process.env.PGUSER ?? userInfo().username}@127.0.0.1:5432/test`;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
 import { EXAMPLE_FLOWS, exampleFlowFile } from '../fixtures/example-flows.ts';
-import { serve } from './serve-process.ts';
+import { serve } from '../support/serve-process.ts';
 
 // The servers of this file share one model cache: the first trains the example flows' models, the rest reuse.
 const MODELS_DIR = await mkdtemp(join(tmpdir(), 'switchboard-serve-models-'));

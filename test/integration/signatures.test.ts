@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
 import { signTwilioRequest } from '../../src/telephony/signature.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 

@@ -19,9 +19,9 @@ import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { testJournals } from '../fixtures/journals.ts';
-import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone, pageErrors } from './browser.ts';
-import { mouthToEar, PING_PONG, turnsWav, UTTERANCES, type PageTiming } from './mouth-to-ear.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone, pageErrors } from '../support/browser.ts';
+import { mouthToEar, PING_PONG, turnsWav, UTTERANCES, type PageTiming } from '../support/mouth-to-ear.ts';
+import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 

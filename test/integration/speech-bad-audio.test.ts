@@ -15,7 +15,7 @@ import { placeCall } from '../../src/simulator/caller.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { SileroVad } from '../../src/speech/vad/silero.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
-import { openPocketsphinx, RawStream, startServer, waitForLog, type TestServer } from './harness.ts';
+import { openPocketsphinx, RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
 const caller = new FliteTts({ voice: 'rms' });
 const warmUp = mulawToPcm(

@@ -14,7 +14,7 @@ import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { SileroVad } from '../../src/speech/vad/silero.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { SPOKEN_CALLS, startFlowServices } from '../fixtures/spoken-calls.ts';
-import { openPocketsphinx, startServer } from './harness.ts';
+import { openPocketsphinx, startServer } from '../support/harness.ts';
 
 const caller = new FliteTts({ voice: 'rms' });
 const warmUp = mulawToPcm(

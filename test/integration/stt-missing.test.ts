@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { placeCall } from '../../src/simulator/caller.ts';
-import { serve } from './serve-process.ts';
+import { serve } from '../support/serve-process.ts';
 
 test('pocketsphinx missing: the server starts, says calls take keys only, and a keypad call ends where it should', async (ctx) => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-missing-'));

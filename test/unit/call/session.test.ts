@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PacerClock } from '../../../src/audio/pacer.ts';
+import { MediaSession } from '../../../src/call/session.ts';
+import { compileFlow, validateFlow, type CompiledFlow } from '../../../src/flow/index.ts';
+import { memoryLogger } from '../../../src/observability/logger.ts';
+import { createServerMetrics } from '../../../src/observability/metrics.ts';
+import { PromptCache } from '../../../src/speech/tts/prompt-cache.ts';
+import { InboundEncoder } from '../../../src/telephony/media-streams.ts';
+import { ToneTts } from '../../fakes/tone-tts.ts';
+import { RecordingSocket } from '../../fakes/recording-socket.ts';
+import { streamParams, testJournals } from '../../fixtures/journals.ts';
+
+/** A socket double that records what the session sends. */
+// Prompts of a few characters make tones of a few hundred ms: the test runs in real time, but briefly.
+const FLOW = {
+  id: 'tiny',
+  version: 1,
+  start: 'ask',
+  states: {
+    ask: { say: 'press', on: { 'dtmf:1': 'bye', 'dtmf:2': 'next' } },
+    next: { say: 'ok', next: 'bye' },
+    bye: { say: 'bye', hangup: true },
+  },
+  policy: { noInputMs: 5000 },
+};
+
+function compiled(flow: object = FLOW): CompiledFlow {
+  const result = validateFlow(flow);
+  assert.ok(result.ok);
+  return compileFlow(result.flow);
+}
+
+async function session(flow: object = FLOW) {
+  const socket = new RecordingSocket();
+  const journals = await testJournals();
+  const { logger, records } = memoryLogger();
+  const clock = new PacerClock();
+  const metrics = createServerMetrics();
+  const s = new MediaSession(socket, {
+    flows: new Map([['tiny', compiled(flow)]]),
+    journals,
+    defaultFlow: 'tiny',
+    prompts: new PromptCache(new ToneTts()),
+    pacerClock: clock,
+    metrics,
+    logger,
+  });
+  const enc = new InboundEncoder({ streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1' });
+  const until = async (pred: () => boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** The stream's start message, with the call's ticket as the voice webhook issues it. */
+  const start = async (flow?: string) => enc.start(await streamParams(journals, 'CA1', flow));
+  return { socket, s, enc, records, clock, metrics, until, start, journals };
+}
+
+test('a prompt is sent as 20 ms frames followed by its mark; the echo moves the flow on', async () => {
+  const { socket, s, enc, until, start } = await session();
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start('tiny'));
+  await until(() => socket.marks().length === 1);
+  const frames = socket.sent.filter((m) => m.event === 'media');
+  // "press" = 5 characters = 300 ms of tone = 15 frames.
+  assert.equal(frames.length, 15);
+  assert.equal(socket.sent.at(-1)?.event, 'mark');
+  s.handleMessage(enc.mark(socket.marks()[0]!));
+  s.handleMessage(enc.dtmf('2'));
+  await s.settled();
+  assert.equal(s.flowState, 'next');
+  await until(() => socket.marks().length === 2);
+  s.handleMessage(enc.mark(socket.marks()[1]!));
+  await s.settled();
+  assert.equal(s.flowState, 'bye');
+});
+
+test('hangup waits until the last prompt has been heard, then closes the stream normally', async () => {
+  const { socket, s, enc, until, start } = await session();
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start());
+  await until(() => socket.marks().length === 1);
+  s.handleMessage(enc.mark(socket.marks()[0]!));
+  s.handleMessage(enc.dtmf('1'));
+  await until(() => socket.marks().length === 2);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(socket.closed, null, 'not closed before the goodbye was heard');
+  s.handleMessage(enc.mark(socket.marks()[1]!));
+  await until(() => socket.closed !== null);
+  assert.equal(socket.closeCode(), 1000);
+  assert.equal(s.phase, 'ended');
+});
+
+test('a key during a prompt sends clear; the cleared mark echo is not taken as heard', async () => {
+  const { socket, s, enc, until, records, start } = await session();
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start());
+  await until(() => socket.marks().length === 1);
+  const greeting = socket.marks()[0]!;
+  s.handleMessage(enc.dtmf('2')); // barge-in: the greeting's mark is still in flight
+  await s.settled();
+  assert.ok(socket.sent.some((m) => m.event === 'clear'));
+  assert.equal(s.flowState, 'next');
+  s.handleMessage(enc.mark(greeting)); // Twilio echoes cleared marks
+  await s.settled();
+  assert.equal(s.flowState, 'next', 'the stale echo did not advance the flow');
+  assert.ok(records.some((r) => r.msg === 'prompt interrupted' && r.mark === greeting));
+});
+
+test('a key during the first sentence of a prompt clears it, though no mark has been sent yet', async () => {
+  const flow = {
+    ...FLOW,
+    states: { ...FLOW.states, ask: { ...FLOW.states.ask, say: 'Hello there. Press.' } },
+  };
+  const { socket, s, enc, until, start } = await session(flow);
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start());
+  await until(() => socket.sent.some((m) => m.event === 'media'));
+  assert.deepEqual(socket.marks(), [], 'the first sentence carries no mark');
+  s.handleMessage(enc.dtmf('1'));
+  await s.settled();
+  assert.ok(socket.sent.some((m) => m.event === 'clear'));
+  assert.equal(s.flowState, 'bye');
+});
+
+test('stop ends the call; later messages are ignored and nothing more is sent', async () => {
+  const { socket, s, enc, until, clock, metrics, start } = await session();
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start());
+  await until(() => socket.sent.length > 0);
+  assert.equal(metrics.callsActive.get(), 1);
+  s.handleMessage(enc.stop());
+  const count = socket.sent.length;
+  s.handleMessage(enc.dtmf('1'));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(socket.sent.length, count);
+  assert.equal(s.phase, 'ended');
+  assert.equal(clock.size, 0, 'the pacer left the shared clock');
+  assert.equal(metrics.callsActive.get(), 0);
+});
+
+test('an unknown flow ends the stream with a policy close and a typed log line', async () => {
+  const { socket, s, enc, records, start, until } = await session();
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start('missing'));
+  await until(() => socket.closed !== null);
+  assert.equal(socket.closed?.code, 1008);
+  assert.ok(records.some((r) => r.msg === 'media stream rejected' && r.code === 'FLOW_NOT_FOUND'));
+});
+
+test('a peer that stops reading is cut off instead of buffering without bound', async () => {
+  const { socket, s, enc, until, records, start } = await session();
+  socket.bufferedAmount = 2 << 20;
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start());
+  await until(() => socket.closed !== null);
+  assert.equal(socket.closed?.code, 1008);
+  assert.ok(records.some((r) => r.msg === 'call ended' && r.reason === 'peer is not reading'));
+});

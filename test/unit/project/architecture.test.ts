@@ -43,11 +43,19 @@ test('audio/ is pure: it imports only itself, the error registry and Buffer', ()
   );
 });
 
+test('common/ holds shared definitions only: it imports nothing', () => {
+  assert.deepEqual(
+    violations('common', (t) => t === 'common' || t === ''),
+    [],
+  );
+});
+
 test('flow/ is pure: no I/O, only xstate, the JSON parser and nlu/ (for normalization) besides itself', () => {
   assert.deepEqual(
     violations(
       'flow',
-      (t) => t === 'flow' || t === 'nlu' || t === '' || t === 'xstate' || t === 'jsonc-parser',
+      (t) =>
+        t === 'flow' || t === 'nlu' || t === 'common' || t === '' || t === 'xstate' || t === 'jsonc-parser',
     ),
     [],
   );

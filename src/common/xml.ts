@@ -1,0 +1,23 @@
+/**
+ * Escapes text for XML content and attribute values. Tab, newline and carriage return become character
+ * references so attribute values keep them (parsers turn literal ones into spaces); other control characters,
+ * which XML 1.0 forbids outright, become U+FFFD.
+ */
+export function escapeXml(text: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let rep: string;
+    if (c === 38) rep = '&amp;';
+    else if (c === 60) rep = '&lt;';
+    else if (c === 62) rep = '&gt;';
+    else if (c === 34) rep = '&quot;';
+    else if (c === 39) rep = '&apos;';
+    else if (c < 32) rep = c === 9 || c === 10 || c === 13 ? `&#${c};` : '\uFFFD';
+    else continue;
+    out += text.slice(last, i) + rep;
+    last = i + 1;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}

@@ -9,10 +9,9 @@
  * Usage: npm run bench:chaos -- [--calls 50] [--kills 20] [--store postgres|sqlite]
  */
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir, userInfo } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { readJournal } from '../src/call/call-journal.ts';
 import { openStore } from '../src/journal/open-store.ts';
 import { encodeRecord, type JournalRecord } from '../src/journal/records.ts';
@@ -26,6 +25,7 @@ import {
 } from '../src/simulator/caller.ts';
 import { startOrdersService } from '../test/fakes/orders-service.ts';
 import { TcpBalancer } from '../test/support/balancer.ts';
+import { dropSchema, postgresReachable, TEST_POSTGRES_URL } from '../test/support/postgres.ts';
 import { serve, type Served } from '../test/support/serve-process.ts';
 import { percentile } from './server-process.ts';
 
@@ -63,7 +63,7 @@ if (STORE !== 'postgres' && STORE !== 'sqlite') {
 
 /** The whole run, calls and kills included; past it the children are killed and what was gathered is printed. */
 const HARD_TIMEOUT_MS = 10 * 60_000;
-const PG_BASE = `postgres://${process.env.PGUSER ?? userInfo().username}@127.0.0.1:5432/test`;
+const PG_BASE = TEST_POSTGRES_URL;
 const SCHEMA = `sb_chaos_${process.pid}`;
 const PG_URL = `${PG_BASE}?schema=${SCHEMA}`;
 const tmp = mkdtempSync(join(tmpdir(), 'sb-chaos-'));
@@ -635,32 +635,8 @@ list(
 
 await orders.close();
 rmSync(tmp, { recursive: true, force: true });
-await dropSchema();
+await dropSchema(SCHEMA);
 process.exit(0);
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_BASE, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function dropSchema(): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_BASE, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  } catch {
-    // Unreachable: nothing was created there.
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 import { pcmToMulaw } from '../src/audio/mulaw.ts';
 import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
 import { GoogleStt, type GoogleSttOptions, type GoogleSttStream } from '../src/speech/stt/google.ts';
+import { FRAME_BYTES, FRAME_MS, FRAME_SAMPLES } from '../src/audio/frames.ts';
 import { startFakeSpeech, type FakeSpeech } from '../test/fakes/google-speech-server.ts';
 
-const FRAME = 160;
 const RESTARTS = 20;
 const TURNS = 200;
 const { values: args } = parseArgs({ options: { api: { type: 'string', default: 'v1' } } });
@@ -21,7 +21,7 @@ const API: GoogleSttOptions = { api: args.api, project: 'bench' };
 const CONTEXT: ListenContext = { kind: 'closed', phrases: ['yes', 'no'], numbers: false, domain: [] };
 
 function frame(turn: number, i: number): Int16Array {
-  return new Int16Array(FRAME).fill((((turn * 1009 + i) * 397) % 16000) - 8000);
+  return new Int16Array(FRAME_SAMPLES).fill((((turn * 1009 + i) * 397) % 16000) - 8000);
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -83,7 +83,7 @@ while (restarts < RESTARTS) {
   const first = restartFake.streams.length;
   restartFake.setScript({
     finalText: 'yes',
-    midFinals: [{ stream: first, afterBytes: 5 * FRAME, text: 'oh' }],
+    midFinals: [{ stream: first, afterBytes: 5 * FRAME_BYTES, text: 'oh' }],
   });
   const t = turn(restartStt);
   await feed(restartFake, t, turns, 0, 40);
@@ -91,7 +91,7 @@ while (restarts < RESTARTS) {
   await t.final;
   // Frames after the last final result the engine saw must all be in the stream that ended the turn.
   const lastFinalMs = t.transcripts.filter((x) => !x.final && x.text === 'oh').at(-1)?.endMs ?? 0;
-  const firstNeeded = Math.round(lastFinalMs / 20);
+  const firstNeeded = Math.round(lastFinalMs / FRAME_MS);
   const heard = Buffer.concat(restartFake.streams.at(-1)!.audio);
   for (let i = firstNeeded; i < 40; i++) {
     expectedFrames++;

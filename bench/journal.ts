@@ -17,6 +17,7 @@ import { openStore } from '../src/journal/open-store.ts';
 import { encodeRecord } from '../src/journal/records.ts';
 import type { JournalStore, Lease, StoredRecord } from '../src/journal/store.ts';
 import { memoryLogger } from '../src/observability/logger.ts';
+import { dropSchema } from '../test/support/postgres.ts';
 import { percentile } from './server-process.ts';
 
 const appends = Number(process.argv[2] ?? 2000);
@@ -139,19 +140,5 @@ try {
   if (!(err instanceof SwitchboardError && err.code === 'STORE_UNAVAILABLE')) throw err;
   console.log(`postgres   skipped: ${err.message}`);
 } finally {
-  // Drop the schema through a store-free client: the store has no "drop" and should not get one.
-  const pg = (await import('pg')).default;
-  const { userInfo } = await import('node:os');
-  const admin = new URL(PG_BASE);
-  // Like libpq, default to the operating system's user name.
-  if (!admin.username) admin.username = process.env.PGUSER ?? userInfo().username;
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } catch {
-    // Unreachable: nothing was created.
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  await dropSchema(schema, PG_BASE);
 }

@@ -10,7 +10,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEnergyVad } from '../src/call/listener.ts';
+import { openEnergyVad } from '../src/speech/vad/energy.ts';
 import { validateFlow } from '../src/flow/index.ts';
 import { ScriptedStt } from '../test/fakes/scripted-stt.ts';
 import { ToneTts } from '../test/fakes/tone-tts.ts';

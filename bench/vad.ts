@@ -11,13 +11,14 @@
  * Usage: node --import tsx bench/vad.ts   (npm run bench:vad)
  */
 import { EnergyVad } from '../src/audio/energy-vad.ts';
+import { FRAME_BYTES, FRAME_MS } from '../src/audio/frames.ts';
 import { pcmToMulaw } from '../src/audio/mulaw.ts';
 import { TurnDetector } from '../src/audio/turn-detector.ts';
 import { SILERO_ROW, SILERO_STATE, SileroModel, SileroVad } from '../src/speech/vad/index.ts';
 import { percentile } from './server-process.ts';
 
 const CHUNKS_PER_S = 8000 / 256;
-const FRAMES_PER_S = 50;
+const FRAMES_PER_S = 1000 / FRAME_MS;
 
 let seed = 12345;
 function gaussian(): number {
@@ -87,8 +88,8 @@ async function sileroService(streamsCount: number, seconds: number): Promise<voi
   const t0 = process.hrtime.bigint();
   let nextTickMs = 32;
   for (let f = 0; f < frames; f++) {
-    const at = (f * 160) % (mulaw.length - 160);
-    for (const s of streams) s.pushMulaw(mulaw.subarray(at, at + 160));
+    const at = (f * FRAME_BYTES) % (mulaw.length - FRAME_BYTES);
+    for (const s of streams) s.pushMulaw(mulaw.subarray(at, at + FRAME_BYTES));
     if ((f + 1) * 20 >= nextTickMs) {
       await vad.tick();
       nextTickMs += 32;
@@ -113,12 +114,12 @@ function energy(): void {
   const mulaw = pcmToMulaw(pcm);
   const vad = new EnergyVad();
   const turns = new TurnDetector();
-  const frames = mulaw.length / 160;
+  const frames = mulaw.length / FRAME_BYTES;
   const rounds = 40;
   const perFrame: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
-    for (let f = 0; f < frames; f++) vad.processMulaw(mulaw.subarray(f * 160, f * 160 + 160));
+    for (let f = 0; f < frames; f++) vad.processMulaw(mulaw.subarray(f * FRAME_BYTES, (f + 1) * FRAME_BYTES));
     perFrame.push(Number(process.hrtime.bigint() - t0) / 1000 / frames);
   }
   const p50 = percentile(perFrame.slice(5), 50);

@@ -23,22 +23,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../src/audio/frames.ts';
 import { mulawToPcm, pcmToMulaw } from '../src/audio/mulaw.ts';
 import { resample } from '../src/audio/resample.ts';
 import { readWav } from '../src/audio/wav.ts';
 import { isSwitchboardError } from '../src/errors.ts';
 import type { ListenContext, Transcript } from '../src/speech/stt/engine.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
+import { warmUpAudio } from '../src/speech/stt/warm-up.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
 import { alignErrors } from './word-errors.ts';
 
 const DATA = '/usr/share/pocketsphinx/test/data';
-const RATE = 8000;
-const FRAME = 160;
 const VERBOSE = process.argv.includes('--verbose');
-// The sentence src/cli/hearing.ts warms the server's decoders with.
-const WARM_UP_TEXT =
-  'Thanks for calling. How can I help you today? You can say a few words, or press a key on your phone.';
 // From cards.gram: <card> = <rank> [ of ] <suits>.
 const RANKS = 'ace two three four five six seven eight nine ten jack queen king lady'.split(' ');
 const SUITS = ['clubs', 'hearts', 'diamonds', 'spades'];
@@ -73,7 +70,7 @@ function normalize(text: string): string[] {
 
 /** The telephone path: to 8 kHz, through mu-law and back. */
 function telephone(samples: Int16Array, sampleRate: number): Int16Array {
-  return mulawToPcm(pcmToMulaw(resample(samples, sampleRate, RATE)));
+  return mulawToPcm(pcmToMulaw(resample(samples, sampleRate, SAMPLE_RATE)));
 }
 
 function loadWav(path: string): Int16Array {
@@ -121,7 +118,7 @@ function recognize(
       },
       onError: reject,
     });
-    for (let i = 0; i < pcm.length; i += FRAME) stream.write(pcm.subarray(i, i + FRAME));
+    for (let i = 0; i < pcm.length; i += FRAME_SAMPLES) stream.write(pcm.subarray(i, i + FRAME_SAMPLES));
     ended = performance.now();
     stream.endUtterance();
   });
@@ -145,11 +142,11 @@ if (!NEEDED.every((file) => existsSync(join(DATA, file)))) {
 }
 
 const tts = new FliteTts({ voice: 'rms' });
-const warmUpAudio = mulawToPcm((await tts.synthesize({ text: WARM_UP_TEXT })).mulaw);
+const warmUp = await warmUpAudio(tts);
 await tts.close();
 let engine: PocketsphinxStt;
 try {
-  engine = await PocketsphinxStt.open({ decoders: 1, warmUpAudio });
+  engine = await PocketsphinxStt.open({ decoders: 1, warmUpAudio: warmUp });
 } catch (err) {
   if (!isSwitchboardError(err, 'STT_UNAVAILABLE')) throw err;
   console.log(`wer: skipped, pocketsphinx is unavailable (${err.message})`);
@@ -205,7 +202,7 @@ if (published.size > 0) {
 }
 for (const set of sets) {
   // Builds the search (and, for the generic model, the decoder with the whole dictionary) before timing.
-  await recognize(engine, set.context, warmUpAudio);
+  await recognize(engine, set.context, warmUp);
   const times: number[] = [];
   let words = 0;
   let sub = 0;
@@ -221,7 +218,7 @@ for (const set of sets) {
     sub += e.sub;
     del += e.del;
     ins += e.ins;
-    audioMs += (u.pcm.length * 1000) / RATE;
+    audioMs += (u.pcm.length * 1000) / SAMPLE_RATE;
     if (VERBOSE) {
       const errors = e.sub + e.del + e.ins;
       console.log(

@@ -63,19 +63,57 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+type FamilyOf<C> = C extends `${infer F}_${string}` ? F : never;
+
+/**
+ * The part of a code before its first underscore: `JOURNAL_GAP` is a JOURNAL error. Derived from the registry,
+ * so a family exists exactly when some code has it. (HTTP_ACTION_FAILED, a flow's web request, is HTTP too.)
+ */
+export type ErrorFamily = FamilyOf<ErrorCode>;
+
+export function errorFamily(code: ErrorCode): ErrorFamily {
+  return code.slice(0, code.indexOf('_')) as ErrorFamily;
+}
+
+export interface SwitchboardErrorOptions extends ErrorOptions {
+  /** The same request may succeed if made again (a timeout, an unreachable service); false unless said. */
+  retryable?: boolean;
+}
+
 /** Base of all typed errors: a stable `code`, a plain message, and redactable `data`. */
 export class SwitchboardError extends Error {
   readonly code: ErrorCode;
   readonly data: Readonly<Record<string, unknown>>;
+  readonly retryable: boolean;
 
-  constructor(code: ErrorCode, detail?: string, data: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    data: Record<string, unknown> = {},
+    options?: SwitchboardErrorOptions,
+  ) {
     super(detail ? `${ErrorCodes[code]}: ${detail}` : ErrorCodes[code], options);
     this.name = 'SwitchboardError';
     this.code = code;
     this.data = data;
+    this.retryable = options?.retryable ?? false;
+  }
+
+  get family(): ErrorFamily {
+    return errorFamily(this.code);
   }
 }
 
 export function isSwitchboardError(err: unknown, code?: ErrorCode): err is SwitchboardError {
   return err instanceof SwitchboardError && (code === undefined || err.code === code);
+}
+
+/** A typed error of one of `families`: `isErrorFamily(err, 'JOURNAL', 'STORE')`. */
+export function isErrorFamily(err: unknown, ...families: ErrorFamily[]): err is SwitchboardError {
+  return err instanceof SwitchboardError && families.includes(err.family);
+}
+
+/** Whether trying again may succeed: only typed errors that say so; an unknown error is not retried. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof SwitchboardError && err.retryable;
 }

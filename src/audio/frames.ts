@@ -4,7 +4,10 @@ import { MULAW_SILENCE } from './mulaw.ts';
 
 export const SAMPLE_RATE = 8000;
 export const FRAME_MS = 20;
-export const FRAME_BYTES = 160;
+/** Samples in one frame: 160. */
+export const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000;
+/** Bytes in one frame of mu-law, one byte a sample: 160. */
+export const FRAME_BYTES = FRAME_SAMPLES;
 
 const BYTES_PER_MS = SAMPLE_RATE / 1000;
 

@@ -7,6 +7,7 @@ export type { WavAudio } from './wav.ts';
 export {
   FRAME_BYTES,
   FRAME_MS,
+  FRAME_SAMPLES,
   SAMPLE_RATE,
   durationMs,
   framesToBase64,

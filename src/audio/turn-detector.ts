@@ -9,6 +9,7 @@
  * - A turn ends after `silenceMs` without a resuming frame (settable per flow state), or after `maxTurnMs`.
  */
 import { SwitchboardError } from '../errors.ts';
+import { FRAME_MS } from './frames.ts';
 
 export interface TurnDetectorOptions {
   /** Probability at or above which a frame starts (or resumes) speech. 0.5 unless given. */
@@ -26,7 +27,7 @@ export interface TurnDetectorOptions {
   silenceMs?: number;
   /** A turn longer than this ends anyway (a line that never goes quiet). 30 000 ms unless given. */
   maxTurnMs?: number;
-  /** Duration of a frame when push is not told. 20 ms unless given. */
+  /** Duration of a frame when push is not told. FRAME_MS (20 ms) unless given. */
   frameMs?: number;
 }
 
@@ -92,7 +93,7 @@ export class TurnDetector {
     this.#maxGapMs = option('maxCandidateGapMs', options.maxCandidateGapMs ?? 100, 0, 10_000);
     this.#silenceMs = option('silenceMs', options.silenceMs ?? 700, 0, 60_000);
     this.#maxTurnMs = option('maxTurnMs', options.maxTurnMs ?? 30_000, 1, 3_600_000);
-    this.#frameMs = option('frameMs', options.frameMs ?? 20, 1, 1000);
+    this.#frameMs = option('frameMs', options.frameMs ?? FRAME_MS, 1, 1000);
   }
 
   get phase(): TurnPhase {

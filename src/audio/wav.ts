@@ -3,6 +3,7 @@
  * header, and always hands back mono PCM16, since that is what the rest of the pipeline works in.
  */
 import { SwitchboardError } from '../errors.ts';
+import { SAMPLE_RATE } from './frames.ts';
 import { decodeMulawSample } from './mulaw.ts';
 
 /** Decoded audio: mono PCM16; multichannel input is downmixed by averaging the channels. */
@@ -155,7 +156,7 @@ export function writeWavPcm16(samples: Int16Array, sampleRate: number): Uint8Arr
 }
 
 /** A mu-law (format 7) mono WAV file, with the fact chunk the spec requires of non-PCM formats. */
-export function writeWavMulaw(mulaw: Uint8Array, sampleRate = 8000): Uint8Array {
+export function writeWavMulaw(mulaw: Uint8Array, sampleRate = SAMPLE_RATE): Uint8Array {
   checkRate(sampleRate);
   const pad = mulaw.length & 1;
   // RIFF header 12, fmt 8 + 18 (with cbSize), fact 8 + 4, data 8 + n + pad.

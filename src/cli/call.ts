@@ -7,7 +7,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeWavMulaw } from '../audio/index.ts';
+import { SAMPLE_RATE, writeWavMulaw } from '../audio/index.ts';
+import { isDtmfKey } from '../common/dtmf.ts';
 import { AgentTranscriber } from '../simulator/agent-transcriber.ts';
 import {
   placeCall,
@@ -76,7 +77,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   for (const keys of values.dtmf ?? []) {
-    if (!/^[0-9*#A-D]+$/.test(keys)) {
+    if (keys === '' || ![...keys].every(isDtmfKey)) {
       console.error(`${NAME}: --dtmf takes keypad keys (0-9, *, #, A-D), got "${keys}"`);
       return 2;
     }
@@ -141,7 +142,9 @@ export async function main(args: string[]): Promise<number> {
   }
   if (values.record) {
     await writeFile(values.record, writeWavMulaw(result.heard));
-    console.log(`recorded ${(result.heard.length / 8000).toFixed(1)} s of agent audio to ${values.record}`);
+    console.log(
+      `recorded ${(result.heard.length / SAMPLE_RATE).toFixed(1)} s of agent audio to ${values.record}`,
+    );
   }
   if (result.firstMediaMs !== null)
     console.log(`first agent audio ${result.firstMediaMs.toFixed(0)} ms after start`);

@@ -21,3 +21,14 @@ export function escapeXml(text: string): string {
   }
   return last === 0 ? text : out + text.slice(last);
 }
+
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text an XML parser hands back: the five predefined entities and numeric references resolved. */
+export function unescapeXml(text: string): string {
+  return text.replace(/&(#\d+|#x[0-9a-fA-F]+|[a-z]+);/g, (match, ref: string) => {
+    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    return ENTITIES[ref] ?? match;
+  });
+}

@@ -9,7 +9,13 @@ import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { CallSummary, JournalStore, Lease, StoredRecord } from './store.ts';
+import {
+  checkSchemaVersion,
+  type CallSummary,
+  type JournalStore,
+  type Lease,
+  type StoredRecord,
+} from './store.ts';
 
 export interface PostgresStoreOptions {
   logger: Logger;
@@ -157,13 +163,7 @@ export class PostgresStore implements JournalStore {
         "SELECT value FROM meta WHERE key = 'schema_version'",
       );
       const from = Number(found.rows[0]?.value ?? 0);
-      if (from > MIGRATIONS.length) {
-        throw new SwitchboardError(
-          'STORE_VERSION_UNSUPPORTED',
-          `${this.location} has schema version ${from}, this build knows up to ${MIGRATIONS.length}; upgrade Switchboard`,
-          { location: this.location, version: from, supported: MIGRATIONS.length },
-        );
-      }
+      checkSchemaVersion(this.location, from, MIGRATIONS.length);
       for (const migration of MIGRATIONS.slice(from)) await migration(client);
       await client.query(
         `INSERT INTO meta (key, value) VALUES ('schema_version', $1)
@@ -186,7 +186,7 @@ export class PostgresStore implements JournalStore {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (err instanceof SwitchboardError) throw err;
-      throw this.#unavailable(err);
+      throw this.#unavailable(err, false);
     } finally {
       client.release();
     }
@@ -300,13 +300,14 @@ export class PostgresStore implements JournalStore {
     }
   }
 
-  #unavailable(err: unknown): SwitchboardError {
+  /** Retryable when the server was unreachable or dropped the connection: it may be back for the next query. */
+  #unavailable(err: unknown, retryable = true): SwitchboardError {
     const message = this.#scrub(err instanceof Error ? err.message : String(err));
     return new SwitchboardError(
       'STORE_UNAVAILABLE',
       `cannot use PostgreSQL at ${this.location}: ${message}`,
       { location: this.location, code: (err as { code?: unknown }).code ?? null },
-      { cause: err },
+      { cause: err, retryable },
     );
   }
 

@@ -44,6 +44,9 @@ export type JournalEntry =
 
 export type JournalKind = JournalEntry['kind'];
 
+/** A call's first record: the flow, at which version, that a resumed call must find loaded again. */
+export type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
+
 /** A record as stored: an entry with its version, call, sequence number (from 1) and time (ms since the epoch). */
 export type JournalRecord = JournalEntry & { v: number; callId: string; seq: number; at: number };
 

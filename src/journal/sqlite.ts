@@ -207,10 +207,12 @@ function startWorker(): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }
 
-/** The error the worker answered, rebuilt: a SwitchboardError keeps its code, data and message. */
+/** The error the worker answered, rebuilt: a SwitchboardError keeps its code, data, message and retryability. */
 function fromWire(wire: WireError): Error {
   if (wire.switchboard) {
-    const err = new SwitchboardError(wire.code as ErrorCode, undefined, wire.data);
+    const err = new SwitchboardError(wire.code as ErrorCode, undefined, wire.data, {
+      retryable: wire.retryable,
+    });
     err.message = wire.message;
     return err;
   }

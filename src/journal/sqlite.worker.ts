@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SwitchboardError } from '../errors.ts';
-import type { CallSummary, Lease, StoredRecord } from './store.ts';
+import { checkSchemaVersion, type CallSummary, type Lease, type StoredRecord } from './store.ts';
 
 /** What sqlite.ts asks for; `args` are the JournalStore method's arguments (open takes the location). */
 export type Op = 'open' | 'acquire' | 'append' | 'read' | 'summary' | 'list' | 'release' | 'secret' | 'close';
@@ -33,6 +33,7 @@ export interface WireError {
   code: string | null;
   message: string;
   data: Record<string, unknown>;
+  retryable: boolean;
 }
 
 export type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
@@ -281,13 +282,7 @@ function migrate(db: Database.Database, location: string): { from: number; secre
       db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)');
       const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
       const from = Number(get.get('schema_version')?.value ?? 0);
-      if (from > MIGRATIONS.length) {
-        throw new SwitchboardError(
-          'STORE_VERSION_UNSUPPORTED',
-          `${location} has schema version ${from}, this build knows up to ${MIGRATIONS.length}; upgrade Switchboard`,
-          { location, version: from, supported: MIGRATIONS.length },
-        );
-      }
+      checkSchemaVersion(location, from, MIGRATIONS.length);
       for (const migration of MIGRATIONS.slice(from)) migration(db);
       const set = db.prepare<[string, string]>(
         'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -339,7 +334,13 @@ function toSummary(row: CallRow): CallSummary {
 
 function toWire(err: unknown): WireError {
   if (err instanceof SwitchboardError) {
-    return { switchboard: true, code: err.code, message: err.message, data: { ...err.data } };
+    return {
+      switchboard: true,
+      code: err.code,
+      message: err.message,
+      data: { ...err.data },
+      retryable: err.retryable,
+    };
   }
   const code = (err as { code?: unknown } | null)?.code;
   return {
@@ -347,6 +348,7 @@ function toWire(err: unknown): WireError {
     code: typeof code === 'string' ? code : null,
     message: err instanceof Error ? err.message : String(err),
     data: {},
+    retryable: false,
   };
 }
 

@@ -7,6 +7,7 @@
  * append checks it in the same transaction, so an instance that lost the call (paused, partitioned, presumed
  * dead) can never write after another instance took it.
  */
+import { SwitchboardError } from '../errors.ts';
 
 /** The right to write a call's journal, held by `owner` (an instance id) until another instance takes it. */
 export interface Lease {
@@ -71,4 +72,17 @@ export interface JournalStore {
    */
   secret(): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/**
+ * Both stores keep a schema version and migrate forward from it; a version this build does not know was made by
+ * a newer build, whose schema this one must not touch: STORE_VERSION_UNSUPPORTED.
+ */
+export function checkSchemaVersion(location: string, found: number, supported: number): void {
+  if (found <= supported) return;
+  throw new SwitchboardError(
+    'STORE_VERSION_UNSUPPORTED',
+    `${location} has schema version ${found}, this build knows up to ${supported}; upgrade Switchboard`,
+    { location, version: found, supported },
+  );
 }

@@ -96,6 +96,8 @@ export function serializeError(err: unknown): unknown {
   const out: Record<string, unknown> = { name: err.name, message: err.message };
   const code = (err as { code?: unknown }).code;
   if (code !== undefined) out.code = code;
+  // A typed error that may succeed when tried again says so (errors.ts); others stay as they were.
+  if ((err as { retryable?: unknown }).retryable === true) out.retryable = true;
   if (err.stack) out.stack = err.stack;
   return out;
 }

@@ -13,9 +13,10 @@ import type { FallbackSpeech } from '../call/speech-failover.ts';
 import type { FaultHook } from '../call/call-journal.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { MediaSession, type Hearing } from '../call/session.ts';
-import { ErrorCodes, SwitchboardError } from '../errors.ts';
+import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
 import { nameHints, type CompiledFlow } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
+import { resumeRefusal } from '../journal/resume.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, type ServerMetrics } from '../observability/metrics.ts';
 import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
@@ -276,7 +277,8 @@ export class SwitchboardApp {
   }
 
   async #voice(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (this.#draining) throw new SwitchboardError('HTTP_DRAINING');
+    // Retryable: another instance behind the same address takes the call.
+    if (this.#draining) throw new SwitchboardError('HTTP_DRAINING', undefined, {}, { retryable: true });
     const params = await this.#twilioForm(req);
     const flow = url.searchParams.get('flow') ?? this.#opts.defaultFlow;
     const callSid = params.CallSid ?? '';
@@ -330,7 +332,7 @@ export class SwitchboardApp {
       next = callSid === '' ? { kind: 'unknown' as const } : await this.#opts.journals.afterStream(callSid);
     } catch (err) {
       // A journal that cannot be read (damaged, from a newer version) cannot be resumed: the caller is told.
-      if (!(err instanceof SwitchboardError) || !err.code.startsWith('JOURNAL_')) throw err;
+      if (!isErrorFamily(err, 'JOURNAL')) throw err;
       log.error('call cannot resume: its journal cannot be read', { code: err.code, err });
       return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
     }
@@ -344,13 +346,11 @@ export class SwitchboardApp {
     }
     // A call that never began (its instance died before the stream started) starts over on the default flow.
     const flow = next.start?.flow ?? this.#opts.defaultFlow;
-    const compiled = this.#opts.flows.get(flow);
-    if (!compiled || (next.start && compiled.flow.version !== next.start.flowVersion)) {
+    const refused = resumeRefusal(next.start, flow, this.#opts.flows.get(flow)?.flow.version);
+    if (refused) {
       log.error('call cannot resume: its flow version is not loaded here', {
-        code: 'RESUME_REFUSED',
-        flow,
-        flowVersion: next.start?.flowVersion ?? null,
-        loadedVersion: compiled?.flow.version ?? null,
+        code: refused.code,
+        ...refused.data,
       });
       await this.#opts.journals.end(callSid, 'flow version not loaded', Date.now(), { force: true });
       return sendXml(res, sayThenHangup(SORRY_CUT_OFF));

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SwitchboardError, isSwitchboardError } from '../errors.ts';
+import { SwitchboardError, isErrorFamily } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
 import { encodeRecord, readRecords, type JournalRecord } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
@@ -118,7 +118,7 @@ export class CallsPage {
       const { records, tornTail } = readRecords(rows.map((r) => r.line));
       return { ok: true, records, tornTail };
     } catch (err) {
-      if (isSwitchboardError(err) && err.code.startsWith('JOURNAL_')) {
+      if (isErrorFamily(err, 'JOURNAL')) {
         return { ok: false, code: err.code, message: err.message };
       }
       throw err;

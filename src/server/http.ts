@@ -3,7 +3,7 @@
  * handful of routes, so it uses node:http directly rather than a framework.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCodes, SwitchboardError, type ErrorCode } from '../errors.ts';
+import { ErrorCodes, SwitchboardError, isRetryable, type ErrorCode } from '../errors.ts';
 
 /** Twilio's webhook bodies are a few kilobytes; anything far larger is not from Twilio. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -66,7 +66,10 @@ export function statusFor(err: unknown): number {
   return err instanceof SwitchboardError ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
 }
 
-/** Answer with `{ error: CODE, message }`. */
+/**
+ * Answer with `{ error: CODE, message, retryable }`: `retryable` says whether the same request may succeed later
+ * (the error's own flag, errors.ts); an untyped error is not.
+ */
 export function sendError(res: ServerResponse, err: unknown): void {
   const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
   const message = err instanceof SwitchboardError ? ErrorCodes[err.code] : 'Internal error';
@@ -74,5 +77,5 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, { error: code, message }, statusFor(err));
+  sendJson(res, { error: code, message, retryable: isRetryable(err) }, statusFor(err));
 }

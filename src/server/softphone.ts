@@ -155,7 +155,8 @@ export class Softphone {
   /** Admit a new call as the voice webhook does, and give the page what its stream's `start` must carry. */
   async #placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.#checkToken(header(req, TOKEN_HEADER));
-    if (this.#opts.draining()) throw new SwitchboardError('HTTP_DRAINING');
+    if (this.#opts.draining())
+      throw new SwitchboardError('HTTP_DRAINING', undefined, {}, { retryable: true });
     const body = await readBody(req, MAX_CALL_BODY_BYTES);
     let flow = this.#opts.defaultFlow;
     if (body.length > 0) {

@@ -3,18 +3,17 @@
  * with its generic English model, so `switchboard call` prints a readable conversation without knowing the
  * flow or trusting the server's own account of what it said.
  */
+import { FRAME_SAMPLES } from '../audio/frames.ts';
 import { mulawToPcm } from '../audio/mulaw.ts';
 import { isSwitchboardError } from '../errors.ts';
 import type { ListenContext, RecognitionStream } from '../speech/stt/engine.ts';
 import { PocketsphinxStt } from '../speech/stt/pocketsphinx.ts';
+import { warmUpAudio } from '../speech/stt/warm-up.ts';
 import { FliteTts } from '../speech/tts/flite.ts';
 
 /** An open question with no domain: the engine decodes it with the generic model and the whole dictionary. */
 const ANYTHING: ListenContext = { kind: 'open', phrases: [], numbers: false, domain: [] };
-const FRAME_SAMPLES = 160;
 const MAX_PROMPT_MS = 120_000;
-// Said in the agent's default voice: it settles the decoder's cepstral mean before the first prompt.
-const WARM_UP_TEXT = 'Thanks for calling. How can I help you today? Please say a few words after the tone.';
 
 export class AgentTranscriber {
   readonly #engine: PocketsphinxStt;
@@ -28,10 +27,11 @@ export class AgentTranscriber {
    * pocketsphinx is not installed.
    */
   static async open(voice = 'rms'): Promise<AgentTranscriber | { unavailable: string }> {
+    // Said in the agent's default voice: it settles the decoder's cepstral mean before the first prompt.
     const tts = new FliteTts({ voice });
     let warmUp: Int16Array;
     try {
-      warmUp = mulawToPcm((await tts.synthesize({ text: WARM_UP_TEXT })).mulaw);
+      warmUp = await warmUpAudio(tts);
     } finally {
       await tts.close();
     }

@@ -2,20 +2,12 @@
  * Reads the TwiML our server (or any Twilio app) answers with, as far as a simulated caller needs: where to
  * stream, with which parameters, where to go when the stream ends, and whether to hang up.
  */
+import { unescapeXml } from '../common/xml.ts';
+
 export interface TwimlInstructions {
   say: string[];
   hangup: boolean;
   connect: { action: string | null; streamUrl: string; parameters: Record<string, string> } | null;
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(#\d+|#x[0-9a-fA-F]+|[a-z]+);/g, (match, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
-    return ENTITIES[ref] ?? match;
-  });
 }
 
 function attributes(tag: string): Record<string, string> {

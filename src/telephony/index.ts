@@ -8,7 +8,6 @@ export {
   OutboundEncoder,
   decodePayloadInto,
   isBase64,
-  isDtmfDigit,
   parseInbound,
   parseOutbound,
 } from './media-streams.ts';
@@ -29,10 +28,8 @@ export {
   MAX_PARAMETER_CHARS,
   connectStream,
   dialTwiml,
-  escapeXml,
   hangup,
   httpUrlFor,
-  isE164,
   sayThenHangup,
   streamUrlFor,
 } from './twiml.ts';

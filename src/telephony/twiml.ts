@@ -1,37 +1,15 @@
 /**
  * TwiML responses for the voice webhooks, and the URLs they point Twilio at. Everything interpolated into XML goes
- * through escapeXml; stream URLs are checked against what Twilio accepts (ws(s), no query string).
+ * through escapeXml (common/xml.ts); stream URLs are checked against what Twilio accepts (ws(s), no query string).
  */
+import { isE164 } from '../common/e164.ts';
+import { escapeXml } from '../common/xml.ts';
 import { SwitchboardError } from '../errors.ts';
 
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>';
 
 /** Twilio rejects a `<Parameter>` whose name and value together reach this many characters. */
 export const MAX_PARAMETER_CHARS = 500;
-
-/**
- * Escapes text for XML content and attribute values. Tab, newline and carriage return become character
- * references so attribute values keep them (parsers turn literal ones into spaces); other control characters,
- * which XML 1.0 forbids outright, become U+FFFD.
- */
-export function escapeXml(text: string): string {
-  let out = '';
-  let last = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    let rep: string;
-    if (c === 38) rep = '&amp;';
-    else if (c === 60) rep = '&lt;';
-    else if (c === 62) rep = '&gt;';
-    else if (c === 34) rep = '&quot;';
-    else if (c === 39) rep = '&apos;';
-    else if (c < 32) rep = c === 9 || c === 10 || c === 13 ? `&#${c};` : '\uFFFD';
-    else continue;
-    out += text.slice(last, i) + rep;
-    last = i + 1;
-  }
-  return last === 0 ? text : out + text.slice(last);
-}
 
 function invalid(detail: string, data: Record<string, unknown> = {}): SwitchboardError {
   return new SwitchboardError('CONFIG_INVALID', detail, data);
@@ -86,13 +64,7 @@ export function connectStream(opts: {
 /** Twilio refuses inline TwiML (the `Twiml` parameter of a call update) longer than this. */
 export const MAX_INLINE_TWIML_CHARS = 4000;
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 const ABSOLUTE_HTTP_URL = /^https?:\/\/[^/?#\s]+/i;
-
-/** True for a phone number in E.164 form: `+`, a country code not starting with 0, 7 to 15 digits in all. */
-export function isE164(number: string): boolean {
-  return E164.test(number);
-}
 
 export interface DialOptions {
   /** The number the callee sees (E.164): a Twilio number or a verified caller ID. Default: the caller's number. */

@@ -63,7 +63,7 @@ export class ScriptedStt implements SttEngine {
         record.ended = true;
         if (this.failTurns > 0) {
           this.failTurns--;
-          const err = new SwitchboardError('STT_FAILED', 'scripted failure', { retryable: true });
+          const err = new SwitchboardError('STT_FAILED', 'scripted failure', {}, { retryable: true });
           queueMicrotask(() => req.onError(err));
         } else if (!this.#hold) record.answer(this.#script.shift() ?? '');
       },

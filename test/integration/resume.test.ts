@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
 import { readJournal } from '../../src/call/call-journal.ts';
 import { openStore } from '../../src/journal/open-store.ts';
 import { memoryLogger } from '../../src/observability/logger.ts';
@@ -17,22 +16,11 @@ import { placeCall, type CallerInput, type TimelineEvent } from '../../src/simul
 import { readTwiml } from '../../src/simulator/twiml-reader.ts';
 import { startOrdersService } from '../fakes/orders-service.ts';
 import { TcpBalancer } from '../support/balancer.ts';
+import { dropSchema, postgresReachable, TEST_POSTGRES_URL } from '../support/postgres.ts';
 import { RawStream } from '../support/harness.ts';
 import { serve, type Served } from '../support/serve-process.ts';
 
-const PG_BASE = `postgres://${process.env.PGUSER ?? userInfo().username}@127.0.0.1:5432/test`;
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_BASE });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+const PG_BASE = TEST_POSTGRES_URL;
 const pgUp = await postgresReachable();
 const pgRequired = process.env.REQUIRE_POSTGRES === '1';
 
@@ -60,13 +48,7 @@ function stores(): { name: string; url: () => string; skip: string | false; clea
         !pgUp && !pgRequired
           ? 'PostgreSQL is not reachable at 127.0.0.1:5432; set REQUIRE_POSTGRES=1 to make this a failure'
           : false,
-      cleanup: async () => {
-        if (!pgUp) return;
-        const client = new pg.Client({ connectionString: PG_BASE });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
-      },
+      cleanup: () => dropSchema(schema),
     },
   ];
 }

@@ -13,13 +13,19 @@ import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import { mulawToPcm } from '../../src/audio/mulaw.ts';
 import { writeWavPcm16 } from '../../src/audio/wav.ts';
-import { openEnergyVad } from '../../src/call/listener.ts';
+import { openEnergyVad } from '../../src/speech/vad/energy.ts';
 import { validateFlow } from '../../src/flow/index.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { ScriptedStt } from '../fakes/scripted-stt.ts';
 import { ToneTts } from '../fakes/tone-tts.ts';
 import { testJournals } from '../fixtures/journals.ts';
-import { callFromPage, CHROMIUM, haveChromium, launchWithMicrophone, pageErrors } from '../support/browser.ts';
+import {
+  callFromPage,
+  CHROMIUM,
+  haveChromium,
+  launchWithMicrophone,
+  pageErrors,
+} from '../support/browser.ts';
 import { mouthToEar, PING_PONG, turnsWav, UTTERANCES, type PageTiming } from '../support/mouth-to-ear.ts';
 import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { FRAME_BYTES, FRAME_MS } from '../../src/audio/frames.ts';
 import { mulawToPcm, pcmToMulaw } from '../../src/audio/mulaw.ts';
 import type { LogRecord } from '../../src/observability/logger.ts';
 import { placeCall } from '../../src/simulator/caller.ts';
@@ -42,8 +43,6 @@ const FLOW = {
   policy: { noInputMs: 1500, maxRetries: 1, fallback: 'nothing' },
 };
 
-const FRAME_MS = 20;
-const FRAME_BYTES = 160;
 const CALL_LIMIT_MS = 15_000;
 
 let server: TestServer;

@@ -1,3 +1,4 @@
+import { MONTH_ABBREVIATIONS, MONTH_NAMES, WEEKDAY_NAMES } from '../../common/calendar.ts';
 import { foldCase } from '../normalize.ts';
 import { ORDINAL_TEENS, ORDINAL_UNITS, TEENS, TENS, UNITS, parseBelowHundred } from './words.ts';
 
@@ -5,43 +6,16 @@ import { ORDINAL_TEENS, ORDINAL_UNITS, TEENS, TENS, UNITS, parseBelowHundred } f
 const TOKEN =
   /[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}\/[0-9]{1,2}(?:\/[0-9]{2,4})?|[0-9]+(?:st|nd|rd|th)?|\p{L}+/gu;
 
+/** Month words (full names and abbreviations) to month numbers from 1. */
 const MONTHS: ReadonlyMap<string, number> = new Map([
-  ['january', 1],
-  ['jan', 1],
-  ['february', 2],
-  ['feb', 2],
-  ['march', 3],
-  ['mar', 3],
-  ['april', 4],
-  ['apr', 4],
-  ['may', 5],
-  ['june', 6],
-  ['jun', 6],
-  ['july', 7],
-  ['jul', 7],
-  ['august', 8],
-  ['aug', 8],
-  ['september', 9],
-  ['sept', 9],
-  ['sep', 9],
-  ['october', 10],
-  ['oct', 10],
-  ['november', 11],
-  ['nov', 11],
-  ['december', 12],
-  ['dec', 12],
+  ...MONTH_NAMES.map((name, i) => [name.toLowerCase(), i + 1] as const),
+  ...[...MONTH_ABBREVIATIONS].map(([word, i]) => [word, i + 1] as const),
 ]);
 
-// Full names only: "sat", "sun" and "wed" are common words.
-const WEEKDAYS: ReadonlyMap<string, number> = new Map([
-  ['sunday', 0],
-  ['monday', 1],
-  ['tuesday', 2],
-  ['wednesday', 3],
-  ['thursday', 4],
-  ['friday', 5],
-  ['saturday', 6],
-]);
+/** Weekday names to JavaScript's day numbers (Sunday 0); full names only (see calendar.ts). */
+const WEEKDAYS: ReadonlyMap<string, number> = new Map(
+  WEEKDAY_NAMES.map((name, i) => [name.toLowerCase(), i]),
+);
 
 const RELATIVE: ReadonlyMap<string, number> = new Map([
   ['today', 0],

@@ -1,12 +1,9 @@
-/** Text safe anywhere in HTML or SVG text and double- or single-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
-}
+import { escapeXml } from '../../common/xml.ts';
 
-const ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+/**
+ * Text safe anywhere in HTML or SVG text and double- or single-quoted attribute values: the XML escaping of
+ * common/xml.ts (HTML5 knows all five entities it writes), applied to the value's string form.
+ */
+export function escapeHtml(value: unknown): string {
+  return escapeXml(String(value));
+}

@@ -12,6 +12,7 @@ function mulaw(sample) {
   return ~(sign | (exponent << 4) | ((v >> (exponent + 3)) & 0x0f)) & 0xff;
 }
 
+// FRAME_SAMPLES of src/audio/frames.ts: a worklet runs in the browser and cannot import the server's modules.
 const FRAME_SAMPLES = 160;
 
 class CaptureProcessor extends AudioWorkletProcessor {

@@ -12,6 +12,7 @@ import { encodeRecord, readRecords, type JournalRecord } from '../../../src/jour
 import { SqliteStore } from '../../../src/journal/sqlite.ts';
 import type { JournalStore, Lease, StoredRecord } from '../../../src/journal/store.ts';
 import { memoryLogger } from '../../../src/observability/logger.ts';
+import { postgresReachable } from '../../support/postgres.ts';
 
 const AT = 1_700_000_000_000;
 const PG = {
@@ -372,19 +373,7 @@ storeSuite('SQLite journal store', {
 });
 
 // PostgreSQL: the schema is dropped between tests. Skipped, saying why, when no server is reachable.
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ ...PG, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const reachable = await postgresReachable();
+const reachable = await postgresReachable(`postgres://${PG.user}@${PG.host}:${PG.port}/${PG.database}`);
 let admin: pg.Client | null = null;
 async function adminClient(): Promise<pg.Client> {
   if (!admin) {

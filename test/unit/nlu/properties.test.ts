@@ -121,11 +121,11 @@ test('normalizeUtterance is idempotent', () => {
 });
 
 /** The only files of src/nlu that reach outside it: the model runtime loads files and the native runtime, the
- * trainer hashes its data, the model cache and its training worker use the disk and a thread. Everything else
+ * trainer hashes its data (training/data.ts), the model cache and its training worker use the disk and a thread. Everything else
  * (featurizer, extractors, forward pass) stays pure. */
 const OUTSIDE: Record<string, readonly string[]> = {
   'onnx-session.ts': ['node:fs/promises', 'onnxruntime-node'],
-  'trainer.ts': ['node:crypto'],
+  'training/data.ts': ['node:crypto'],
   'model-dir.ts': ['node:fs/promises', 'node:path'],
   'model-cache.ts': ['node:crypto', 'node:fs', 'node:fs/promises', 'node:path', 'node:worker_threads'],
   'train-worker.ts': ['node:worker_threads'],

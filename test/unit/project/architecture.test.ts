@@ -1,34 +1,62 @@
+/**
+ * The shape of src/: which folders may import which, no import cycles between files, shared definitions in one
+ * place, and files small enough to read. Each failure names the offending files.
+ */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-const SRC = new URL('../../../src/', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SRC = join(ROOT, 'src');
 
-function files(dir: string): string[] {
+function files(dir: string, ext = /\.ts$/): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+    return statSync(path).isDirectory() ? files(path, ext) : ext.test(path) ? [path] : [];
   });
 }
 
-/** Every module each source file imports, as `folder` for project folders or the package/builtin name. */
-function imports(): { file: string; folder: string; target: string }[] {
-  const out: { file: string; folder: string; target: string }[] = [];
-  for (const path of files(SRC)) {
-    const file = relative(SRC, path);
-    const folder = file.includes('/') ? file.split('/')[0]! : '';
-    const text = readFileSync(path, 'utf8');
-    for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) {
-      const spec = (m[1] ?? m[2])!;
-      const target = spec.startsWith('.') ? relative(SRC, join(path, '..', spec)).split('/')[0]! : spec;
-      out.push({ file, folder, target: target.endsWith('.ts') ? '' : target });
-    }
-  }
-  return out;
+/** One import: the importing file and folder (relative to src/), and the module it names. */
+interface Edge {
+  file: string;
+  folder: string;
+  /** The project file imported, relative to src/ (e.g. `audio/frames.ts`); null for a package or builtin. */
+  resolved: string | null;
+  /** The imported folder, `` for a root file such as errors.ts, or the package/builtin name. */
+  target: string;
+  typeOnly: boolean;
 }
 
-const edges = imports();
+const IMPORT =
+  /(?:import|export)(\s+type)?\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gm;
+
+/** The modules a file imports; `typeOnly` for `import type` / `export type`, which vanish at run time. */
+function imported(text: string): { spec: string; typeOnly: boolean }[] {
+  return [...text.matchAll(IMPORT)].map((m) => ({
+    spec: (m[2] ?? m[3] ?? m[4])!,
+    typeOnly: m[1] !== undefined,
+  }));
+}
+
+function specifiers(text: string): string[] {
+  return imported(text).map((i) => i.spec);
+}
+
+function folderOf(file: string): string {
+  return file.includes('/') ? file.split('/')[0]! : '';
+}
+
+const edges: Edge[] = files(SRC).flatMap((path) => {
+  const file = relative(SRC, path);
+  return imported(readFileSync(path, 'utf8')).map(({ spec, typeOnly }): Edge => {
+    if (!spec.startsWith('.'))
+      return { file, folder: folderOf(file), resolved: null, target: spec, typeOnly };
+    const resolved = relative(SRC, join(dirname(path), spec));
+    return { file, folder: folderOf(file), resolved, target: folderOf(resolved), typeOnly };
+  });
+});
 
 function violations(folder: string, allowed: (target: string) => boolean): string[] {
   return edges
@@ -36,21 +64,25 @@ function violations(folder: string, allowed: (target: string) => boolean): strin
     .map((e) => `${e.file} -> ${e.target}`);
 }
 
-test('audio/ is pure: it imports only itself, the error registry and Buffer', () => {
+test('audio/ is pure: it imports only itself, common/, the error registry and Buffer', () => {
   assert.deepEqual(
-    violations('audio', (t) => t === 'audio' || t === '' || t === 'node:buffer'),
+    violations('audio', (t) => t === 'audio' || t === 'common' || t === '' || t === 'node:buffer'),
     [],
   );
 });
 
-test('common/ holds shared definitions only: it imports nothing', () => {
+test('common/ holds shared definitions only: it imports nothing, not even the rest of the project', () => {
   assert.deepEqual(
-    violations('common', (t) => t === 'common' || t === ''),
+    violations('common', (t) => t === 'common'),
     [],
+  );
+  assert.ok(
+    edges.some((e) => e.target === 'common'),
+    'common/ is used, so this check sees it',
   );
 });
 
-test('flow/ is pure: no I/O, only xstate, the JSON parser and nlu/ (for normalization) besides itself', () => {
+test('flow/ is pure: no I/O, only xstate, the JSON parser, nlu/ (for normalization) and common/ besides itself', () => {
   assert.deepEqual(
     violations(
       'flow',
@@ -91,7 +123,9 @@ test('web/ only renders: flows and journal records in, HTML out; no server, call
 
 test('only the CLI imports the CLI, and nothing in src/ imports tests', () => {
   assert.deepEqual(
-    edges.filter((e) => (e.target === 'cli' && e.folder !== 'cli') || e.target.includes('test/')),
+    edges
+      .filter((e) => (e.target === 'cli' && e.folder !== 'cli') || (e.resolved ?? '').startsWith('../'))
+      .map((e) => `${e.file} -> ${e.resolved ?? e.target}`),
     [],
   );
 });
@@ -102,3 +136,215 @@ test('the simulated caller speaks the protocol without the server internals', ()
     [],
   );
 });
+
+test('every relative import in src/ names a file that exists', () => {
+  assert.deepEqual(
+    edges
+      .filter((e) => e.resolved !== null && !existsSync(join(SRC, e.resolved)))
+      .map((e) => `${e.file} -> ${e.resolved}`),
+    [],
+  );
+});
+
+/** src/ as a graph: each file and the project files it imports, with whether every such import is type-only. */
+function graph(): Map<string, Map<string, boolean>> {
+  const g = new Map<string, Map<string, boolean>>();
+  for (const e of edges) {
+    if (!g.has(e.file)) g.set(e.file, new Map());
+    if (e.resolved === null) continue;
+    const out = g.get(e.file)!;
+    out.set(e.resolved, (out.get(e.resolved) ?? true) && e.typeOnly);
+  }
+  return g;
+}
+
+/** The knots of files that import each other (Tarjan's strongly connected components of more than one file). */
+function knots(g: Map<string, Map<string, boolean>>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of g.get(v)!.keys()) {
+      if (!g.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const knot: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      knot.push(w);
+    } while (w !== v);
+    if (knot.length > 1 || g.get(v)!.has(v)) found.push(knot.sort());
+  };
+  for (const v of [...g.keys()].sort()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+/** The shortest cycle through the first file of a knot, as `a -> b -> a` (breadth-first within the knot). */
+function shortestCycle(g: Map<string, Map<string, boolean>>, knot: string[]): string[] {
+  const inKnot = new Set(knot);
+  const start = knot[0]!;
+  const from = new Map<string, string>();
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const v = queue[i]!;
+    for (const w of g.get(v)!.keys()) {
+      if (w === start) {
+        const path = [v];
+        while (path[0] !== start) path.unshift(from.get(path[0]!)!);
+        return [...path, start];
+      }
+      if (inKnot.has(w) && !from.has(w)) {
+        from.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start, start];
+}
+
+test('no import cycles between files in src/ (type-only imports count too)', () => {
+  const g = graph();
+  const found = knots(g).map((knot) => {
+    const cycle = shortestCycle(g, knot);
+    const typeOnly = cycle.slice(1).map((to, i) => g.get(cycle[i]!)!.get(to) === true);
+    const kind = typeOnly.every(Boolean)
+      ? 'type imports only'
+      : typeOnly.some(Boolean)
+        ? 'type and run-time imports'
+        : 'at run time';
+    return `${cycle.join(' -> ')} (${kind}; ${knot.length} files in this knot: ${knot.join(', ')})`;
+  });
+  assert.deepEqual(
+    found,
+    [],
+    'each entry: one cycle, then every file that imports its way back to itself with it',
+  );
+});
+
+const MAX_CALL_FILE_LINES = 400;
+
+test(`no file in src/call/ is over ${MAX_CALL_FILE_LINES} lines`, () => {
+  const long = files(join(SRC, 'call'))
+    .map((path) => ({ file: relative(SRC, path), lines: readFileSync(path, 'utf8').split('\n').length - 1 }))
+    .filter((f) => f.lines > MAX_CALL_FILE_LINES)
+    .map((f) => `${f.file}: ${f.lines} lines`);
+  assert.deepEqual(long, []);
+});
+
+/** Code that is not a test: src/, the benches, scripts, and the fakes, fixtures and support of the tests. */
+function nonTestCode(): string[] {
+  return [
+    ...files(SRC),
+    ...['bench', 'scripts', 'test/fakes', 'test/fixtures', 'test/support'].flatMap((dir) =>
+      existsSync(join(ROOT, dir)) ? files(join(ROOT, dir)) : [],
+    ),
+  ];
+}
+
+test('benches, scripts and test helpers import fixtures, fakes and support modules, never *.test.ts files', () => {
+  const offending = nonTestCode().flatMap((path) =>
+    specifiers(readFileSync(path, 'utf8'))
+      .filter((spec) => spec.endsWith('.test.ts'))
+      .map((spec) => `${relative(ROOT, path)} -> ${spec}`),
+  );
+  assert.deepEqual(offending, []);
+});
+
+/**
+ * Definitions with one home. `pattern` finds a copy; a file in `pending` still had one when this check was
+ * written, and its owner was told what to change. No new file may add a copy.
+ */
+const ONE_HOME: { concept: string; home: string[]; pattern: RegExp; pending: string[] }[] = [
+  {
+    concept: 'the 20 ms frame (8 kHz, 160 samples)',
+    home: ['src/audio/frames.ts'],
+    pattern: /\b(?:FRAME_MS\s*=\s*20|FRAME\w*\s*=\s*160|SAMPLE_RATE\s*=\s*8_?000)\b/,
+    pending: [],
+  },
+  {
+    concept: 'the DTMF alphabet',
+    home: ['src/common/dtmf.ts'],
+    pattern: /0123456789\*#ABCD|\[0-9\*#A-D\]\+/,
+    pending: [],
+  },
+  {
+    concept: 'the E.164 pattern',
+    home: ['src/common/e164.ts'],
+    pattern: /\\\+\[1-9\]\\d\{6,14\}/,
+    pending: [],
+  },
+  {
+    concept: 'XML escaping',
+    home: ['src/common/xml.ts'],
+    pattern: /function (?:un)?escapeXml\b/,
+    pending: [],
+  },
+  {
+    concept: 'month and weekday names',
+    home: ['src/common/calendar.ts'],
+    pattern: /'[Jj]anuary'|'[Ss]unday'|'[Mm]onday'/,
+    pending: [],
+  },
+  {
+    concept: 'error families (errorFamily / isErrorFamily in errors.ts, not prefix tests on codes)',
+    home: ['src/errors.ts'],
+    pattern:
+      /\.startsWith\('(?:MEDIA|HTTP|FLOW|CALL|TWILIO|AUDIO|TTS|STT|VAD|NLU|JOURNAL|STORE|RESUME|REPLAY|CONFIG)_'\)/,
+    pending: [],
+  },
+  {
+    concept: 'retryability (the typed SwitchboardError.retryable and isRetryable, never data.retryable)',
+    home: ['src/errors.ts'],
+    pattern: /\bdata\??\.retryable\b|data\[['"]retryable['"]\]/,
+    pending: [],
+  },
+  {
+    concept: "the type of a call's start record",
+    home: ['src/journal/records.ts'],
+    pattern: /type StartEntry\s*=/,
+    pending: [],
+  },
+  {
+    concept: 'the check that a call may resume on the loaded flow',
+    home: ['src/journal/resume.ts'],
+    pattern: /'the flow version the call runs is not loaded here'/,
+    pending: [],
+  },
+  {
+    concept: 'the speech engine names TTS and STT accept (the registry checks its tables against them)',
+    home: ['src/speech/engine-names.ts'],
+    pattern:
+      /'flite'\s*\|\s*'google'|'pocketsphinx'\s*\|\s*'google'|\((?:flite or google|pocketsphinx, google or off)\)/,
+    pending: [],
+  },
+  {
+    concept: "pocketsphinx's warm-up sentence",
+    home: ['src/speech/stt/warm-up.ts'],
+    pattern: /'Thanks for calling\. How can I help you today\?/,
+    pending: [],
+  },
+];
+
+for (const { concept, home, pattern, pending } of ONE_HOME) {
+  test(`one home for ${concept}: ${home.join(', ')}`, () => {
+    const copies = nonTestCode()
+      .map((path) => relative(ROOT, path))
+      .filter((file) => !home.includes(file) && !pending.includes(file))
+      .filter((file) => pattern.test(readFileSync(join(ROOT, file), 'utf8')));
+    assert.deepEqual(copies, [], `copies of ${concept}: import it from ${home.join(', ')} instead`);
+  });
+}

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isE164 } from '../../../src/common/e164.ts';
+import { escapeXml } from '../../../src/common/xml.ts';
 import { isSwitchboardError } from '../../../src/errors.ts';
 import {
   connectStream,
   dialTwiml,
-  escapeXml,
   hangup,
   httpUrlFor,
-  isE164,
   sayThenHangup,
   streamUrlFor,
 } from '../../../src/telephony/twiml.ts';

@@ -182,7 +182,7 @@ test('a transcript with markup is escaped in the rendered timeline and page', ()
 test('escapeHtml escapes every character that can break out of text or an attribute', () => {
   assert.equal(
     escapeHtml(`<a href="x" title='y'>&</a>`),
-    '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    '&lt;a href=&quot;x&quot; title=&apos;y&apos;&gt;&amp;&lt;/a&gt;',
   );
   assert.equal(escapeHtml(42), '42');
 });

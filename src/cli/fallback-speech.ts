@@ -1,18 +1,20 @@
 /**
- * The embedded engines a call falls back on when Google's speech keeps failing (flows' `speechFailover`): flite
- * for the voice, pocketsphinx for hearing. They load in the background once the server is up, so start-up stays
- * as fast as with Google alone; until one is ready, a failing call goes to the keypad (or is spoken by Google
- * still). Nothing loads when no Google engine is selected: the embedded engines are then the primary ones.
+ * The embedded engines a call falls back on when a cloud engine's speech keeps failing (flows'
+ * `speechFailover`): each chosen engine names its fallback in the speech registry (src/speech/registry.ts), flite
+ * for Google's voice and pocketsphinx for Google's hearing. They load in the background once the server is up,
+ * so start-up stays as fast as with the cloud engines alone; until one is ready, a failing call goes to the
+ * keypad (or is spoken by the cloud voice still). Nothing loads when the chosen engines are embedded: they are
+ * then the primary ones.
  */
-import { mulawToPcm } from '../audio/mulaw.ts';
 import type { PromptSource } from '../call/effects.ts';
 import type { FallbackSpeech } from '../call/speech-failover.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { SttEngine } from '../speech/stt/engine.ts';
-import { PocketsphinxStt } from '../speech/stt/pocketsphinx.ts';
-import { FliteTts } from '../speech/tts/flite.ts';
-import { PromptCache } from '../speech/tts/prompt-cache.ts';
 import { isSwitchboardError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { SpeechConfig } from '../speech/engine-entry.ts';
+import { fallbacksFor } from '../speech/registry.ts';
+import type { SttEngine } from '../speech/stt/engine.ts';
+import type { TtsEngine } from '../speech/tts/engine.ts';
+import { PromptCache } from '../speech/tts/prompt-cache.ts';
 
 export interface OpenedFallback {
   fallback: FallbackSpeech;
@@ -23,39 +25,28 @@ export interface OpenedFallback {
   close(): Promise<void>;
 }
 
-const WARM_UP_TEXT = 'Thanks for calling. You can say a few words, or press a key on your phone.';
-
-export function openFallbackSpeech(
-  primary: { stt: string; tts: string },
-  logger: Logger,
-  options: { library?: string | undefined } = {},
-): OpenedFallback {
-  const wantVoice = primary.tts === 'google';
-  const wantHearing = primary.stt === 'google';
-  let flite: FliteTts | null = null;
+export function openFallbackSpeech(config: SpeechConfig, logger: Logger): OpenedFallback {
+  const wanted = fallbacksFor(config);
+  let voice: TtsEngine | null = null;
   let prompts: PromptSource | null = null;
-  let stt: PocketsphinxStt | null = null;
+  let stt: SttEngine | null = null;
   let closed = false;
 
   const load = async (): Promise<void> => {
-    if (!wantVoice && !wantHearing) return;
-    // flite also speaks the audio pocketsphinx warms up on.
-    flite = new FliteTts();
+    if (!wanted.voice && !wanted.hearing) return;
+    // The embedded voice also speaks the audio the recognizer warms up on.
     try {
-      await flite.warmUp();
-      if (wantVoice && !closed) prompts = new PromptCache(flite);
+      voice = await wanted.warmUpVoice.open({ config, logger, role: 'fallback' });
+      if (closed) return;
+      if (wanted.voice) prompts = new PromptCache(voice);
     } catch (err) {
       logger.warn('embedded voice unavailable for failover', { err });
       return;
     }
-    if (!wantHearing || closed) return;
+    if (!wanted.hearing || closed) return;
     try {
-      const warmUp = await flite.synthesize({ text: WARM_UP_TEXT });
-      const engine = await PocketsphinxStt.open({
-        warmUpAudio: mulawToPcm(warmUp.mulaw),
-        library: options.library,
-      });
-      if (closed) await engine.close();
+      const engine = await wanted.hearing.open({ config, logger, role: 'fallback', voice });
+      if (closed) await engine?.close();
       else stt = engine;
     } catch (err) {
       const code = isSwitchboardError(err) ? err.code : 'INTERNAL';
@@ -66,24 +57,23 @@ export function openFallbackSpeech(
     }
   };
   const ready = load().then(() => {
-    if (wantVoice || wantHearing)
+    if (wanted.voice || wanted.hearing)
       logger.info('embedded engines ready for failover', { voice: prompts !== null, hearing: stt !== null });
   });
 
   const parts = [
-    wantVoice ? 'flite voice' : null,
-    wantHearing ? 'pocketsphinx hearing (else the keypad)' : null,
-  ];
-  const wanted = parts.filter((p) => p !== null).join(', ');
+    wanted.voice ? `${wanted.voice.name} voice` : null,
+    wanted.hearing ? `${wanted.hearing.name} hearing (else the keypad)` : null,
+  ].filter((p) => p !== null);
   return {
     fallback: { stt: (): SttEngine | null => stt, prompts: () => prompts },
     ready,
-    summary: wanted === '' ? 'none needed' : `${wanted}, loading in the background`,
+    summary: parts.length === 0 ? 'none needed' : `${parts.join(', ')}, loading in the background`,
     close: async () => {
       closed = true;
       await ready.catch(() => {});
       await stt?.close();
-      await flite?.close();
+      await voice?.close();
     },
   };
 }

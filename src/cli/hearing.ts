@@ -1,17 +1,14 @@
 /**
- * What `serve` hears callers with: pocketsphinx (pre-warmed on a few seconds of the agent's own voice) and
- * Silero VAD, falling back to the energy VAD when Silero cannot load. Without pocketsphinx installed the server
- * still starts, and says so: flows then run on the keypad.
+ * What `serve` hears callers with: the configured recognizer (STT) and the best voice activity detector that
+ * loads, each from the speech registry (src/speech/registry.ts). A recognizer that cannot run here (pocketsphinx
+ * not installed, say) leaves the server up, saying so: flows then run on the keypad.
  */
-import { mulawToPcm } from '../audio/mulaw.ts';
-import { openEnergyVad } from '../call/listener.ts';
 import type { Hearing } from '../call/session.ts';
-import { isSwitchboardError } from '../errors.ts';
+import { isSwitchboardError, SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { PocketsphinxStt } from '../speech/stt/pocketsphinx.ts';
-import type { SttEngine } from '../speech/stt/engine.ts';
+import type { OpenedVad, SpeechConfig } from '../speech/engine-entry.ts';
+import { sttEngine, VAD_ENGINES } from '../speech/registry.ts';
 import type { TtsEngine } from '../speech/tts/engine.ts';
-import { SileroVad } from '../speech/vad/silero.ts';
 
 export interface OpenedHearing {
   hearing: Hearing | null;
@@ -22,24 +19,11 @@ export interface OpenedHearing {
   close(): Promise<void>;
 }
 
-// About four seconds of ordinary speech: enough for a decoder's cepstral mean to settle before a caller talks.
-const WARM_UP_TEXT =
-  'Thanks for calling. How can I help you today? You can say a few words, or press a key on your phone.';
-
-export interface HearingOptions {
-  /** Path or soname of libpocketsphinx (POCKETSPHINX_LIBRARY); Debian's soname unless given. */
-  library?: string | undefined;
-  /** Where Google's client connects instead of Google (GOOGLE_API_ENDPOINT), for STT=google. */
-  googleEndpoint?: { host: string; port: number } | null;
-  /** Google Speech API version, project, location and model (GOOGLE_STT_API and friends), for STT=google. */
-  google?: { api: 'v1' | 'v2'; project: string | null; location: string; model: string | null };
-}
-
+/** Opens the recognizer `config.stt` names (warmed up with `tts`), then the first VAD of the registry that loads. */
 export async function openHearing(
-  stt: 'pocketsphinx' | 'google' | 'off',
+  config: SpeechConfig,
   tts: TtsEngine,
   logger: Logger,
-  options: HearingOptions = {},
 ): Promise<OpenedHearing> {
   const none = (summary: string): OpenedHearing => ({
     hearing: null,
@@ -47,54 +31,44 @@ export async function openHearing(
     dropped: () => ({ vadChunks: 0, sttFrames: 0 }),
     close: () => Promise.resolve(),
   });
-  if (stt === 'off') return none('speech recognition off (STT=off): flows run on the keypad');
-  let engine: SttEngine & { readonly droppedFrames?: number };
+  const entry = sttEngine(config.stt);
+  let opened;
   try {
-    if (stt === 'google') {
-      // Loaded only when chosen: Google's client costs a few hundred ms to import.
-      const { GoogleStt } = await import('../speech/stt/google.ts');
-      const google = options.google;
-      engine = new GoogleStt({
-        endpoint: options.googleEndpoint ?? null,
-        logger,
-        ...(google
-          ? {
-              api: google.api,
-              location: google.location,
-              ...(google.project ? { project: google.project } : {}),
-              ...(google.model ? { model: google.model } : {}),
-            }
-          : {}),
-      });
-    } else {
-      const warmUp = await tts.synthesize({ text: WARM_UP_TEXT });
-      engine = await PocketsphinxStt.open({
-        warmUpAudio: mulawToPcm(warmUp.mulaw),
-        library: options.library,
-      });
-    }
+    opened = await entry.open({ config, logger, role: 'primary', voice: tts });
   } catch (err) {
-    if (!isSwitchboardError(err, 'STT_UNAVAILABLE')) throw err;
+    if (!isSwitchboardError(err, entry.unavailable)) throw err;
     logger.warn('speech recognition unavailable; flows run on the keypad', { code: err.code, err });
     return none(`speech recognition unavailable (${err.message}); flows run on the keypad`);
   }
-  let vad: SileroVad | null = null;
-  try {
-    vad = await SileroVad.create({
-      onError: (err) => logger.error('voice activity detection failed for a batch', { err }),
-    });
-  } catch (err) {
-    if (!isSwitchboardError(err, 'VAD_UNAVAILABLE')) throw err;
-    logger.warn('Silero VAD unavailable; using the energy VAD', { code: err.code, err });
-  }
-  const silero = vad;
+  if (opened === null) return none(entry.offSummary ?? `speech recognition off (STT=${entry.name})`);
+  const engine: typeof opened & { readonly droppedFrames?: number } = opened;
+  const vad = await openVad(config, logger);
   return {
-    hearing: { stt: engine, openVad: silero ? (listener) => silero.open(listener) : openEnergyVad },
-    dropped: () => ({ vadChunks: silero?.stats.dropped ?? 0, sttFrames: engine.droppedFrames ?? 0 }),
-    summary: `STT ${engine.name}, VAD ${silero ? 'Silero v5 (batched across calls)' : 'energy (Silero unavailable)'}`,
+    hearing: { stt: engine, openVad: vad.open },
+    dropped: () => ({ vadChunks: vad.dropped(), sttFrames: engine.droppedFrames ?? 0 }),
+    summary: `STT ${engine.name}, VAD ${vad.summary}`,
     close: async () => {
-      await silero?.close();
+      await vad.close();
       await engine.close();
     },
   };
+}
+
+/** The first VAD of the registry's list that loads; the banner says which could not. */
+async function openVad(config: SpeechConfig, logger: Logger): Promise<OpenedVad> {
+  const failed: string[] = [];
+  for (const [i, entry] of VAD_ENGINES.entries()) {
+    const next = VAD_ENGINES[i + 1];
+    try {
+      const vad = await entry.open({ config, logger, role: 'primary' });
+      if (failed.length === 0) return vad;
+      return { ...vad, summary: `${vad.summary} (${failed.join(', ')} unavailable)` };
+    } catch (err) {
+      if (next === undefined || entry.unavailable === null || !isSwitchboardError(err, entry.unavailable))
+        throw err;
+      logger.warn(`${entry.label} VAD unavailable; using the ${next.label} VAD`, { code: err.code, err });
+      failed.push(entry.label);
+    }
+  }
+  throw new SwitchboardError('CONFIG_INVALID', 'no VAD is registered');
 }

@@ -10,15 +10,31 @@ import { ModelCache } from '../nlu/model-cache.ts';
 import { isSwitchboardError } from '../errors.ts';
 import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '../flow/index.ts';
 import { loggerFromEnv, type Logger } from '../observability/logger.ts';
-import type { TtsEngine } from '../speech/tts/engine.ts';
 import { CallJournals } from '../call/journals.ts';
 import { openStore } from '../journal/open-store.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { CallControl } from '../telephony/call-control.ts';
-import { FliteTts } from '../speech/tts/flite.ts';
+import { STT_ENGINES, TTS_ENGINES, ttsEngine } from '../speech/registry.ts';
+import { PromptCache } from '../speech/tts/prompt-cache.ts';
 import { openFallbackSpeech } from './fallback-speech.ts';
 import { openHearing } from './hearing.ts';
-import { PromptCache } from '../speech/tts/prompt-cache.ts';
+
+/** A variable's line of the help: its engines' own descriptions, wrapped under the description column. */
+function choices(name: string, lead: string, engines: readonly { help: string }[]): string {
+  const words = (lead + engines.map((e) => e.help).join(' | ')).split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line !== '' && name.length + line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? name : ' '.repeat(name.length)) + l).join('\n');
+}
+
+const HELP_WIDTH = 96;
 
 const HELP = `usage: switchboard serve
 
@@ -34,9 +50,8 @@ Environment (all optional):
                      postgres://user@host:port/db[?schema=NAME] for several instances sharing calls
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
-  TTS, TTS_VOICE     speech engine: flite (voice rms) | google (voice en-US-Standard-C)
-  STT                speech recognition: pocketsphinx (needs apt-get install libpocketsphinx3
-                     pocketsphinx-en-us; without it calls take keys only) | google | off
+${choices('  TTS, TTS_VOICE     ', 'speech engine: ', TTS_ENGINES)}
+${choices('  STT                ', 'speech recognition: ', STT_ENGINES)}
   GOOGLE_API_ENDPOINT
                      host:port of a Speech/Text-to-Speech emulator or fake (plaintext); unset: Google, with
                      credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS)
@@ -139,25 +154,15 @@ async function start(
     logger.warn('flow reads environment variables that are not set', { flow, env: unset });
   }
 
-  const tts = await openTts(config, logger, started);
+  const tts = await ttsEngine(config.tts).open({ config, logger, role: 'primary' });
+  started.push(() => tts.close());
   const prompts = new PromptCache(tts, {
     logger,
     ...(config.promptCacheDir === null ? {} : { dir: config.promptCacheDir }),
   });
-  const hearing = await openHearing(config.stt, tts, logger, {
-    library: config.pocketsphinxLibrary,
-    googleEndpoint: config.googleEndpoint,
-    google: {
-      api: config.googleSttApi,
-      project: config.googleCloudProject,
-      location: config.googleSttLocation,
-      model: config.googleSttModel,
-    },
-  });
+  const hearing = await openHearing(config, tts, logger);
   started.push(() => hearing.close());
-  const failover = openFallbackSpeech({ stt: config.stt, tts: config.tts }, logger, {
-    library: config.pocketsphinxLibrary,
-  });
+  const failover = openFallbackSpeech(config, logger);
   started.push(() => failover.close());
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
@@ -258,29 +263,6 @@ function journalLine(kind: string, location: string): string {
   const resume =
     kind === 'postgres' ? 'calls resume on any instance sharing it' : 'calls resume on this machine';
   return `${kind} ${location}; ${resume}`;
-}
-
-/** The configured voice; Google's client module is loaded only when it is the one chosen. */
-async function openTts(
-  config: ServerConfig,
-  logger: Logger,
-  started: (() => Promise<void>)[],
-): Promise<TtsEngine> {
-  if (config.tts === 'google') {
-    const { GoogleTts } = await import('../speech/tts/google.ts');
-    const google = new GoogleTts({
-      endpoint: config.googleEndpoint,
-      ...(config.ttsVoice ? { voice: config.ttsVoice } : {}),
-      logger,
-    });
-    started.push(() => google.close());
-    await google.warmUp();
-    return google;
-  }
-  const flite = new FliteTts(config.ttsVoice ? { voice: config.ttsVoice } : {});
-  started.push(() => flite.close());
-  await flite.warmUp();
-  return flite;
 }
 
 function understandingLine(nlu: 'onnx' | 'off', flows: number, models: number, dir: string): string {

@@ -1,8 +1,15 @@
 /**
- * Server configuration from the environment (the README's Configuration table). Every variable is optional;
+ * Server configuration from the environment (the environment table of docs/reference.md). Every variable is optional;
  * bad values are reported with the variable's name rather than guessed around.
  */
 import { SwitchboardError } from '../errors.ts';
+import {
+  engineChoices,
+  STT_ENGINE_NAMES,
+  type SttEngineName,
+  TTS_ENGINE_NAMES,
+  type TtsEngineName,
+} from '../speech/engine-names.ts';
 
 export interface ServerConfig {
   host: string;
@@ -23,9 +30,9 @@ export interface ServerConfig {
   nlu: 'onnx' | 'off';
   defaultFlow: string;
   /** Speech synthesis: the embedded flite voice, or Google Cloud Text-to-Speech. */
-  tts: 'flite' | 'google';
+  tts: TtsEngineName;
   /** Speech recognition: the embedded pocketsphinx engine, Google Cloud Speech-to-Text, or off (keys only). */
-  stt: 'pocketsphinx' | 'google' | 'off';
+  stt: SttEngineName;
   /**
    * GOOGLE_API_ENDPOINT: where both Google clients connect, in plaintext, instead of Google (an emulator or a
    * fake); null for Google itself, with credentials found the usual way (GOOGLE_APPLICATION_CREDENTIALS).
@@ -72,17 +79,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       'PUBLIC_URL must be an http(s) URL such as https://example.com',
     );
   }
-  const tts = nonEmpty(env.TTS) ?? 'flite';
-  if (tts !== 'flite' && tts !== 'google') {
-    throw new SwitchboardError('CONFIG_INVALID', `TTS=${tts} is not an available engine (flite or google)`);
-  }
-  const stt = nonEmpty(env.STT) ?? 'pocketsphinx';
-  if (stt !== 'pocketsphinx' && stt !== 'google' && stt !== 'off') {
-    throw new SwitchboardError(
-      'CONFIG_INVALID',
-      `STT=${stt} is not an available engine (pocketsphinx, google or off)`,
-    );
-  }
+  const tts = engineName(env, 'TTS', TTS_ENGINE_NAMES, 'flite');
+  const stt = engineName(env, 'STT', STT_ENGINE_NAMES, 'pocketsphinx');
   const promptCacheDir = nonEmpty(env.PROMPT_CACHE_DIR) ?? './data/prompts';
   const googleSttApi = nonEmpty(env.GOOGLE_STT_API) ?? 'v1';
   if (googleSttApi !== 'v1' && googleSttApi !== 'v2') {
@@ -142,6 +140,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     googleSttLocation,
     softphone: softphone === 'on',
   };
+}
+
+/** The engine `name` chooses, one of `names` (the registry's, src/speech/engine-names.ts), or `fallback`. */
+function engineName<N extends string>(
+  env: NodeJS.ProcessEnv,
+  name: 'TTS' | 'STT',
+  names: readonly N[],
+  fallback: N,
+): N {
+  const value = nonEmpty(env[name]) ?? fallback;
+  const chosen = names.find((n) => n === value);
+  if (chosen === undefined) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `${name}=${value} is not an available engine (${engineChoices(names)})`,
+    );
+  }
+  return chosen;
 }
 
 /** `host:port` (an IPv6 host in brackets), or null when unset. */

@@ -36,7 +36,7 @@ export interface DecodedUtterance {
 /** Searches a decoder keeps; past this the least recently used one is removed. */
 const MAX_SEARCHES = 32;
 /** Frame shift of the en-us model's front end (100 frames a second). */
-export const FRAME_MS = 10;
+export const FEATURE_FRAME_MS = 10;
 
 /** Throws STT_UNAVAILABLE, naming the missing file and the install command, unless the model files exist. */
 export function checkModelFiles(files: Omit<DecoderFiles, 'library' | 'genericLm'>): void {

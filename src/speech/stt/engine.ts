@@ -1,7 +1,7 @@
 /**
- * The contract every speech-to-text engine meets (offline pocketsphinx, Google later), so calls never depend on
- * which engine hears the caller. Audio goes in as the wire format Twilio sends: 8 kHz mono 16-bit PCM frames
- * (decoded from G.711 mu-law by the caller), normally 20 ms each.
+ * The contract every speech-to-text engine meets (offline pocketsphinx, Google Cloud Speech-to-Text; the list is
+ * ../registry.ts), so calls never depend on which engine hears the caller. Audio goes in as the wire format
+ * Twilio sends: 8 kHz mono 16-bit PCM frames (decoded from G.711 mu-law by the caller), normally 20 ms each.
  */
 
 /**

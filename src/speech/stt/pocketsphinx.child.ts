@@ -5,14 +5,18 @@
  * unacknowledged, while another stream's utterance holds the decoder, so the engine holds the rest (up to its
  * bound); once free, the decoder catches up faster than real time.
  */
+import { SAMPLE_RATE } from '../../audio/frames.ts';
 import { Resampler } from '../../audio/resample.ts';
 import { ErrorCodes, SwitchboardError } from '../../errors.ts';
 import type { DecoderFiles } from './decoder.ts';
-import { Decoder, FRAME_MS } from './decoder.ts';
+import { Decoder, FEATURE_FRAME_MS } from './decoder.ts';
 import { Pronunciations } from './dictionary.ts';
 import type { SearchSpec } from './search.ts';
 import { searchSpec } from './search.ts';
 import { NUMBER_WORDS } from './words.ts';
+
+/** The acoustic model's rate: calls' audio is upsampled to it. */
+const DECODER_RATE = 16000;
 
 export interface DecoderSetup {
   files: DecoderFiles;
@@ -118,7 +122,7 @@ function warmUp(target: Decoder, spec: SearchSpec): void {
   if (!audio || audio.length === 0) return;
   target.prepare(spec);
   target.start(spec.key);
-  const up = new Resampler(8000, 16000);
+  const up = new Resampler(SAMPLE_RATE, DECODER_RATE);
   target.process(up.process(audio));
   target.process(up.flush());
   target.finish();
@@ -152,10 +156,12 @@ function finalize(state: StreamState): void {
   target.process(state.upsampler.flush());
   const result = target.finish();
   owner = undefined;
-  const base = (state.uttStart * 1000) / 8000;
-  const startMs = result.startFrame === null ? base : base + result.startFrame * FRAME_MS;
+  const base = (state.uttStart * 1000) / SAMPLE_RATE;
+  const startMs = result.startFrame === null ? base : base + result.startFrame * FEATURE_FRAME_MS;
   const endMs =
-    result.endFrame === null ? (state.uttEnd * 1000) / 8000 : base + (result.endFrame + 1) * FRAME_MS;
+    result.endFrame === null
+      ? (state.uttEnd * 1000) / SAMPLE_RATE
+      : base + (result.endFrame + 1) * FEATURE_FRAME_MS;
   post({ type: 'final', stream: state.id, text: result.text, confidence: result.confidence, startMs, endMs });
 }
 
@@ -169,7 +175,7 @@ function pump(): void {
       if (first.type === 'end') {
         // Nothing was heard since the last end: an empty final, without touching the decoder.
         next.queue.shift();
-        const ms = (first.at * 1000) / 8000;
+        const ms = (first.at * 1000) / SAMPLE_RATE;
         post({ type: 'final', stream: next.id, text: '', confidence: null, startMs: ms, endMs: ms });
         continue;
       }
@@ -214,7 +220,7 @@ process.on('message', (message: ToDecoder) => {
       id: message.stream,
       spec: message.spec,
       queue: [],
-      upsampler: new Resampler(8000, 16000),
+      upsampler: new Resampler(SAMPLE_RATE, DECODER_RATE),
       uttStart: 0,
       uttEnd: 0,
     };

@@ -4,11 +4,15 @@
  * pool of child processes (pocketsphinx.child.ts), each holding one decoder warmed up at start; each stream is
  * assigned the least busy one. Each ListenContext becomes a search (a grammar for a closed question, a bigram
  * model of the flow's domain for an open one), built once per decoder. A crashed decoder process fails its
- * streams with STT_FAILED and is replaced; the server and its other calls carry on.
+ * streams with STT_FAILED and is replaced (the shared pool, ../child-pool.ts, supervises the processes); the
+ * server and its other calls carry on.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SAMPLE_RATE } from '../../audio/frames.ts';
+import type { Clock } from '../../clock.ts';
 import { SwitchboardError } from '../../errors.ts';
+import { ChildPool, type ChildEnd, type PoolChild } from '../child-pool.ts';
 import { checkModelFiles } from './decoder.ts';
 import type { ListenContext, RecognitionRequest, RecognitionStream, SttEngine } from './engine.ts';
 import {
@@ -21,8 +25,6 @@ import {
 import type { DecoderSetup, FromDecoder, ToDecoder } from './pocketsphinx.child.ts';
 import type { SearchSpec } from './search.ts';
 import { searchSpec } from './search.ts';
-
-const SAMPLE_RATE = 8000;
 
 export interface PocketsphinxOptions {
   /** Path or soname of libpocketsphinx; DEFAULT_LIBRARY unless given. */
@@ -47,22 +49,15 @@ export interface PocketsphinxOptions {
    */
   maxCrashes?: number;
   crashWindowMs?: number;
-}
-
-interface Slot {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  /** Resolves once the process has ended and its channel closed. */
-  readonly gone: Promise<void>;
-  readonly streams: Set<StreamState>;
-  stopping: boolean;
+  /** Times the restart intensity and the grace before a stuck process is killed; the system clock unless given. */
+  clock?: Clock;
 }
 
 interface StreamState {
   readonly id: number;
   readonly req: RecognitionRequest;
   readonly spec: SearchSpec;
-  slot: Slot;
+  slot: PoolChild;
   pending: Int16Array[];
   pendingSamples: number;
   /** 8 kHz index of the first pending sample. */
@@ -89,26 +84,46 @@ export function pocketsphinxProcessesForTest(engine: PocketsphinxStt): ChildProc
 
 export class PocketsphinxStt implements SttEngine {
   readonly name = 'pocketsphinx';
-  readonly #setup: DecoderSetup;
   readonly #maxBuffered: number;
-  readonly #maxCrashes: number;
-  readonly #crashWindowMs: number;
-  readonly #slots = new Set<Slot>();
+  readonly #pool: ChildPool<FromDecoder>;
+  /** The streams each decoder process serves. */
+  readonly #streams = new Map<PoolChild, Set<StreamState>>();
   readonly #specs = new WeakMap<ListenContext, SearchSpec>();
-  #crashTimes: number[] = [];
   #nextId = 1;
-  #closed = false;
   #dropped = 0;
 
   static {
-    processesOf = (engine) => [...engine.#slots].map((slot) => slot.child);
+    processesOf = (engine) => engine.#pool.children.map((child) => child.process);
   }
 
-  private constructor(setup: DecoderSetup, options: PocketsphinxOptions) {
-    this.#setup = setup;
+  private constructor(setup: DecoderSetup, decoders: number, options: PocketsphinxOptions) {
     this.#maxBuffered = Math.round(((options.maxBufferedMs ?? 30_000) * SAMPLE_RATE) / 1000);
-    this.#maxCrashes = options.maxCrashes ?? 5;
-    this.#crashWindowMs = options.crashWindowMs ?? 60_000;
+    this.#pool = new ChildPool<FromDecoder>({
+      size: decoders,
+      maxCrashes: options.maxCrashes ?? 5,
+      crashWindowMs: options.crashWindowMs ?? 60_000,
+      ...(options.clock ? { clock: options.clock } : {}),
+      fork: () => {
+        const child = startChild();
+        const setupMessage: ToDecoder = { type: 'setup', setup };
+        child.send(setupMessage, noop);
+        return child;
+      },
+      onMessage: (child, message) => this.#onMessage(child, message),
+      onCrash: (child, end) => this.#onCrash(child, end),
+      endError: (end) =>
+        new SwitchboardError('STT_UNAVAILABLE', 'the decoder process ended while starting', {
+          exitCode: end.exitCode,
+          signal: end.signal,
+          error: end.error?.message,
+        }),
+      exhaustedError: (crashes, windowMs) =>
+        new SwitchboardError('STT_FAILED', 'decoder processes keep crashing; not restarting them for now', {
+          crashes,
+          windowMs,
+        }),
+      closedError: () => new SwitchboardError('STT_FAILED', 'engine is closed'),
+    });
   }
 
   /**
@@ -137,10 +152,9 @@ export class PocketsphinxStt implements SttEngine {
       warmUp: options.warmUpAudio ?? null,
       maxUtteranceSamples: Math.round((maxUtteranceMs * SAMPLE_RATE) / 1000),
     };
-    const engine = new PocketsphinxStt(setup, options);
-    const slots = Array.from({ length: decoders }, () => engine.#spawn());
+    const engine = new PocketsphinxStt(setup, decoders, options);
     try {
-      await Promise.all(slots.map((slot) => slot.ready));
+      await engine.#pool.fill();
     } catch (err) {
       await engine.close();
       throw err;
@@ -161,7 +175,7 @@ export class PocketsphinxStt implements SttEngine {
       id: this.#nextId++,
       req,
       spec,
-      slot: slot as Slot,
+      slot: slot as PoolChild,
       pending: [],
       pendingSamples: 0,
       pendingAt: 0,
@@ -179,12 +193,10 @@ export class PocketsphinxStt implements SttEngine {
         return state.dropped;
       },
     };
-    if (this.#closed || !slot) {
+    const closed = this.#pool.closed;
+    if (closed || !slot) {
       state.closed = true;
-      const err = new SwitchboardError(
-        'STT_FAILED',
-        this.#closed ? 'engine is closed' : 'no decoder is running',
-      );
+      const err = new SwitchboardError('STT_FAILED', closed ? 'engine is closed' : 'no decoder is running');
       queueMicrotask(() => req.onError(err));
       return handle;
     }
@@ -197,21 +209,16 @@ export class PocketsphinxStt implements SttEngine {
       req.signal.addEventListener('abort', onAbort, { once: true });
       state.detach = () => req.signal?.removeEventListener('abort', onAbort);
     }
-    slot.streams.add(state);
+    this.#streamsOf(slot).add(state);
     this.#send(slot, { type: 'open', stream: state.id, spec });
     return handle;
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    const slots = [...this.#slots];
-    this.#slots.clear();
-    for (const slot of slots) {
-      slot.stopping = true;
-      for (const state of slot.streams) this.#close(state);
-      slot.child.kill('SIGTERM');
-    }
-    await Promise.all(slots.map((slot) => slot.gone));
+    const closing = this.#pool.close();
+    for (const streams of this.#streams.values()) for (const state of streams) this.#close(state);
+    this.#streams.clear();
+    await closing;
   }
 
   #write(state: StreamState, pcm: Int16Array): void {
@@ -256,24 +263,35 @@ export class PocketsphinxStt implements SttEngine {
     if (state.closed) return;
     state.closed = true;
     state.detach();
-    state.slot.streams.delete(state);
+    this.#streams.get(state.slot)?.delete(state);
     if (!state.slot.stopping) this.#send(state.slot, { type: 'close', stream: state.id });
   }
 
-  #send(slot: Slot, message: ToDecoder): void {
-    // A process that just died cannot take it; its exit handler fails the streams it served.
-    if (slot.child.connected) slot.child.send(message, noop);
+  /** A process that just died cannot take it; the pool reports its end, which fails the streams it served. */
+  #send(slot: PoolChild, message: ToDecoder): void {
+    slot.send(message);
   }
 
-  #leastBusy(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.#slots) if (!best || slot.streams.size < best.streams.size) best = slot;
+  #streamsOf(slot: PoolChild): Set<StreamState> {
+    let streams = this.#streams.get(slot);
+    if (!streams) this.#streams.set(slot, (streams = new Set()));
+    return streams;
+  }
+
+  #leastBusy(): PoolChild | undefined {
+    let best: PoolChild | undefined;
+    let load = Infinity;
+    for (const slot of this.#pool.children) {
+      const streams = this.#streams.get(slot)?.size ?? 0;
+      if (streams < load) [best, load] = [slot, streams];
+    }
     return best;
   }
 
-  #onMessage(slot: Slot, message: FromDecoder): void {
+  #onMessage(slot: PoolChild, message: FromDecoder): void {
     if (message.type === 'ready' || message.type === 'failed') return;
-    const state = [...slot.streams].find((s) => s.id === message.stream);
+    const streams = this.#streams.get(slot);
+    const state = streams && [...streams].find((s) => s.id === message.stream);
     if (!state || state.closed) return;
     if (message.type === 'ack') {
       state.inFlight = false;
@@ -289,72 +307,29 @@ export class PocketsphinxStt implements SttEngine {
     } else {
       state.closed = true;
       state.detach();
-      slot.streams.delete(state);
+      streams.delete(state);
       state.req.onError(new SwitchboardError('STT_FAILED', message.detail, message.data));
     }
   }
 
-  #spawn(): Slot {
-    const child = startChild();
-    let markReady: () => void = noop;
-    let failReady: (err: unknown) => void = noop;
-    const ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failReady = reject;
-    });
-    ready.catch(noop);
-    let markGone: () => void = noop;
-    const gone = new Promise<void>((resolve) => (markGone = resolve));
-    const slot: Slot = { child, ready, gone, streams: new Set(), stopping: false };
-    this.#slots.add(slot);
-    child.on('message', (message: FromDecoder) => {
-      if (message.type === 'ready') markReady();
-      else if (message.type === 'failed') {
-        slot.stopping = true;
-        failReady(new SwitchboardError(message.code, message.detail, message.data));
-      } else this.#onMessage(slot, message);
-    });
-    let error: Error | undefined;
-    child.on('error', (err) => {
-      error = err;
-      // Never started: no 'close' follows.
-      if (child.pid === undefined) onEnd(null, null);
-    });
-    let ended = false;
-    const onEnd = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
-      if (ended) return;
-      ended = true;
-      this.#slots.delete(slot);
-      markGone();
-      failReady(
-        new SwitchboardError('STT_UNAVAILABLE', 'the decoder process ended while starting', {
-          exitCode,
-          signal,
-          error: error?.message,
-        }),
-      );
-      if (slot.stopping || this.#closed) return;
-      this.#onCrash(slot, exitCode, signal);
-    };
-    // 'close' follows 'exit' once the IPC channel has closed too, so every message sent before the end is read.
-    child.on('close', onEnd);
-    this.#send(slot, { type: 'setup', setup: this.#setup });
-    return slot;
-  }
-
   /** Fails the crashed process's streams and starts a replacement, unless decoders keep crashing. */
-  #onCrash(slot: Slot, exitCode: number | null, signal: NodeJS.Signals | null): void {
-    const err = new SwitchboardError('STT_FAILED', 'the decoder process crashed', { exitCode, signal });
-    for (const state of slot.streams) {
+  #onCrash(slot: PoolChild, end: ChildEnd): void {
+    const err = new SwitchboardError('STT_FAILED', 'the decoder process crashed', {
+      exitCode: end.exitCode,
+      signal: end.signal,
+    });
+    const streams = this.#streams.get(slot) ?? new Set();
+    this.#streams.delete(slot);
+    for (const state of streams) {
       state.closed = true;
       state.detach();
       state.req.onError(err);
     }
-    slot.streams.clear();
-    const now = performance.now();
-    this.#crashTimes = this.#crashTimes.filter((t) => t > now - this.#crashWindowMs);
-    this.#crashTimes.push(now);
-    if (this.#crashTimes.length <= this.#maxCrashes) this.#spawn();
+    try {
+      this.#pool.start();
+    } catch {
+      // Restart intensity reached, or no process could start: the decoders left serve the calls, or none does.
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * The contract every text-to-speech engine meets (offline flite, Google later), so prompts, the cache and calls
- * never depend on which engine produced the audio. Audio always comes back as the wire format Twilio plays:
- * 8 kHz mono G.711 mu-law with no header.
+ * The contract every text-to-speech engine meets (offline flite, Google Cloud Text-to-Speech; the list is
+ * ../registry.ts), so prompts, the cache and calls never depend on which engine produced the audio. Audio always
+ * comes back as the wire format Twilio plays: 8 kHz mono G.711 mu-law with no header.
  */
 
 export interface SynthesisRequest {

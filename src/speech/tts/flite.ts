@@ -4,20 +4,18 @@
  * server only receives finished 8 kHz mu-law bytes. Child processes, not worker threads: WASI on Node 20 needs V8
  * fast API calls off or it can segfault (nodejs/node#46777), and that flag is set on each child's command line
  * only, so the server's own V8 is never reconfigured; and if flite crashes anyway, only that child dies. The
- * engine supervises its children: a crash fails the request the child was running, queued requests go to a new
- * child, and children that keep crashing make the engine give up on the queue rather than restart them forever.
+ * children are supervised by the speech engines' shared pool (../child-requests.ts): a crash fails the request
+ * the child was running, queued requests go to a new child, and children that keep crashing make the engine give
+ * up on the queue rather than restart them forever.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../clock.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { SwitchboardError } from '../../errors.ts';
-import { abortReason } from '../abort.ts';
+import type { ChildEnd } from '../child-pool.ts';
+import { ChildRequests } from '../child-requests.ts';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
 
 /**
@@ -105,36 +103,8 @@ export interface FliteOptions {
   maxCrashes?: number;
   /** See `maxCrashes`; FLITE_CRASH_WINDOW_MS unless given. */
   crashWindowMs?: number;
-}
-
-interface Job {
-  readonly id: number;
-  readonly text: string;
-  readonly voice: string;
-  readonly resolve: (audio: SynthesizedAudio) => void;
-  readonly reject: (err: unknown) => void;
-  detach: () => void;
-  settled: boolean;
-}
-
-interface Slot {
-  readonly child: ChildProcess;
-  readonly dir: string;
-  readonly ready: Promise<void>;
-  readonly markReady: () => void;
-  readonly failReady: (err: unknown) => void;
-  /** Resolves once the process has exited and its folder is removed. */
-  readonly gone: Promise<void>;
-  readonly markGone: () => void;
-  isReady: boolean;
-  /** Set by close(): the engine killed it, so its end is no crash. */
-  stopping: boolean;
-  job: Job | undefined;
-  exit: { exitCode: number | null; signal: NodeJS.Signals | null } | undefined;
-  /** SIGKILL was sent (once is enough; a failing kill would otherwise report an error that kills again). */
-  forced: boolean;
-  /** The last characters the child wrote to stderr (an uncaught error's stack, say), for the crash report. */
-  stderr: string;
+  /** Times the restart intensity and the grace before a stuck child is killed; the system clock unless given. */
+  clock?: Clock;
 }
 
 /** What a test may see of one child. */
@@ -152,33 +122,26 @@ export function fliteChildrenForTest(tts: FliteTts): FliteChildForTest[] {
   return childrenOf(tts);
 }
 
-const STDERR_TAIL_CHARS = 2000;
-const KILL_GRACE_MS = 2000;
+interface FliteJob {
+  text: string;
+  voice: string;
+}
 
-/** Flite behind a lazily started, supervised pool of child processes; requests are served first come, first served. */
+/** Flite behind a lazily started, supervised pool of child processes (see child-requests.ts). */
 export class FliteTts implements TtsEngine {
   readonly name = 'flite';
   readonly defaultVoice: string;
   /** Flite would read the markup aloud: it always speaks the plain text. */
   readonly readsSsml = false;
-  readonly #size: number;
-  readonly #maxCrashes: number;
-  readonly #crashWindowMs: number;
-  readonly #queue: Job[] = [];
-  readonly #slots = new Set<Slot>();
-  /** When recent crashes happened (performance.now()), for the restart intensity. */
-  #crashTimes: number[] = [];
-  #crashes = 0;
-  #nextId = 1;
-  #closed = false;
+  readonly #requests: ChildRequests<FliteJob, FliteChildReply, SynthesizedAudio>;
 
   static {
     childrenOf = (tts) =>
-      [...tts.#slots].map((slot) => ({
-        child: slot.child,
-        pid: slot.child.pid,
-        dir: slot.dir,
-        ready: slot.isReady,
+      tts.#requests.pool.children.map((child) => ({
+        child: child.process,
+        pid: child.pid,
+        dir: child.dir!,
+        ready: child.isReady,
       }));
   }
 
@@ -202,274 +165,79 @@ export class FliteTts implements TtsEngine {
       );
     }
     this.defaultVoice = voice;
-    this.#size = workers;
-    this.#maxCrashes = maxCrashes;
-    this.#crashWindowMs = crashWindowMs;
+    this.#requests = new ChildRequests<FliteJob, FliteChildReply, SynthesizedAudio>({
+      size: workers,
+      maxCrashes,
+      crashWindowMs,
+      ...(options.clock ? { clock: options.clock } : {}),
+      workDirPrefix: 'switchboard-flite-',
+      fork: (dir) => startChild(dir!, voice),
+      maxPending: FLITE_MAX_PENDING,
+      queueFull: (pending) => new SwitchboardError('TTS_FAILED', 'queue full', { pending }),
+      closedError,
+      startError,
+      exhaustedError: (crashes, windowMs) =>
+        new SwitchboardError('TTS_FAILED', 'flite children keep crashing; not restarting them for now', {
+          crashes,
+          windowMs,
+        }),
+      endError: childDied,
+      message: (id, job): FliteChildRequest => ({ type: 'synthesize', id, text: job.text, voice: job.voice }),
+      answer: (reply) => {
+        if (reply.type === 'done') {
+          // The bytes arrive as a view into the IPC read buffer; copy them so the audio holds only itself.
+          return {
+            id: reply.id,
+            result: { mulaw: new Uint8Array(reply.mulaw), durationMs: reply.durationMs },
+          };
+        }
+        if (reply.type === 'error') {
+          return { id: reply.id, error: new SwitchboardError(reply.code, reply.detail, reply.data) };
+        }
+        return null;
+      },
+    });
   }
 
   /** Children that ended without being asked to (a signal such as SIGSEGV, or any exit), since construction. */
   get crashes(): number {
-    return this.#crashes;
+    return this.#requests.pool.crashes;
   }
 
   /** Start every child now and wait until each has compiled flite, so the first call does not pay for it. */
-  async warmUp(): Promise<void> {
-    if (this.#closed) throw closedError();
-    while (this.#slots.size < this.#size) {
-      try {
-        this.#spawn();
-      } catch (err) {
-        throw startError(err);
-      }
-    }
-    await Promise.all([...this.#slots].map((slot) => slot.ready));
+  warmUp(): Promise<void> {
+    return this.#requests.warmUp();
   }
 
   /** Speak `req.text` as 8 kHz mu-law (`ssml` and `language` are ignored); see TtsEngine. */
   synthesize(req: SynthesisRequest): Promise<SynthesizedAudio> {
-    return new Promise<SynthesizedAudio>((resolve, reject) => {
-      if (this.#closed) return reject(closedError());
-      const voice = req.voice ?? this.defaultVoice;
-      const invalid = fliteRequestError(req.text, voice);
-      if (invalid) return reject(invalid);
-      const signal = req.signal;
-      if (signal?.aborted) return reject(abortReason(signal));
-      if (this.#queue.length >= FLITE_MAX_PENDING) {
-        return reject(new SwitchboardError('TTS_FAILED', 'queue full', { pending: this.#queue.length }));
-      }
-      const job: Job = {
-        id: this.#nextId++,
-        text: req.text,
-        voice,
-        resolve,
-        reject,
-        detach: noop,
-        settled: false,
-      };
-      if (signal) {
-        const onAbort = (): void => this.#abort(job, signal);
-        signal.addEventListener('abort', onAbort, { once: true });
-        job.detach = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#queue.push(job);
-      this.#pump();
-    });
+    const voice = req.voice ?? this.defaultVoice;
+    if (this.#requests.pool.closed) return Promise.reject(closedError());
+    const invalid = fliteRequestError(req.text, voice);
+    if (invalid) return Promise.reject(invalid);
+    // A job already in a child runs to the end if aborted (flite cannot be interrupted); its result is dropped.
+    return this.#requests.request({ text: req.text, voice }, req.signal);
   }
 
   /** Reject everything pending and kill the children; resolves once they are gone. Later requests reject. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const job of this.#queue.splice(0)) settle(job, () => job.reject(closedError()));
-    const slots = [...this.#slots];
-    this.#slots.clear();
-    for (const slot of slots) {
-      slot.stopping = true;
-      const job = slot.job;
-      if (job) settle(job, () => job.reject(closedError()));
-      slot.failReady(closedError());
-      // Held until it is gone, or an awaited close() could find nothing keeping the process alive.
-      setRef(slot.child, true);
-      // The child has no SIGTERM handler, so it ends at once, even in the middle of a synthesis.
-      if (slot.exit === undefined) slot.child.kill('SIGTERM');
-      const force = setTimeout(() => forceKill(slot), KILL_GRACE_MS);
-      void slot.gone.then(() => clearTimeout(force));
-    }
-    await Promise.all(slots.map((slot) => slot.gone));
-  }
-
-  #abort(job: Job, signal: AbortSignal): void {
-    const queued = this.#queue.indexOf(job);
-    if (queued >= 0) this.#queue.splice(queued, 1);
-    // A job already in a child runs to the end (flite cannot be interrupted); its result is dropped.
-    settle(job, () => job.reject(abortReason(signal)));
-  }
-
-  /** Hand queued jobs to idle children, then start children (up to the pool size) for what is left. */
-  #pump(): void {
-    if (this.#closed) return;
-    for (const slot of this.#slots) {
-      if (this.#queue.length === 0) return;
-      if (slot.isReady && !slot.job) this.#dispatch(slot, this.#queue.shift()!);
-    }
-    let starting = 0;
-    for (const slot of this.#slots) if (!slot.isReady) starting++;
-    while (this.#queue.length > starting && this.#slots.size < this.#size) {
-      const recent = this.#recentCrashes();
-      if (recent >= this.#maxCrashes) {
-        // Restart intensity reached: children that crash on start would otherwise be restarted forever.
-        // Children still alive keep serving the queue; with none, it fails.
-        if (this.#slots.size === 0) {
-          this.#failQueue(
-            new SwitchboardError('TTS_FAILED', 'flite children keep crashing; not restarting them for now', {
-              crashes: recent,
-              windowMs: this.#crashWindowMs,
-            }),
-          );
-        }
-        return;
-      }
-      try {
-        this.#spawn();
-      } catch (err) {
-        if (this.#slots.size === 0) this.#failQueue(startError(err));
-        return;
-      }
-      starting++;
-    }
-  }
-
-  #dispatch(slot: Slot, job: Job): void {
-    slot.job = job;
-    setRef(slot.child, true);
-    const message: FliteChildRequest = { type: 'synthesize', id: job.id, text: job.text, voice: job.voice };
-    slot.child.send(message, undefined, undefined, (err) => {
-      // The channel is gone or broken: make sure the child is too; its end fails the job.
-      if (err) forceKill(slot);
-    });
-  }
-
-  #failQueue(err: SwitchboardError): void {
-    for (const job of this.#queue.splice(0)) settle(job, () => job.reject(err));
-  }
-
-  #recentCrashes(): number {
-    const since = performance.now() - this.#crashWindowMs;
-    this.#crashTimes = this.#crashTimes.filter((t) => t > since);
-    return this.#crashTimes.length;
-  }
-
-  #spawn(): Slot {
-    const dir = mkdtempSync(join(tmpdir(), 'switchboard-flite-'));
-    let child: ChildProcess;
-    try {
-      child = startChild(dir, this.defaultVoice);
-    } catch (err) {
-      void removeDir(dir);
-      throw err;
-    }
-    let markReady: () => void = noop;
-    let failReady: (err: unknown) => void = noop;
-    const ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failReady = reject;
-    });
-    // Only warmUp() awaits readiness; a failure also reaches the jobs, so it must not count as unhandled.
-    ready.catch(noop);
-    let markGone: () => void = noop;
-    const gone = new Promise<void>((resolve) => (markGone = resolve));
-    const slot: Slot = {
-      child,
-      dir,
-      ready,
-      markReady,
-      failReady,
-      gone,
-      markGone,
-      isReady: false,
-      stopping: false,
-      forced: false,
-      job: undefined,
-      exit: undefined,
-      stderr: '',
-    };
-    this.#slots.add(slot);
-
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      slot.stderr = (slot.stderr + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-    child.on('message', (reply: FliteChildReply) => this.#onReply(slot, reply));
-    child.on('exit', (exitCode, signal) => {
-      slot.exit = { exitCode, signal };
-    });
-    // 'close' comes after 'exit' once stderr and the IPC channel are closed too, so the stderr tail is whole.
-    child.on('close', (exitCode, signal) => {
-      slot.exit ??= { exitCode, signal };
-      this.#onEnd(slot);
-    });
-    child.on('error', (err) => {
-      // Never started (no pid: 'close' may not follow), or a failed kill or send: make sure it is gone.
-      if (child.pid === undefined) this.#onEnd(slot, err);
-      else forceKill(slot);
-    });
-    return slot;
-  }
-
-  #onReply(slot: Slot, reply: FliteChildReply): void {
-    if (slot.stopping) return;
-    if (reply.type === 'ready') {
-      slot.isReady = true;
-      slot.markReady();
-      // An idle child must not keep the process alive; it is held again while it has work.
-      if (!slot.job) setRef(slot.child, false);
-      this.#pump();
-      return;
-    }
-    const job = slot.job;
-    if (!job || job.id !== reply.id) return;
-    slot.job = undefined;
-    setRef(slot.child, false);
-    if (reply.type === 'done') {
-      // The bytes arrive as a view into the IPC read buffer; copy them so the audio holds only itself.
-      const mulaw = new Uint8Array(reply.mulaw);
-      settle(job, () => job.resolve({ mulaw, durationMs: reply.durationMs }));
-    } else {
-      settle(job, () => job.reject(new SwitchboardError(reply.code, reply.detail, reply.data)));
-    }
-    this.#pump();
-  }
-
-  /** A child ended: remove its folder and, unless close() ended it, fail its job and restart on demand. */
-  #onEnd(slot: Slot, err?: unknown): void {
-    void removeDir(slot.dir).then(slot.markGone);
-    if (!this.#slots.delete(slot) || slot.stopping) return;
-    this.#crashes++;
-    this.#crashTimes.push(performance.now());
-    const { exitCode = null, signal = null } = slot.exit ?? {};
-    const how = signal
-      ? `killed by ${signal}`
-      : exitCode === null
-        ? 'could not start'
-        : `exited with code ${exitCode}`;
-    const lost = (): SwitchboardError =>
-      new SwitchboardError(
-        'TTS_FAILED',
-        `flite child died (${how})`,
-        { signal, exitCode, pid: slot.child.pid, stderr: slot.stderr },
-        err ? { cause: err } : undefined,
-      );
-    slot.failReady(lost());
-    const job = slot.job;
-    slot.job = undefined;
-    if (job) settle(job, () => job.reject(lost()));
-    // Queued jobs are not lost: they go to a replacement, unless children keep crashing (see #pump).
-    this.#pump();
+  close(): Promise<void> {
+    return this.#requests.close();
   }
 }
 
-function forceKill(slot: Slot): void {
-  if (slot.forced || slot.exit) return;
-  slot.forced = true;
-  slot.child.kill('SIGKILL');
-}
-
-/** Holds or releases the event loop for a child: its process, its IPC channel and its stderr pipe. */
-function setRef(child: ChildProcess, held: boolean): void {
-  // An explicit ref()/unref() on the channel overrides Node's own counting (listeners, writes in progress), so the
-  // engine has the last word; it holds the channel whenever a request or a start-up is in progress.
-  const handles = [child, child.channel, child.stderr instanceof Socket ? child.stderr : undefined];
-  for (const handle of handles) {
-    if (!handle) continue;
-    if (held) handle.ref();
-    else handle.unref();
-  }
-}
-
-function settle(job: Job, act: () => void): void {
-  if (job.settled) return;
-  job.settled = true;
-  job.detach();
-  act();
+/** A child ended while starting or working: how, with its stderr tail for the report (never in the message). */
+function childDied(end: ChildEnd): SwitchboardError {
+  const how = end.signal
+    ? `killed by ${end.signal}`
+    : end.exitCode === null
+      ? 'could not start'
+      : `exited with code ${end.exitCode}`;
+  return new SwitchboardError(
+    'TTS_FAILED',
+    `flite child died (${how})`,
+    { signal: end.signal, exitCode: end.exitCode, pid: end.pid, stderr: end.stderr },
+    end.error ? { cause: end.error } : undefined,
+  );
 }
 
 function closedError(): SwitchboardError {
@@ -478,12 +246,6 @@ function closedError(): SwitchboardError {
 
 function startError(err: unknown): SwitchboardError {
   return new SwitchboardError('TTS_FAILED', 'could not start a flite child', {}, { cause: err });
-}
-
-function noop(): void {}
-
-function removeDir(dir: string): Promise<void> {
-  return rm(dir, { recursive: true, force: true }).catch(noop);
 }
 
 /**

@@ -6,6 +6,7 @@
  * chunk is checked, since anything but 8 kHz mono mu-law would play as noise on the phone.
  */
 import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
+import { SAMPLE_RATE } from '../../audio/frames.ts';
 import { SwitchboardError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { abortReason, withAbort } from '../abort.ts';
@@ -120,7 +121,7 @@ export class GoogleTts implements TtsEngine {
         {
           input,
           voice: { languageCode, name: voice },
-          audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: 8000 },
+          audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: SAMPLE_RATE },
         },
         // No retries inside the client: its defaults retry for up to 10 minutes, far past a caller on the line.
         // The error says whether a retry makes sense, and the caller decides.
@@ -152,8 +153,8 @@ export class GoogleTts implements TtsEngine {
     return new SwitchboardError(
       'TTS_FAILED',
       `google text-to-speech answered ${codeName}`,
-      { grpcCode, retryable, voice, pii: { details } },
-      { cause: err },
+      { grpcCode, voice, pii: { details } },
+      { cause: err, retryable },
     );
   }
 
@@ -209,7 +210,7 @@ export function mulawFromGoogleAudio(audio: Uint8Array): Uint8Array {
       const channels = view.getUint16(body + 2, true);
       const sampleRate = view.getUint32(body + 4, true);
       const bits = view.getUint16(body + 14, true);
-      if (format !== 7 || channels !== 1 || sampleRate !== 8000 || bits !== 8) {
+      if (format !== 7 || channels !== 1 || sampleRate !== SAMPLE_RATE || bits !== 8) {
         throw badWav(
           `audio is format ${format}, ${sampleRate} Hz, ${channels} channel(s), ${bits} bits; expected format 7 (mu-law), 8000 Hz, 1 channel, 8 bits`,
           { format, sampleRate, channels, bits },

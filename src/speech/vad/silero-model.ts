@@ -7,9 +7,11 @@
  * onnxruntime-node is imported on first load, as in nlu/onnx-session.ts: most processes never need it.
  */
 import type * as Ort from 'onnxruntime-node';
+import { SAMPLE_RATE } from '../../audio/frames.ts';
 import { SwitchboardError, isSwitchboardError } from '../../errors.ts';
 
-export const SILERO_SAMPLE_RATE = 8000;
+/** Silero runs at the wire's own rate: no resampling. */
+export const SILERO_SAMPLE_RATE = SAMPLE_RATE;
 /** New samples per chunk at 8 kHz (32 ms). */
 export const SILERO_CHUNK = 256;
 /** Samples of the previous chunk prepended to each one. */

@@ -10,6 +10,7 @@
  * VAD_UNAVAILABLE and the call falls back to audio/energy-vad.ts.
  */
 import { decodeMulawSample } from '../../audio/mulaw.ts';
+import { systemClock, type Clock, type Timer } from '../../clock.ts';
 import { SwitchboardError, isSwitchboardError } from '../../errors.ts';
 import {
   SILERO_CHUNK,
@@ -32,6 +33,8 @@ export interface SileroVadOptions extends SileroModelOptions {
   maxPendingChunks?: number;
   /** Failed runs and throwing listeners are reported here (they never stop the other streams). */
   onError?: (err: SwitchboardError) => void;
+  /** Runs the batch timer; the system clock unless given (tests drive a manual one). */
+  clock?: Clock;
 }
 
 export interface SileroStats {
@@ -168,7 +171,8 @@ export class SileroVad {
   readonly #state: Float32Array;
   readonly #startMs: Float64Array;
   readonly #batch: SileroStream[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: Timer | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
   #runs = 0;
@@ -183,6 +187,7 @@ export class SileroVad {
     this.#maxPending = options.maxPendingChunks ?? 8;
     this.#intervalMs = options.intervalMs ?? SILERO_CHUNK_MS;
     this.#onError = options.onError;
+    this.#clock = options.clock ?? systemClock;
     this.#input = new Float32Array(model.maxBatch * SILERO_ROW);
     this.#state = new Float32Array(model.maxBatch * SILERO_STATE);
     this.#startMs = new Float64Array(model.maxBatch);
@@ -207,9 +212,8 @@ export class SileroVad {
     const stream = new SileroStream(this, listener, this.#maxPending);
     this.#streams.add(stream);
     if (this.#timer === undefined && this.#intervalMs > 0) {
-      this.#timer = setInterval(() => this.#onTimer(), this.#intervalMs);
-      // Open streams belong to live calls, which keep the process alive on their own.
-      this.#timer.unref();
+      // A clock's timer does not keep the process alive: open streams belong to live calls, which do.
+      this.#timer = this.#clock.every(this.#intervalMs, () => this.#onTimer());
     }
     return stream;
   }
@@ -256,7 +260,7 @@ export class SileroVad {
   }
 
   #stopTimer(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 

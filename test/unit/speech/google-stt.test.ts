@@ -228,7 +228,8 @@ test('transient failures beyond `retries`: STT_FAILED, retryable', async () => {
   const err = await within(run.failed);
   assert.ok(isSwitchboardError(err, 'STT_FAILED'));
   assert.equal(err.data.grpcCode, 14);
-  assert.equal(err.data.retryable, true);
+  assert.equal(err.retryable, true);
+  assert.equal('retryable' in err.data, false, 'a typed field, not data');
   assert.equal(run.fake.streams.length, 3);
   run.stream.endUtterance();
   await new Promise((r) => setTimeout(r, 50));
@@ -243,7 +244,7 @@ test('INVALID_ARGUMENT: STT_FAILED, not retryable, no retry', async () => {
   const err = await within(run.failed);
   assert.ok(isSwitchboardError(err, 'STT_FAILED'));
   assert.equal(err.data.grpcCode, 3);
-  assert.equal(err.data.retryable, false);
+  assert.equal(err.retryable, false);
   assert.match(err.message, /INVALID_ARGUMENT/);
   assert.equal(run.fake.streams.length, 1);
   assert.equal(run.errors.length, 1);

@@ -134,7 +134,8 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
     );
     assert.ok(isSwitchboardError(err, 'TTS_FAILED'), String(err));
     assert.equal(err.data.grpcCode, 14);
-    assert.equal(err.data.retryable, true);
+    assert.equal(err.retryable, true);
+    assert.equal('retryable' in err.data, false, 'a typed field, not data');
     assert.match(err.message, /UNAVAILABLE/);
     assert.equal(err.message.includes('4111'), false);
     assert.equal(fake.requests.length, 1);
@@ -151,7 +152,7 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
     await assert.rejects(tts.synthesize({ text: 'bad' }), (err: unknown) => {
       assert.ok(isSwitchboardError(err, 'TTS_FAILED'));
       assert.equal(err.data.grpcCode, 3);
-      assert.equal(err.data.retryable, false);
+      assert.equal(err.retryable, false);
       return true;
     });
   });
@@ -189,7 +190,7 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
       await assert.rejects(quick.synthesize({ text: 'slow' }), (err: unknown) => {
         assert.ok(isSwitchboardError(err, 'TTS_FAILED'));
         assert.equal(err.data.grpcCode, 4);
-        assert.equal(err.data.retryable, true);
+        assert.equal(err.retryable, true);
         return true;
       });
     } finally {

@@ -10,6 +10,7 @@ import { isSwitchboardError } from '../../../src/errors.ts';
 import { FliteTts } from '../../../src/speech/tts/flite.ts';
 import { SILERO_CHUNK_MS, SileroModel, SileroVad, sileroModelPath } from '../../../src/speech/vad/index.ts';
 import type { SileroVadOptions } from '../../../src/speech/vad/index.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 
 const LEAD_MS = 1000;
 let first: Uint8Array;
@@ -192,18 +193,30 @@ test('a stream that falls behind drops its oldest chunks and counts them; closin
 
 test('the shared timer runs the chunks without tick(), and a throwing listener harms no other stream', async () => {
   const errors: unknown[] = [];
-  const vad = await service({ intervalMs: 32, onError: (err) => errors.push(err) });
+  const clock = new ManualClock();
+  const vad = await service({ intervalMs: 32, clock, onError: (err) => errors.push(err) });
   const good: number[] = [];
   const okStream = vad.open((p) => good.push(p));
   const badStream = vad.open(() => {
     throw new Error('listener bug');
   });
+  assert.equal(clock.pending, 1, 'one timer for all streams');
   const audio = concat(silence(200), first.subarray(0, 1600));
   okStream.pushMulaw(audio.subarray(0, 256 * 4));
   badStream.pushMulaw(audio.subarray(0, 256 * 4));
-  for (let i = 0; i < 50 && good.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+  clock.advance(31);
+  assert.equal(okStream.pending, 4, 'nothing runs before the interval');
+  clock.advance(1);
+  assert.equal(
+    okStream.pending,
+    3,
+    "the timer's run took each stream's first chunk (the rest follow in order)",
+  );
+  // Waits for the run the timer started (nothing is left for this call to run).
+  await vad.tick();
   assert.equal(good.length, 4);
   assert.ok(errors.length >= 4 && errors.every((e) => isSwitchboardError(e, 'VAD_INFERENCE_FAILED')));
   okStream.close();
   badStream.close();
+  assert.equal(clock.pending, 0, 'the timer stops with the last stream');
 });

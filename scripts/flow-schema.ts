@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { createGenerator } from 'ts-json-schema-generator';
 import { BUILTIN_ENTITY_NAMES, DEFAULT_POLICY } from '../src/flow/types.ts';
-import { E164, JSON_POINTER, URL_START } from '../src/flow/validate.ts';
+import { ACTIONS, STATE_KEYS, type FlowAction, type SchemaContext } from '../src/flow/actions/index.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../flows/flow.schema.json', import.meta.url));
 const TYPES_FILE = fileURLToPath(new URL('../src/flow/types.ts', import.meta.url));
@@ -63,7 +63,7 @@ export async function flowSchemaText(): Promise<string> {
 }
 
 /**
- * Rules of validate.ts the types cannot say: how keys combine, non-empty lists and texts, names that are
+ * Rules of validate.ts the types cannot say: how keys combine (each action's own, see actionRules), non-empty lists and texts, names that are
  * taken, URL, number and JSON pointer shapes. What a schema cannot check at all (targets naming existing
  * states, intents and entities being defined, conditions parsing, slots used before they are collected, min
  * not above max, environment variable names inside templates, header names repeated in another case) stays
@@ -99,109 +99,36 @@ function addRules(schema: Schema, defs: Schema): void {
   // The policy's apologies may be empty (no apology before the prompt); a list must have an entry.
   obj(arr(def(defs, 'RetryPrompt').anyOf, 'RetryPrompt.anyOf')[1], 'RetryPrompt.anyOf[1]').minItems = 1;
 
+  actionRules(defs, text);
+}
+
+/**
+ * Each action's rules (src/flow/actions/): keys that need others, the rule that a state has a way out (any one
+ * action's), and the rules on how the action's keys combine with the others.
+ */
+function actionRules(defs: Schema, text: Schema): void {
   const state = def(defs, 'StateDef');
   const stateProps = obj(state.properties, 'StateDef.properties');
-  // A state's own apologies must say something.
-  for (const key of ['noInputSay', 'noMatchSay']) {
-    const property = obj(stateProps[key], `StateDef.${key}`);
-    stateProps[key] = {
-      description: property.description,
-      anyOf: [text, { type: 'array', items: text, minItems: 1 }],
-    };
-  }
-  const hangsUp = { required: ['hangup'], properties: { hangup: { const: true } } };
-  const has = (key: string): Schema => ({ required: [key] });
-  state.dependentRequired = { collect: ['next'], http: ['next'], call: ['next'], ssml: ['say'] };
+  const keysOf = (pick: (action: FlowAction) => boolean): string[] =>
+    ACTIONS.filter(pick).map((action) => action.name);
+  const ctx: SchemaContext = {
+    has: (key) => ({ required: [key] }),
+    hangsUp: { required: ['hangup'], properties: { hangup: { const: true } } },
+    text,
+    stateKeys: STATE_KEYS,
+    waiting: keysOf((action) => action.waits !== undefined),
+    acting: keysOf((action) => action.acts !== undefined),
+    def: (name) => def(defs, name),
+    property: (key) => obj(stateProps[key], `StateDef.${key}`),
+  };
+  const rules = ACTIONS.map((action) => action.schema?.(ctx) ?? {});
+  state.dependentRequired = Object.assign({}, ...rules.map((r) => r.requires ?? {})) as Schema;
+  const exits = rules.flatMap((r) => (r.exit === undefined ? [] : [r.exit]));
+  const ways = rules.flatMap((r) => (r.exit === undefined ? [] : [r.exitText ?? '']));
   state.allOf = [
-    {
-      description: 'A state needs a way out: "next", "on", "transfer", or "hangup": true.',
-      anyOf: [has('next'), has('on'), has('transfer'), hangsUp],
-    },
-    {
-      description:
-        'A state that makes a web request cannot also wait for input, transfer the call or hang up.',
-      if: has('http'),
-      then: { not: { anyOf: [has('on'), has('collect'), has('transfer'), hangsUp] } },
-    },
-    {
-      description:
-        'A transfer leaves the flow: no input, no "next", no "hangup"; a failure goes to "onError".',
-      if: has('transfer'),
-      then: { not: { anyOf: [has('on'), has('collect'), has('next'), has('hangup')] } },
-    },
-    {
-      description: '"onError" applies only to a state with "http" or "transfer".',
-      if: has('onError'),
-      then: { anyOf: [has('http'), has('transfer')] },
-    },
-    {
-      description: 'A state that calls a sub-flow only sets slots and goes to "next" when it returns.',
-      if: has('call'),
-      then: {
-        not: {
-          anyOf: [
-            'say',
-            'on',
-            'collect',
-            'http',
-            'transfer',
-            'hangup',
-            'onError',
-            'resumeSay',
-            'noInputSay',
-            'noMatchSay',
-          ].map(has),
-        },
-      },
-    },
-    {
-      description: 'A state either collects or branches with "on", not both.',
-      not: { required: ['collect', 'on'] },
-    },
-    {
-      description: 'A state that hangs up cannot also wait for input.',
-      if: hangsUp,
-      then: { not: { anyOf: [{ required: ['on'] }, { required: ['collect'] }] } },
-    },
+    { description: `A state needs a way out: ${ways.join(', ')}.`, anyOf: exits },
+    ...rules.flatMap((r) => r.state ?? []),
   ];
-
-  // A number, or a template worked out when the call transfers.
-  obj(stateProps.transfer, 'StateDef.transfer').pattern = `${E164.source}|\\{\\{`;
-
-  const http = def(defs, 'HttpDef');
-  const httpProps = obj(http.properties, 'HttpDef.properties');
-  obj(httpProps.url, 'HttpDef.url').pattern = URL_START.source.replaceAll('\\/', '/');
-  obj(httpProps.headers, 'HttpDef.headers').propertyNames = {
-    pattern: '^[A-Za-z0-9-]+$',
-    // Switchboard sets it, the same for every retry.
-    not: { pattern: '^[Ii][Dd][Ee][Mm][Pp][Oo][Tt][Ee][Nn][Cc][Yy]-[Kk][Ee][Yy]$' },
-  };
-  obj(httpProps.map, 'HttpDef.map').additionalProperties = {
-    type: 'string',
-    pattern: JSON_POINTER.source.replaceAll('\\/', '/'),
-  };
-  http.allOf = [
-    {
-      description: 'A GET or DELETE request has no body.',
-      if: { required: ['method'], properties: { method: { enum: ['GET', 'DELETE'] } } },
-      then: { not: has('body') },
-    },
-  ];
-
-  // Sub-flows do not nest.
-  const subflowStates = obj(
-    obj(def(defs, 'SubflowDef').properties, 'SubflowDef.properties').states,
-    'SubflowDef.states',
-  );
-  subflowStates.additionalProperties = {
-    allOf: [
-      subflowStates.additionalProperties,
-      { description: 'A sub-flow state cannot call a sub-flow.', not: { type: 'object', ...has('call') } },
-    ],
-  };
-
-  def(defs, 'CollectDef').anyOf = [{ required: ['digits'] }, { required: ['entity'] }];
-  def(defs, 'DigitsDef').anyOf = [{ required: ['max'] }, { required: ['terminator'] }];
 }
 
 /** Defaults come from DEFAULT_POLICY, so the schema cannot drift from what compile.ts fills in. */

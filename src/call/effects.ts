@@ -1,13 +1,15 @@
 /**
- * Carries out a call's effects in the order the machine asked for them: prompts are synthesized (through the
- * shared prompt cache, sentence by sentence, so playback starts once the first sentence is ready) and queued for
- * playback in order, timers are armed and cancelled, and a hangup waits until everything said before it has
- * been heard.
+ * Carries out a call's effects in the order the machine asked for them, for phone calls and text calls alike.
+ * Each effect goes to the action that emits it (src/flow/actions/), with the call's I/O as ports: prompts are
+ * synthesized (through the shared prompt cache, sentence by sentence, so playback starts once the first
+ * sentence is ready) and queued for playback in order, timers are armed on the call's clock, and what waits for
+ * the audio (a hangup, a transfer) runs once everything said before it has been heard.
  */
-import type { CallEvent, Effect } from '../flow/index.ts';
+import { systemClock, type Clock, type Timer } from '../clock.ts';
+import { runEffect, type ActionPorts, type CallEvent, type Effect } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
-import { httpOutcomeEvent, type HttpEffect, type HttpOutcome } from './http-action.ts';
+import type { HttpEffect, HttpOutcome } from './http-action.ts';
 import { splitSentences } from '../speech/tts/sentences.ts';
 
 /** One prompt to synthesize. */
@@ -31,7 +33,7 @@ export interface PromptSource {
   get(req: PromptRequest, signal?: AbortSignal): Promise<Prompt>;
 }
 
-/** What the runner needs from the call's media stream. */
+/** What the runner needs from the call's media stream (or from a text call standing in for one). */
 export interface CallAudio {
   /**
    * Queue audio followed by a mark, or by none when `mark` is null (the audio goes on in the next call); `text`
@@ -53,58 +55,75 @@ export interface CallAudio {
 export interface EffectRunnerOptions {
   prompts: PromptSource;
   audio: CallAudio;
-  /** Makes a state's web request; never throws. */
-  http: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;
+  /** Makes a state's web request instead of the http action's own request with `fetch`; never throws. */
+  http?: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;
+  /** The `fetch` the http action's own request uses (the global one unless given). */
+  fetch?: typeof fetch;
   /** Deliver an event back to the call's machine. */
   deliver: (event: CallEvent) => void;
   logger: Logger;
   /** BCP-47 language of the call's flow, passed with every prompt. */
   language?: string;
   now?: () => number;
+  /** What no-input timers run on (the system clock unless given); `now` defaults to its `now`. */
+  clock?: Clock;
+  /** Whether no-input timers are armed at all (default true; a text call's person typing may turn them off). */
+  timers?: boolean;
+  /** Whether prompts are split into sentences for synthesis (default true; a text call hands out whole prompts). */
+  sentences?: boolean;
 }
 
 export class EffectRunner {
   readonly #opts: EffectRunnerOptions;
+  readonly #clock: Clock;
   readonly #now: () => number;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, Timer>();
+  readonly #ports: ActionPorts;
   /** Prompts are synthesized concurrently but played strictly in order: each waits for the one before. */
   #queue: Promise<void> = Promise.resolve();
   #abort = new AbortController();
   /** Aborted when the call ends: cancels web requests, which a barge-in does not. */
   readonly #stopSignal = new AbortController();
   #stopped = false;
+  /** Work under way that answers the machine later (web requests). */
+  #inFlight = 0;
 
   constructor(opts: EffectRunnerOptions) {
     this.#opts = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#clock = opts.clock ?? systemClock;
+    this.#now = opts.now ?? (() => this.#clock.now());
+    const ports: ActionPorts = {
+      log: opts.logger,
+      now: () => this.#now(),
+      deliver: (event) => {
+        if (!this.#stopped) opts.deliver(event);
+      },
+      stopped: () => this.#stopped,
+      signal: this.#stopSignal.signal,
+      speak: (effect) => this.#say(effect),
+      clear: () => this.#clear(),
+      afterAudio: (work) => this.#afterAudio(work),
+      startTimer: (id, ms) => this.#startTimer(id, ms),
+      cancelTimer: (id) => this.#cancelTimer(id),
+      hangup: (reason) => opts.audio.hangup(reason),
+      transfer: (to) => opts.audio.transfer(to),
+      fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+      track: (work) => this.#track(work),
+    };
+    if (opts.http) Object.assign(ports, { request: opts.http });
+    this.#ports = ports;
   }
 
   /** Run one effect. Never throws: failures are logged and turned into events the flow can handle. */
   run(effect: Effect): void {
     if (this.#stopped) return;
-    switch (effect.type) {
-      case 'say':
-        this.#say(effect);
-        break;
-      case 'clear':
-        this.#clear();
-        break;
-      case 'timer.start':
-        this.#startTimer(effect.id, effect.ms);
-        break;
-      case 'timer.cancel':
-        this.#cancelTimer(effect.id);
-        break;
-      case 'hangup':
-        this.#hangup();
-        break;
-      case 'http':
-        this.#http(effect);
-        break;
-      case 'transfer':
-        this.#transfer(effect.id, effect.to);
-        break;
-    }
+    if (!runEffect(effect, this.#ports))
+      this.#opts.logger.warn('effect not carried out', { effect: effect.type });
+  }
+
+  /** Work under way that will answer the machine (web requests), or audio still queued. */
+  get busy(): boolean {
+    return this.#inFlight > 0;
   }
 
   /** Cancel everything the runner started. */
@@ -112,11 +131,11 @@ export class EffectRunner {
     this.#stopped = true;
     this.#abort.abort();
     this.#stopSignal.abort();
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) t.cancel();
     this.#timers.clear();
   }
 
-  #say(effect: Extract<Effect, { type: 'say' }>): void {
+  #say(effect: Parameters<ActionPorts['speak']>[0]): void {
     const { text, ssml, voice, mark } = effect;
     const { prompts, language } = this.#opts;
     const signal = this.#abort.signal;
@@ -129,7 +148,11 @@ export class EffectRunner {
     const requests =
       ssml && prompts.readsSsml
         ? [request({ text, ssml })]
-        : splitSentences(text).map((sentence) => request({ text: sentence }));
+        : this.#opts.sentences === false
+          ? text === ''
+            ? []
+            : [request({ text })]
+          : splitSentences(text).map((sentence) => request({ text: sentence }));
     const sentences = requests.map((r) => r.text);
     // Every sentence is requested now (engines serve in order, so the first is ready first) and played in turn.
     const syntheses = requests.map((req) => {
@@ -172,52 +195,37 @@ export class EffectRunner {
     this.#opts.audio.clear();
   }
 
-  #startTimer(id: string, ms: number): void {
-    this.#cancelTimer(id);
-    const timer = setTimeout(() => {
-      this.#timers.delete(id);
-      if (!this.#stopped) this.#opts.deliver({ type: 'timer', at: this.#now(), id });
-    }, ms);
-    timer.unref();
-    this.#timers.set(id, timer);
-  }
-
-  #cancelTimer(id: string): void {
-    const timer = this.#timers.get(id);
-    if (timer) clearTimeout(timer);
-    this.#timers.delete(id);
-  }
-
-  #http(effect: HttpEffect): void {
-    // Not tied to the audio queue: the request runs while its state's prompt is still heard out, and only the
-    // end of the call (stop) cancels it.
-    const stopped = this.#stopSignal.signal;
-    void this.#opts.http(effect, stopped).then((outcome) => {
-      if (!this.#stopped) this.#opts.deliver(httpOutcomeEvent(effect, outcome, this.#now()));
-    });
-  }
-
-  #transfer(id: string, to: string): void {
+  /** `work` once the audio queued so far has been heard; dropped by a clear or the end of the call. */
+  #afterAudio(work: () => Promise<void> | void): void {
     const signal = this.#abort.signal;
     this.#queue = this.#queue.then(async () => {
       await this.#opts.audio.idle();
       if (this.#stopped || signal.aborted) return;
-      try {
-        await this.#opts.audio.transfer(to);
-      } catch (err) {
-        if (this.#stopped) return;
-        this.#opts.logger.error('transfer failed', { err, id });
-        const reason = err instanceof Error ? err.message : String(err);
-        this.#opts.deliver({ type: 'transfer.failed', at: this.#now(), id, reason });
-      }
+      await work();
     });
   }
 
-  #hangup(): void {
-    const signal = this.#abort.signal;
-    this.#queue = this.#queue.then(async () => {
-      await this.#opts.audio.idle();
-      if (!this.#stopped && !signal.aborted) this.#opts.audio.hangup('flow ended the call');
+  #startTimer(id: string, ms: number): void {
+    this.#cancelTimer(id);
+    if (this.#opts.timers === false) return;
+    const timer = this.#clock.after(ms, () => {
+      this.#timers.delete(id);
+      if (!this.#stopped) this.#opts.deliver({ type: 'timer', at: this.#now(), id });
     });
+    this.#timers.set(id, timer);
+  }
+
+  #cancelTimer(id: string): void {
+    this.#timers.get(id)?.cancel();
+    this.#timers.delete(id);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight += 1;
+    const done = (): void => {
+      this.#inFlight -= 1;
+    };
+    work.then(done, done);
+    return work;
   }
 }

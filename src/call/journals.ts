@@ -7,11 +7,9 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SwitchboardError } from '../errors.ts';
-import type { JournalEntry, JournalRecord } from '../journal/records.ts';
+import type { JournalRecord, StartEntry } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
 import { CallJournal, readJournal } from './call-journal.ts';
-
-type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
 
 /** The `<Parameter>`s a stream carries to attach to its call. */
 export interface StreamTicket {

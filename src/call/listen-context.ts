@@ -4,7 +4,8 @@
  * when the caller may say anything the intent model then interprets. Built from the flow alone, so the same
  * state always listens the same way.
  */
-import type { FlowFile } from '../flow/index.ts';
+import { MONTH_NAMES, WEEKDAY_NAMES } from '../common/calendar.ts';
+import { expectedInput, type Expected, type FlowFile } from '../flow/index.ts';
 import { BUILTIN_INTENTS } from '../nlu/builtin-intents.ts';
 import type { ListenContext } from '../speech/stt/engine.ts';
 
@@ -17,9 +18,10 @@ const FREE_FORM = new Set(['date', 'time']);
 
 const domains = new WeakMap<FlowFile, readonly string[]>();
 
-const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september'];
-MONTHS.push('october', 'november', 'december');
+// Lower case, as the recognizer's phrases are. Monday first, as these phrases have always been listed: the
+// recognizer's phrase list (and so a replayed call's listen context) keeps its order.
+const WEEKDAYS = [...WEEKDAY_NAMES.slice(1), WEEKDAY_NAMES[0]].map((day) => day.toLowerCase());
+const MONTHS = MONTH_NAMES.map((month) => month.toLowerCase());
 const ORDINALS = [
   'first',
   'second',
@@ -138,12 +140,13 @@ function expected(flow: FlowFile, state: string, confirming: boolean): ListenCon
     return { kind: 'closed', phrases: [...phrases], numbers: false, domain };
   }
 
-  const intents = Object.keys(def?.on ?? {}).filter((key) => !key.startsWith('dtmf:'));
+  const wanted: Expected = def === undefined ? { intents: [] } : expectedInput(def);
+  const intents = wanted.intents;
   for (const intent of intents) add(examplesOf(flow, intent));
   for (const [name, intent] of Object.entries(flow.intents ?? {}))
     if (intent.global) add(examplesOf(flow, name));
 
-  const entity = def?.collect?.entity;
+  const entity = wanted.entity;
   const custom = entity === undefined ? undefined : flow.entities?.[entity];
   if (custom)
     for (const [value, synonyms] of Object.entries(custom.values)) {
@@ -164,7 +167,7 @@ function expected(flow: FlowFile, state: string, confirming: boolean): ListenCon
     intents.some((intent) => !Object.hasOwn(BUILTIN_INTENTS, intent)) ||
     (entity !== undefined && FREE_FORM.has(entity));
   const context: ListenContext = { kind: open ? 'open' : 'closed', phrases: [...phrases], numbers, domain };
-  const keys = def?.collect?.digits;
+  const keys = wanted.digits;
   // A digit string's length is the keypad entry's: a caller says as many digits as they would type.
   if (entity === 'digits' && keys?.max !== undefined)
     context.digitCount = { min: Math.min(keys.min ?? 1, keys.max), max: keys.max };

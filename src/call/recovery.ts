@@ -7,9 +7,8 @@
 import { createActor, initialTransition, transition, type Snapshot } from 'xstate';
 import { SwitchboardError } from '../errors.ts';
 import type { CallEvent, CallMachine, Effect } from '../flow/index.ts';
-import type { JournalEntry, JournalRecord } from '../journal/records.ts';
+import type { JournalRecord, StartEntry } from '../journal/records.ts';
 
-type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
 type MachineSnapshot = ReturnType<typeof initialTransition<CallMachine>>[0];
 
 export interface Recovered {

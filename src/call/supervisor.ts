@@ -15,9 +15,11 @@ import {
   type CallMachine,
   type CompiledFlow,
   type Effect,
+  effectKey,
 } from '../flow/index.ts';
-import type { JournalEntry, Payload } from '../journal/records.ts';
+import type { JournalEntry, Payload, StartEntry } from '../journal/records.ts';
 import type { Logger } from '../observability/logger.ts';
+import { RestartIntensity } from '../restart-intensity.ts';
 import type { CallJournal, FaultHook } from './call-journal.ts';
 import { recover, type Recovered } from './recovery.ts';
 
@@ -48,7 +50,6 @@ export interface SupervisorOptions {
 }
 
 type CallActor = Actor<CallMachine>;
-type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
 
 const DEFAULT_SNAPSHOT_EVERY = 8;
 
@@ -58,7 +59,8 @@ export class CallSupervisor {
   readonly #journal: CallJournal;
   readonly #now: () => number;
   #actor: CallActor | null = null;
-  #restarts: number[] = [];
+  /** Restarts within the flow's window (policy.supervisor); past it, the supervisor gives up. */
+  readonly #restarts: RestartIntensity;
   #stopped = false;
   /** The flow's onGiveUp state has been entered; a failure now ends the call. */
   #givingUp = false;
@@ -76,6 +78,8 @@ export class CallSupervisor {
     this.#machine = opts.compiled.machine;
     this.#journal = opts.journal;
     this.#now = opts.now ?? Date.now;
+    const { maxRestarts, withinMs } = opts.compiled.policy.supervisor;
+    this.#restarts = new RestartIntensity({ max: maxRestarts, withinMs, now: this.#now });
   }
 
   /** Start a new conversation: journal its start, then deliver `call.start`. */
@@ -145,7 +149,7 @@ export class CallSupervisor {
   }
 
   get restarts(): number {
-    return this.#restarts.length;
+    return this.#restarts.counted;
   }
 
   get running(): boolean {
@@ -241,13 +245,12 @@ export class CallSupervisor {
 
   async #restart(error: unknown, event: CallEvent): Promise<void> {
     const log = this.#opts.logger;
-    const now = this.#now();
     const { maxRestarts, withinMs, onGiveUp } = this.#opts.compiled.policy.supervisor;
-    this.#restarts = this.#restarts.filter((t) => now - t < withinMs);
+    const exhausted = this.#restarts.exhausted();
     log.error('call actor failed', {
       err: error,
       event: event.type,
-      restartsInWindow: this.#restarts.length,
+      restartsInWindow: this.#restarts.counted,
     });
     this.#actor?.stop();
     this.#actor = null;
@@ -255,7 +258,7 @@ export class CallSupervisor {
     // same failure would loop.
     const recovered = recover(this.#machine, await this.#journal.read());
     const started = recovered.snapshot.context.state !== BOOT_STATE;
-    if (this.#givingUp || this.#restarts.length >= maxRestarts || !started) {
+    if (this.#givingUp || exhausted || !started) {
       // The flow's own way out (an apology, a transfer) gets one chance; if that fails too, the call ends.
       if (onGiveUp !== null && !this.#givingUp && started) {
         this.#givingUp = true;
@@ -275,11 +278,11 @@ export class CallSupervisor {
       );
       return;
     }
-    this.#restarts.push(now);
+    this.#restarts.record();
     this.#opts.onRestart?.();
     this.#actor = this.#spawn(recovered.persisted);
     log.warn('call actor restarted from its journal', {
-      restarts: this.#restarts.length,
+      restarts: this.#restarts.counted,
       replayedEvents: recovered.replayed,
     });
     await this.#handle({ type: 'resume', at: event.at });
@@ -301,24 +304,6 @@ export class CallSupervisor {
       });
     else this.#opts.logger.error('call journal failed; the call stops here', { err, code: codeOf(err) });
     this.#opts.onJournalFailed?.(err);
-  }
-}
-
-/** The key an effect is journaled under: the same every time the machine asks for the same effect. */
-export function effectKey(callId: string, effect: Effect): string {
-  switch (effect.type) {
-    case 'say':
-      return `${callId}:${effect.mark}`;
-    case 'timer.start':
-    case 'timer.cancel':
-      return `${callId}:${effect.type}:${effect.id}`;
-    case 'http':
-      return effect.idempotencyKey;
-    case 'transfer':
-      return `${callId}:${effect.id}`;
-    case 'clear':
-    case 'hangup':
-      return `${callId}:${effect.type}`;
   }
 }
 

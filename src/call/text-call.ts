@@ -3,10 +3,14 @@
  * as text (each counts as heard once handed out) and the caller's turns given as text or keys. It is how
  * `switchboard chat` lets a flow's author try it without audio, and how tests drive flows turn by turn.
  */
-import { captureEnv, flowEnvNames, type CompiledFlow, type Effect } from '../flow/index.ts';
+import type { Clock } from '../clock.ts';
+import { isE164 } from '../common/e164.ts';
+import { SwitchboardError } from '../errors.ts';
+import { captureEnv, flowEnvNames, type CompiledFlow } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import { isE164 } from '../telephony/twiml.ts';
-import { httpOutcomeEvent, performHttp, type HttpEffect, type HttpOutcome } from './http-action.ts';
+import type { Prompt } from '../speech/tts/prompt-cache.ts';
+import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
+import type { HttpEffect, HttpOutcome } from './http-action.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import { MemoryStore } from '../journal/memory.ts';
 import type { JournalRecord } from '../journal/records.ts';
@@ -28,10 +32,22 @@ export interface TextCallOptions {
   timers?: boolean;
   /** Where `{{env.NAME}}` values come from (process.env unless given). */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Makes a state's web request (a real one unless given). */
+  /** Makes a state's web request (a real one, with `fetch`, unless given). */
   http?: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;
+  /** The `fetch` a real web request uses (the global one unless given). */
+  fetch?: typeof fetch;
   now?: () => number;
+  /** What no-input timers run on, when `timers` is on (the system clock unless given). */
+  clock?: Clock;
 }
+
+const SILENT: Prompt = { key: 'text', mulaw: new Uint8Array(0), frames: [], durationMs: 0 };
+
+/** A prompt as text: nothing to synthesize, so the text call's "audio" is the words. */
+const textPrompts: PromptSource = {
+  readsSsml: false,
+  get: (): Promise<Prompt> => Promise.resolve(SILENT),
+};
 
 export class TextCall {
   readonly #opts: TextCallOptions;
@@ -40,11 +56,8 @@ export class TextCall {
   readonly #supervisor: CallSupervisor;
   /** The call's journal, kept in memory: what `switchboard chat --journal` saves for replay. */
   readonly #journal: CallJournal;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  /** Web requests under way. */
-  #inFlight = 0;
-  /** Aborted when the call ends, cancelling web requests under way. */
-  readonly #stop = new AbortController();
+  /** Carries out the flow's effects, as for a phone call, with text for audio. */
+  readonly #runner: EffectRunner;
   #ended: string | null = null;
   #callerHungUp = false;
   /** The caller's turns, in order: a typed line waits for the model before the keys pressed after it. */
@@ -63,13 +76,25 @@ export class TextCall {
     const callId = opts.callId ?? 'text-call';
     const store = new MemoryStore();
     this.#journal = new CallJournal(store, store.lease(callId, 'text-call'), 0);
+    this.#runner = new EffectRunner({
+      prompts: textPrompts,
+      audio: this.#audio(),
+      ...(opts.http ? { http: opts.http } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      deliver: (event) => this.#deliver(event),
+      logger: opts.logger,
+      now: this.#now,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      timers: opts.timers === true,
+      sentences: false,
+    });
     this.#supervisor = new CallSupervisor({
       compiled: opts.compiled,
       callId,
       journal: this.#journal,
       logger: opts.logger,
       now: this.#now,
-      onEffect: (effect) => this.#effect(effect),
+      onEffect: (effect) => this.#runner.run(effect),
       onDone: () => this.#end(this.#callerHungUp ? 'the caller hung up' : 'the flow ended the call'),
       onGiveUp: () => this.#end('the call gave up after repeated failures'),
     });
@@ -90,6 +115,8 @@ export class TextCall {
   say(text: string): void {
     const at = this.#now();
     this.#turn(async () => {
+      // Words over a prompt still "playing" start as speech does on a phone line: the flow decides on barge-in.
+      if (this.#supervisor.context?.playing != null) this.#deliver({ type: 'speech.start', at });
       const utterance = await this.#understanding.interpret(text, this.state, at, localDate(at));
       this.#deliver(utterance);
     });
@@ -120,7 +147,7 @@ export class TextCall {
       await this.#turns;
       await this.#supervisor.settled();
       await new Promise((resolve) => setImmediate(resolve));
-    } while ((this.#inFlight > 0 || !this.#supervisor.idle) && this.#ended === null);
+    } while ((this.#runner.busy || !this.#supervisor.idle) && this.#ended === null);
   }
 
   /** The call's journal records so far (all of them once the call has ended and `finished` resolved). */
@@ -151,57 +178,32 @@ export class TextCall {
     return this.#ended;
   }
 
-  #effect(effect: Effect): void {
-    switch (effect.type) {
-      case 'say':
-        this.#opts.onSay(effect.text);
-        // Delivered after the current event is processed: the machine does not take events from inside itself.
-        queueMicrotask(() => this.#deliver({ type: 'played', at: this.#now(), mark: effect.mark }));
-        break;
-      case 'timer.start': {
-        if (!this.#opts.timers) break;
-        const timer = setTimeout(() => {
-          this.#timers.delete(effect.id);
-          this.#deliver({ type: 'timer', at: this.#now(), id: effect.id });
-        }, effect.ms);
-        timer.unref();
-        this.#timers.set(effect.id, timer);
-        break;
-      }
-      case 'timer.cancel':
-        clearTimeout(this.#timers.get(effect.id));
-        this.#timers.delete(effect.id);
-        break;
-      case 'hangup':
-        queueMicrotask(() => this.#end('the flow ended the call'));
-        break;
-      case 'http': {
-        const http =
-          this.#opts.http ?? ((e, signal) => performHttp(e, signal, { logger: this.#opts.logger }));
-        this.#inFlight += 1;
-        void http(effect, this.#stop.signal).then((outcome) => {
-          this.#inFlight -= 1;
-          this.#deliver(httpOutcomeEvent(effect, outcome, this.#now()));
-        });
-        break;
-      }
-      case 'transfer':
-        // There is no phone line to hand over: the conversation with the flow ends here, as a call would, unless
-        // the number could not be dialled at all.
-        queueMicrotask(() => {
-          if (isE164(effect.to)) this.#end(`transferred to ${effect.to}`);
-          else
-            this.#deliver({
-              type: 'transfer.failed',
-              at: this.#now(),
-              id: effect.id,
-              reason: 'not an E.164 number',
-            });
-        });
-        break;
-      case 'clear':
-        break;
-    }
+  /**
+   * The call's "audio": each prompt is handed out as text and counts as heard at once (delivered after the current
+   * event: the machine does not take events from inside itself); nothing is ever still playing.
+   */
+  #audio(): CallAudio {
+    const heard = (mark: string): void => {
+      queueMicrotask(() => this.#deliver({ type: 'played', at: this.#now(), mark }));
+    };
+    return {
+      play: (_prompt, mark, text) => {
+        this.#opts.onSay(text);
+        if (mark !== null) heard(mark);
+      },
+      mark: heard,
+      clear: () => {},
+      idle: () => Promise.resolve(),
+      hangup: () => queueMicrotask(() => this.#end('the flow ended the call')),
+      // There is no phone line to hand over: the conversation with the flow ends here, as a call would, unless
+      // the number could not be dialled at all.
+      transfer: (to) => {
+        if (!isE164(to))
+          return Promise.reject(new SwitchboardError('CALL_CONTROL_INVALID', 'not an E.164 number'));
+        queueMicrotask(() => this.#end(`transferred to ${to}`));
+        return Promise.resolve();
+      },
+    };
   }
 
   #turn(handle: () => Promise<void>): void {
@@ -217,9 +219,7 @@ export class TextCall {
   #end(reason: string): void {
     if (this.#ended !== null) return;
     this.#ended = reason;
-    this.#stop.abort();
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
+    this.#runner.stop();
     // The machine takes the hangup and the journal its end; a supervisor that gave up has stopped already.
     this.#finished = this.#supervisor.finish(reason, this.#now());
     this.#releaseModel?.();

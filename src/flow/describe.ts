@@ -2,19 +2,14 @@
  * A call's events and effects in words, as the calls timeline and `switchboard replay` show them: "caller pressed
  * 2", "web request place.10 answered 200", "said “…”". They are read from journals, which may hold types or
  * fields this build does not know, so every field is read defensively and an unknown type is named as it is.
+ * Effects and the outcomes of actions are put in words by their actions (src/flow/actions/).
  */
+import { ACTIONS, type Described, type Journaled } from './actions/index.ts';
 
-/** An event or effect in words. */
-export interface Described {
-  /** What sort of thing it is, for grouping and styling: caller input, a prompt, a web request, ... */
-  kind: 'input' | 'heard' | 'prompt' | 'web' | 'timer' | 'event';
-  title: string;
-  /** More about it, when there is more: how words were understood, a prompt's mark, a failure's reason. */
-  detail: string | null;
-}
+export type { Described } from './actions/index.ts';
 
 /** An event or effect as a journal carries it: an object with a type, its other fields unchecked. */
-type Message = { readonly type: string; readonly [key: string]: unknown };
+type Message = Journaled;
 
 const said = (kind: Described['kind'], title: string, detail: string | null = null): Described => ({
   kind,
@@ -32,22 +27,12 @@ export function describeEvent(event: Message): Described {
       return said('input', `caller pressed ${text('digit')}`);
     case 'utterance':
       return said('input', `caller said “${text('text')}”`, describeUnderstanding(event));
+    case 'speech.start':
+      return said('input', 'caller started speaking over the prompt');
     case 'played':
       return said('heard', `caller heard prompt ${text('mark')}`);
     case 'timer':
       return said('timer', `timer ${text('id')} fired`);
-    case 'http.done': {
-      const slots = Object.keys(event.slots ?? {});
-      return said(
-        'web',
-        `web request ${text('id')} answered ${text('status')}`,
-        slots.length > 0 ? `slots set: ${slots.join(', ')}` : null,
-      );
-    }
-    case 'http.failed':
-      return said('web', `web request ${text('id')} failed`, text('reason'));
-    case 'transfer.failed':
-      return said('event', 'transfer failed', text('reason'));
     case 'speech.failover':
       return said('event', `speech ${text('service')} failed over to ${text('to')}`);
     case 'resume':
@@ -57,7 +42,7 @@ export function describeEvent(event: Message): Described {
     case 'hangup':
       return said('event', 'hang-up', text('reason'));
     default:
-      return said('event', `event ${event.type}`);
+      return byAction(event) ?? said('event', `event ${event.type}`);
   }
 }
 
@@ -73,40 +58,17 @@ export function describeUnderstanding(u: { readonly [key: string]: unknown }): s
 
 /** An effect the call's machine asked for, in words. */
 export function describeEffect(effect: Message): Described {
-  const text = (key: string): string => show(effect[key]);
-  switch (effect.type) {
-    case 'say':
-      return said('prompt', `said “${text('text')}”`, `mark ${text('mark')}`);
-    case 'clear':
-      return said('prompt', 'audio cleared (barge-in)');
-    case 'timer.start':
-      return said('timer', `timer ${text('id')} armed for ${text('ms')} ms`);
-    case 'timer.cancel':
-      return said('timer', `timer ${text('id')} cancelled`);
-    case 'http':
-      return said(
-        'web',
-        `web request ${text('id')}: ${text('method')} ${where(text('url'))}`,
-        `idempotency key ${text('idempotencyKey')}`,
-      );
-    case 'hangup':
-      return said('event', 'agent hangs up');
-    case 'transfer':
-      // The number is not shown: it may be a person's own.
-      return said('event', 'transfer asked for');
-    default:
-      return said('event', `effect ${effect.type}`);
-  }
+  return byAction(effect) ?? said('event', `effect ${effect.type}`);
 }
 
-/** The request's origin and path; the query (which may carry a caller's data) and any credentials left out. */
-function where(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return url.split('?')[0] ?? '';
+/** An effect or an outcome event in the words of the action it belongs to; undefined when none has it. */
+function byAction(m: Message): Described | undefined {
+  const text = (key: string): string => show(m[key]);
+  for (const action of ACTIONS) {
+    const describe = action.describe?.[m.type];
+    if (describe) return describe(m, text);
   }
+  return undefined;
 }
 
 /** A journaled value as text: strings and numbers as they are, anything else as JSON. */

@@ -4,27 +4,26 @@
  * variable (a secret, say) ever enters a call's state.
  */
 import { ENV_PREFIX, templateSlots } from './template.ts';
-import type { FlowFile, RetryPrompt } from './types.ts';
+import { ACTIONS, stateFacts } from './actions/index.ts';
+import type { FlowFile } from './types.ts';
+
+export { notSetReason } from './actions/index.ts';
 
 export function flowEnvNames(flow: FlowFile): string[] {
   const names = new Set<string>();
-  const scan = (value: unknown): void => {
-    if (typeof value === 'string') {
-      for (const { name } of templateSlots(value)) {
-        if (name.startsWith(ENV_PREFIX)) names.add(name.slice(ENV_PREFIX.length));
-      }
-    } else if (Array.isArray(value)) value.forEach(scan);
-    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(scan);
+  const scan = (text: string | undefined): void => {
+    for (const { name } of templateSlots(text ?? '')) {
+      if (name.startsWith(ENV_PREFIX)) names.add(name.slice(ENV_PREFIX.length));
+    }
   };
-  const prompts = (p: RetryPrompt | undefined): void => scan(p);
-  for (const def of Object.values(flow.states)) {
-    scan([def.say, def.set, def.resumeSay, def.transfer, def.collect?.confirm, def.collect?.invalidSay]);
-    prompts(def.noInputSay);
-    prompts(def.noMatchSay);
-    if (def.http) scan([def.http.url, def.http.headers, def.http.body]);
+  for (const [state, def] of Object.entries(flow.states)) {
+    const facts = stateFacts(def);
+    for (const read of ACTIONS.flatMap((action) => action.reads?.(def, state, facts) ?? [])) scan(read.text);
   }
-  prompts(flow.policy?.noInputSay);
-  prompts(flow.policy?.noMatchSay);
+  for (const prompt of [flow.policy?.noInputSay, flow.policy?.noMatchSay]) {
+    if (typeof prompt === 'string') scan(prompt);
+    else prompt?.forEach(scan);
+  }
   return [...names].sort();
 }
 
@@ -64,18 +63,12 @@ export function unsetEnvOfRequest(
 ): string[] {
   const state = id.slice(0, Math.max(0, id.lastIndexOf('.')));
   const def = Object.hasOwn(flow.states, state) ? flow.states[state] : undefined;
-  const template = def?.http?.url ?? def?.transfer;
+  const template = def && ACTIONS.map((action) => action.address?.(def)).find((t) => t !== undefined);
   if (template === undefined) return [];
   const names = templateSlots(template)
     .filter(({ name }) => name.startsWith(ENV_PREFIX))
     .map(({ name }) => name.slice(ENV_PREFIX.length));
   return unsetEnvNames([...new Set(names)], env);
-}
-
-/** `A is not set`, `A and B are not set`: the reason a request built from them is not made. */
-export function notSetReason(names: readonly string[]): string {
-  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
-  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
 }
 
 /** String values only: `constructor` looked up in an object is not a variable. */

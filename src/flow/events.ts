@@ -2,6 +2,11 @@
  * What a call's machine receives and what it asks for. Time and ids arrive inside events, never from the clock
  * inside the machine, so a journal of events replays to the same states and effects.
  */
+import type { HangupEffect } from './actions/format/hangup.ts';
+import type { HttpEffect, HttpOutcomeEvent } from './actions/format/http.ts';
+import type { TimerEffect } from './actions/format/policies.ts';
+import type { SayEffect } from './actions/format/say.ts';
+import type { TransferEffect, TransferOutcome } from './actions/format/transfer.ts';
 
 /** Events delivered to the call's machine. `at` is wall-clock milliseconds when the event happened. */
 export type CallEvent =
@@ -37,45 +42,14 @@ export type CallEvent =
   | { type: 'speech.failover'; at: number; service: 'stt' | 'tts'; to: 'embedded' | 'dtmf' }
   /** The supervisor gave up on the call's logic: go to the policy's `onGiveUp` state. */
   | { type: 'giveUp'; at: number }
-  /** A state's web request answered with success; `slots` are the values its `map` took from the answer. */
-  | { type: 'http.done'; at: number; id: string; status: number; slots: Record<string, string> }
-  /** A state's web request failed after its retries, or a transfer could not be made. */
-  | { type: 'http.failed'; at: number; id: string; reason: string }
-  | { type: 'transfer.failed'; at: number; id: string; reason: string }
+  /** The outcomes of a state's work: a web request's answer or failure, a transfer that could not be made. */
+  | HttpOutcomeEvent
+  | TransferOutcome
   /** The caller went away (stream stopped or socket closed). */
   | { type: 'hangup'; at: number; reason: string };
 
-/** Effects the machine asks the call's runner to carry out, in order. */
-export type Effect =
-  /**
-   * Speak `text`, then send `mark` so we learn when the caller has heard it. `ssml`, when the state has one, is
-   * the same prompt for engines that read SSML.
-   */
-  | { type: 'say'; text: string; mark: string; voice?: string; ssml?: string }
-  /** Stop whatever audio is still playing (barge-in). */
-  | { type: 'clear' }
-  | { type: 'timer.start'; id: string; ms: number }
-  | { type: 'timer.cancel'; id: string }
-  /** End the call once everything already said has been heard. */
-  | { type: 'hangup' }
-  /**
-   * Make a web request; answer with `http.done` or `http.failed` carrying `id`. `idempotencyKey` is the same
-   * for every attempt and every re-issue after a restart, so a service can drop repeats.
-   */
-  | {
-      type: 'http';
-      id: string;
-      idempotencyKey: string;
-      method: string;
-      url: string;
-      headers: Record<string, string>;
-      body: unknown;
-      timeoutMs: number;
-      retries: number;
-      map: Record<string, string>;
-    }
-  /** Once everything already said has been heard, connect the caller to `to`; the call leaves the flow. */
-  | { type: 'transfer'; id: string; to: string };
+/** Effects the machine asks the call's runner to carry out, in order; each belongs to an action. */
+export type Effect = SayEffect | TimerEffect | HangupEffect | HttpEffect | TransferEffect;
 
 /** The machine's context: all the state of a conversation that survives a restart. */
 export interface CallContext {

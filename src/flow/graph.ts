@@ -1,24 +1,20 @@
 /**
  * A flow's states and transitions as a diagram: Mermaid (GitHub renders it inside ```mermaid fences) or
  * Graphviz dot. Both formats are drawn from one list of nodes and edges, so they always show the same graph.
- * The edges are the transitions the compiled machine can take (see compile.ts), not every key in the file:
- * `next` is never followed from a state that hangs up or branches with `on`, so it is not drawn there. A web
- * request leaves by "done" (its `next`) or "error" (its `onError`, or dashed to the fallback without one); a
- * transfer ends the flow and has only the "error" way out.
+ * The edges are the transitions the compiled machine can take (see compile.ts), not every key in the file, as
+ * each state's actions draw them (src/flow/actions/): `next` is never followed from a state that hangs up or
+ * branches with `on`, a web request leaves by "done" or "error", a transfer has only the "error" way out.
  */
+import { ACTIONS, ERROR_LABEL, stateFacts, type Draw } from './actions/index.ts';
 import { expandSubflows } from './subflows.ts';
-import type { CollectDef, FlowFile, HttpDef, Target } from './types.ts';
+import type { FlowFile, Target } from './types.ts';
+
+export { DONE_LABEL, ERROR_LABEL, HTTP_LABEL_MAX, describeHttp } from './actions/index.ts';
 
 export type GraphFormat = 'mermaid' | 'dot';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot'];
 
 export const FALLBACK_LABEL = 'no input / no match';
-/** Label of the edge a web request takes when it succeeds. */
-export const DONE_LABEL = 'done';
-/** Label of the edge a failed web request or transfer takes. */
-export const ERROR_LABEL = 'error';
-/** The request note (method and host) is cut to this length. */
-export const HTTP_LABEL_MAX = 40;
 /** Label of the edge to the fallback from a state whose `next` choices may all fail. */
 export const NO_CHOICE_LABEL = 'no choice holds';
 /** Conditions longer than this are cut short in edge labels. */
@@ -70,42 +66,26 @@ export function buildGraph(flow: FlowFile): Graph {
   const waiting: string[] = [];
   const fallingThrough: string[] = [];
   const failing: string[] = [];
-  const targetEdges = (from: string, target: Target, base: string | null): void => {
-    for (const { to, label } of targetLabels(target, base)) edges.push({ from, to, label, dashed: false });
-  };
-  const fallsThrough = (target: Target | undefined): boolean =>
-    Array.isArray(target) && target.every((choice) => choice.if !== undefined);
 
   for (const [name, state] of Object.entries(flow.states)) {
-    if (state.transfer !== undefined) {
-      // The number is not drawn: it may be a person's own, and diagrams get shared.
-      nodes.push({ name, kind: 'hangup', title: name, notes: ['transfer'] });
-      if (state.onError !== undefined) targetEdges(name, state.onError, ERROR_LABEL);
-      if (state.onError === undefined || fallsThrough(state.onError)) failing.push(name);
-      continue;
-    }
-    if (state.hangup === true) {
-      nodes.push({ name, kind: 'hangup', title: name, notes: ['hangup'] });
-      continue;
-    }
-    if (state.http) {
-      nodes.push({ name, kind: 'state', title: name, notes: [describeHttp(state.http)] });
-      if (state.next !== undefined) targetEdges(name, state.next, DONE_LABEL);
-      if (fallsThrough(state.next)) fallingThrough.push(name);
-      if (state.onError !== undefined) targetEdges(name, state.onError, ERROR_LABEL);
-      if (state.onError === undefined || fallsThrough(state.onError)) failing.push(name);
-      continue;
-    }
-    const notes = state.collect ? describeCollect(state.collect) : [];
-    nodes.push({ name, kind: 'state', title: name, notes });
-
-    if (state.on) {
-      for (const [input, to] of Object.entries(state.on)) targetEdges(name, to, input.replace(/^dtmf:/, ''));
-    } else if (state.next !== undefined) {
-      targetEdges(name, state.next, state.collect ? DONE_LABEL : null);
-      if (!state.collect && fallsThrough(state.next)) fallingThrough.push(name);
-    }
-    if (state.on || state.collect) waiting.push(name);
+    const draw: Draw = {
+      node: (kind, notes) => nodes.push({ name, kind, title: name, notes }),
+      edges: (target, base) => {
+        for (const { to, label } of targetLabels(target, base))
+          edges.push({ from: name, to, label, dashed: false });
+      },
+      fallsThrough: () => fallingThrough.push(name),
+      failing: () => failing.push(name),
+    };
+    const facts = stateFacts(state);
+    // A state whose work leaves the ordinary shape (a transfer, a hangup, a web request) is drawn by its action.
+    if (ACTIONS.some((action) => action.drawState?.(state, draw, facts) === true)) continue;
+    draw.node(
+      'state',
+      ACTIONS.flatMap((action) => action.notes?.(state) ?? []),
+    );
+    for (const action of ACTIONS) action.drawEdges?.(state, draw, facts);
+    if (facts.waits) waiting.push(name);
   }
 
   const globals = Object.entries(flow.intents ?? {}).flatMap(([intent, def]) =>
@@ -153,44 +133,7 @@ function targetLabels(target: Target, base: string | null): { to: string; label:
 }
 
 function shorten(text: string): string {
-  return shortenTo(text, CONDITION_LABEL_MAX);
-}
-
-function shortenTo(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
-}
-
-/**
- * The request note: the method and the host, or the template the URL starts with. The path and query are left
- * out (they may carry a caller's data), and so is any `user:password@`.
- */
-export function describeHttp(http: HttpDef): string {
-  const url = http.url.replace(/\s+/g, ' ').trim();
-  const scheme = /^https?:\/\//.exec(url)?.[0];
-  const rest = scheme === undefined ? url : url.slice(scheme.length);
-  let where = /^(?:\{\{[^}]*\}\}|[^/?#{])*/.exec(rest)?.[0] ?? '';
-  const at = where.lastIndexOf('@');
-  if (scheme !== undefined && at >= 0) where = where.slice(at + 1);
-  return shortenTo(`${http.method ?? 'POST'} ${where === '' ? rest : where}`, HTTP_LABEL_MAX);
-}
-
-/** The collect note: the slot and how it is given (spoken entity, keyed digits), then "confirm" if read back. */
-function describeCollect(collect: CollectDef): string[] {
-  const ways: string[] = [];
-  if (collect.entity !== undefined) ways.push(collect.entity);
-  if (collect.digits !== undefined) {
-    const { min = 1, max, terminator } = collect.digits;
-    const count =
-      max === undefined
-        ? `${min}+ digits`
-        : min === max
-          ? `${max} digit${max === 1 ? '' : 's'}`
-          : `${min}-${max} digits`;
-    ways.push(`${count}${terminator === undefined ? '' : `, ${terminator}`}`);
-  }
-  const notes = [`collect ${collect.slot}: ${ways.join(' or ')}`];
-  if (collect.confirm !== undefined) notes.push('confirm');
-  return notes;
+  return text.length <= CONDITION_LABEL_MAX ? text : `${text.slice(0, CONDITION_LABEL_MAX - 1).trimEnd()}…`;
 }
 
 /** Only the text from the flow is escaped, so the parentheses around the notes stay readable. */

@@ -10,3 +10,24 @@ export * from './env.ts';
 export { expandSubflows } from './subflows.ts';
 export { waitsForInput } from './route.ts';
 export * from './suggest.ts';
+export {
+  effectKey,
+  endOfTurnMs,
+  expectedInput,
+  interrupts,
+  stateFacts,
+  type Expected,
+  runEffect,
+  spokenPrompt,
+  TALLIES,
+  type SpokenPrompt,
+  type Tally,
+  httpOutcomeEvent,
+  performHttp,
+  resolvePointer,
+  type ActionLog,
+  type ActionPorts,
+  type HttpActionOptions,
+  type HttpEffect,
+  type HttpOutcome,
+} from './actions/index.ts';

@@ -4,7 +4,8 @@
  * names cannot contain `--` (validate.ts), so a copy never collides with one, and marks read
  * "askAddress--street.7" in logs.
  */
-import type { FlowFile, StateDef, Target, TargetChoice } from './types.ts';
+import { ACTIONS } from './actions/index.ts';
+import type { FlowFile, StateDef, SubflowDef, Target, TargetChoice } from './types.ts';
 
 /** The target that leaves a sub-flow for the calling state's `next`. */
 export const RETURN = '$return';
@@ -45,17 +46,13 @@ export function expand(flow: FlowFile): Expansion {
   const { subflows, ...rest } = flow;
   const states: Record<string, StateDef> = {};
   for (const [name, def] of Object.entries(flow.states)) {
-    const sub = def.call === undefined ? undefined : subflows[def.call];
-    if (def.call === undefined || sub === undefined || def.next === undefined) {
+    const called = callOf(def, (first) => copyName(name, first), subflows);
+    if (called === undefined) {
       states[name] = def;
       continue;
     }
-    const ret = def.next;
-    // The calling state becomes a decision state into its copy; `set` still happens on entering it.
-    states[name] =
-      def.set === undefined
-        ? { next: copyName(name, sub.start) }
-        : { set: def.set, next: copyName(name, sub.start) };
+    const { subflow, sub, ret } = called;
+    states[name] = called.state;
     for (const [state, subDef] of Object.entries(sub.states)) {
       const merged = new Set<string>();
       const map = (target: Target, key: string): Target => {
@@ -64,19 +61,29 @@ export function expand(flow: FlowFile): Expansion {
         return out.target;
       };
       const copy: StateDef = structuredClone(subDef);
-      if (subDef.next !== undefined) copy.next = map(subDef.next, 'next');
-      if (subDef.onError !== undefined) copy.onError = map(subDef.onError, 'onError');
-      if (subDef.on !== undefined) {
-        copy.on = Object.fromEntries(
-          Object.entries(subDef.on).map(([input, to]) => [input, map(to, `on/${escape(input)}`)]),
-        );
-      }
+      for (const action of ACTIONS) action.mapTargets?.(subDef, copy, map);
       const copied = copyName(name, state);
       states[copied] = copy;
-      copies.set(copied, { caller: name, subflow: def.call, state, merged });
+      copies.set(copied, { caller: name, subflow, state, merged });
     }
   }
   return { flow: { ...rest, states }, copies };
+}
+
+/** The sub-flow `def` calls, with the state that replaces the caller, or undefined when it calls none. */
+function callOf(
+  def: StateDef,
+  copyOf: (first: string) => string,
+  subflows: Readonly<Record<string, SubflowDef>>,
+): { subflow: string; sub: SubflowDef; ret: Target; state: StateDef } | undefined {
+  for (const action of ACTIONS) {
+    const name = action.callsInto?.(def, '')?.subflow;
+    const sub = name === undefined ? undefined : subflows[name];
+    if (name === undefined || sub === undefined) continue;
+    const called = action.callsInto?.(def, copyOf(sub.start));
+    if (called) return { ...called, sub };
+  }
+  return undefined;
 }
 
 /**

@@ -3,6 +3,7 @@
  * spells digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five thousand five hundred and twelve"),
  * `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st", `{{slot|time}}` an HH:MM time as "3:30 PM".
  */
+import { MONTH_NAMES, WEEKDAY_NAMES } from '../common/calendar.ts';
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*([a-z]+)\s*)?\}\}/g;
 
 export const TEMPLATE_FILTERS = ['digits', 'date', 'time'] as const;
@@ -45,22 +46,6 @@ export function spellDigits(value: string): string {
   return [...value].map((ch) => KEY_WORDS[ch] ?? ch).join(', ');
 }
 
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 /** "2026-12-01" -> "Tuesday, December 1st"; anything else is left as it is. */
 export function sayDate(value: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
@@ -69,7 +54,7 @@ export function sayDate(value: string): string {
   // UTC, so the weekday depends on the date alone, not on the server's time zone.
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return value;
-  return `${WEEKDAYS[date.getUTCDay()]}, ${MONTHS[month - 1]} ${ordinal(day)}`;
+  return `${WEEKDAY_NAMES[date.getUTCDay()]}, ${MONTH_NAMES[month - 1]} ${ordinal(day)}`;
 }
 
 /** "15:30" -> "3:30 PM", "09:00" -> "9 AM", "12:00" -> "12 noon", "00:00" -> "midnight"; else as it is. */

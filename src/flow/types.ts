@@ -1,4 +1,19 @@
 import { BUILTIN_ENTITIES } from '../nlu/entities/index.ts';
+import type { CallFields } from './actions/format/call.ts';
+import type { CollectFields } from './actions/format/collect.ts';
+import type { HangupFields } from './actions/format/hangup.ts';
+import type { HttpFields } from './actions/format/http.ts';
+import type { NextFields } from './actions/format/next.ts';
+import type { OnFields } from './actions/format/on.ts';
+import type { PolicyFields } from './actions/format/policies.ts';
+import type { ResumeFields, SayFields } from './actions/format/say.ts';
+import type { SetFields } from './actions/format/set.ts';
+import type { TransferFields } from './actions/format/transfer.ts';
+import type { RetryPrompt } from './actions/format/target.ts';
+
+export type { RetryPrompt, Target, TargetChoice } from './actions/format/target.ts';
+export type { CollectDef, DigitsDef } from './actions/format/collect.ts';
+export type { HttpDef } from './actions/format/http.ts';
 
 // The JSDoc tags below (`@pattern`, `@minimum`, ...) become constraints in flows/flow.schema.json
 // (`npm run schema`); they restate rules of validate.ts so editors flag mistakes as they are typed.
@@ -117,215 +132,21 @@ export interface EntityDef {
   values: Record<string, string[]>;
 }
 
-/**
- * Where to go: a state name, or a list of choices tried in order, the first whose condition holds (a choice
- * without `if` always does). When none holds, input counts as a no-match; a state that moves on by itself goes to
- * the policy's fallback.
- */
-export type Target = string | TargetChoice[];
-
-/** One choice of a conditional target. */
-export interface TargetChoice {
-  /**
-   * Condition on slots, e.g. `size == "large" && count >= 2`; see docs/flows.md for the syntax.
-   * @minLength 1
-   */
-  if?: string;
-  /**
-   * The state to go to; `"$return"` inside a sub-flow.
-   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
-   */
-  goto: string;
-}
-
-/**
- * Said instead of the default on a no-input or no-match; a list escalates: its first entry on the first retry,
- * the second on the second, and the last one from then on.
- */
-export type RetryPrompt = string | string[];
-
+// Each group of keys belongs to one action of src/flow/actions/, which defines, checks and carries it out.
 /** One state of a call: what it says, and where it goes next. */
-export interface StateDef {
-  /**
-   * Prompt, with `{{slot}}` templates (`{{slot|digits}}` reads digits one by one).
-   * @minLength 1
-   * @pattern \S
-   */
-  say?: string;
-  /**
-   * The same prompt as SSML (`<speak>...</speak>`, templates allowed; slot values are escaped), for engines that
-   * read SSML; the others speak `say`, which is required alongside it.
-   * @minLength 1
-   * @pattern ^\s*<speak[\s>][\s\S]*</speak>\s*$
-   */
-  ssml?: string;
-  /**
-   * Whether the caller can interrupt this state's prompt: `true` (the default) by speaking or with a key,
-   * `"dtmf"` with a key only (speech during the prompt is ignored), `false` not at all (the prompt plays out;
-   * input counts once it has).
-   */
-  bargeIn?: boolean | 'dtmf';
-  /**
-   * Silence that ends the caller's turn in this state, in ms (default 700): longer for answers people pause in,
-   * such as an address; shorter for yes or no.
-   * @minimum 200
-   * @maximum 5000
-   */
-  endOfTurnMs?: number;
-  /**
-   * Slots set on entering the state, before its prompt; values are templates (`"{{size}} pizza"`).
-   * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
-   */
-  set?: Record<string, string>;
-  /**
-   * Transitions by input: a key (`"dtmf:1"`), an intent of the flow, or a built-in intent (`yes`, `no`,
-   * `repeat`, `cancel`). Each leads to a state, or to the first choice whose condition holds.
-   * @propertyNames {"type": "string", "pattern": "^(dtmf:[0-9*#A-D]|[A-Za-z][A-Za-z0-9_]{0,63})$"}
-   * @examples [{"dtmf:1": "hours", "talk_to_human": "operator"}]
-   */
-  on?: Record<string, Target>;
-  /** Collect a slot from the keypad or from speech. */
-  collect?: CollectDef;
-  /**
-   * Where to go when the prompt has played (states without input) or when `collect` completes; a state
-   * with neither a prompt nor input goes at once (a decision state).
-   */
-  next?: Target;
-  /**
-   * End the call once the prompt has played.
-   * @default false
-   */
-  hangup?: boolean;
-  /** Said instead of the default when the caller gives no input in time; a list escalates. */
-  noInputSay?: RetryPrompt;
-  /** Said instead of the default when the caller's input matches nothing; a list escalates. */
-  noMatchSay?: RetryPrompt;
-  /**
-   * Said instead of the prompt when the call resumes in this state after its logic was restarted.
-   * @minLength 1
-   * @pattern \S
-   */
-  resumeSay?: string;
-  /**
-   * Call a web service once the prompt (if any) has played; its answer can fill slots. Then `next` (the
-   * success target) or `onError`.
-   */
-  http?: HttpDef;
-  /**
-   * Transfer the call to this number (E.164, e.g. `+15555550100`, or a template such as `{{env.SUPPORT_LINE}}`)
-   * once the prompt has played: the caller is connected to it and leaves the flow. On failure, `onError`.
-   * @minLength 1
-   */
-  transfer?: string;
-  /** Where to go when `http` or `transfer` fails; the policy's fallback when absent. */
-  onError?: Target;
-  /**
-   * Run this sub-flow, then go to `next` when it reaches `"$return"`. A calling state may also `set` slots,
-   * and does nothing else.
-   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
-   */
-  call?: string;
-}
-
-/** A web request made by a state. Strings are templates over the call's slots and `env.NAME` variables. */
-export interface HttpDef {
-  /** @default "POST" */
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /**
-   * The URL, e.g. `{{env.ORDERS_URL}}/orders`; http or https.
-   * @minLength 1
-   */
-  url: string;
-  /** Request headers (templates). An `Idempotency-Key` header is always added: the same for every retry. */
-  headers?: Record<string, string>;
-  /** JSON body: an object whose string values are templates. */
-  body?: Record<string, unknown>;
-  /**
-   * Give up on an attempt after this long.
-   * @asType integer
-   * @minimum 100
-   * @maximum 30000
-   * @default 5000
-   */
-  timeoutMs?: number;
-  /**
-   * Attempts after the first when the service fails (network error, timeout, 429 or 5xx).
-   * @asType integer
-   * @minimum 0
-   * @maximum 5
-   * @default 2
-   */
-  retries?: number;
-  /**
-   * Slots filled from the JSON answer, by JSON pointer: `{ "orderId": "/id", "eta": "/delivery/minutes" }`.
-   * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
-   */
-  map?: Record<string, string>;
-}
-
-/**
- * A slot collected from the keypad (`digits`), from speech (`entity`), or both, optionally checked and read back
- * for confirmation; later prompts read it with `{{slot}}`.
- */
-export interface CollectDef {
-  /**
-   * Name of the slot the value is stored in.
-   * @pattern ^[A-Za-z_][A-Za-z0-9_]*$
-   */
-  slot: string;
-  /** Keypad entry: when it is complete. */
-  digits?: DigitsDef;
-  /**
-   * What to listen for in speech: a built-in entity (`yes`, `no`, `number`, `digits`, `date`, `time`,
-   * `phone_number`) or one of the flow's `entities`.
-   * @pattern ^[A-Za-z][A-Za-z0-9_]{0,63}$
-   */
-  entity?: string;
-  /**
-   * Condition the value must meet, with the slot already holding it, e.g. `count >= 1 && count <= 10`. A value
-   * that fails is a no-match, announced by `invalidSay` when given.
-   * @minLength 1
-   */
-  validate?: string;
-  /**
-   * Said when a value fails `validate`, before the prompt is repeated.
-   * @minLength 1
-   * @pattern \S
-   */
-  invalidSay?: string;
-  /**
-   * Read the value back and ask for a yes or no (spoken, or 1 / 2 on the keypad) before going on, e.g.
-   * `"That was {{size}}, right?"`. A no asks for the value again.
-   * @minLength 1
-   * @pattern \S
-   */
-  confirm?: string;
-}
-
-/** When a digit entry is complete. */
-export interface DigitsDef {
-  /**
-   * Complete as soon as this many digits are entered.
-   * @asType integer
-   * @minimum 1
-   * @maximum 64
-   */
-  max?: number;
-  /**
-   * Fewer digits than this is a no-match. Default 1.
-   * @asType integer
-   * @minimum 1
-   * @maximum 64
-   * @default 1
-   */
-  min?: number;
-  /**
-   * Key that ends the entry, usually `#`. Not stored in the slot.
-   * @pattern ^[*#]$
-   * @examples ["#"]
-   */
-  terminator?: string;
-}
+export interface StateDef
+  extends
+    SayFields,
+    PolicyFields,
+    SetFields,
+    OnFields,
+    CollectFields,
+    NextFields,
+    HangupFields,
+    ResumeFields,
+    HttpFields,
+    TransferFields,
+    CallFields {}
 
 /** Timeouts, retries and apologies for the whole flow; each setting left out takes its default. */
 export interface FlowPolicy {
@@ -431,8 +252,6 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
     keypadSay: "Sorry, I'm having trouble hearing you. Please use your keypad.",
   },
 };
-
-export const DTMF_KEYS = '0123456789*#ABCD';
 
 /** Intents every flow has; a flow may redefine their examples. */
 export const BUILTIN_INTENT_NAMES = ['yes', 'no', 'repeat', 'cancel'] as const;

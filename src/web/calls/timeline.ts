@@ -6,6 +6,7 @@
  * escaped when rendered.
  */
 import { describeEffect, describeEvent } from '../../flow/describe.ts';
+import { spokenPrompt } from '../../flow/index.ts';
 import type { JournalRecord } from '../../journal/records.ts';
 import { callOutcome, type CallOutcome } from './outcome.ts';
 
@@ -183,7 +184,8 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
       }
       case 'eff': {
         const effect = r.effect;
-        if (effect.type === 'say') step.said = true;
+        const speaks = spokenPrompt(effect) !== null;
+        if (speaks) step.said = true;
         if (effect.type === 'timer.start') step.armed = true;
         const asked = describeEffect(effect);
         const bookkeeping = BOOKKEEPING.get(effect.type);
@@ -192,7 +194,7 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
           break;
         }
         const added = row(r, asked.kind, asked.title, asked.detail);
-        if (r.effect.type === 'say' && input !== null) {
+        if (speaks && input !== null) {
           added.latencyMs = r.at - input.at;
           input = null;
         }

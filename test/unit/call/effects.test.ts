@@ -305,3 +305,52 @@ test('no-input timers fire on the clock they are given, cancelled ones never (mo
   ctx.mock.timers.tick(2000);
   assert.equal(delivered.length, 1, 'a stopped runner delivers nothing more');
 });
+
+test('no-input timers run on the Clock the runner is given (a ManualClock here)', async () => {
+  const { ManualClock } = await import('../../fakes/manual-clock.ts');
+  const clock = new ManualClock();
+  const delivered: CallEvent[] = [];
+  const r = new EffectRunner({
+    prompts: new ManualPrompts(),
+    audio: new RecordingAudio(),
+    deliver: (e) => delivered.push(e),
+    logger: memoryLogger().logger,
+    clock,
+  });
+  r.run({ type: 'timer.start', id: 't1', ms: 8000 });
+  r.run({ type: 'timer.start', id: 't2', ms: 100 });
+  r.run({ type: 'timer.cancel', id: 't2' });
+  clock.advance(7999);
+  assert.deepEqual(delivered, []);
+  clock.advance(1);
+  assert.deepEqual(delivered, [{ type: 'timer', at: clock.now(), id: 't1' }]);
+  r.run({ type: 'timer.start', id: 't3', ms: 10 });
+  r.stop();
+  clock.advance(1000);
+  assert.equal(delivered.length, 1, 'a stopped runner delivers nothing more');
+  assert.equal(clock.pending, 0, 'stopping cancels the armed timers');
+});
+
+test('without an http option, the http action makes the request with the injected fetch', async () => {
+  const delivered: CallEvent[] = [];
+  const asked: string[] = [];
+  const r = new EffectRunner({
+    prompts: new ManualPrompts(),
+    audio: new RecordingAudio(),
+    deliver: (e) => delivered.push(e),
+    logger: memoryLogger().logger,
+    now: () => 7,
+    fetch: (input) => {
+      asked.push(input instanceof Request ? input.url : input.toString());
+      return Promise.resolve(new Response(JSON.stringify({ id: 'A9' }), { status: 200 }));
+    },
+  });
+  r.run({ ...httpEffect('http://orders.test/orders'), map: { orderId: '/id' } });
+  assert.equal(r.busy, true);
+  for (let i = 0; i < 10 && delivered.length === 0; i++) await settle();
+  assert.deepEqual(asked, ['http://orders.test/orders']);
+  assert.deepEqual(delivered, [
+    { type: 'http.done', at: 7, id: 'place.3', status: 200, slots: { orderId: 'A9' } },
+  ]);
+  assert.equal(r.busy, false);
+});

@@ -263,3 +263,28 @@ describe("with each flow's trained intent model", () => {
     assert.equal(said.length, 2);
   });
 });
+
+test("a text call's no-input timers, when on, run on the clock it is given (no real waiting)", async () => {
+  const { ManualClock } = await import('../../fakes/manual-clock.ts');
+  const clock = new ManualClock();
+  const said: string[] = [];
+  const c = new TextCall({
+    compiled: exampleFlow('pizza'),
+    logger: memoryLogger().logger,
+    onSay: (text) => said.push(text),
+    timers: true,
+    clock,
+    now: () => clock.now(),
+    env: { ORDERS_URL: 'http://orders.test', PIZZA_STAFF_LINE: '+15555550100' },
+  });
+  c.start();
+  await c.settled();
+  const greeted = said.length;
+  assert.equal(clock.pending, 1, 'the no-input timer is armed once the greeting is heard');
+  await clock.tick(60_000);
+  await c.settled();
+  assert.ok(said.length > greeted, 'silence gets an apology and the question again');
+  assert.match(said.at(-1) ?? '', /^Sorry/);
+  c.hangup();
+  await c.finished;
+});

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { flowSchemaText, SCHEMA_FILE } from '../../../scripts/flow-schema.ts';
-import { DTMF_KEYS } from '../../../src/flow/types.ts';
+import { DTMF_KEYS } from '../../../src/common/dtmf.ts';
 import { validateFlow } from '../../../src/flow/validate.ts';
 import { EXAMPLE_FLOWS, exampleFlowFile } from '../../fixtures/example-flows.ts';
 

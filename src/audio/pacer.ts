@@ -3,6 +3,7 @@
  * anchored at the moment playback started, so what has been sent is (within the lead) what the caller has
  * heard, a barge-in drops little, and marks come back from Twilio close to when their prompt really ended.
  */
+import { systemClock, type Clock, type Timer } from '../clock.ts';
 import { SwitchboardError } from '../errors.ts';
 import { FRAME_MS } from './frames.ts';
 
@@ -148,7 +149,9 @@ export class Pacer {
 export interface PacerClockOptions {
   /** Tick period (default 20 ms). */
   intervalMs?: number;
-  /** Clock in milliseconds (default performance.now). */
+  /** Where time and the tick timer come from (default the system clock: performance.now, real timers). */
+  clock?: Clock;
+  /** Milliseconds for pumping, overriding the clock's monotonic time (tests that set time by hand). */
   now?: () => number;
   /** Called when a pacer's pump throws; the other pacers are still pumped. */
   onError?: (err: unknown, pacer: Pacer) => void;
@@ -160,30 +163,35 @@ export class PacerClock {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #onError: ((err: unknown, pacer: Pacer) => void) | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #timer: Timer | undefined;
   #failures = 0;
 
   /** A clock; no timer runs until the first pacer is added. */
   constructor(options: PacerClockOptions = {}) {
     this.#intervalMs = options.intervalMs ?? FRAME_MS;
-    this.#now = options.now ?? (() => performance.now());
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
+    this.#now = options.now ?? (() => clock.monotonic());
     this.#onError = options.onError;
   }
 
   /** Start pumping `p` on every tick. */
   add(p: Pacer): void {
     this.#pacers.add(p);
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.tick(), this.#intervalMs);
-      // Pacing alone must not keep the process alive.
-      this.#timer.unref();
-    }
+    // A clock's timers never keep the process alive: pacing alone must not.
+    if (this.#timer === undefined) this.#timer = this.#clock.every(this.#intervalMs, () => this.tick());
   }
 
   /** Stop pumping `p`; the timer stops with the last pacer. */
   remove(p: Pacer): void {
     this.#pacers.delete(p);
     if (this.#pacers.size === 0) this.#stopTimer();
+  }
+
+  /** The time pacers are pumped with: a pacer's `playedFrames` and out-of-tick pumps must use the same. */
+  now(): number {
+    return this.#now();
   }
 
   /** Pump every pacer once with the current time (what the timer calls; public for tests). */
@@ -225,7 +233,7 @@ export class PacerClock {
   }
 
   #stopTimer(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 }

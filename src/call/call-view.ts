@@ -9,6 +9,7 @@
  * after it ends. Events carry personal data (transcripts, keys, slots, prompts): they go to the view, never to
  * logs.
  */
+import { systemClock, type Clock, type Timer } from '../clock.ts';
 
 /** The flow state the conversation is in, and its slots (published when either changes). */
 export interface StateView {
@@ -106,6 +107,8 @@ export interface CallViewsOptions {
   forgetAfterMs?: number;
   /** Calls kept open at once; past it the oldest is forgotten (default 1000). */
   maxCalls?: number;
+  /** Times the forgetting of ended calls (the system clock unless given). */
+  clock?: Clock;
 }
 
 interface View {
@@ -113,7 +116,7 @@ interface View {
   readonly events: CallViewEvent[];
   start: number;
   readonly listeners: Set<CallViewListener>;
-  forget: NodeJS.Timeout | null;
+  forget: Timer | null;
 }
 
 /** The live views of the calls opened for viewing. */
@@ -121,6 +124,7 @@ export class CallViews {
   readonly #maxEvents: number;
   readonly #forgetAfterMs: number;
   readonly #maxCalls: number;
+  readonly #clock: Clock;
   /** Insertion order is opening order, so the first entry is the oldest. */
   readonly #views = new Map<string, View>();
 
@@ -128,6 +132,7 @@ export class CallViews {
     this.#maxEvents = Math.max(1, options.maxEvents ?? 200);
     this.#forgetAfterMs = options.forgetAfterMs ?? 60_000;
     this.#maxCalls = Math.max(1, options.maxCalls ?? 1000);
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Keep a view of `callId` from now on (idempotent). */
@@ -155,10 +160,8 @@ export class CallViews {
       view.start = (view.start + 1) % this.#maxEvents;
     }
     for (const listener of view.listeners) deliver(listener, event);
-    if (event.type === 'ended' && view.forget === null) {
-      view.forget = setTimeout(() => this.forget(callId), this.#forgetAfterMs);
-      view.forget.unref();
-    }
+    if (event.type === 'ended' && view.forget === null)
+      view.forget = this.#clock.after(this.#forgetAfterMs, () => this.forget(callId));
   }
 
   /**
@@ -186,7 +189,7 @@ export class CallViews {
   forget(callId: string): void {
     const view = this.#views.get(callId);
     if (!view) return;
-    if (view.forget !== null) clearTimeout(view.forget);
+    view.forget?.cancel();
     view.listeners.clear();
     this.#views.delete(callId);
   }

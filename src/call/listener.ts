@@ -7,15 +7,15 @@
  * batching delay), so recent frames are kept in a ring: the recognizer hears the turn from its onset, with a
  * little audio before it. Audio time here counts frames (20 ms each), the clock the VAD reports in.
  */
-import { EnergyVad } from '../audio/energy-vad.ts';
+import { FRAME_MS, FRAME_SAMPLES } from '../audio/frames.ts';
 import { mulawToPcm } from '../audio/mulaw.ts';
 import { TurnDetector, type TurnEvent } from '../audio/turn-detector.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { isSwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ListenContext, RecognitionStream, SttEngine, Transcript } from '../speech/stt/engine.ts';
+import type { VadOpener, VadStream } from '../speech/vad/opener.ts';
 
-export const FRAME_SAMPLES = 160;
-const FRAME_MS = 20;
 /** Frames kept for the recognizer to start from: 1.5 s covers the VAD's decision delay with room to spare. */
 const RING_FRAMES = 75;
 /** Audio before the detected onset given to the recognizer, so a soft first consonant is not cut. */
@@ -27,30 +27,6 @@ const PREROLL_MS = 200;
  */
 const VAD_RESTART_FRAMES = 4000 / FRAME_MS;
 
-/** Speech probability per frame, from any VAD; probabilities may arrive later than their frames, in order. */
-export interface VadStream {
-  /** One frame of 8 kHz PCM, decoded once by the listener; the VAD copies what it keeps. */
-  pushPcm(frame: Int16Array): void;
-  close(): void;
-}
-export type VadOpener = (
-  onProbability: (probability: number, startMs: number, durationMs: number) => void,
-) => VadStream;
-
-/** The energy VAD as a VadOpener: synchronous, for when Silero is not available. */
-export const openEnergyVad: VadOpener = (onProbability) => {
-  const vad = new EnergyVad();
-  let atMs = 0;
-  return {
-    pushPcm(frame) {
-      const durationMs = (frame.length / FRAME_SAMPLES) * FRAME_MS;
-      onProbability(vad.process(frame), atMs, durationMs);
-      atMs += durationMs;
-    },
-    close() {},
-  };
-};
-
 export interface HeardTurn {
   /** The final transcript ('' when nothing was recognized). Personal data: log only in a `pii` field. */
   text: string;
@@ -58,7 +34,7 @@ export interface HeardTurn {
   /** Audio times (ms) of the turn's onset and of the end of its last voiced frame. */
   onsetMs: number;
   endMs: number;
-  /** Wall-clock (performance.now) when the end of the turn was decided and when the transcript arrived. */
+  /** Monotonic clock time (ms) when the end of the turn was decided and when the transcript arrived. */
   endDecidedAt: number;
   transcribedAt: number;
   /** Why the turn could not be recognized (its text is then ''); absent when it was. */
@@ -82,7 +58,8 @@ export interface ListenerOptions {
   logger: Logger;
   /** Trailing silence that ends a turn, ms; default 700. Change it per state with setSilenceMs. */
   silenceMs?: number;
-  now?: () => number;
+  /** Where the turn timings (`endDecidedAt`, `transcribedAt`) come from: its monotonic time. Default: the system's. */
+  clock?: Clock;
 }
 
 export class CallListener {
@@ -106,7 +83,8 @@ export class CallListener {
 
   constructor(opts: ListenerOptions) {
     this.#opts = opts;
-    this.#now = opts.now ?? (() => performance.now());
+    const clock = opts.clock ?? systemClock;
+    this.#now = () => clock.monotonic();
     this.#turns = new TurnDetector(opts.silenceMs === undefined ? {} : { silenceMs: opts.silenceMs });
     this.#vad = this.#openVad();
   }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pacer, PacerClock, type PacerSink } from '../../../src/audio/pacer.ts';
 import { isSwitchboardError } from '../../../src/errors.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 
 /** Records what was sent, in order: 'prefix:index' for frames, 'mark:name' for marks. */
 class FakeSink implements PacerSink {
@@ -259,9 +259,10 @@ test('PacerClock.tick pumps every pacer with the same now; a throwing sink does 
   assert.equal(clock.running, false);
 });
 
-test('PacerClock runs one real timer while it has pacers and stops with the last', async () => {
+test('PacerClock runs one timer of its clock while it has pacers and stops with the last', () => {
+  const time = new ManualClock();
   const failed: Pacer[] = [];
-  const clock = new PacerClock({ intervalMs: 5, onError: (_err, p) => failed.push(p) });
+  const clock = new PacerClock({ clock: time, intervalMs: 5, onError: (_err, p) => failed.push(p) });
   const sink = new FakeSink();
   const good = new Pacer(sink, { leadMs: 20 });
   const bad = new Pacer({
@@ -273,13 +274,15 @@ test('PacerClock runs one real timer while it has pacers and stops with the last
   good.enqueue(prompt('g', 10_000), 'g');
   bad.enqueue(prompt('b', 10_000), 'b');
   assert.equal(clock.running, false, 'no timer before the first pacer');
+  assert.equal(time.pending, 0);
   clock.add(bad);
   clock.add(good);
   try {
     assert.equal(clock.running, true);
-    // Generous: a loaded machine may tick late, but pumps catch up, so frames keep flowing.
-    for (let waited = 0; sink.media < 5 && waited < 10_000; waited += 10) await sleep(10);
-    assert.ok(sink.media >= 5, `only ${sink.media} frames after waiting`);
+    assert.equal(time.pending, 1, 'one timer for every pacer');
+    time.advance(100);
+    // 100 ms of ticks, 20 ms of lead: the frames due by then went out, on the clock's time.
+    assert.equal(sink.media, 6);
     assert.ok(clock.failures >= 1);
     assert.ok(failed.length >= 1 && failed.every((p) => p === bad));
     clock.remove(bad);
@@ -287,15 +290,18 @@ test('PacerClock runs one real timer while it has pacers and stops with the last
     clock.remove(good);
     assert.equal(clock.size, 0);
     assert.equal(clock.running, false, 'timer cleared with the last pacer');
+    assert.equal(time.pending, 0);
     const sent = sink.media;
-    await sleep(50);
+    time.advance(50);
     assert.equal(sink.media, sent, 'no pumps after removal');
     clock.add(good);
     assert.equal(clock.running, true, 'restarts when a pacer is added again');
+    assert.equal(clock.now(), time.monotonic(), 'pacers are pumped with the clock time');
   } finally {
     clock.stop();
   }
   assert.equal(clock.running, false);
+  assert.equal(time.pending, 0);
 });
 
 test('audio queued without a mark runs straight on into the next item, which carries the mark', () => {

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mulawToPcm } from '../../../src/audio/mulaw.ts';
-import { CallListener, FRAME_SAMPLES, openEnergyVad, type HeardTurn } from '../../../src/call/listener.ts';
+import { FRAME_SAMPLES } from '../../../src/audio/frames.ts';
+import { CallListener, type HeardTurn } from '../../../src/call/listener.ts';
+import { openEnergyVad } from '../../../src/speech/vad/energy.ts';
 import { memoryLogger } from '../../../src/observability/logger.ts';
 import type { ListenContext } from '../../../src/speech/stt/engine.ts';
 import { FliteTts } from '../../../src/speech/tts/flite.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacerClock } from '../../../src/audio/pacer.ts';
 import { mulawToPcm } from '../../../src/audio/mulaw.ts';
-import { openEnergyVad } from '../../../src/call/listener.ts';
+import { openEnergyVad } from '../../../src/speech/vad/energy.ts';
 import { MediaSession } from '../../../src/call/session.ts';
 import { compileFlow, validateFlow } from '../../../src/flow/index.ts';
 import { memoryLogger } from '../../../src/observability/logger.ts';
@@ -16,6 +16,7 @@ import { createServerMetrics } from '../../../src/observability/metrics.ts';
 import { FliteTts } from '../../../src/speech/tts/flite.ts';
 import { PromptCache } from '../../../src/speech/tts/prompt-cache.ts';
 import { InboundEncoder } from '../../../src/telephony/media-streams.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 import { ScriptedStt } from '../../fakes/scripted-stt.ts';
 import { ToneTts } from '../../fakes/tone-tts.ts';
 import { RecordingSocket } from '../../fakes/recording-socket.ts';
@@ -57,12 +58,14 @@ async function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: num
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const metrics = createServerMetrics();
+  const time = new ManualClock();
   const s = new MediaSession(socket, {
     flows: new Map([['shop', flow(bargeIn, noInputMs)]]),
     journals,
     defaultFlow: 'shop',
     prompts: new PromptCache(new ToneTts()),
-    pacerClock: new PacerClock(),
+    pacerClock: new PacerClock({ clock: time }),
+    clock: time,
     metrics,
     logger,
     hearing: { stt, openVad: openEnergyVad },
@@ -77,16 +80,49 @@ async function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: num
       onFrame?.(timestamp);
     }
   };
+  /**
+   * `send`, letting the call handle what each frame caused before the next (the flow decides a barge-in, after
+   * the journal has the caller's `speech.start`): audio time still counts by frames.
+   */
+  const sendHandled = async (mulaw: Uint8Array, onFrame: (ms: number) => void): Promise<void> => {
+    for (let at = 0; at < mulaw.length; at += 160) {
+      s.handleMessage(enc.media(Buffer.from(mulaw.subarray(at, at + 160)).toString('base64'), timestamp));
+      timestamp += 20;
+      await s.settled();
+      onFrame(timestamp);
+    }
+  };
+  /** Moves call time 20 ms at a time (journal writes and recognition run between), until `pred` holds. */
   const until = async (what: string, pred: () => boolean, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
+    for (let waited = 0; !pred(); waited += 20) {
+      if (waited > ms) throw new Error(`timed out waiting until ${what}`);
+      await time.tick(20);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
+  /** Lets `ms` of call time pass. */
+  const pass = async (ms: number) => {
+    for (let waited = 0; waited < ms; waited += 20) {
+      await time.tick(20);
+      await new Promise((r) => setTimeout(r, 0));
     }
   };
   s.handleMessage(enc.connected());
   s.handleMessage(enc.start(await streamParams(journals, 'CA1', 'shop')));
-  return { socket, s, enc, records, stt, metrics, send, until, hangup: () => s.handleClose(1000) };
+  return {
+    socket,
+    s,
+    enc,
+    records,
+    stt,
+    metrics,
+    time,
+    send,
+    sendHandled,
+    until,
+    pass,
+    hangup: () => s.handleClose(1000),
+  };
 }
 
 const silence = (ms: number): Uint8Array => new Uint8Array(ms * 8).fill(0xff);
@@ -129,7 +165,7 @@ test('speaking over a prompt clears it within 300 ms of audio after the onset, l
   const onset = onsetOf(audio);
   let clearedAt: number | null = null;
   const start = 0;
-  c.send(audio, (ms) => {
+  await c.sendHandled(audio, (ms) => {
     if (clearedAt === null && c.socket.count('clear') > 0) clearedAt = ms - start;
   });
   assert.ok(clearedAt !== null, 'clear was sent');
@@ -157,6 +193,7 @@ test('a prompt that may not be interrupted plays on and speech over it is not ta
   assert.equal(locked.socket.count('clear'), 0);
   assert.equal(locked.stt.streams.length, 0);
   locked.s.handleMessage(locked.enc.dtmf('1'));
+  await locked.s.settled();
   assert.equal(locked.s.flowState, 'ask', 'keys wait for the prompt too');
   locked.hangup();
 
@@ -175,18 +212,18 @@ test('silence after a question fires no-input once, timed from the echo of the p
   await c.until('the question is sent', () => c.socket.marks().length === 1);
   const questionFrames = c.socket.count('media');
   // Not echoed yet: the caller is still hearing the question, so no time runs out however long it takes.
-  await new Promise((r) => setTimeout(r, 1300));
+  await c.pass(1300);
   assert.equal(c.socket.count('media'), questionFrames, 'no reprompt while the question plays');
-  const echoedAt = Date.now();
+  const echoedAt = c.time.monotonic();
   c.s.handleMessage(c.enc.mark(c.socket.marks()[0]!));
   c.send(silence(1000));
   await c.until('the reprompt starts', () => c.socket.count('media') > questionFrames, 3000);
-  assert.ok(Date.now() - echoedAt >= 900, 'the reprompt waited the no-input time after the echo');
+  assert.ok(c.time.monotonic() - echoedAt >= 1000, 'the reprompt waited the no-input time after the echo');
   // The reprompt plays out and is not echoed: exactly one no-input, however long the silence goes on.
   await c.until('the reprompt is sent', () => c.socket.marks().length === 2, 15_000);
   const repromptFrames = c.socket.count('media');
   c.send(silence(2000));
-  await new Promise((r) => setTimeout(r, 1500));
+  await c.pass(1500);
   assert.equal(c.socket.count('media'), repromptFrames, 'no-input fired once');
   assert.equal(c.stt.streams.length, 0, 'silence started no recognition');
   c.hangup();

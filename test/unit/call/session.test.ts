@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { PacerClock } from '../../../src/audio/pacer.ts';
 import { MediaSession } from '../../../src/call/session.ts';
 import { compileFlow, validateFlow, type CompiledFlow } from '../../../src/flow/index.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 import { memoryLogger } from '../../../src/observability/logger.ts';
 import { createServerMetrics } from '../../../src/observability/metrics.ts';
 import { PromptCache } from '../../../src/speech/tts/prompt-cache.ts';
@@ -11,8 +12,8 @@ import { ToneTts } from '../../fakes/tone-tts.ts';
 import { RecordingSocket } from '../../fakes/recording-socket.ts';
 import { streamParams, testJournals } from '../../fixtures/journals.ts';
 
-/** A socket double that records what the session sends. */
-// Prompts of a few characters make tones of a few hundred ms: the test runs in real time, but briefly.
+// Prompts of a few characters make tones of a few hundred ms, played on a manual clock: time passes only as the
+// tests move it.
 const FLOW = {
   id: 'tiny',
   version: 1,
@@ -35,7 +36,8 @@ async function session(flow: object = FLOW) {
   const socket = new RecordingSocket();
   const journals = await testJournals();
   const { logger, records } = memoryLogger();
-  const clock = new PacerClock();
+  const time = new ManualClock();
+  const clock = new PacerClock({ clock: time });
   const metrics = createServerMetrics();
   const s = new MediaSession(socket, {
     flows: new Map([['tiny', compiled(flow)]]),
@@ -43,20 +45,29 @@ async function session(flow: object = FLOW) {
     defaultFlow: 'tiny',
     prompts: new PromptCache(new ToneTts()),
     pacerClock: clock,
+    clock: time,
     metrics,
     logger,
   });
   const enc = new InboundEncoder({ streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1' });
+  /** Moves time 20 ms at a time, letting journal writes and synthesis run, until `pred` holds. */
   const until = async (pred: () => boolean, ms = 5000) => {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 10));
+    for (let waited = 0; !pred(); waited += 20) {
+      if (waited > ms) throw new Error('condition not met in time');
+      await time.tick(20);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
+  /** Lets `ms` of call time pass. */
+  const pass = async (ms: number) => {
+    for (let waited = 0; waited < ms; waited += 20) {
+      await time.tick(20);
+      await new Promise((r) => setTimeout(r, 0));
     }
   };
   /** The stream's start message, with the call's ticket as the voice webhook issues it. */
   const start = async (flow?: string) => enc.start(await streamParams(journals, 'CA1', flow));
-  return { socket, s, enc, records, clock, metrics, until, start, journals };
+  return { socket, s, enc, records, clock, metrics, until, pass, start, journals };
 }
 
 test('a prompt is sent as 20 ms frames followed by its mark; the echo moves the flow on', async () => {
@@ -79,14 +90,14 @@ test('a prompt is sent as 20 ms frames followed by its mark; the echo moves the 
 });
 
 test('hangup waits until the last prompt has been heard, then closes the stream normally', async () => {
-  const { socket, s, enc, until, start } = await session();
+  const { socket, s, enc, until, pass, start } = await session();
   s.handleMessage(enc.connected());
   s.handleMessage(await start());
   await until(() => socket.marks().length === 1);
   s.handleMessage(enc.mark(socket.marks()[0]!));
   s.handleMessage(enc.dtmf('1'));
   await until(() => socket.marks().length === 2);
-  await new Promise((r) => setTimeout(r, 100));
+  await pass(1000);
   assert.equal(socket.closed, null, 'not closed before the goodbye was heard');
   s.handleMessage(enc.mark(socket.marks()[1]!));
   await until(() => socket.closed !== null);
@@ -95,7 +106,7 @@ test('hangup waits until the last prompt has been heard, then closes the stream 
 });
 
 test('a key during a prompt sends clear; the cleared mark echo is not taken as heard', async () => {
-  const { socket, s, enc, until, records, start } = await session();
+  const { socket, s, enc, until, records, metrics, start } = await session();
   s.handleMessage(enc.connected());
   s.handleMessage(await start());
   await until(() => socket.marks().length === 1);
@@ -108,6 +119,7 @@ test('a key during a prompt sends clear; the cleared mark echo is not taken as h
   await s.settled();
   assert.equal(s.flowState, 'next', 'the stale echo did not advance the flow');
   assert.ok(records.some((r) => r.msg === 'prompt interrupted' && r.mark === greeting));
+  assert.equal(metrics.bargeIns.get(), 0, 'a key that cuts the prompt is not a barge-in of speech');
 });
 
 test('a key during the first sentence of a prompt clears it, though no mark has been sent yet', async () => {
@@ -127,7 +139,7 @@ test('a key during the first sentence of a prompt clears it, though no mark has 
 });
 
 test('stop ends the call; later messages are ignored and nothing more is sent', async () => {
-  const { socket, s, enc, until, clock, metrics, start } = await session();
+  const { socket, s, enc, until, pass, clock, metrics, start } = await session();
   s.handleMessage(enc.connected());
   s.handleMessage(await start());
   await until(() => socket.sent.length > 0);
@@ -135,7 +147,7 @@ test('stop ends the call; later messages are ignored and nothing more is sent', 
   s.handleMessage(enc.stop());
   const count = socket.sent.length;
   s.handleMessage(enc.dtmf('1'));
-  await new Promise((r) => setTimeout(r, 100));
+  await pass(1000);
   assert.equal(socket.sent.length, count);
   assert.equal(s.phase, 'ended');
   assert.equal(clock.size, 0, 'the pacer left the shared clock');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createActor } from 'xstate';
 import { PacerClock } from '../../../src/audio/pacer.ts';
-import { openEnergyVad } from '../../../src/call/listener.ts';
+import { openEnergyVad } from '../../../src/speech/vad/energy.ts';
 import { MediaSession } from '../../../src/call/session.ts';
 import { SpeechFailover, type SpeechModes } from '../../../src/call/speech-failover.ts';
 import { compileFlow, validateFlow, type Effect, type FlowFile } from '../../../src/flow/index.ts';
@@ -253,7 +253,7 @@ test('a call whose recognition keeps failing moves to the keypad, says so once, 
   assert.equal(switches.length, 1, 'the switch is journaled once');
   const streams = c.stt.streams.length;
   c.speak();
-  await new Promise((r) => setTimeout(r, 300));
+  await c.s.settled();
   assert.equal(c.stt.streams.length, streams, 'speech is no longer sent to the failing engine');
   assert.equal(c.s.flowState, 'ask');
   c.s.handleMessage(c.enc.dtmf('1'));

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { pcmToMulaw } from '../../../src/audio/mulaw.ts';
 import { PacerClock } from '../../../src/audio/pacer.ts';
 import { CallViews, type CallViewEvent } from '../../../src/call/call-view.ts';
-import { CallListener, FRAME_SAMPLES, openEnergyVad } from '../../../src/call/listener.ts';
+import { FRAME_SAMPLES } from '../../../src/audio/frames.ts';
+import { CallListener } from '../../../src/call/listener.ts';
+import { openEnergyVad } from '../../../src/speech/vad/energy.ts';
 import { MediaSession } from '../../../src/call/session.ts';
 import { compileFlow, validateFlow } from '../../../src/flow/index.ts';
 import { memoryLogger } from '../../../src/observability/logger.ts';
@@ -12,6 +14,7 @@ import { createServerMetrics } from '../../../src/observability/metrics.ts';
 import type { SttEngine } from '../../../src/speech/stt/engine.ts';
 import { PromptCache } from '../../../src/speech/tts/prompt-cache.ts';
 import { InboundEncoder } from '../../../src/telephony/media-streams.ts';
+import { ManualClock } from '../../fakes/manual-clock.ts';
 import { RecordingSocket } from '../../fakes/recording-socket.ts';
 import { ToneTts } from '../../fakes/tone-tts.ts';
 import { streamParams, testJournals } from '../../fixtures/journals.ts';
@@ -80,15 +83,18 @@ test('call view: unsubscribing stops delivery; a listener that throws does not r
   assert.deepEqual(got, ['hearing']);
 });
 
-test('call view: an ended call is forgotten a while after it ends', async () => {
-  const views = new CallViews({ forgetAfterMs: 20 });
+test('call view: an ended call is forgotten a while after it ends', () => {
+  const clock = new ManualClock();
+  const views = new CallViews({ forgetAfterMs: 20, clock });
   views.open('CA1');
   views.publish('CA1', { type: 'ended', at: 5, reason: 'caller hung up' });
   // Still there just after the end, for a page that subscribes late.
   const late: string[] = [];
   views.subscribe('CA1', (e) => late.push(e.type));
   assert.deepEqual(late, ['ended']);
-  await new Promise((r) => setTimeout(r, 60));
+  clock.advance(19);
+  assert.equal(views.has('CA1'), true);
+  clock.advance(1);
   assert.equal(views.has('CA1'), false);
   assert.equal(
     views.subscribe('CA1', () => {}),

@@ -1,0 +1,111 @@
+/** A call's events as log lines: fixed wording, varying values in fields, personal data only under `pii`. */
+import { spokenPrompt } from '../../flow/index.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { SessionEvent, SessionSubscriber } from './session-events.ts';
+
+/** Logs to `logger()`, read at each event: the session binds the call's ids to its logger once it knows them. */
+export function logSubscriber(logger: () => Logger): SessionSubscriber {
+  return (event: SessionEvent) => {
+    const log = logger();
+    switch (event.type) {
+      case 'call.started':
+        log.info('call started', {
+          flowVersion: event.flowVersion,
+          modelVersion: event.modelVersion,
+          tracks: event.tracks,
+        });
+        return;
+      case 'call.resumed': {
+        const { type: _type, ...fields } = event;
+        log.info('call resumed from its journal', fields);
+        return;
+      }
+      case 'audio.first':
+        log.info('first agent audio sent', { msSinceStart: event.msSinceStart });
+        return;
+      case 'key.pressed':
+        log.info('dtmf received', { pii: { digit: event.digit } });
+        return;
+      case 'event.dropped':
+        log.warn('event dropped while the call was attaching', { event: event.event });
+        return;
+      case 'effect': {
+        const prompt = spokenPrompt(event.effect);
+        if (prompt) log.debug('prompt requested', { mark: prompt.mark, pii: { text: prompt.text } });
+        return;
+      }
+      case 'conversation.done':
+        log.debug('conversation reached its end');
+        return;
+      case 'speech.started':
+        log.debug('caller speech started', { agentSpeaking: event.agentSpeaking });
+        return;
+      case 'turn.heard':
+        log.info('caller heard', {
+          intent: event.intent,
+          confidence: event.confidence,
+          sttConfidence: event.sttConfidence,
+          pii: { text: event.text, entities: event.entities },
+        });
+        return;
+      case 'turn.latency':
+        log.info('turn latency', {
+          silenceWindowMs: event.silenceMs,
+          transcriptMs: event.transcriptMs,
+          decisionMs: event.decisionMs,
+          firstAudioMs: event.firstAudioMs,
+          endOfTurnToAudioMs: event.endOfTurnMs,
+          speechEndToAudioMs: event.speechEndToAudioMs,
+        });
+        return;
+      case 'prompt.echo':
+        if (event.outcome === 'heard') log.debug('prompt heard', { mark: event.mark });
+        else if (event.outcome === 'cleared') log.debug('prompt interrupted', { mark: event.mark });
+        else log.warn('mark echo for a mark never sent', { mark: event.mark });
+        return;
+      case 'audio.cleared':
+        log.debug('audio cleared', {
+          marksInterrupted: event.marksInterrupted,
+          marksDropped: event.marksDropped,
+        });
+        return;
+      case 'prompt.cut':
+        // Prompts can hold the caller's data (a number read back), so the words go in the redactable field.
+        log.info('prompt cut short', {
+          playedMs: event.playedMs,
+          promptMs: event.promptMs,
+          pii: { heard: event.heard },
+        });
+        return;
+      case 'barge-in':
+        log.info('barge-in: the caller spoke over the prompt', {
+          state: event.state,
+          marksInterrupted: event.marksInterrupted,
+        });
+        return;
+      case 'stream.rejected':
+        log.error('media stream rejected', { code: event.code, err: event.err, ...withoutPii(event.data) });
+        return;
+      case 'call.ended':
+        log.info('call ended', {
+          reason: event.reason,
+          ...event.fields,
+          durationMs: event.durationMs,
+          framesIn: event.framesIn,
+          framesOut: event.framesOut,
+          outOfOrderFrames: event.outOfOrderFrames,
+          gapFilledFrames: event.gapFilledFrames,
+          state: event.state,
+        });
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+/** Protocol error data can echo caller ids; keep only the field names that are safe to log as text. */
+function withoutPii(data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { event, field, flow } = data;
+  return { event, field, flow };
+}

@@ -1,0 +1,62 @@
+/** What a media session is given: the server's shared parts, and the close codes it ends streams with. */
+import type { PacerClock } from '../../audio/pacer.ts';
+import type { Clock } from '../../clock.ts';
+import type { CompiledFlow } from '../../flow/index.ts';
+import type { SharedIntentModel } from '../../nlu/shared-model.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { ServerMetrics } from '../../observability/metrics.ts';
+import type { SttEngine } from '../../speech/stt/engine.ts';
+import type { CallControl } from '../../telephony/call-control.ts';
+import type { FaultHook } from '../call-journal.ts';
+import type { CallViews } from '../call-view.ts';
+import type { PromptSource } from '../effects.ts';
+import type { CallJournals } from '../journals.ts';
+import type { VadOpener } from '../../speech/vad/opener.ts';
+import type { FallbackSpeech } from '../speech-failover.ts';
+import type { SessionSubscriber } from './session-events.ts';
+
+/** What calls hear the caller with. */
+export interface Hearing {
+  stt: SttEngine;
+  openVad: VadOpener;
+}
+
+export interface SessionDeps {
+  flows: { get(name: string): CompiledFlow | undefined };
+  /** Speech recognition and voice activity; absent or null: calls take keys only. */
+  hearing?: Hearing | null;
+  /** Each flow's intent model, by flow id; a flow without one understands its exact examples only. */
+  models?: { get(flow: string): SharedIntentModel | undefined };
+  /** Where `{{env.NAME}}` values come from when a call starts (process.env unless given). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Twilio REST control for transfers; null when no account credentials are configured. */
+  callControl?: CallControl | null;
+  /** Where calls are journaled, and how streams attach to them. */
+  journals: CallJournals;
+  /** Deterministic fault injection for tests. */
+  faults?: FaultHook;
+  defaultFlow: string;
+  prompts: PromptSource;
+  /** Offline engines a call switches to when its cloud speech keeps failing; none when absent. */
+  fallback?: FallbackSpeech | null;
+  pacerClock: PacerClock;
+  metrics: ServerMetrics;
+  logger: Logger;
+  /** Live views of calls (the softphone's); a call is published to only when it was opened there. */
+  views?: CallViews;
+  /** The session's timers and monotonic time (the system clock unless given; tests pass a manual one). */
+  clock?: Clock;
+  /** Wall-clock ms for events (the clock's `now` unless given). */
+  now?: () => number;
+  /** More subscribers of each call's events (tests, tools). */
+  subscribers?: readonly SessionSubscriber[];
+}
+
+/** Websocket close codes we use, with the reason each is sent. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  policy: 1008,
+  internal: 1011,
+} as const;

@@ -9,6 +9,7 @@ import { SwitchboardError } from '../errors.ts';
 import { captureEnv, flowEnvNames, type CompiledFlow } from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
+import type { EndReason } from './end-reasons.ts';
 import { EffectRunner, type CallAudio, type PromptSource } from './effects.ts';
 import type { HttpEffect, HttpOutcome } from './http-action.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
@@ -18,6 +19,13 @@ import { CallJournal } from './call-journal.ts';
 import { CallSupervisor } from './supervisor.ts';
 import { localDate, Understanding } from './understanding.ts';
 
+/** How the end of a text call is told to the person typing. */
+const TOLD: Partial<Record<EndReason, string>> = {
+  'caller hung up': 'the caller hung up',
+  'flow ended the call': 'the flow ended the call',
+  'supervisor gave up': 'the call gave up after repeated failures',
+};
+
 export interface TextCallOptions {
   compiled: CompiledFlow;
   /** The flow's intent model; the call holds it until it ends. Without one, exact examples only. */
@@ -26,8 +34,11 @@ export interface TextCallOptions {
   callId?: string;
   /** Each prompt the agent says, in order. */
   onSay: (text: string) => void;
-  /** The call is over: the flow hung up or transferred the caller, or its supervisor gave up. */
-  onEnd?: (reason: string) => void;
+  /**
+   * The call is over: the flow hung up or transferred the caller, the caller left, or its supervisor gave up.
+   * `words` tell the person typing, e.g. "transferred to +15555550100".
+   */
+  onEnd?: (reason: EndReason, words: string) => void;
   /** Arm the flow's no-input timers for real. Off by default: a person typing is slower than one talking. */
   timers?: boolean;
   /** Where `{{env.NAME}}` values come from (process.env unless given). */
@@ -58,7 +69,7 @@ export class TextCall {
   readonly #journal: CallJournal;
   /** Carries out the flow's effects, as for a phone call, with text for audio. */
   readonly #runner: EffectRunner;
-  #ended: string | null = null;
+  #ended: EndReason | null = null;
   #callerHungUp = false;
   /** The caller's turns, in order: a typed line waits for the model before the keys pressed after it. */
   #turns: Promise<void> = Promise.resolve();
@@ -95,8 +106,8 @@ export class TextCall {
       logger: opts.logger,
       now: this.#now,
       onEffect: (effect) => this.#runner.run(effect),
-      onDone: () => this.#end(this.#callerHungUp ? 'the caller hung up' : 'the flow ended the call'),
-      onGiveUp: () => this.#end('the call gave up after repeated failures'),
+      onDone: () => this.#end(this.#callerHungUp ? 'caller hung up' : 'flow ended the call'),
+      onGiveUp: () => this.#end('supervisor gave up'),
     });
   }
 
@@ -135,7 +146,7 @@ export class TextCall {
     if (this.#ended !== null) return;
     // The machine ends on this event, which the supervisor reports as done: say who ended it.
     this.#callerHungUp = true;
-    this.#end('the caller hung up');
+    this.#end('caller hung up');
   }
 
   /**
@@ -174,7 +185,7 @@ export class TextCall {
   }
 
   /** Why the call ended, or null while it goes on. */
-  get ended(): string | null {
+  get ended(): EndReason | null {
     return this.#ended;
   }
 
@@ -194,13 +205,13 @@ export class TextCall {
       mark: heard,
       clear: () => {},
       idle: () => Promise.resolve(),
-      hangup: () => queueMicrotask(() => this.#end('the flow ended the call')),
+      hangup: () => queueMicrotask(() => this.#end('flow ended the call')),
       // There is no phone line to hand over: the conversation with the flow ends here, as a call would, unless
       // the number could not be dialled at all.
       transfer: (to) => {
         if (!isE164(to))
           return Promise.reject(new SwitchboardError('CALL_CONTROL_INVALID', 'not an E.164 number'));
-        queueMicrotask(() => this.#end(`transferred to ${to}`));
+        queueMicrotask(() => this.#end('transferred', `transferred to ${to}`));
         return Promise.resolve();
       },
     };
@@ -216,7 +227,7 @@ export class TextCall {
     if (this.#ended === null) this.#supervisor.send(event);
   }
 
-  #end(reason: string): void {
+  #end(reason: EndReason, words: string = TOLD[reason] ?? reason): void {
     if (this.#ended !== null) return;
     this.#ended = reason;
     this.#runner.stop();
@@ -224,6 +235,6 @@ export class TextCall {
     this.#finished = this.#supervisor.finish(reason, this.#now());
     this.#releaseModel?.();
     this.#releaseModel = null;
-    this.#opts.onEnd?.(reason);
+    this.#opts.onEnd?.(reason, words);
   }
 }

@@ -107,8 +107,8 @@ export async function main(args: string[]): Promise<number> {
         return outcome;
       },
       onSay: (text) => console.log(`agent: ${text}`),
-      onEnd: (reason) => {
-        console.log(`(${reason})`);
+      onEnd: (_reason, words) => {
+        console.log(`(${words})`);
         resolve();
       },
     });

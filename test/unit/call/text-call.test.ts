@@ -43,7 +43,7 @@ function call(id: string) {
     ...(model ? { model } : {}),
     logger,
     onSay: (text) => said.push(text),
-    onEnd: (reason) => ends.push(reason),
+    onEnd: (_reason, words) => ends.push(words),
     now: () => new Date(2026, 10, 25, 12, 0, 0).getTime(),
     env: {
       ORDERS_URL: 'http://orders.test',
@@ -119,6 +119,8 @@ function scenarios(): void {
     assert.equal(human.c.state, 'size');
     assert.match(await human.turn('Talk to a person.'), /^Please hold/);
     assert.deepEqual(human.ends, ['transferred to +15555550100']);
+    // The journal's end record has the typed reason a media call would have.
+    assert.equal(human.c.ended, 'transferred');
   });
 
   test('appointment: a spoken date read back naturally, a time checked against opening hours', async () => {

@@ -21,6 +21,10 @@ import { ScriptedStt } from '../../fakes/scripted-stt.ts';
 import { ToneTts } from '../../fakes/tone-tts.ts';
 import { RecordingSocket } from '../../fakes/recording-socket.ts';
 import { streamParams, testJournals } from '../../fixtures/journals.ts';
+import { readJournal } from '../../../src/call/call-journal.ts';
+import { replayCall } from '../../../src/call/replay.ts';
+import { Understanding } from '../../../src/call/understanding.ts';
+import { MemoryStore } from '../../../src/journal/memory.ts';
 
 let speech: Uint8Array;
 const tts = new FliteTts({ voice: 'kal' });
@@ -54,7 +58,8 @@ function flow(bargeIn?: boolean | 'dtmf', noInputMs = 20_000) {
 
 async function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: number) {
   const socket = new RecordingSocket();
-  const journals = await testJournals();
+  const store = new MemoryStore();
+  const journals = await testJournals(store);
   const { logger, records } = memoryLogger('debug', { showPii });
   const stt = new ScriptedStt(['i want to order']);
   const metrics = createServerMetrics();
@@ -114,6 +119,7 @@ async function call(bargeIn?: boolean | 'dtmf', showPii = false, noInputMs?: num
     s,
     enc,
     records,
+    store,
     stt,
     metrics,
     time,
@@ -157,7 +163,7 @@ test('an answer spoken after the prompt is recognized, understood and routed; it
   c.hangup();
 });
 
-test('speaking over a prompt clears it within 300 ms of audio after the onset, logs what played and is taken as the answer', async () => {
+test('speaking over a prompt clears it within 300 ms of audio after the onset, logs what played, is taken as the answer and replays from its journal', async () => {
   const c = await call(undefined, true);
   await c.until('a second of the prompt is out', () => c.socket.count('media') >= 50);
   assert.equal(c.socket.count('clear'), 0);
@@ -184,6 +190,19 @@ test('speaking over a prompt clears it within 300 ms of audio after the onset, l
   assert.equal(heard, `${PROMPT_WORDS.slice(0, words).join(' ')}…`);
   await c.until('the flow moves on', () => c.s.flowState === 'bye');
   c.hangup();
+  await c.s.closed;
+  // The barge-in is the flow's decision on a journaled event, so the call replays with it, clear included.
+  const journal = await readJournal(c.store, 'CA1');
+  const speechStart = journal.findIndex((r) => r.kind === 'in' && r.event.type === 'speech.start');
+  assert.ok(speechStart > 0, 'speech.start is journaled');
+  assert.ok(
+    journal.slice(speechStart).some((r) => r.kind === 'eff' && r.effect.type === 'clear'),
+    'the clear it decided is journaled after it',
+  );
+  const replay = await replayCall(flow(), journal, {
+    understanding: new Understanding(flow().flow, { logger: memoryLogger().logger }),
+  });
+  assert.equal(replay.divergence, null, JSON.stringify(replay.divergence));
 });
 
 test('a prompt that may not be interrupted plays on and speech over it is not taken; a cough interrupts nothing', async () => {

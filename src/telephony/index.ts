@@ -2,27 +2,7 @@
  * Twilio at the edge: the Media Streams protocol, TwiML, request signatures and live call control (REST). No
  * dialogue logic here.
  */
-export {
-  MAX_MESSAGE_BYTES,
-  InboundEncoder,
-  OutboundEncoder,
-  decodePayloadInto,
-  isBase64,
-  parseInbound,
-  parseOutbound,
-} from './media-streams.ts';
-export type {
-  ConnectedMessage,
-  DtmfMessage,
-  InboundMessage,
-  MarkMessage,
-  MediaFormat,
-  MediaMessage,
-  MediaTrack,
-  OutboundMessage,
-  StartMessage,
-  StopMessage,
-} from './media-streams.ts';
+export * from './media-streams.ts';
 export {
   MAX_INLINE_TWIML_CHARS,
   MAX_PARAMETER_CHARS,

@@ -7,6 +7,9 @@ import { systemClock, type Clock, type Timer } from '../clock.ts';
 import { SwitchboardError } from '../errors.ts';
 import { FRAME_MS } from './frames.ts';
 
+/** A frame sent more than this long after it was due went out late: the caller hears a gap before it. */
+export const LATE_FRAME_MS = 20;
+
 /** Where a pacer sends to: normally the call's Media Streams socket. */
 export interface PacerSink {
   sendMedia(base64Payload: string): void;
@@ -37,6 +40,7 @@ export class Pacer {
   #head = 0;
   #queuedFrames = 0;
   #sentFrames = 0;
+  #lateFrames = 0;
   /** Timeline: frame k since the anchor is due at #startMs + k * 20 ms. -Infinity forces a re-anchor. */
   #startMs = -Infinity;
   #sentSinceAnchor = 0;
@@ -70,9 +74,12 @@ export class Pacer {
     this.#queuedFrames += frames.length;
   }
 
-  /** Send every frame due by nowMs + lead, and each prompt's mark right after its last frame. */
-  pump(nowMs: number): void {
-    if (this.#head >= this.#items.length) return;
+  /**
+   * Send every frame due by nowMs + lead, and each prompt's mark right after its last frame. Returns how many of
+   * the frames sent went out more than LATE_FRAME_MS after they were due (the pump itself came late).
+   */
+  pump(nowMs: number): number {
+    if (this.#head >= this.#items.length) return 0;
     if (this.#drained) {
       // Playback restarts: anchor now if what was sent before has finished playing, else continue seamlessly.
       if (nowMs >= this.#startMs + this.#sentSinceAnchor * FRAME_MS) {
@@ -82,25 +89,33 @@ export class Pacer {
       this.#drained = false;
     }
     const budgetMs = nowMs - this.#startMs + this.#leadMs;
+    // Frame k since the anchor is late when it is sent after startMs + k * 20 + LATE_FRAME_MS.
+    const lateBelow = (nowMs - this.#startMs - LATE_FRAME_MS) / FRAME_MS;
+    let late = 0;
     // State is updated before each sink call, so a sink that throws (or calls clear) leaves the pacer consistent.
     while (this.#head < this.#items.length) {
       const item = this.#items[this.#head]!;
       const frames = item.frames;
       while (item.index < frames.length) {
-        if (this.#sentSinceAnchor * FRAME_MS >= budgetMs) return;
+        if (this.#sentSinceAnchor * FRAME_MS >= budgetMs) return late;
         const payload = frames[item.index]!;
+        if (this.#sentSinceAnchor < lateBelow) {
+          late += 1;
+          this.#lateFrames += 1;
+        }
         item.index += 1;
         this.#sentSinceAnchor += 1;
         this.#sentFrames += 1;
         this.#queuedFrames -= 1;
         this.#sink.sendMedia(payload);
-        if (this.#items[this.#head] !== item) return; // cleared from inside the sink
+        if (this.#items[this.#head] !== item) return late; // cleared from inside the sink
       }
       this.#items[this.#head] = undefined;
       this.#head += 1;
       if (this.#head >= this.#items.length) this.#empty();
       if (item.mark !== null) this.#sink.sendMark(item.mark);
     }
+    return late;
   }
 
   /** Drop everything not yet sent; returns the marks dropped unsent, in order. Playback re-anchors at the next pump. */
@@ -137,6 +152,11 @@ export class Pacer {
     return this.#sentFrames;
   }
 
+  /** Frames sent more than LATE_FRAME_MS after they were due, since the pacer was made. */
+  get lateFrames(): number {
+    return this.#lateFrames;
+  }
+
   #empty(): void {
     // Reuse the array: no garbage per prompt beyond the item itself.
     this.#items.length = 0;
@@ -155,6 +175,8 @@ export interface PacerClockOptions {
   now?: () => number;
   /** Called when a pacer's pump throws; the other pacers are still pumped. */
   onError?: (err: unknown, pacer: Pacer) => void;
+  /** Called after a pump that sent frames late (see Pacer.pump), with how many: once per tick, all calls summed. */
+  onLate?: (frames: number) => void;
 }
 
 /** One shared timer pumping every live call's pacer with the same `now`; runs only while it has pacers. */
@@ -163,9 +185,11 @@ export class PacerClock {
   readonly #intervalMs: number;
   readonly #now: () => number;
   readonly #onError: ((err: unknown, pacer: Pacer) => void) | undefined;
+  readonly #onLate: ((frames: number) => void) | undefined;
   readonly #clock: Clock;
   #timer: Timer | undefined;
   #failures = 0;
+  #lateFrames = 0;
 
   /** A clock; no timer runs until the first pacer is added. */
   constructor(options: PacerClockOptions = {}) {
@@ -174,6 +198,7 @@ export class PacerClock {
     this.#clock = clock;
     this.#now = options.now ?? (() => clock.monotonic());
     this.#onError = options.onError;
+    this.#onLate = options.onLate;
   }
 
   /** Start pumping `p` on every tick. */
@@ -197,9 +222,10 @@ export class PacerClock {
   /** Pump every pacer once with the current time (what the timer calls; public for tests). */
   tick(): void {
     const now = this.#now();
+    let late = 0;
     for (const p of this.#pacers) {
       try {
-        p.pump(now);
+        late += p.pump(now);
       } catch (err) {
         this.#failures += 1;
         try {
@@ -209,6 +235,12 @@ export class PacerClock {
         }
       }
     }
+    this.#late(late);
+  }
+
+  /** Pump one pacer now, between ticks (a prompt just queued); its late frames are counted like a tick's. */
+  pump(p: Pacer): void {
+    this.#late(p.pump(this.#now()));
   }
 
   /** Remove all pacers and stop the timer. */
@@ -227,9 +259,24 @@ export class PacerClock {
     return this.#failures;
   }
 
+  /** Frames of every pacer sent more than LATE_FRAME_MS after they were due, since the clock was made. */
+  get lateFrames(): number {
+    return this.#lateFrames;
+  }
+
   /** Whether the shared timer is running. */
   get running(): boolean {
     return this.#timer !== undefined;
+  }
+
+  #late(frames: number): void {
+    if (frames === 0) return;
+    this.#lateFrames += frames;
+    try {
+      this.#onLate?.(frames);
+    } catch {
+      // Counting must never stop the audio.
+    }
   }
 
   #stopTimer(): void {

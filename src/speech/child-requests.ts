@@ -1,11 +1,13 @@
 /**
  * Request/response over a ChildPool (child-pool.ts) whose children work on one request at a time: requests wait
  * in a bounded queue, first come first served, go to an idle ready child, and children are started on demand up
- * to the pool's size. A crash fails the request its child was running; queued ones go to a replacement unless
+ * to the pool's size. A request refused for a full queue, or that waited past `maxWaitMs` without reaching a
+ * child, is rejected and counted (`shed`): the children are behind, and a late answer is worth less than none. A crash fails the request its child was running; queued ones go to a replacement unless
  * the restart intensity is reached and no child is left, which fails the queue. An aborted request rejects at
  * once; if a child is already on it, it runs to the end and its answer is dropped. Idle children do not keep
  * the process alive.
  */
+import { systemClock, type Clock, type Timer } from '../clock.ts';
 import { isSwitchboardError, type SwitchboardError } from '../errors.ts';
 import { abortReason } from './abort.ts';
 import { ChildPool, type ChildEnd, type ChildPoolOptions, type PoolChild } from './child-pool.ts';
@@ -20,6 +22,9 @@ export interface ChildRequestsOptions<Payload, Out extends { type: string }, Res
   /** Requests waiting for a child beyond this are refused with `queueFull`. */
   maxPending: number;
   queueFull: (pending: number) => SwitchboardError;
+  /** A request still waiting for a child after this long is refused with `waitedTooLong`; no limit unless given. */
+  maxWaitMs?: number;
+  waitedTooLong?: (waitedMs: number) => SwitchboardError;
   /** Refuses work once closed, and fails the work pending then. */
   closedError: () => SwitchboardError;
   /** Wraps a fork that throws. */
@@ -37,6 +42,14 @@ interface Job<Payload, Result> {
   readonly reject: (err: unknown) => void;
   detach: () => void;
   settled: boolean;
+  /** Refuses the job if it is still queued when it fires. */
+  timer: Timer | undefined;
+}
+
+/** Requests refused because the children were behind, since the pool was made. */
+export interface ShedCounts {
+  queueFull: number;
+  waitedTooLong: number;
 }
 
 export class ChildRequests<Payload, Out extends { type: string }, Result> {
@@ -44,10 +57,13 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
   readonly #pool: ChildPool<Out>;
   readonly #queue: Job<Payload, Result>[] = [];
   readonly #running = new Map<PoolChild, Job<Payload, Result>>();
+  readonly #clock: Clock;
+  readonly #shed: ShedCounts = { queueFull: 0, waitedTooLong: 0 };
   #nextId = 1;
 
   constructor(options: ChildRequestsOptions<Payload, Out, Result>) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     this.#pool = new ChildPool<Out>({
       ...options,
       onMessage: (child, message) => this.#onMessage(child, message),
@@ -57,6 +73,16 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
 
   get pool(): ChildPool<Out> {
     return this.#pool;
+  }
+
+  /** Requests refused because the queue was full or they waited too long, since the pool was made. */
+  get shed(): ShedCounts {
+    return { ...this.#shed };
+  }
+
+  /** Requests waiting for a child. */
+  get pending(): number {
+    return this.#queue.length;
   }
 
   /** Starts every child now and waits until each is ready. */
@@ -76,6 +102,7 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
       if (this.#pool.closed) return reject(this.#options.closedError());
       if (signal?.aborted) return reject(abortReason(signal));
       if (this.#queue.length >= this.#options.maxPending) {
+        this.#shed.queueFull++;
         return reject(this.#options.queueFull(this.#queue.length));
       }
       const job: Job<Payload, Result> = {
@@ -85,6 +112,7 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
         reject,
         detach: noop,
         settled: false,
+        timer: undefined,
       };
       if (signal) {
         const onAbort = (): void => this.#abort(job, signal);
@@ -93,6 +121,10 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
       }
       this.#queue.push(job);
       this.#pump();
+      const { maxWaitMs, waitedTooLong } = this.#options;
+      if (maxWaitMs !== undefined && waitedTooLong && !job.settled && this.#queue.includes(job)) {
+        job.timer = this.#clock.after(maxWaitMs, () => this.#expire(job, maxWaitMs, waitedTooLong));
+      }
     });
   }
 
@@ -104,6 +136,15 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
     for (const job of this.#running.values()) settle(job, () => job.reject(err));
     this.#running.clear();
     await closing;
+  }
+
+  /** Still queued after maxWaitMs: refused, so the caller goes on without this answer. */
+  #expire(job: Job<Payload, Result>, waitedMs: number, error: (ms: number) => SwitchboardError): void {
+    const queued = this.#queue.indexOf(job);
+    if (queued < 0) return;
+    this.#queue.splice(queued, 1);
+    this.#shed.waitedTooLong++;
+    settle(job, () => job.reject(error(waitedMs)));
   }
 
   #abort(job: Job<Payload, Result>, signal: AbortSignal): void {
@@ -138,6 +179,7 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
   }
 
   #dispatch(child: PoolChild, job: Job<Payload, Result>): void {
+    job.timer?.cancel();
     this.#running.set(child, job);
     child.hold(true);
     child.send(this.#options.message(job.id, job.payload));
@@ -172,6 +214,7 @@ export class ChildRequests<Payload, Out extends { type: string }, Result> {
 function settle<P, R>(job: Job<P, R>, act: () => void): void {
   if (job.settled) return;
   job.settled = true;
+  job.timer?.cancel();
   job.detach();
   act();
 }

@@ -90,7 +90,7 @@ export class OutboundAudio {
       this.#pacer.enqueue(frames, mark);
       if (text !== undefined) this.#playedText.queued(text, start, frames.length, mark);
       // Start playing now rather than at the next clock tick: up to 20 ms less silence before the agent speaks.
-      this.#pacer.pump(this.#opts.pacerClock.now());
+      this.#opts.pacerClock.pump(this.#pacer);
     } catch (err) {
       this.#opts.fail(err);
     }

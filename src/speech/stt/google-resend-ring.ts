@@ -9,9 +9,16 @@ export interface Frame {
   mulaw: Uint8Array;
 }
 
+/** Frames given up by every ring of an engine, since it started. */
+export interface RingTotals {
+  dropped: number;
+  evicted: number;
+}
+
 /** The re-send ring: frames since the last final result, oldest first; bounded by samples. */
 export class ResendRing {
   readonly #max: number;
+  readonly #totals: RingTotals | undefined;
   #frames: Frame[] = [];
   #head = 0;
   #samples = 0;
@@ -22,8 +29,10 @@ export class ResendRing {
   /** Frames sent once but pushed out before a final result covered them: lost only if a restart follows. */
   evicted = 0;
 
-  constructor(maxSamples: number) {
+  /** A ring of at most `maxSamples`; what it gives up is added to `totals` too, when given. */
+  constructor(maxSamples: number, totals?: RingTotals) {
     this.#max = maxSamples;
+    this.#totals = totals;
   }
 
   get length(): number {
@@ -58,8 +67,14 @@ export class ResendRing {
     this.#samples -= f.mulaw.length;
     if (this.sent > 0) {
       this.sent--;
-      if (overflow) this.evicted++;
-    } else if (overflow) this.dropped++;
+      if (overflow) {
+        this.evicted++;
+        if (this.#totals) this.#totals.evicted++;
+      }
+    } else if (overflow) {
+      this.dropped++;
+      if (this.#totals) this.#totals.dropped++;
+    }
     // Compact now and then, so the array does not grow for the whole stream.
     if (this.#head > 1024 && this.#head * 2 > this.#frames.length) {
       this.#frames = this.#frames.slice(this.#head);

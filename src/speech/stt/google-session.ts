@@ -14,7 +14,7 @@ import { durationMs } from './google-dialect.ts';
 import type { Dialect, GrpcStream, StreamingResponse, StreamingSpeechClient } from './google-dialect.ts';
 import { clientFailure, isTransient, sttFailure } from './google-errors.ts';
 import { ResendRing } from './google-resend-ring.ts';
-import type { Frame } from './google-resend-ring.ts';
+import type { Frame, RingTotals } from './google-resend-ring.ts';
 
 const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
 
@@ -57,11 +57,13 @@ export interface SessionDeps {
   streams: Set<() => void>;
   /** The engine was closed: the stream fails at once. */
   closed: boolean;
+  /** What every stream's ring gave up, for the engine's counters. */
+  totals: RingTotals;
 }
 
 /** Opens a recognition stream; see the file comment. */
 export function openGoogleStream(deps: SessionDeps, req: RecognitionRequest): GoogleSttStream {
-  const ring = new ResendRing(deps.maxSamples);
+  const ring = new ResendRing(deps.maxSamples, deps.totals);
   const dialect = deps.dialect;
   const configRequest = dialect.configRequest(req.context);
   let client: StreamingSpeechClient | null = null;

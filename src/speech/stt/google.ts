@@ -23,6 +23,7 @@ import { v1Dialect, v2Dialect } from './google-dialect.ts';
 import type { Dialect, StreamingSpeechClient } from './google-dialect.ts';
 import { openGoogleStream } from './google-session.ts';
 import type { GoogleSttStream } from './google-session.ts';
+import type { RingTotals } from './google-resend-ring.ts';
 
 export { GOOGLE_STT_MAX_PHRASE_CHARS, GOOGLE_STT_MAX_PHRASES, speechContexts } from './google-dialect.ts';
 export { ResendRing } from './google-resend-ring.ts';
@@ -68,6 +69,7 @@ export class GoogleStt implements SttEngine {
   readonly #client = new LazyClient(() => this.#createClient());
   #closed = false;
   readonly #streams = new Set<() => void>();
+  readonly #totals: RingTotals = { dropped: 0, evicted: 0 };
 
   constructor(options: GoogleSttOptions = {}) {
     const streamLimitMs = options.streamLimitMs ?? 290_000;
@@ -136,6 +138,16 @@ export class GoogleStt implements SttEngine {
     this.#retries = retries;
     this.#logger = options.logger;
   }
+  /** Frames every stream dropped before sending them, because Google was behind (the ring was full). */
+  get droppedFrames(): number {
+    return this.#totals.dropped;
+  }
+
+  /** Frames sent once but pushed out of a ring before a final result covered them (lost only on a restart). */
+  get evictedFrames(): number {
+    return this.#totals.evicted;
+  }
+
   stream(req: RecognitionRequest): GoogleSttStream {
     return openGoogleStream(
       {
@@ -147,6 +159,7 @@ export class GoogleStt implements SttEngine {
         logger: this.#logger,
         streams: this.#streams,
         closed: this.#closed,
+        totals: this.#totals,
       },
       req,
     );

@@ -7,8 +7,7 @@
  * streams with STT_FAILED and is replaced (the shared pool, ../child-pool.ts, supervises the processes); the
  * server and its other calls carry on.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { SAMPLE_RATE } from '../../audio/frames.ts';
 import type { Clock } from '../../clock.ts';
 import { SwitchboardError } from '../../errors.ts';
@@ -23,6 +22,7 @@ import {
   loadPocketsphinx,
 } from './pocketsphinx-binding.ts';
 import type { DecoderSetup, FromDecoder, ToDecoder } from './pocketsphinx.child.ts';
+import { forkDecoder } from './pocketsphinx-fork.ts';
 import type { SearchSpec } from './search.ts';
 import { searchSpec } from './search.ts';
 
@@ -39,8 +39,19 @@ export interface PocketsphinxOptions {
    * caller's first words (a fresh decoder gets a third of the words right). Without it a decoder starts cold.
    */
   warmUpAudio?: Int16Array;
-  /** Audio a stream may have waiting for its decoder, in ms; frames past it are dropped. 30 s unless given. */
+  /**
+   * Audio a stream may have waiting for its decoder, in ms; past it the oldest waiting frames are dropped, so
+   * what the decoder hears when it catches up is the end of the turn. 10 s unless given.
+   */
   maxBufferedMs?: number;
+  /**
+   * While other streams share its decoder, the audio a stream gathers before it starts sending an utterance,
+   * unless the utterance ends first. A decoder serves one utterance at a time from its first audio to its end, so
+   * streaming each frame as it comes holds it for the utterance's real-time length; a short turn sent whole holds
+   * it only while decoding (tens of ms). A stream alone on its decoder streams at once, which gives the quickest
+   * final transcript. 3 s unless given; 0 always streams from the first frame.
+   */
+  batchMs?: number;
   /** An utterance is finalized by the engine after this long without endUtterance(); 30 s unless given. */
   maxUtteranceMs?: number;
   /**
@@ -58,11 +69,15 @@ interface StreamState {
   readonly req: RecognitionRequest;
   readonly spec: SearchSpec;
   slot: PoolChild;
+  /** Frames waiting for the decoder, from `pendingHead` on (those before it were dropped). */
   pending: Int16Array[];
+  pendingHead: number;
   pendingSamples: number;
   /** 8 kHz index of the first pending sample. */
   pendingAt: number;
   inFlight: boolean;
+  /** The current utterance has reached the decoder: later audio streams on as it comes. */
+  started: boolean;
   /** Samples written since the stream started, dropped ones included, so times stay those of the call. */
   written: number;
   dropped: number;
@@ -70,9 +85,12 @@ interface StreamState {
   detach: () => void;
 }
 
-/** A recognition stream of this engine: RecognitionStream plus how many frames it dropped. */
+/** A recognition stream of this engine: RecognitionStream plus its audio waiting and dropped. */
 export interface PocketsphinxStream extends RecognitionStream {
+  /** Frames dropped because the decoder was behind (the oldest waiting ones). */
   readonly droppedFrames: number;
+  /** Audio waiting for the decoder, in ms (at most maxBufferedMs). */
+  readonly bufferedMs: number;
 }
 
 let processesOf: (engine: PocketsphinxStt) => ChildProcess[];
@@ -85,6 +103,7 @@ export function pocketsphinxProcessesForTest(engine: PocketsphinxStt): ChildProc
 export class PocketsphinxStt implements SttEngine {
   readonly name = 'pocketsphinx';
   readonly #maxBuffered: number;
+  readonly #batch: number;
   readonly #pool: ChildPool<FromDecoder>;
   /** The streams each decoder process serves. */
   readonly #streams = new Map<PoolChild, Set<StreamState>>();
@@ -97,14 +116,25 @@ export class PocketsphinxStt implements SttEngine {
   }
 
   private constructor(setup: DecoderSetup, decoders: number, options: PocketsphinxOptions) {
-    this.#maxBuffered = Math.round(((options.maxBufferedMs ?? 30_000) * SAMPLE_RATE) / 1000);
+    const maxBufferedMs = options.maxBufferedMs ?? 10_000;
+    if (!(maxBufferedMs >= 20) || !Number.isFinite(maxBufferedMs)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'pocketsphinx maxBufferedMs must be at least 20', {
+        maxBufferedMs,
+      });
+    }
+    this.#maxBuffered = Math.round((maxBufferedMs * SAMPLE_RATE) / 1000);
+    const batchMs = options.batchMs ?? 3000;
+    if (!(batchMs >= 0) || !Number.isFinite(batchMs)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'pocketsphinx batchMs must be a number >= 0', { batchMs });
+    }
+    this.#batch = Math.min(this.#maxBuffered, Math.round((batchMs * SAMPLE_RATE) / 1000));
     this.#pool = new ChildPool<FromDecoder>({
       size: decoders,
       maxCrashes: options.maxCrashes ?? 5,
       crashWindowMs: options.crashWindowMs ?? 60_000,
       ...(options.clock ? { clock: options.clock } : {}),
       fork: () => {
-        const child = startChild();
+        const child = forkDecoder();
         const setupMessage: ToDecoder = { type: 'setup', setup };
         child.send(setupMessage, noop);
         return child;
@@ -177,9 +207,11 @@ export class PocketsphinxStt implements SttEngine {
       spec,
       slot: slot as PoolChild,
       pending: [],
+      pendingHead: 0,
       pendingSamples: 0,
       pendingAt: 0,
       inFlight: false,
+      started: false,
       written: 0,
       dropped: 0,
       closed: false,
@@ -191,6 +223,9 @@ export class PocketsphinxStt implements SttEngine {
       close: () => this.#close(state),
       get droppedFrames() {
         return state.dropped;
+      },
+      get bufferedMs() {
+        return (state.pendingSamples * 1000) / SAMPLE_RATE;
       },
     };
     const closed = this.#pool.closed;
@@ -225,16 +260,32 @@ export class PocketsphinxStt implements SttEngine {
     if (state.closed) return;
     const at = state.written;
     state.written += pcm.length;
-    if (state.pendingSamples + pcm.length > this.#maxBuffered) {
+    if (pcm.length > this.#maxBuffered) {
       state.dropped++;
       this.#dropped++;
       return;
     }
     if (state.pendingSamples === 0) state.pendingAt = at;
+    // The decoder is behind: its oldest waiting audio goes, the stream keeps up with the caller.
+    while (state.pendingSamples + pcm.length > this.#maxBuffered) {
+      const oldest = state.pending[state.pendingHead]!;
+      state.pending[state.pendingHead] = EMPTY;
+      state.pendingHead++;
+      state.pendingSamples -= oldest.length;
+      state.pendingAt += oldest.length;
+      state.dropped++;
+      this.#dropped++;
+    }
     // Copied: callers may reuse their frame buffer.
     state.pending.push(pcm.slice());
     state.pendingSamples += pcm.length;
-    if (!state.inFlight) this.#flush(state);
+    this.#sendPending(state);
+  }
+
+  /** Sends what is pending unless a chunk is in flight or a new utterance is still gathering its batch. */
+  #sendPending(state: StreamState): void {
+    if (state.inFlight || state.pendingSamples === 0) return;
+    if (state.started || state.pendingSamples >= this.#batch || this.#alone(state)) this.#flush(state);
   }
 
   /** Sends what is pending as one chunk; the decoder acknowledges it once decoded, which releases the next. */
@@ -242,21 +293,30 @@ export class PocketsphinxStt implements SttEngine {
     if (state.pendingSamples === 0) return;
     const samples = new Int16Array(state.pendingSamples);
     let offset = 0;
-    for (const frame of state.pending) {
+    for (let i = state.pendingHead; i < state.pending.length; i++) {
+      const frame = state.pending[i]!;
       samples.set(frame, offset);
       offset += frame.length;
     }
     const message: ToDecoder = { type: 'audio', stream: state.id, at: state.pendingAt, samples };
     state.pending = [];
+    state.pendingHead = 0;
     state.pendingSamples = 0;
     state.inFlight = true;
+    state.started = true;
     this.#send(state.slot, message);
   }
 
   #end(state: StreamState): void {
     if (state.closed) return;
     this.#flush(state);
+    state.started = false;
     this.#send(state.slot, { type: 'end', stream: state.id, at: state.written });
+  }
+
+  /** No other stream (turn under way) shares this stream's decoder: streaming to it holds up nobody. */
+  #alone(state: StreamState): boolean {
+    return (this.#streams.get(state.slot)?.size ?? 0) <= 1;
   }
 
   #close(state: StreamState): void {
@@ -295,7 +355,7 @@ export class PocketsphinxStt implements SttEngine {
     if (!state || state.closed) return;
     if (message.type === 'ack') {
       state.inFlight = false;
-      this.#flush(state);
+      this.#sendPending(state);
     } else if (message.type === 'final') {
       state.req.onTranscript({
         text: message.text,
@@ -333,22 +393,6 @@ export class PocketsphinxStt implements SttEngine {
   }
 }
 
-/**
- * Forks one decoder process. Under tsx (this file is .ts) the child is TypeScript too and loads tsx's loader by
- * absolute URL, whatever the working folder; compiled to .js, the sibling .js is forked. Nothing of this
- * process's own execArgv (an inspector port, say) is passed on. 'advanced' serialization carries the audio as
- * Int16Arrays, without base64.
- */
-function startChild(): ChildProcess {
-  const ts = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(
-    new URL(ts ? './pocketsphinx.child.ts' : './pocketsphinx.child.js', import.meta.url),
-  );
-  return fork(entry, [], {
-    execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [],
-    serialization: 'advanced',
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-}
-
 function noop(): void {}
+
+const EMPTY = new Int16Array(0);

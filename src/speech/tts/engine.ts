@@ -23,8 +23,21 @@ export interface SynthesizedAudio {
   durationMs: number;
 }
 
+/** Syntheses an engine refused because it was behind, since it started. */
+export interface TtsShed {
+  /** Its queue (or its requests in flight) was at its bound. */
+  queueFull: number;
+  /** The request waited past the engine's bound for it (queued, or for the service's answer). */
+  waitedTooLong: number;
+}
+
 export interface TtsEngine {
   readonly name: string;
+  /**
+   * What it refused because it was behind; absent for an engine that never is. A refused synthesis rejects with
+   * TTS_FAILED like any other failure: the call skips that sentence and goes on.
+   */
+  readonly shed?: TtsShed;
   readonly defaultVoice: string;
   /** Whether `req.ssml` is spoken when given (else the engine always speaks `req.text`). */
   readonly readsSsml: boolean;

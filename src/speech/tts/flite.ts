@@ -16,7 +16,7 @@ import type { ErrorCode } from '../../errors.ts';
 import { SwitchboardError } from '../../errors.ts';
 import type { ChildEnd } from '../child-pool.ts';
 import { ChildRequests } from '../child-requests.ts';
-import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
+import type { SynthesisRequest, SynthesizedAudio, TtsEngine, TtsShed } from './engine.ts';
 
 /**
  * Voices of the bundled flite build that speak any text: 'kal' is natively 8 kHz and fastest; 'kal16' is
@@ -30,6 +30,9 @@ export const FLITE_MAX_TEXT_CHARS = 5000;
 
 /** Requests waiting for a child beyond this are refused rather than queued without end. */
 export const FLITE_MAX_PENDING = 256;
+
+/** A request not yet taken by a child after this long is refused: a caller would hear it far too late. */
+export const FLITE_MAX_WAIT_MS = 10_000;
 
 const DEFAULT_VOICE = 'rms';
 
@@ -103,7 +106,9 @@ export interface FliteOptions {
   maxCrashes?: number;
   /** See `maxCrashes`; FLITE_CRASH_WINDOW_MS unless given. */
   crashWindowMs?: number;
-  /** Times the restart intensity and the grace before a stuck child is killed; the system clock unless given. */
+  /** Longest a request waits for a child before it is refused (TTS_FAILED); FLITE_MAX_WAIT_MS unless given. */
+  maxWaitMs?: number;
+  /** Times the restart intensity, the grace before a stuck child is killed and maxWaitMs; the system clock unless given. */
   clock?: Clock;
 }
 
@@ -164,6 +169,12 @@ export class FliteTts implements TtsEngine {
         { maxCrashes, crashWindowMs },
       );
     }
+    const maxWaitMs = options.maxWaitMs ?? FLITE_MAX_WAIT_MS;
+    if (!(maxWaitMs > 0) || !Number.isFinite(maxWaitMs)) {
+      throw new SwitchboardError('CONFIG_INVALID', 'flite maxWaitMs must be a positive number', {
+        maxWaitMs,
+      });
+    }
     this.defaultVoice = voice;
     this.#requests = new ChildRequests<FliteJob, FliteChildReply, SynthesizedAudio>({
       size: workers,
@@ -174,6 +185,9 @@ export class FliteTts implements TtsEngine {
       fork: (dir) => startChild(dir!, voice),
       maxPending: FLITE_MAX_PENDING,
       queueFull: (pending) => new SwitchboardError('TTS_FAILED', 'queue full', { pending }),
+      maxWaitMs,
+      waitedTooLong: (waitedMs) =>
+        new SwitchboardError('TTS_FAILED', `waited ${waitedMs} ms for a flite child`, { waitedMs }),
       closedError,
       startError,
       exhaustedError: (crashes, windowMs) =>
@@ -197,6 +211,11 @@ export class FliteTts implements TtsEngine {
         return null;
       },
     });
+  }
+
+  /** Requests refused because the children were behind: the queue was full, or one waited past maxWaitMs. */
+  get shed(): TtsShed {
+    return this.#requests.shed;
   }
 
   /** Children that ended without being asked to (a signal such as SIGSEGV, or any exit), since construction. */

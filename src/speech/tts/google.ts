@@ -18,7 +18,7 @@ import {
   RETRYABLE_GRPC_CODES,
   type GoogleEndpoint,
 } from '../google.ts';
-import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './engine.ts';
+import type { SynthesisRequest, SynthesizedAudio, TtsEngine, TtsShed } from './engine.ts';
 
 export interface GoogleTtsOptions {
   /**
@@ -32,11 +32,19 @@ export interface GoogleTtsOptions {
   languageCode?: string;
   /** Deadline of one request; 5000 ms unless given. */
   timeoutMs?: number;
+  /** Requests in flight at once; past it a request is refused (TTS_FAILED). GOOGLE_TTS_MAX_IN_FLIGHT unless given. */
+  maxInFlight?: number;
   logger?: Logger;
 }
 
 /** Google's limit on one request's input, in bytes. */
 export const GOOGLE_TTS_MAX_INPUT_BYTES = 5000;
+
+/** Requests in flight at once: more means Google (or the network) is behind, and waiting would not help. */
+export const GOOGLE_TTS_MAX_IN_FLIGHT = 256;
+
+/** gRPC DEADLINE_EXCEEDED: the answer did not come within timeoutMs. */
+const DEADLINE_EXCEEDED = 4;
 
 /** What one request speaks: exactly one of the two. */
 type Input = { text: string; ssml?: undefined } | { ssml: string; text?: undefined };
@@ -55,6 +63,9 @@ export class GoogleTts implements TtsEngine {
   readonly #endpoint: GoogleEndpoint;
   readonly #logger: Logger | undefined;
   readonly #client = new LazyClient(() => this.#createClient());
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  readonly #shed: TtsShed = { queueFull: 0, waitedTooLong: 0 };
   #closed = false;
 
   constructor(options: GoogleTtsOptions = {}) {
@@ -64,6 +75,13 @@ export class GoogleTts implements TtsEngine {
         timeoutMs,
       });
     }
+    const maxInFlight = options.maxInFlight ?? GOOGLE_TTS_MAX_IN_FLIGHT;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+      throw new SwitchboardError('CONFIG_INVALID', 'google tts maxInFlight must be an integer >= 1', {
+        maxInFlight,
+      });
+    }
+    this.#maxInFlight = maxInFlight;
     const endpoint = options.endpoint ?? null;
     if (endpoint && (!endpoint.host || !Number.isInteger(endpoint.port) || endpoint.port < 1)) {
       throw new SwitchboardError('CONFIG_INVALID', 'google tts endpoint needs a host and a port', {
@@ -98,9 +116,17 @@ export class GoogleTts implements TtsEngine {
       );
     }
     if (signal?.aborted) throw abortReason(signal);
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#shed.queueFull++;
+      throw new SwitchboardError('TTS_FAILED', `${this.#inFlight} google tts requests in flight already`, {
+        inFlight: this.#inFlight,
+      });
+    }
 
     const started = performance.now();
-    const work = this.#request(input, voice, languageCode);
+    this.#inFlight++;
+    // Counted until Google answers, even when the caller gave up first: the request is still out there.
+    const work = this.#request(input, voice, languageCode).finally(() => this.#inFlight--);
     // Google cannot be told to stop through the client's promise API; an aborted request's audio is dropped.
     const audio = signal ? await withAbort(work, signal) : await work;
     this.#logger?.debug('google tts synthesized', {
@@ -137,9 +163,15 @@ export class GoogleTts implements TtsEngine {
     return { mulaw, durationMs: mulaw.length / 8 };
   }
 
+  /** Requests refused because Google was behind: too many in flight, or no answer within timeoutMs. */
+  get shed(): TtsShed {
+    return { ...this.#shed };
+  }
+
   #failure(err: unknown, text: string, voice: string): SwitchboardError {
     if (err instanceof SwitchboardError) return err;
     const grpcCode = grpcCodeOf(err);
+    if (grpcCode === DEADLINE_EXCEEDED) this.#shed.waitedTooLong++;
     const codeName = grpcCodeName(grpcCode);
     const retryable = grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode);
     // Google's details can quote the input (an SSML parse error, say): they stay out of the message.

@@ -165,7 +165,9 @@ export class SileroVad {
   readonly #maxPending: number;
   readonly #intervalMs: number;
   readonly #onError: ((err: SwitchboardError) => void) | undefined;
-  readonly #streams = new Set<SileroStream>();
+  /** Open streams in the order they are served; each run starts after the last stream the previous one took. */
+  readonly #streams: SileroStream[] = [];
+  #cursor = 0;
   // Batch buffers sized once for the largest batch.
   readonly #input: Float32Array;
   readonly #state: Float32Array;
@@ -210,7 +212,7 @@ export class SileroVad {
   open(listener: ProbabilityListener): SileroStream {
     if (this.#closed) throw new SwitchboardError('VAD_INFERENCE_FAILED', 'the VAD service is closed');
     const stream = new SileroStream(this, listener, this.#maxPending);
-    this.#streams.add(stream);
+    this.#streams.push(stream);
     if (this.#timer === undefined && this.#intervalMs > 0) {
       // A clock's timer does not keep the process alive: open streams belong to live calls, which do.
       this.#timer = this.#clock.every(this.#intervalMs, () => this.#onTimer());
@@ -220,7 +222,7 @@ export class SileroVad {
 
   get stats(): SileroStats {
     return {
-      streams: this.#streams.size,
+      streams: this.#streams.length,
       runs: this.#runs,
       chunks: this.#chunks,
       dropped: this._dropped,
@@ -255,8 +257,12 @@ export class SileroVad {
 
   /** @internal */
   _unregister(stream: SileroStream): void {
-    this.#streams.delete(stream);
-    if (this.#streams.size === 0) this.#stopTimer();
+    const at = this.#streams.indexOf(stream);
+    if (at < 0) return;
+    this.#streams.splice(at, 1);
+    if (at < this.#cursor) this.#cursor--;
+    if (this.#cursor >= this.#streams.length) this.#cursor = 0;
+    if (this.#streams.length === 0) this.#stopTimer();
   }
 
   #stopTimer(): void {
@@ -277,13 +283,19 @@ export class SileroVad {
     const max = this.#model.maxBatch;
     for (;;) {
       batch.length = 0;
-      for (const stream of this.#streams) {
+      // Round robin from the cursor: when more streams wait than a run takes, the ones a run left out go first
+      // in the next, so a saturated VAD drops chunks evenly across calls instead of always from the same ones.
+      const streams = this.#streams;
+      const n = streams.length;
+      let i = 0;
+      for (; i < n && batch.length < max; i++) {
+        const stream = streams[(this.#cursor + i) % n]!;
         if (stream.pending === 0) continue;
         const b = batch.length;
         this.#startMs[b] = stream._take(this.#input, b * SILERO_ROW);
         batch.push(stream);
-        if (batch.length === max) break;
       }
+      if (n > 0) this.#cursor = (this.#cursor + i) % n;
       const rows = batch.length;
       if (rows === 0) return;
       // state is [2, rows, 128]: h of every row first, then c of every row.

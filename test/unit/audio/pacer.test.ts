@@ -349,3 +349,83 @@ test('playedFrames counts what has had time to play: the frames sent less those 
   pacer.clear();
   assert.equal(pacer.playedFrames(1540), 28, 'after a clear, what was sent counts as ended');
 });
+
+test('a frame sent more than 20 ms after it was due is counted late; on-time pumps count none', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink, { leadMs: 60 });
+  pacer.enqueue(prompt('a', 100), 'a');
+  let late = 0;
+  for (let t = 1000; t <= 1200; t += 20) late += pacer.pump(t);
+  assert.equal(late, 0, 'pumped every 20 ms: every frame goes out ahead of its time');
+  assert.equal(sink.media, 13, 'frames 0..12: due by 1240, within the lead');
+  // The next pump comes 180 ms late (a stalled event loop): frames 13..22 go out at 1400.
+  assert.equal(
+    pacer.pump(1400),
+    6,
+    'frames 13..18 (due 1260..1360) are over 20 ms late; 19 (due 1380) is not',
+  );
+  assert.equal(sink.media, 23);
+  assert.equal(pacer.lateFrames, 6);
+  assert.equal(pacer.pump(1420), 0, 'back on time');
+  assert.equal(pacer.lateFrames, 6);
+});
+
+test('a prompt started after the queue ran dry is re-anchored, not counted late', () => {
+  const sink = new FakeSink();
+  const pacer = new Pacer(sink, { leadMs: 60 });
+  pacer.enqueue(prompt('a', 2), 'a');
+  assert.equal(pacer.pump(1000), 0);
+  pacer.enqueue(prompt('b', 10), 'b');
+  assert.equal(pacer.pump(5000), 0, 'nothing was due while nothing was queued');
+  assert.equal(pacer.lateFrames, 0);
+});
+
+test('PacerClock reports late frames once per tick, summed over its pacers, and counts out-of-tick pumps', () => {
+  let now = 0;
+  const reports: number[] = [];
+  const clock = new PacerClock({ now: () => now, onLate: (frames) => reports.push(frames) });
+  const sinks = [new FakeSink(), new FakeSink()];
+  const pacers = sinks.map((s) => new Pacer(s, { leadMs: 60 }));
+  for (const p of pacers) {
+    p.enqueue(prompt('x', 50), 'x');
+    clock.add(p);
+  }
+  clock.tick();
+  now = 20;
+  clock.tick();
+  assert.deepEqual(reports, [], 'on time: no report at all');
+  now = 100;
+  clock.tick();
+  assert.deepEqual(reports, [], 'a tick 60 ms late sends frames 4..7 (due 80..140): none over 20 ms late');
+  now = 300;
+  clock.tick();
+  // Frames 8..17 go out at 300: 8..13 (due 160..260) are over 20 ms late, 6 per pacer, reported together.
+  assert.deepEqual(reports, [12]);
+  assert.equal(clock.lateFrames, 12);
+  // A pump between ticks (a prompt just queued) is counted the same way.
+  now = 500;
+  clock.pump(pacers[0]!);
+  assert.deepEqual(reports, [12, 6], 'frames 18..27 go out at 500: 18..23 (due 360..460) late');
+  clock.stop();
+});
+
+test('a throwing onLate handler never stops the audio', () => {
+  let now = 0;
+  const clock = new PacerClock({
+    now: () => now,
+    onLate: () => {
+      throw new Error('metrics broke');
+    },
+  });
+  const sink = new FakeSink();
+  const p = new Pacer(sink, { leadMs: 60 });
+  p.enqueue(prompt('x', 50), 'x');
+  clock.add(p);
+  clock.tick();
+  now = 500;
+  clock.tick();
+  assert.equal(sink.media, 28);
+  assert.equal(clock.lateFrames, 21, 'frames 3..23 (due 60..460) went out late at 500');
+  assert.equal(clock.failures, 0);
+  clock.stop();
+});

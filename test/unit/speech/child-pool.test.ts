@@ -30,7 +30,7 @@ const died = (end: ChildEnd): SwitchboardError =>
 
 function requests(
   modes: () => string,
-  options: { clock?: ManualClock; maxCrashes?: number; size?: number } = {},
+  options: { clock?: ManualClock; maxCrashes?: number; size?: number; maxWaitMs?: number } = {},
 ) {
   return new ChildRequests<string, Out, string>({
     size: options.size ?? 1,
@@ -41,6 +41,12 @@ function requests(
     fork: () => forkChild(modes()),
     maxPending: 4,
     queueFull: (pending) => new SwitchboardError('TTS_FAILED', 'queue full', { pending }),
+    ...(options.maxWaitMs === undefined
+      ? {}
+      : {
+          maxWaitMs: options.maxWaitMs,
+          waitedTooLong: (ms: number) => new SwitchboardError('TTS_FAILED', `waited ${ms} ms`),
+        }),
     closedError: () => new SwitchboardError('TTS_FAILED', 'closed'),
     startError: (err) => new SwitchboardError('TTS_FAILED', 'cannot start', {}, { cause: err }),
     exhaustedError: (crashes) => new SwitchboardError('TTS_FAILED', 'keep crashing', { crashes }),
@@ -101,6 +107,34 @@ test('an aborted request rejects at once and the queue moves on; the queue is bo
     pool.pool.children[0]!.process.kill('SIGKILL');
     await assert.rejects(busy, failed(/child died/));
     assert.deepEqual(await Promise.all(queued), ['1', '2', '3', '4']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('behind a stalled child the queue stays at its bound; requests past it or waiting too long are refused and counted', async () => {
+  const clock = new ManualClock();
+  const pool = requests(() => 'ready', { clock, maxWaitMs: 500 });
+  try {
+    await pool.warmUp();
+    const stalled = pool.request('hang');
+    const queued = [1, 2, 3, 4].map((n) => pool.request(String(n)));
+    for (const q of queued) q.catch(() => {});
+    await assert.rejects(pool.request('five'), failed(/queue full/));
+    assert.equal(pool.pending, 4, 'the queue holds its bound, no more');
+    assert.deepEqual(pool.shed, { queueFull: 1, waitedTooLong: 0 });
+    clock.advance(499);
+    assert.equal(pool.pending, 4);
+    clock.advance(1);
+    for (const q of queued) await assert.rejects(q, failed(/waited 500 ms/));
+    assert.equal(pool.pending, 0);
+    assert.deepEqual(pool.shed, { queueFull: 1, waitedTooLong: 4 });
+    // The stalled work does not hold up what comes once the child is free again.
+    pool.pool.children[0]!.process.kill('SIGKILL');
+    await assert.rejects(stalled, failed(/child died/));
+    assert.equal(await pool.request('after'), 'after');
+    clock.advance(1000);
+    assert.equal(pool.shed.waitedTooLong, 4, 'a request answered in time is never refused later');
   } finally {
     await pool.close();
   }

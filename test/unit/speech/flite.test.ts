@@ -22,7 +22,8 @@ const FLITE_MODULE = new URL('../../../src/speech/tts/flite.ts', import.meta.url
 /** Over a second of work for flite's 'rms' voice: long enough to act while it runs. */
 const LONG_TEXT = 'This sentence is here so that the synthesis takes a while to finish. '.repeat(20);
 
-const tts = new FliteTts({ voice: 'rms', workers: 2 });
+// Requests here may wait behind long texts on a loaded machine: the bound on waiting has its own test.
+const tts = new FliteTts({ voice: 'rms', workers: 2, maxWaitMs: 60_000 });
 after(() => tts.close());
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -124,7 +125,8 @@ test('an aborted request rejects with AbortError while a parallel one still succ
 });
 
 test('a request aborted while queued never reaches flite; the queue moves on', async () => {
-  const single = new FliteTts({ voice: 'kal', workers: 1 });
+  // The long text keeps the child busy for seconds: longer than a request may wait by default.
+  const single = new FliteTts({ voice: 'kal', workers: 1, maxWaitMs: 60_000 });
   try {
     const busy = single.synthesize({ text: LONG_TEXT, voice: 'rms' });
     const controller = new AbortController();
@@ -149,6 +151,8 @@ test('the queue is bounded', async () => {
     );
     for (const p of accepted) p.catch(() => {});
     await assert.rejects(single.synthesize({ text: 'Hi' }), isTtsFailed(/queue full/));
+    // The child is still starting, so all wait: the last of the batch and this one were past the bound.
+    assert.deepEqual(single.shed, { queueFull: 2, waitedTooLong: 0 }, 'counted for /metrics');
     controller.abort();
     const settled = await Promise.allSettled(accepted);
     assert.equal(settled.filter((s) => s.status === 'rejected').length, FLITE_MAX_PENDING + 1);
@@ -168,6 +172,24 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test('a request that waits past maxWaitMs for a busy child is refused and counted; later ones are served', async () => {
+  const clock = new ManualClock();
+  const single = new FliteTts({ voice: 'kal', workers: 1, maxWaitMs: 200, clock });
+  try {
+    await single.warmUp();
+    const busy = single.synthesize({ text: LONG_TEXT });
+    const waiting = single.synthesize({ text: 'Too late' });
+    clock.advance(200);
+    await assert.rejects(waiting, isTtsFailed(/waited 200 ms for a flite child/));
+    assert.deepEqual(single.shed, { queueFull: 0, waitedTooLong: 1 });
+    assert.ok((await busy).durationMs > 5000, 'the work under way is not cut');
+    assert.ok((await single.synthesize({ text: 'In time' })).durationMs > 0);
+    assert.equal(single.shed.waitedTooLong, 1);
+  } finally {
+    await single.close();
+  }
+});
 
 test('a child that dies fails its request, and the next request gets a new child', async () => {
   const single = new FliteTts({ voice: 'rms', workers: 1 });

@@ -260,6 +260,14 @@ test('audio written while the client loads is kept within maxBufferedMs; the old
   assert.deepEqual(Buffer.concat(run.fake.streams[0]!.audio), mulawOf(950, 1000));
   assert.equal(final.text, 'salad');
   assert.equal(final.endMs, 20_000, 'times stay those of the call despite the drops');
+  assert.equal(run.stt.droppedFrames, 950, "the engine's count, which /metrics reads");
+  // Another call on the same engine is not held back by the first one's backlog, nor counted with it.
+  const other = listen(run.fake, run.stt);
+  for (let i = 0; i < 10; i++) other.stream.write(frame(i));
+  other.stream.endUtterance();
+  assert.equal((await within(other.final)).text, 'salad');
+  assert.equal(other.stream.droppedFrames, 0);
+  assert.equal(run.stt.droppedFrames, 950);
 });
 
 test('the re-send ring counts drops of unsent frames and evictions of sent ones', () => {

@@ -193,8 +193,31 @@ describe('GoogleTts against a fake Text-to-Speech server', () => {
         assert.equal(err.retryable, true);
         return true;
       });
+      assert.deepEqual(quick.shed, { queueFull: 0, waitedTooLong: 1 }, 'counted as waiting too long');
     } finally {
       await quick.close();
+    }
+  });
+
+  test('requests in flight are bounded: past maxInFlight one is refused at once and counted', async () => {
+    const bounded = new GoogleTts({ endpoint: { host: fake.host, port: fake.port }, maxInFlight: 2 });
+    try {
+      await bounded.synthesize({ text: 'warm' });
+      fake.delayMs = 300;
+      const slow = [bounded.synthesize({ text: 'one' }), bounded.synthesize({ text: 'two' })];
+      await assert.rejects(bounded.synthesize({ text: 'three' }), (err: unknown) => {
+        assert.ok(isSwitchboardError(err, 'TTS_FAILED'));
+        assert.match(err.message, /2 google tts requests in flight/);
+        return true;
+      });
+      assert.deepEqual(bounded.shed, { queueFull: 1, waitedTooLong: 0 });
+      // The two in flight are answered, and the bound frees up with them.
+      assert.equal((await Promise.all(slow)).length, 2);
+      fake.delayMs = 0;
+      assert.ok((await bounded.synthesize({ text: 'four' })).mulaw.length > 0);
+      assert.equal(bounded.shed.queueFull, 1);
+    } finally {
+      await bounded.close();
     }
   });
 

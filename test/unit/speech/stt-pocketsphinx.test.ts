@@ -171,6 +171,106 @@ test(
   },
 );
 
+test(
+  `a stalled decoder keeps a stream's waiting audio at its bound, drops the oldest and counts it; other decoders' calls go on${suffix}`,
+  { skip },
+  async () => {
+    const own = await PocketsphinxStt.open({
+      decoders: 2,
+      maxBufferedMs: 2000,
+      warmUpAudio: await speak(
+        'Thank you for calling. How can I help you today? Please say your account number after the tone.',
+      ),
+    });
+    const [stalled] = pocketsphinxProcessesForTest(own);
+    assert.ok(stalled);
+    try {
+      const finals: Transcript[] = [];
+      const finalHeard = new Promise<void>((resolve, reject) => {
+        const behind = own.stream({
+          context: CLOSED,
+          onTranscript: (t) => {
+            if (!t.final) return;
+            finals.push(t);
+            resolve();
+          },
+          onError: reject,
+        });
+        // The first stream goes to the first decoder: stop it, as a decoder far behind would be.
+        stalled.kill('SIGSTOP');
+        const frame = new Int16Array(160);
+        // 250 frames (5 s), the stream alone on its decoder: the first frame goes to it, 100 (2 s) wait, and
+        // the 149 oldest of the rest go.
+        for (let i = 0; i < 250; i++) {
+          behind.write(frame);
+          assert.ok(behind.bufferedMs <= 2000, `waiting ${behind.bufferedMs} ms`);
+        }
+        assert.equal(behind.bufferedMs, 2000);
+        assert.equal(behind.droppedFrames, 149);
+        assert.equal(own.droppedFrames, 149);
+        behind.endUtterance();
+      });
+      // Another call, on the other decoder, is heard as usual meanwhile.
+      assert.equal((await recognize(CLOSED, await speak('yes'), own)).text, 'yes');
+      assert.equal(finals.length, 0, 'the stalled decoder has answered nothing');
+      stalled.kill('SIGCONT');
+      await finalHeard;
+      assert.equal(finals[0]!.text, '');
+      assert.ok(finals[0]!.endMs <= 5000, `ends at ${finals[0]!.endMs} ms of the call's audio`);
+    } finally {
+      stalled.kill('SIGCONT');
+      await own.close();
+    }
+  },
+);
+
+test(
+  `callers sharing a decoder send short turns whole, so one still speaking does not hold it from another${suffix}`,
+  { skip },
+  async () => {
+    const single = await PocketsphinxStt.open({
+      decoders: 1,
+      warmUpAudio: await speak(
+        'Thank you for calling. How can I help you today? Please say your account number after the tone.',
+      ),
+    });
+    try {
+      const order: string[] = [];
+      const heard = (name: string, stream: () => { close(): void }) => (t: Transcript) => {
+        if (!t.final) return;
+        order.push(`${name}:${t.text}`);
+        stream().close();
+      };
+      let done: () => void = () => {};
+      const both = new Promise<void>((resolve) => (done = resolve));
+      const check = (): void => {
+        if (order.length === 2) done();
+      };
+      const speaking = single.stream({
+        context: CLOSED,
+        onTranscript: (t) => (heard('speaking', () => speaking)(t), check()),
+        onError: (err) => assert.fail(err),
+      });
+      const other = single.stream({
+        context: CLOSED,
+        onTranscript: (t) => (heard('other', () => other)(t), check()),
+        onError: (err) => assert.fail(err),
+      });
+      const [yes, no] = [await speak('yes'), await speak('no')];
+      for (let i = 0; i < yes.length; i += 160) speaking.write(yes.subarray(i, i + 160));
+      // The first caller has not finished its turn; the second says all of its own meanwhile.
+      for (let i = 0; i < no.length; i += 160) other.write(no.subarray(i, i + 160));
+      other.endUtterance();
+      speaking.endUtterance();
+      await both;
+      // Streamed frame by frame, the first caller's audio would have taken the decoder until its end.
+      assert.deepEqual(order, ['other:no', 'speaking:yes']);
+    } finally {
+      await single.close();
+    }
+  },
+);
+
 test(`silence and full-scale noise give no words and no crash${suffix}`, { skip }, async () => {
   const silence = new Int16Array(8000);
   const t1 = await recognize(CLOSED, silence);

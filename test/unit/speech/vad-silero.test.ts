@@ -191,6 +191,24 @@ test('a stream that falls behind drops its oldest chunks and counts them; closin
   assert.equal(vad.stats.streams, 0);
 });
 
+test('runs take waiting streams in turn, so a stream far behind neither goes first nor makes others drop', async () => {
+  // Runs of one stream each: the order of the listeners' calls is the order the streams were served in.
+  const vad = await service({ maxPendingChunks: 4, maxBatch: 1 });
+  const order: string[] = [];
+  const behind = vad.open(() => order.push('behind'));
+  const b = vad.open(() => order.push('b'));
+  const c = vad.open(() => order.push('c'));
+  behind.pushMulaw(noise(10 * 32, 1000, 5));
+  b.pushMulaw(noise(32, 1000, 6));
+  c.pushMulaw(noise(32, 1000, 7));
+  assert.equal(behind.pending, 4, 'held at its bound');
+  assert.equal(behind.dropped, 6);
+  assert.equal(b.dropped + c.dropped, 0, "one stream's backlog costs the others nothing");
+  await vad.tick();
+  assert.deepEqual(order, ['behind', 'b', 'c', 'behind', 'behind', 'behind']);
+  assert.equal(vad.stats.dropped, 6);
+});
+
 test('the shared timer runs the chunks without tick(), and a throwing listener harms no other stream', async () => {
   const errors: unknown[] = [];
   const clock = new ManualClock();

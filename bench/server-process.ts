@@ -1,6 +1,6 @@
 /** Starts `switchboard serve` as a child process on a free port, for benchmarks that measure the server alone. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { childPids, cpuMs, rssMiB } from '../src/load/process-stats.ts';
 
 export interface ServerProcess {
   url: string;
@@ -61,30 +61,6 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   };
 }
 
-function childPids(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
-}
-
-let clockTicks: number | undefined;
-
-/**
- * CPU time (user + system, every thread) a live process has used, in ms, from /proc/<pid>/stat; with 'ended
- * children', that of its children that have ended and been waited for instead.
- */
-export function cpuMs(pid: number, of: 'self' | 'ended children' = 'self'): number {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces and parentheses; fields from 3 on follow its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime, stime are fields 14 and 15; cutime, cstime 16 and 17.
-  const at = of === 'self' ? 11 : 13;
-  return ((Number(fields[at]) + Number(fields[at + 1])) * 1000) / clockTicks;
-}
-
 /** cpuMs, or 0 for a child that ended since it was listed: it counts in cutime once the server has reaped it. */
 function liveCpuMs(pid: number): number {
   try {
@@ -92,11 +68,6 @@ function liveCpuMs(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 export function percentile(values: number[], p: number): number {

@@ -11,6 +11,10 @@ const COMMANDS: Record<
     load: () => import('./serve.ts'),
   },
   call: { summary: 'place a simulated call against a running server', load: () => import('./call.ts') },
+  load: {
+    summary: 'place many calls against your own server and report its turns, audio and CPU per step',
+    load: () => import('./load.ts'),
+  },
   validate: {
     summary:
       'check flows (files, ids or a folder): schema, targets, reachability, slots, env (exit 1 on errors)',

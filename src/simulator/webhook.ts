@@ -17,6 +17,19 @@ export class ServerUnreachableError extends Error {
   }
 }
 
+/** The server answered the webhook with an HTTP error status (a 503 when it is busy, say). */
+export class WebhookHttpError extends Error {
+  readonly url: string;
+  readonly status: number;
+
+  constructor(url: string, status: number, body: string) {
+    super(`${url} answered HTTP ${status}: ${body.slice(0, 200)}`);
+    this.name = 'WebhookHttpError';
+    this.url = url;
+    this.status = status;
+  }
+}
+
 /** Twilio gives up on a webhook after 15 s; so does the simulated caller. */
 const WEBHOOK_TIMEOUT_MS = 15_000;
 
@@ -42,12 +55,17 @@ function unreachable(url: string, err: unknown): ServerUnreachableError {
   return new ServerUnreachableError(url, code, why, { cause: err });
 }
 
-/** Posts a webhook as Twilio does; the TwiML answered, and the server's refusal header if it sent one. */
+/**
+ * Posts a webhook as Twilio does; the TwiML answered, and the server's refusal header if it sent one. With
+ * `followRedirects: false` a redirect is not followed (it is answered as an HTTP error), so nothing but `url` is
+ * ever called.
+ */
 export async function postWebhook(
   url: string,
   params: Record<string, string>,
   authToken: string | null | undefined,
   signal: AbortSignal | undefined,
+  options: { followRedirects?: boolean } = {},
 ): Promise<{ twiml: TwimlInstructions; refusal: string | null }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (authToken) headers['x-twilio-signature'] = signTwilioRequest(authToken, url, params);
@@ -58,6 +76,7 @@ export async function postWebhook(
       method: 'POST',
       headers,
       body: new URLSearchParams(params).toString(),
+      redirect: options.followRedirects === false ? 'manual' : 'follow',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (err) {
@@ -67,6 +86,6 @@ export async function postWebhook(
     throw unreachable(url, err);
   }
   const text = await res.text();
-  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  if (!res.ok) throw new WebhookHttpError(url, res.status, text);
   return { twiml: readTwiml(text), refusal: res.headers.get(REFUSAL_HEADER) };
 }

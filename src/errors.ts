@@ -17,6 +17,7 @@ export const ErrorCodes = {
   HTTP_BODY_TOO_LARGE: 'Request body exceeds the size limit',
   HTTP_BAD_BODY: 'Request body could not be parsed',
   HTTP_DRAINING: 'Server is draining and takes no new calls',
+  HTTP_BUSY: 'All lines are busy: the server is at its call limit or saturated',
   HTTP_TOKEN_INVALID: 'Softphone page token is missing, invalid or expired; reload the page',
   // Flows
   FLOW_INVALID: 'Flow file is invalid',

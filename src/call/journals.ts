@@ -120,6 +120,20 @@ export class CallJournals {
     return true;
   }
 
+  /**
+   * A new call turned away before it began (admission control): its journal is one `end` record saying why, so
+   * the calls page shows it and nothing tries to resume it. False, and nothing written, when the call already
+   * has a journal (a webhook retried for a call taken up elsewhere).
+   */
+  async refuse(callId: string, reason: string, at: number): Promise<boolean> {
+    if (await this.store.summary(callId)) return false;
+    const lease = await this.store.acquire(callId, this.owner);
+    const journal = new CallJournal(this.store, lease, 0);
+    await journal.append([{ kind: 'end', reason }], at);
+    await journal.release();
+    return true;
+  }
+
   #ticket(callId: string, lease: number): StreamTicket {
     return { callId, lease: String(lease), token: this.#sign(callId, lease) };
   }

@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_BODY_TOO_LARGE: 413,
   HTTP_BAD_BODY: 400,
   HTTP_DRAINING: 503,
+  HTTP_BUSY: 503,
   HTTP_TOKEN_INVALID: 403,
   FLOW_NOT_FOUND: 404,
 };
@@ -78,4 +79,10 @@ export function sendError(res: ServerResponse, err: unknown): void {
     return;
   }
   sendJson(res, { error: code, message, retryable: isRetryable(err) }, statusFor(err));
+}
+
+/** A request header's value (the first, when repeated). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

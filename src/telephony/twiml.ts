@@ -137,6 +137,11 @@ export function sayThenHangup(text: string): string {
   return `${XML_HEADER}<Response><Say>${escapeXml(text)}</Say><Hangup/></Response>`;
 }
 
+/** TwiML that declines the call before it is answered, with a busy tone (the caller is not billed). */
+export function rejectBusy(): string {
+  return `${XML_HEADER}<Response><Reject reason="busy"/></Response>`;
+}
+
 /**
  * Splits PUBLIC_URL into scheme, authority and path without normalising it (`new URL` would lower-case the host
  * and drop default ports), because Twilio signs the URL exactly as it was configured.

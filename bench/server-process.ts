@@ -27,7 +27,8 @@ const BIN = new URL('../bin/switchboard.js', import.meta.url).pathname;
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    // One process unless asked: these figures are per process (bench/capacity.ts measures workers).
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

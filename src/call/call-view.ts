@@ -145,6 +145,14 @@ export class CallViews {
     this.#views.set(callId, { events: [], start: 0, listeners: new Set(), forget: null });
   }
 
+  /**
+   * Open `callId`'s view wherever this server may stream it, resolving once it is open there: in one process,
+   * here (a server of several processes opens it in each, server/cluster/shared-views.ts).
+   */
+  async share(callId: string): Promise<void> {
+    this.open(callId);
+  }
+
   /** Whether `callId` is viewed: publishing for it is worth building events. */
   has(callId: string): boolean {
     return this.#views.has(callId);

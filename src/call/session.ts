@@ -164,6 +164,7 @@ export class MediaSession {
     if (!compiled) throw new SwitchboardError('FLOW_NOT_FOUND', `"${flowName}"`, { flow: flowName });
     this.#protocol.live(streamSid);
     this.#log = this.#log.child({ flow: compiled.flow.id });
+    if (deps.tracing) this.#events.subscribe(deps.tracing.subscriber(callSid, compiled.flow.id));
     // Taken in the same turn as the flow, so the two always belong together.
     this.#model = deps.models?.get(flowName) ?? null;
     this.#releaseModel = this.#model?.retain() ?? null;

@@ -2,6 +2,8 @@
  * `switchboard serve`: loads configuration and flows, starts the embedded engines and the server, prints a
  * banner, and drains on SIGTERM/SIGINT.
  */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configFromEnv, type ServerConfig } from '../config/env.ts';
 import { FlowLibrary } from '../config/flow-library.ts';
@@ -12,7 +14,11 @@ import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '
 import { loggerFromEnv, type Logger } from '../observability/logger.ts';
 import { CallJournals } from '../call/journals.ts';
 import { openStore } from '../journal/open-store.ts';
+import { openTracing } from '../tracing/tracing.ts';
 import { SwitchboardApp } from '../server/app.ts';
+import { ClusterPeers } from '../server/cluster/peers.ts';
+import { runPrimary } from '../server/cluster/primary.ts';
+import { WorkerLink } from '../server/cluster/worker-link.ts';
 import { CallControl } from '../telephony/call-control.ts';
 import { STT_ENGINES, TTS_ENGINES, ttsEngine } from '../speech/registry.ts';
 import { PromptCache } from '../speech/tts/prompt-cache.ts';
@@ -63,8 +69,20 @@ ${choices('  STT                ', 'speech recognition: ', STT_ENGINES)}
                      path or soname of libpocketsphinx (libpocketsphinx.so.3)
   SOFTPHONE          on | off: the browser softphone at / (on unless TWILIO_AUTH_TOKEN is set)
   DRAIN_TIMEOUT_MS   how long SIGTERM waits for live calls (30000)
+  WORKERS            server processes sharing the port, one per core (${availableParallelism()} here); 1 for one
+                     process
+  MAX_CALLS          calls per process past which new calls hear "all lines are busy" (unset: no fixed
+                     limit; measured saturation still refuses them)
+  ADMISSION          on | off: off admits every call, however loaded the process (on)
+  BUSY_ANSWER        say (a short busy message, then hang up) | reject (<Reject reason="busy"/>) (say)
+  SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED
+                     saturated past: event-loop p99 delay, ms (40); agent audio frames sent late, per
+                     second (50); caller audio chunks dropped, per second (20)
   LOG_LEVEL          debug | info | warn | error (info)
   LOG_PII            "show" to log personal data; redacted otherwise
+  OTEL_EXPORTER_OTLP_ENDPOINT
+                     export OpenTelemetry traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318);
+                     unset: no traces. OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER apply
 
 The banner lists, per flow, the environment variables it reads ({{env.NAME}}) that are not set.
 Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 1 when the server cannot start (a configuration
@@ -83,7 +101,17 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const config = configFromEnv();
-  const logger = loggerFromEnv();
+  if (config.workers > 1 && cluster.isPrimary) {
+    return runPrimary({
+      workers: config.workers,
+      logger: loggerFromEnv(),
+      drainTimeoutMs: config.drainTimeoutMs,
+      print: (text) => console.log(text),
+    });
+  }
+  // A worker of several (WORKERS > 1): the primary prints the banner, relays, and says when to drain.
+  const link = WorkerLink.ofThisProcess();
+  const logger = link ? loggerFromEnv().child({ worker: link.slot }) : loggerFromEnv();
   // What has been started, closed in reverse on shutdown or when start-up fails, so the process ends.
   const started: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -92,23 +120,29 @@ export async function main(args: string[]): Promise<number> {
     }
   };
   try {
-    const running = await start(config, logger, started);
+    const running = await start(config, logger, started, link);
     if (running === null) {
       await closeAll();
+      if (link) leaveCluster();
       return 1;
     }
+    if (link) link.ready(running.banner);
+    else console.log(running.banner.join('\n'));
+    const app = running.app;
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
-      logger.info('shutting down', { signal, liveCalls: running.activeCalls });
-      const report = await running.drain(config.drainTimeoutMs);
+      logger.info('shutting down', { signal, liveCalls: app.activeCalls });
+      const report = await app.drain(config.drainTimeoutMs);
       logger.info('drained', { ...report });
       await closeAll();
       process.exitCode = 0;
+      if (link) leaveCluster();
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
+    link?.onDrain((signal) => void stop(signal));
     return 0;
   } catch (err) {
     await closeAll();
@@ -116,17 +150,29 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/** A worker's last step: the channel to the primary closes and the process exits once its work is done. */
+function leaveCluster(): void {
+  cluster.worker?.disconnect();
+}
+
 /**
- * Loads flows, starts the engines and the server, and prints the banner; each thing started adds its close to
- * `started`. Null, said why, when there is no flow to serve or the server cannot listen.
+ * Loads flows, starts the engines and the server, and gives the banner to print; each thing started adds its
+ * close to `started`. Null, said why, when there is no flow to serve or the server cannot listen. `link`: this
+ * process is one worker of several, and only the first says what the others would repeat.
  */
 async function start(
   config: ServerConfig,
   logger: Logger,
   started: (() => Promise<void>)[],
-): Promise<SwitchboardApp | null> {
+  link: WorkerLink | null,
+): Promise<{ app: SwitchboardApp; banner: string[] } | null> {
+  const quiet = link !== null && link.slot > 1;
+  // Null, and the OpenTelemetry SDK never loaded, unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = await openTracing(config, logger);
+  if (tracing) started.push(() => tracing.close());
   // Opened before anything slow, so a wrong STORE_URL is reported at once.
-  const store = await openStore(config.storeUrl, { logger });
+  const opened = await openStore(config.storeUrl, { logger });
+  const store = tracing?.journal(opened) ?? opened;
   started.push(() => store.close());
   const journals = new CallJournals(store);
   await journals.init();
@@ -140,7 +186,9 @@ async function start(
   // Missing or stale intent models are trained here, before the first call can arrive.
   await library.load();
   // The same report as `switchboard validate`, so a refused flow says where and why in the terminal too.
-  for (const rejected of library.rejected) console.error(formatFindings(rejected.file, rejected.findings));
+  if (!quiet) {
+    for (const rejected of library.rejected) console.error(formatFindings(rejected.file, rejected.findings));
+  }
   if (library.flows.size === 0) {
     console.error(`switchboard: no valid flow in ${config.flowsDir}`);
     return null;
@@ -183,12 +231,21 @@ async function start(
     publicUrl: config.publicUrl,
     callControl,
     softphone: config.softphone,
+    tracing,
+    admission: config.admission,
+    dropped: () => hearing.dropped(),
+    ...(link ? { peers: new ClusterPeers(link) } : {}),
   });
   started.push(() => app.close());
   app.metrics.registry.collect(() => {
     const dropped = hearing.dropped();
     app.metrics.vadChunksDropped.set(dropped.vadChunks);
     app.metrics.sttFramesDropped.set(dropped.sttFrames);
+    const shed = tts.shed;
+    if (shed) {
+      app.metrics.ttsRequestsShed.set(shed.queueFull, { reason: 'queue_full' });
+      app.metrics.ttsRequestsShed.set(shed.waitedTooLong, { reason: 'waited_too_long' });
+    }
   });
   let address;
   try {
@@ -205,28 +262,27 @@ async function start(
     : config.hostExplicit
       ? 'WARNING: TWILIO_AUTH_TOKEN is not set, so requests are not authenticated; HOST was set explicitly'
       : 'TWILIO_AUTH_TOKEN is not set: requests are not authenticated, so the server listens on loopback only (set HOST to change that)';
-  console.log(
-    [
-      `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
-      `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
-      `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
-      ...envLine(library.flows, unsetEnv),
-      `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
-      `  journal    : ${journalLine(store.kind, store.location)}`,
-      `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
-      `  failover   : ${failover.summary}`,
-      `  security   : ${security}`,
-      `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
-      `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
-      `  softphone  : ${config.softphone ? `${app.publicUrl}/ (talk to a flow from the browser)` : 'off (SOFTPHONE=on to serve it)'}`,
-    ].join('\n'),
-  );
-  logger.info('server started', {
+  const banner = [
+    `Switchboard listening on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+    `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
+    `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
+    ...envLine(library.flows, unsetEnv),
+    `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
+    `  journal    : ${journalLine(store.kind, store.location)}`,
+    `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
+    `  failover   : ${failover.summary}`,
+    `  security   : ${security}`,
+    `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
+    `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
+    `  softphone  : ${config.softphone ? `${app.publicUrl}/ (talk to a flow from the browser)` : 'off (SOFTPHONE=on to serve it)'}`,
+  ];
+  logger.info(link ? 'worker started' : 'server started', {
+    pid: process.pid,
     port: address.port,
     host: address.address,
     flows: [...library.flows.keys()],
   });
-  return app;
+  return { app, banner };
 }
 
 /** What to do about an address the server cannot listen on, by the system's reason. */

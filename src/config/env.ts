@@ -2,7 +2,9 @@
  * Server configuration from the environment (the environment table of docs/reference.md). Every variable is optional;
  * bad values are reported with the variable's name rather than guessed around.
  */
+import { availableParallelism } from 'node:os';
 import { SwitchboardError } from '../errors.ts';
+import { DEFAULT_SATURATION, type SaturationThresholds } from '../observability/saturation.ts';
 import {
   engineChoices,
   STT_ENGINE_NAMES,
@@ -10,6 +12,18 @@ import {
   TTS_ENGINE_NAMES,
   type TtsEngineName,
 } from '../speech/engine-names.ts';
+
+/** Admission control: when new calls are turned away (docs/operating.md, "Admission control"). */
+export interface AdmissionConfig {
+  /** ADMISSION: on (default) refuses new calls past MAX_CALLS or while saturated; off admits every call. */
+  enabled: boolean;
+  /** MAX_CALLS: live calls plus calls admitted whose stream has not started yet; null for no fixed limit. */
+  maxCalls: number | null;
+  /** BUSY_ANSWER: `say` a short "all lines are busy" and hang up, or `reject` (`<Reject reason="busy"/>`). */
+  busyAnswer: 'say' | 'reject';
+  /** SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED. */
+  saturation: SaturationThresholds;
+}
 
 export interface ServerConfig {
   host: string;
@@ -58,6 +72,17 @@ export interface ServerConfig {
    * where an operator must turn it on explicitly.
    */
   softphone: boolean;
+  admission: AdmissionConfig;
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): where OpenTelemetry spans are exported
+   * over OTLP/HTTP; null: no traces, and the SDK is not loaded. The other OTEL_* variables are the SDK's.
+   */
+  otlpEndpoint: string | null;
+  /**
+   * WORKERS: server processes sharing the port (node:cluster), one per core unless set; 1 runs the server in
+   * this process. A `memory:` journal store is one process's, so it runs one.
+   */
+  workers: number;
 }
 
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
@@ -115,6 +140,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   if (nlu !== 'onnx' && nlu !== 'off') {
     throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
   }
+  const storeUrl = nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db';
+  let workers = integer(env, 'WORKERS', availableParallelism(), 1, 256);
+  if (storeUrl.startsWith('memory:')) {
+    if (workers > 1 && nonEmpty(env.WORKERS) !== null) {
+      throw new SwitchboardError(
+        'CONFIG_INVALID',
+        `WORKERS=${workers} needs a journal store the workers share (sqlite: or postgres:); STORE_URL=memory: is one process's`,
+      );
+    }
+    workers = 1;
+  }
   return {
     host: host ?? '127.0.0.1',
     hostExplicit: host !== null,
@@ -132,13 +168,63 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     pocketsphinxLibrary: nonEmpty(env.POCKETSPHINX_LIBRARY) ?? undefined,
     ttsVoice: nonEmpty(env.TTS_VOICE) ?? undefined,
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
-    storeUrl: nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db',
+    storeUrl,
     googleEndpoint: hostPort(env, 'GOOGLE_API_ENDPOINT'),
     googleSttApi,
     googleCloudProject,
     googleSttModel: nonEmpty(env.GOOGLE_STT_MODEL),
     googleSttLocation,
     softphone: softphone === 'on',
+    admission: admissionFromEnv(env),
+    otlpEndpoint: otlpEndpoint(env),
+    workers,
+  };
+}
+
+/** The OTLP/HTTP endpoint traces go to, when one is set (and OTEL_SDK_DISABLED is not true); an http(s) URL. */
+function otlpEndpoint(env: NodeJS.ProcessEnv): string | null {
+  if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return null;
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const) {
+    const value = nonEmpty(env[name]);
+    if (value === null) continue;
+    if (!/^https?:\/\/[^/?#]+/.test(value)) {
+      throw new SwitchboardError(
+        'CONFIG_INVALID',
+        `${name} must be an http(s) URL such as http://127.0.0.1:4318`,
+      );
+    }
+    return value;
+  }
+  return null;
+}
+
+function admissionFromEnv(env: NodeJS.ProcessEnv): AdmissionConfig {
+  const admission = nonEmpty(env.ADMISSION) ?? 'on';
+  if (admission !== 'on' && admission !== 'off') {
+    throw new SwitchboardError('CONFIG_INVALID', `ADMISSION=${admission} is not a choice (on or off)`);
+  }
+  const busyAnswer = nonEmpty(env.BUSY_ANSWER) ?? 'say';
+  if (busyAnswer !== 'say' && busyAnswer !== 'reject') {
+    throw new SwitchboardError('CONFIG_INVALID', `BUSY_ANSWER=${busyAnswer} is not a choice (say or reject)`);
+  }
+  const maxCalls = nonEmpty(env.MAX_CALLS) === null ? null : integer(env, 'MAX_CALLS', 0, 1, 1_000_000);
+  // A limit that would be ignored is refused rather than silently dropped.
+  if (admission === 'off' && maxCalls !== null) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'MAX_CALLS has no effect with ADMISSION=off; unset one of them',
+    );
+  }
+  const d = DEFAULT_SATURATION;
+  return {
+    enabled: admission === 'on',
+    maxCalls,
+    busyAnswer,
+    saturation: {
+      loopDelayMs: integer(env, 'SATURATION_LOOP_DELAY_MS', d.loopDelayMs, 1, 60_000),
+      framesLatePerS: integer(env, 'SATURATION_FRAMES_LATE', d.framesLatePerS, 1, 10_000_000),
+      droppedPerS: integer(env, 'SATURATION_DROPPED', d.droppedPerS, 1, 10_000_000),
+    },
   };
 }
 

@@ -160,6 +160,26 @@ export function createServerMetrics(registry = new Registry()) {
       'switchboard_stt_frames_dropped',
       'Audio frames dropped because a speech decoder fell behind, since start',
     ),
+    ttsRequestsShed: registry.gauge(
+      'switchboard_tts_requests_shed',
+      'Syntheses refused because the TTS engine was behind, since start, by reason (queue_full, waited_too_long)',
+    ),
+    outboundFramesLate: registry.counter(
+      'switchboard_outbound_frames_late_total',
+      'Agent audio frames sent more than 20 ms after they were due',
+    ),
+    callsRefused: registry.counter(
+      'switchboard_calls_refused_total',
+      'New calls turned away by admission control, by reason (max_calls, loop_delay, frames_late, audio_dropped)',
+    ),
+    admissionSaturated: registry.gauge(
+      'switchboard_admission_saturated',
+      '1 while this process is saturated and refuses new calls, else 0',
+    ),
+    eventLoopDelayMs: registry.gauge(
+      'switchboard_event_loop_delay_p99_ms',
+      "The event loop's p99 delay over the last second, in ms",
+    ),
   };
 }
 

@@ -13,37 +13,32 @@ import type { FallbackSpeech } from '../call/speech-failover.ts';
 import type { FaultHook } from '../call/call-journal.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { MediaSession, type Hearing } from '../call/session.ts';
-import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
-import { nameHints, type CompiledFlow } from '../flow/index.ts';
+import { SwitchboardError } from '../errors.ts';
+import type { CompiledFlow } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
-import { resumeRefusal } from '../journal/resume.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, type ServerMetrics } from '../observability/metrics.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
-import { isValidStreamSignature, isValidTwilioSignature } from '../telephony/signature.ts';
-import {
-  REFUSAL_HEADER,
-  connectStream,
-  hangup,
-  httpUrlFor,
-  sayThenHangup,
-  streamUrlFor,
-} from '../telephony/twiml.ts';
-import { parseForm, readBody, sendError, sendJson, sendText, sendXml } from './http.ts';
+import { isValidStreamSignature } from '../telephony/signature.ts';
+import { streamUrlFor } from '../telephony/twiml.ts';
+import { header, sendError, sendJson, sendText } from './http.ts';
 import { CallsPage } from './calls-page.ts';
 import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
-import { StatusLog } from './status-log.ts';
 import type { CallControl } from '../telephony/call-control.ts';
+import type { ClusterPeers } from './cluster/peers.ts';
+import { Admission, type Readiness } from './admission.ts';
+import type { AdmissionConfig } from '../config/env.ts';
 
-export const MEDIA_PATH = '/twilio/media';
+import { MEDIA_PATH, TwilioWebhooks } from './twilio-webhooks.ts';
+/** The response header naming the worker process that answered (WORKERS > 1 only). */
+export const WORKER_HEADER = 'x-switchboard-worker';
 /** Why the server cannot listen, by the system's code. */
 const LISTEN_FAILURES: Readonly<Record<string, string>> = {
   EADDRINUSE: 'the port is in use by another process',
   EACCES: 'permission denied',
   EADDRNOTAVAIL: 'the address is not one of this machine',
 };
-/** Said by Twilio when a call that was cut off cannot be taken up again. */
-const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
 
 export interface AppOptions {
   flows: ReadonlyMap<string, CompiledFlow>;
@@ -71,6 +66,14 @@ export interface AppOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Serve the browser softphone at `/` (off unless set). */
   softphone?: boolean;
+  /** OpenTelemetry spans of web requests and calls; absent or null: no traces. */
+  tracing?: Tracing | null;
+  /** The other processes of this server when it runs several (WORKERS > 1); absent: this process is the server. */
+  peers?: ClusterPeers;
+  /** When new calls are refused (MAX_CALLS, saturation); absent: every call is admitted, nothing measured. */
+  admission?: AdmissionConfig;
+  /** VAD chunks and recognizer frames dropped since start, for the saturation monitor. */
+  dropped?: () => { vadChunks: number; sttFrames: number };
 }
 
 export interface DrainReport {
@@ -88,7 +91,7 @@ export class SwitchboardApp {
   readonly #sessions = new Set<MediaSession>();
   /** Sessions that have ended and are closing their sockets. */
   readonly #closing = new Set<Promise<void>>();
-  readonly #statuses = new StatusLog(1000);
+  readonly #webhooks: TwilioWebhooks;
   readonly #softphone: Softphone | null;
   /** The calls pages, drawn from the journal; served with the softphone, as part of the local developer view. */
   readonly #calls: CallsPage | null;
@@ -96,6 +99,7 @@ export class SwitchboardApp {
   readonly #views: CallViews | null;
   #publicUrl = '';
   #draining = false;
+  readonly #admission: Admission;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -103,8 +107,30 @@ export class SwitchboardApp {
     this.metrics = opts.metrics ?? createServerMetrics();
     this.#pacerClock = new PacerClock({
       onError: (err) => this.#log.error('outbound audio pacing failed', { err }),
+      onLate: (frames) => this.metrics.outboundFramesLate.inc(undefined, frames),
     });
-    this.#views = opts.softphone ? new CallViews() : null;
+    this.#views = opts.softphone ? (opts.peers?.views() ?? new CallViews()) : null;
+    opts.peers?.exposeMetrics(() => this.metrics.registry.render());
+    opts.peers?.exposeReadiness(() => this.#readiness());
+    const dropped = opts.dropped;
+    this.#admission = new Admission({
+      config: opts.admission ?? null,
+      live: () => Array.from(this.#sessions, (s) => s.callId),
+      journals: opts.journals,
+      metrics: this.metrics,
+      logger: opts.logger,
+      ...(dropped ? { dropped: () => dropped().vadChunks + dropped().sttFrames } : {}),
+    });
+    this.#webhooks = new TwilioWebhooks({
+      flows: opts.flows,
+      defaultFlow: opts.defaultFlow,
+      journals: opts.journals,
+      admission: this.#admission,
+      logger: opts.logger,
+      twilioAuthToken: opts.twilioAuthToken,
+      publicUrl: () => this.#publicUrl,
+      draining: () => this.#draining,
+    });
     this.#softphone = opts.softphone
       ? new Softphone({
           flows: opts.flows,
@@ -112,6 +138,7 @@ export class SwitchboardApp {
           journals: opts.journals,
           logger: opts.logger,
           draining: () => this.#draining,
+          admission: this.#admission,
           ...(this.#views ? { views: this.#views } : {}),
         })
       : null;
@@ -125,6 +152,11 @@ export class SwitchboardApp {
       perMessageDeflate: false,
     });
     this.#http.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    // Which process answered: with several workers, what a proxy or a test needs to tell them apart.
+    const worker = opts.peers?.worker;
+    if (worker !== undefined) {
+      this.#wss.on('headers', (headers) => headers.push(`${WORKER_HEADER}: ${worker}`));
+    }
     this.#http.on('clientError', (err, socket) => {
       this.#log.warn('bad http request', { err });
       socket.destroy();
@@ -170,6 +202,11 @@ export class SwitchboardApp {
     return this.#draining;
   }
 
+  /** Whether this process takes new calls: what `/readyz` answers for it. */
+  #readiness(): Readiness {
+    return this.#draining ? { status: 'draining' } : this.#admission.readiness();
+  }
+
   /** Stop taking calls; wait up to `timeoutMs` for live calls to end, then hand the rest back to Twilio. */
   async drain(timeoutMs: number): Promise<DrainReport> {
     this.#draining = true;
@@ -210,6 +247,7 @@ export class SwitchboardApp {
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
     this.#pacerClock.stop();
+    this.#admission.stop();
     this.#views?.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
@@ -220,23 +258,23 @@ export class SwitchboardApp {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '') || '/'}`;
+    const traced = this.#opts.tracing?.request(route);
+    if (traced) res.once('close', () => traced(res.statusCode));
+    if (this.#opts.peers) res.setHeader(WORKER_HEADER, String(this.#opts.peers.worker));
     try {
       switch (route) {
         case 'GET /healthz':
           return sendJson(res, { status: 'ok' });
-        case 'GET /readyz':
-          return this.#draining
-            ? sendJson(res, { status: 'draining' }, 503)
-            : sendJson(res, { status: 'ready', calls: this.#sessions.size });
-        case 'GET /metrics':
-          return sendText(res, this.metrics.registry.render(), 'text/plain; version=0.0.4');
-        case 'POST /twilio/voice':
-          return await this.#voice(req, res, url);
-        case 'POST /twilio/status':
-          return await this.#status(req, res);
-        case 'POST /twilio/connect-ended':
-          return await this.#connectEnded(req, res);
+        case 'GET /readyz': {
+          const ready = this.#opts.peers ? await this.#opts.peers.readiness() : this.#readiness();
+          return sendJson(res, ready, ready.status === 'ready' ? 200 : 503);
+        }
+        case 'GET /metrics': {
+          const text = this.#opts.peers ? await this.#opts.peers.metrics() : this.metrics.registry.render();
+          return sendText(res, text, 'text/plain; version=0.0.4');
+        }
       }
+      if (await this.#webhooks.handle(req, res, route, url)) return;
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       if (this.#calls && (await this.#calls.handle(req, res, route))) return;
       const known = [
@@ -261,105 +299,6 @@ export class SwitchboardApp {
         this.#log.warn('http request refused', { route, code, err: code === 'INTERNAL' ? err : undefined });
       sendError(res, err);
     }
-  }
-
-  /** Read a Twilio form post and check its signature against the public URL Twilio used. */
-  async #twilioForm(req: IncomingMessage): Promise<Record<string, string>> {
-    const params = parseForm(req, await readBody(req));
-    const token = this.#opts.twilioAuthToken;
-    if (token !== null) {
-      const url = this.#publicUrl + (req.url ?? '/');
-      if (!isValidTwilioSignature(token, header(req, 'x-twilio-signature'), url, params)) {
-        throw new SwitchboardError('HTTP_FORBIDDEN');
-      }
-    }
-    return params;
-  }
-
-  async #voice(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    // Retryable: another instance behind the same address takes the call.
-    if (this.#draining) throw new SwitchboardError('HTTP_DRAINING', undefined, {}, { retryable: true });
-    const params = await this.#twilioForm(req);
-    const flow = url.searchParams.get('flow') ?? this.#opts.defaultFlow;
-    const callSid = params.CallSid ?? '';
-    const log = this.#log.child({ callId: callSid });
-    if (!this.#opts.flows.has(flow)) {
-      const hint = nameHints(new Set(this.#opts.flows.keys()), 'flows')(flow);
-      log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow, hint });
-      res.setHeader(REFUSAL_HEADER, `${ErrorCodes.FLOW_NOT_FOUND} (${hint})`);
-      return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
-    }
-    if (callSid === '') throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is missing');
-    const ticket = await this.#opts.journals.admit(callSid);
-    log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
-    sendXml(res, this.#connect(flow, { ...ticket }));
-  }
-
-  #connect(flow: string, ticket: Record<string, string>): string {
-    return connectStream({
-      actionUrl: httpUrlFor(this.#publicUrl, '/twilio/connect-ended'),
-      streamUrl: streamUrlFor(this.#publicUrl, MEDIA_PATH),
-      parameters: { flow, ...ticket },
-    });
-  }
-
-  async #status(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const params = await this.#twilioForm(req);
-    const entry = this.#statuses.record(params);
-    this.#log.info('call status', {
-      callId: entry.callSid,
-      status: entry.status,
-      sequenceNumber: entry.sequenceNumber,
-      pii: { from: params.From, to: params.To },
-    });
-    // A call that ended while no stream held it (the caller hung up during a hand-over) is closed in its
-    // journal, so nothing tries to resume it.
-    if (entry.status === 'completed' && entry.callSid) {
-      if (await this.#opts.journals.end(entry.callSid, 'call completed', Date.now())) {
-        this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
-      }
-    }
-    res.writeHead(204).end();
-  }
-
-  /** Twilio's stream for a call ended: resume the conversation on a new stream, unless it is over. */
-  async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const params = await this.#twilioForm(req);
-    const callSid = params.CallSid ?? '';
-    const log = this.#log.child({ callId: callSid });
-    let next;
-    try {
-      next = callSid === '' ? { kind: 'unknown' as const } : await this.#opts.journals.afterStream(callSid);
-    } catch (err) {
-      // A journal that cannot be read (damaged, from a newer version) cannot be resumed: the caller is told.
-      if (!isErrorFamily(err, 'JOURNAL')) throw err;
-      log.error('call cannot resume: its journal cannot be read', { code: err.code, err });
-      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
-    }
-    if (next.kind === 'unknown') {
-      log.warn('stream ended for a call with no journal; hanging up', { code: 'JOURNAL_NOT_FOUND' });
-      return sendXml(res, hangup());
-    }
-    if (next.kind === 'ended') {
-      log.info('stream ended, call is over; hanging up');
-      return sendXml(res, hangup());
-    }
-    // A call that never began (its instance died before the stream started) starts over on the default flow.
-    const flow = next.start?.flow ?? this.#opts.defaultFlow;
-    const refused = resumeRefusal(next.start, flow, this.#opts.flows.get(flow)?.flow.version);
-    if (refused) {
-      log.error('call cannot resume: its flow version is not loaded here', {
-        code: refused.code,
-        ...refused.data,
-      });
-      await this.#opts.journals.end(callSid, 'flow version not loaded', Date.now(), { force: true });
-      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
-    }
-    log.info('stream ended mid-call; resuming on a new stream', {
-      flow,
-      leaseToken: Number(next.ticket.lease),
-    });
-    sendXml(res, this.#connect(flow, { ...next.ticket }));
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -409,6 +348,7 @@ export class SwitchboardApp {
       callControl: this.#opts.callControl ?? null,
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
       ...(this.#views ? { views: this.#views } : {}),
+      tracing: this.#opts.tracing?.calls ?? null,
     });
     this.#sessions.add(session);
     session.onEnded(() => {
@@ -437,9 +377,4 @@ export class SwitchboardApp {
       this.#log.warn('softphone call journal could not be closed', { callId, err });
     }
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

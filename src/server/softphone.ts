@@ -21,7 +21,7 @@ import type { CallViewEvent, CallViews } from '../call/call-view.ts';
 import type { CallJournals } from '../call/journals.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { readBody, sendJson } from './http.ts';
+import { header, readBody, sendJson } from './http.ts';
 import { PageTokens, SOFTPHONE_TOKEN_PURPOSE } from './softphone-token.ts';
 
 export const SOFTPHONE_MEDIA_PATH = '/softphone/media';
@@ -32,8 +32,6 @@ const MAX_CALL_BODY_BYTES = 4096;
 const EVENTS_PATH = /^\/softphone\/calls\/(CA[0-9a-f]{32})\/events$/;
 /** A comment line this often keeps proxies and the browser from dropping an idle event stream. */
 const HEARTBEAT_MS = 15_000;
-/** Calls placed that are remembered for their live view; past this, the oldest are forgotten. */
-const MAX_PLACED = 1000;
 
 /** The page's files, served as they are (no build step), with their content types. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -59,6 +57,8 @@ export interface SoftphoneOptions {
   logger: Logger;
   /** Whether the server is draining (no new calls). */
   draining: () => boolean;
+  /** Admission control: throws HTTP_BUSY when a new call would be refused; absent: every call admitted. */
+  admission?: { admitPlaced(callId: string): void };
   tokens?: PageTokens;
   /** Live views of calls: each call placed here is opened for viewing. Absent: no live view. */
   views?: CallViews;
@@ -76,8 +76,6 @@ export class Softphone {
   readonly #tokens: PageTokens;
   readonly #page: string;
   readonly #assets = new Map<string, Asset>();
-  /** Calls placed here, oldest first: the only ones whose live view may be opened. */
-  readonly #placed = new Set<string>();
 
   constructor(opts: SoftphoneOptions) {
     this.#opts = opts;
@@ -184,23 +182,12 @@ export class Softphone {
     }
     const callSid = 'CA' + randomBytes(16).toString('hex');
     const streamSid = 'MZ' + randomBytes(16).toString('hex');
+    this.#opts.admission?.admitPlaced(callSid);
     const ticket = await this.#opts.journals.admit(callSid);
-    this.#remember(callSid);
+    // Opened before the page is answered, in every worker: its stream and its view may reach any of them.
+    await this.#opts.views?.share(callSid);
     this.#opts.logger.info('softphone call placed', { callId: callSid, flow });
     sendJson(res, { callSid, streamSid, params: { flow, ...ticket } });
-  }
-
-  /** Note a call placed here, and open its live view before its stream can start publishing. */
-  #remember(callSid: string): void {
-    if (this.#placed.size >= MAX_PLACED) {
-      const oldest = this.#placed.values().next();
-      if (!oldest.done) {
-        this.#placed.delete(oldest.value);
-        this.#opts.views?.forget(oldest.value);
-      }
-    }
-    this.#placed.add(callSid);
-    this.#opts.views?.open(callSid);
   }
 
   /** Stream a placed call's live view as Server-Sent Events, until the call ends or the page goes away. */
@@ -209,8 +196,8 @@ export class Softphone {
     this.#checkToken(url.searchParams.get('token') ?? undefined);
     const callSid = EVENTS_PATH.exec(path)?.[1];
     const views = this.#opts.views;
-    // Only calls placed here: a phone call's sid, even a right one, finds nothing.
-    if (callSid === undefined || !views || !this.#placed.has(callSid) || !views.has(callSid)) {
+    // Only calls placed by the softphone are opened for viewing: a phone call's sid, even a right one, finds nothing.
+    if (callSid === undefined || !views || !views.has(callSid)) {
       throw new SwitchboardError('HTTP_NOT_FOUND', 'no live view of that call');
     }
     res.writeHead(200, {
@@ -256,9 +243,4 @@ function send(res: ServerResponse, body: Buffer, type: string, extra: Record<str
     ...extra,
   });
   res.end(body);
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

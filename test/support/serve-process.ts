@@ -31,6 +31,8 @@ export async function serve(env: Record<string, string>): Promise<Served> {
       PUBLIC_URL: '',
       // Each test's prompts come from its own engine: none are left over on disk from another run.
       PROMPT_CACHE_DIR: 'off',
+      // One process unless a test asks for workers: most tests read one process's logs and signals.
+      WORKERS: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,6 +50,8 @@ export interface SessionDeps {
   now?: () => number;
   /** More subscribers of each call's events (tests, tools). */
   subscribers?: readonly SessionSubscriber[];
+  /** Spans of each call (OpenTelemetry); absent or null: calls are not traced. */
+  tracing?: CallTracing | null;
 }
 
 /** Websocket close codes we use, with the reason each is sent. */
@@ -60,3 +62,8 @@ export const CloseCode = {
   policy: 1008,
   internal: 1011,
 } as const;
+
+/** The spans of each call (src/tracing/): a media session subscribes the call's subscriber when its stream starts. */
+export interface CallTracing {
+  subscriber(callId: string, flow: string): SessionSubscriber;
+}

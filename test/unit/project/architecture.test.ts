@@ -137,6 +137,26 @@ test('the simulated caller speaks the protocol without the server internals', ()
   );
 });
 
+test('the load generator speaks the protocol without the server internals', () => {
+  assert.deepEqual(
+    violations('load', (t) => !['server', 'call', 'flow', 'journal'].includes(t)),
+    [],
+  );
+});
+
+test('tracing reaches neither the server nor the CLI, and nothing below the server reaches tracing', () => {
+  assert.deepEqual(
+    violations('tracing', (t) => !['server', 'cli', 'simulator', 'load'].includes(t)),
+    [],
+  );
+  for (const folder of ['call', 'journal', 'observability', 'speech', 'flow', 'audio']) {
+    assert.deepEqual(
+      violations(folder, (t) => t !== 'tracing'),
+      [],
+    );
+  }
+});
+
 test('every relative import in src/ names a file that exists', () => {
   assert.deepEqual(
     edges

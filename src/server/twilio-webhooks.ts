@@ -1,0 +1,173 @@
+/**
+ * Twilio's webhooks: the voice webhook that connects a new call's media stream (or turns it away when the
+ * process is busy), the status callback, and the `<Connect action>` Twilio asks when a stream ends, which
+ * resumes the call from its journal on a new stream unless it is over. Each form post's signature is checked
+ * against the public URL Twilio used.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallJournals } from '../call/journals.ts';
+import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
+import { nameHints, type CompiledFlow } from '../flow/index.ts';
+import { resumeRefusal } from '../journal/resume.ts';
+import type { Logger } from '../observability/logger.ts';
+import { isValidTwilioSignature } from '../telephony/signature.ts';
+import {
+  REFUSAL_HEADER,
+  connectStream,
+  hangup,
+  httpUrlFor,
+  sayThenHangup,
+  streamUrlFor,
+} from '../telephony/twiml.ts';
+import type { Admission } from './admission.ts';
+import { header, parseForm, readBody, sendXml } from './http.ts';
+import { StatusLog } from './status-log.ts';
+
+export const MEDIA_PATH = '/twilio/media';
+/** Said by Twilio when a call that was cut off cannot be taken up again. */
+const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
+
+export interface TwilioWebhooksOptions {
+  flows: ReadonlyMap<string, CompiledFlow>;
+  defaultFlow: string;
+  journals: CallJournals;
+  admission: Admission;
+  logger: Logger;
+  /** When set, every form post must be signed with it. */
+  twilioAuthToken: string | null;
+  /** The URL Twilio reaches (known once the server listens). */
+  publicUrl: () => string;
+  /** Whether the server is draining (no new calls). */
+  draining: () => boolean;
+}
+
+export class TwilioWebhooks {
+  readonly #opts: TwilioWebhooksOptions;
+  readonly #log: Logger;
+  readonly #statuses = new StatusLog(1000);
+
+  constructor(opts: TwilioWebhooksOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+  }
+
+  /** Serve a webhook route ("METHOD /path"); false when `route` is not one. Throws typed errors for the app. */
+  async handle(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<boolean> {
+    switch (route) {
+      case 'POST /twilio/voice':
+        await this.#voice(req, res, url);
+        return true;
+      case 'POST /twilio/status':
+        await this.#status(req, res);
+        return true;
+      case 'POST /twilio/connect-ended':
+        await this.#connectEnded(req, res);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Read a Twilio form post and check its signature against the public URL Twilio used. */
+  async #twilioForm(req: IncomingMessage): Promise<Record<string, string>> {
+    const params = parseForm(req, await readBody(req));
+    const token = this.#opts.twilioAuthToken;
+    if (token !== null) {
+      const url = this.#opts.publicUrl() + (req.url ?? '/');
+      if (!isValidTwilioSignature(token, header(req, 'x-twilio-signature'), url, params)) {
+        throw new SwitchboardError('HTTP_FORBIDDEN');
+      }
+    }
+    return params;
+  }
+
+  async #voice(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // Retryable: another instance behind the same address takes the call.
+    if (this.#opts.draining())
+      throw new SwitchboardError('HTTP_DRAINING', undefined, {}, { retryable: true });
+    const params = await this.#twilioForm(req);
+    const flow = url.searchParams.get('flow') ?? this.#opts.defaultFlow;
+    const callSid = params.CallSid ?? '';
+    const log = this.#log.child({ callId: callSid });
+    if (!this.#opts.flows.has(flow)) {
+      const hint = nameHints(new Set(this.#opts.flows.keys()), 'flows')(flow);
+      log.error('incoming call for an unknown flow', { code: 'FLOW_NOT_FOUND', flow, hint });
+      res.setHeader(REFUSAL_HEADER, `${ErrorCodes.FLOW_NOT_FOUND} (${hint})`);
+      return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
+    }
+    if (callSid === '') throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is missing');
+    const busy = await this.#opts.admission.refuseNew(callSid, { from: params.From, to: params.To });
+    if (busy) return sendXml(res.setHeader(REFUSAL_HEADER, busy.why), busy.twiml);
+    const ticket = await this.#opts.journals.admit(callSid);
+    log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
+    sendXml(res, this.#connect(flow, { ...ticket }));
+  }
+
+  #connect(flow: string, ticket: Record<string, string>): string {
+    return connectStream({
+      actionUrl: httpUrlFor(this.#opts.publicUrl(), '/twilio/connect-ended'),
+      streamUrl: streamUrlFor(this.#opts.publicUrl(), MEDIA_PATH),
+      parameters: { flow, ...ticket },
+    });
+  }
+
+  async #status(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const entry = this.#statuses.record(params);
+    this.#log.info('call status', {
+      callId: entry.callSid,
+      status: entry.status,
+      sequenceNumber: entry.sequenceNumber,
+      pii: { from: params.From, to: params.To },
+    });
+    // A call that ended while no stream held it (the caller hung up during a hand-over) is closed in its
+    // journal, so nothing tries to resume it.
+    if (entry.status === 'completed' && entry.callSid) {
+      if (await this.#opts.journals.end(entry.callSid, 'call completed', Date.now())) {
+        this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
+      }
+    }
+    res.writeHead(204).end();
+  }
+
+  /** Twilio's stream for a call ended: resume the conversation on a new stream, unless it is over. */
+  async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const callSid = params.CallSid ?? '';
+    const log = this.#log.child({ callId: callSid });
+    let next;
+    try {
+      next = callSid === '' ? { kind: 'unknown' as const } : await this.#opts.journals.afterStream(callSid);
+    } catch (err) {
+      // A journal that cannot be read (damaged, from a newer version) cannot be resumed: the caller is told.
+      if (!isErrorFamily(err, 'JOURNAL')) throw err;
+      log.error('call cannot resume: its journal cannot be read', { code: err.code, err });
+      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
+    }
+    if (next.kind === 'unknown') {
+      log.warn('stream ended for a call with no journal; hanging up', { code: 'JOURNAL_NOT_FOUND' });
+      return sendXml(res, hangup());
+    }
+    if (next.kind === 'ended') {
+      log.info('stream ended, call is over; hanging up');
+      return sendXml(res, hangup());
+    }
+    // A call that never began (its instance died before the stream started) starts over on the default flow.
+    const flow = next.start?.flow ?? this.#opts.defaultFlow;
+    const refused = resumeRefusal(next.start, flow, this.#opts.flows.get(flow)?.flow.version);
+    if (refused) {
+      log.error('call cannot resume: its flow version is not loaded here', {
+        code: refused.code,
+        ...refused.data,
+      });
+      await this.#opts.journals.end(callSid, 'flow version not loaded', Date.now(), { force: true });
+      return sendXml(res, sayThenHangup(SORRY_CUT_OFF));
+    }
+    log.info('stream ended mid-call; resuming on a new stream', {
+      flow,
+      leaseToken: Number(next.ticket.lease),
+    });
+    this.#opts.admission.resumed(callSid);
+    sendXml(res, this.#connect(flow, { ...next.ticket }));
+  }
+}

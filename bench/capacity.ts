@@ -9,7 +9,7 @@
  * - overload: offline talking calls offered at twice the capacity set by MAX_CALLS (per worker): admitted
  *             calls' turns, refused callers' answers, and what the journal holds for refused calls.
  * Usage: node --import tsx bench/capacity.ts SCENARIO [--runs 3] [--workers 2] [--calls N,N] [--hold 30s]
- *        [--ramp 20] [--max-calls 75]
+ *        [--ramp 20] [--max-calls 75] [--env NAME=VALUE ...]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/journal/open-store.ts';
+import { cpuMs, sampleTree } from '../src/load/process-stats.ts';
 import type { LoadResult, StepReport } from '../src/load/report.ts';
 import { memoryLogger } from '../src/observability/logger.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
@@ -39,6 +40,8 @@ const { values, positionals } = parseArgs({
     hold: { type: 'string', default: '30s' },
     ramp: { type: 'string', default: '20' },
     'max-calls': { type: 'string', default: '75' },
+    /** More of the server's environment, e.g. ADMISSION=off to measure what the box carries unguarded. */
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const scenario = positionals[0] as Scenario;
@@ -61,7 +64,7 @@ const FLOW = {
 async function startProcess(
   args: string[],
   ready: RegExp,
-): Promise<{ stop: () => void; match: RegExpExecArray }> {
+): Promise<{ stop: () => void; match: RegExpExecArray; cpuMs: () => number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -74,7 +77,7 @@ async function startProcess(
     });
     child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${out}`)));
   });
-  return { stop: () => child.kill('SIGTERM'), match };
+  return { stop: () => child.kill('SIGTERM'), match, cpuMs: () => cpuMs(child.pid!) };
 }
 
 /** `switchboard load --json` against `url`; resolves with its result. */
@@ -85,7 +88,11 @@ async function load(url: string, extra: string[]): Promise<LoadResult> {
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  // The generator is this process's child: once reaped, its CPU time shows in this process's children's.
+  const [cpuBefore, started] = [cpuMs(process.pid, 'ended children'), performance.now()];
   await new Promise((resolve) => child.once('exit', resolve));
+  const cores = (cpuMs(process.pid, 'ended children') - cpuBefore) / (performance.now() - started);
+  console.log(`  generator: ${cores.toFixed(2)} cores over its run`);
   const line = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(line) as LoadResult;
 }
@@ -93,7 +100,7 @@ async function load(url: string, extra: string[]): Promise<LoadResult> {
 const TALK = ['--say', 'yes', '--every', '6s'];
 
 async function server(dir: string, env: Record<string, string>): Promise<ServerProcess> {
-  return startServerProcess({
+  const s = await startServerProcess({
     FLOWS_DIR: dir,
     MODELS_DIR: join(dir, 'models'),
     PROMPT_CACHE_DIR: join(dir, 'prompts'),
@@ -101,7 +108,28 @@ async function server(dir: string, env: Record<string, string>): Promise<ServerP
     WORKERS: workers,
     LOG_LEVEL: 'warn',
     ...env,
+    ...Object.fromEntries(
+      values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
   });
+  // Settled after start-up: the base memory calls add to.
+  await new Promise((r) => setTimeout(r, 3000));
+  const idle = sampleTree(s.child.pid!);
+  console.log(`  server idle: ${idle.rssMiB.toFixed(0)} MiB RSS in ${idle.processes} processes`);
+  return s;
+}
+
+/** What the server's saturation monitor said during the run: how often each signal saturated a worker. */
+function saturation(s: ServerProcess): string {
+  const saturated = s.logs().filter((l) => String(l.msg).startsWith('process saturated'));
+  if (saturated.length === 0) return 'never saturated';
+  const by = new Map<string, number>();
+  for (const l of saturated) by.set(String(l.reason), (by.get(String(l.reason)) ?? 0) + 1);
+  const max = (key: string): string => Math.max(...saturated.map((l) => Number(l[key]))).toFixed(1);
+  return (
+    `saturated ${[...by].map(([reason, n]) => `${n}x ${reason}`).join(', ')} (at most: loop delay ` +
+    `${max('loopDelayMs')} ms, ${max('framesLatePerS')} late frames/s, ${max('droppedPerS')} dropped/s)`
+  );
 }
 
 /** One run of the scenario: its load result(s), and for overload what the journal held. */
@@ -116,7 +144,12 @@ async function run(dir: string, index: number): Promise<{ label: string; result:
       GOOGLE_API_ENDPOINT: google.match[1]!,
     });
     try {
-      return [{ label: 'switchboard (Google fake)', result: await load(s.url, TALK) }];
+      const [before, started] = [google.cpuMs(), performance.now()];
+      const result = await load(s.url, TALK);
+      const cores = (google.cpuMs() - before) / (performance.now() - started);
+      console.log(`  fake Google: ${cores.toFixed(2)} cores over the run`);
+      console.log(`  server: ${saturation(s)}`);
+      return [{ label: 'switchboard (Google fake)', result }];
     } finally {
       await s.stop();
       google.stop();
@@ -142,6 +175,7 @@ async function run(dir: string, index: number): Promise<{ label: string; result:
   let result: LoadResult;
   try {
     result = await load(s.url, TALK);
+    console.log(`  server: ${saturation(s)}`);
   } finally {
     await s.stop();
   }
@@ -182,7 +216,15 @@ function line(step: StepReport): string {
   const answered = t.total === 0 ? null : t.answered / t.total;
   const server = step.server;
   return (
-    `${step.target} calls: ${step.connected} connected, ${step.refused} refused; turns ${t.answered}/${t.total} ` +
+    `${step.target} calls: ${step.connected} connected, ${step.refused} refused` +
+    `${
+      Object.keys(step.notConnected).length
+        ? ` (${Object.entries(step.notConnected)
+            .map(([why, n]) => `${n} ${why}`)
+            .join(', ')})`
+        : ''
+    }; ` +
+    `turns ${t.answered}/${t.total} ` +
     `(${pct(answered)}, ${pct(t.withinTarget)} within 1.5 s), p50/p95/p99 ${t.latencyMs.p50 ?? '-'}/` +
     `${t.latencyMs.p95 ?? '-'}/${t.latencyMs.p99 ?? '-'} ms; jitter p99 ${step.agentAudio.jitterP99Ms ?? '-'} ms, ` +
     `${step.agentAudio.stalls} stalls; server ${server ? `${server.cores.toFixed(2)} cores, ` : ''}` +

@@ -66,6 +66,7 @@ export class MediaSession {
   /** Resolves once the session has ended and closed its socket (after its journal, when it had one). */
   #closed: Promise<void> = Promise.resolve();
   #endedListeners: ((reason: string) => void)[] = [];
+  #liveListeners: ((callId: string) => void)[] = [];
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -114,6 +115,11 @@ export class MediaSession {
   /** Resolves once the session has ended and its socket has been closed. */
   get closed(): Promise<void> {
     return this.#closed;
+  }
+
+  /** Told when the stream has started and the call is live, with its id. */
+  onLive(listener: (callId: string) => void): void {
+    this.#liveListeners.push(listener);
   }
 
   onEnded(listener: (reason: string) => void): void {
@@ -239,6 +245,7 @@ export class MediaSession {
     });
     if (deps.hearing) this.#hearing = this.#listen(compiled, deps.hearing, speech);
     this.#events.emit({ type: 'call.live' });
+    for (const listener of this.#liveListeners) listener(callSid);
     void conversation.attach();
   }
 

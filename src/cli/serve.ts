@@ -75,9 +75,10 @@ ${choices('  STT                ', 'speech recognition: ', STT_ENGINES)}
                      limit; measured saturation still refuses them)
   ADMISSION          on | off: off admits every call, however loaded the process (on)
   BUSY_ANSWER        say (a short busy message, then hang up) | reject (<Reject reason="busy"/>) (say)
-  SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED
-                     saturated past: event-loop p99 delay, ms (40); agent audio frames sent late, per
-                     second (50); caller audio chunks dropped, per second (20)
+  SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED, SATURATION_SLOW_TURNS
+                     saturated past: event-loop p99 delay, ms (60); agent audio frames sent late, per
+                     second (50); caller audio chunks dropped, per second (20); turns answered over 1 s
+                     after they ended, percent (10)
   LOG_LEVEL          debug | info | warn | error (info)
   LOG_PII            "show" to log personal data; redacted otherwise
   OTEL_EXPORTER_OTLP_ENDPOINT

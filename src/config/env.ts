@@ -21,7 +21,7 @@ export interface AdmissionConfig {
   maxCalls: number | null;
   /** BUSY_ANSWER: `say` a short "all lines are busy" and hang up, or `reject` (`<Reject reason="busy"/>`). */
   busyAnswer: 'say' | 'reject';
-  /** SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED. */
+  /** SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED, SATURATION_SLOW_TURNS. */
   saturation: SaturationThresholds;
 }
 
@@ -224,6 +224,7 @@ function admissionFromEnv(env: NodeJS.ProcessEnv): AdmissionConfig {
       loopDelayMs: integer(env, 'SATURATION_LOOP_DELAY_MS', d.loopDelayMs, 1, 60_000),
       framesLatePerS: integer(env, 'SATURATION_FRAMES_LATE', d.framesLatePerS, 1, 10_000_000),
       droppedPerS: integer(env, 'SATURATION_DROPPED', d.droppedPerS, 1, 10_000_000),
+      slowTurnsShare: integer(env, 'SATURATION_SLOW_TURNS', d.slowTurnsShare * 100, 1, 100) / 100,
     },
   };
 }

@@ -82,6 +82,12 @@ export class Histogram extends Metric {
   get count(): number {
     return this.#count;
   }
+  /** Observations over `bound`, one of the buckets' upper bounds. */
+  countOver(bound: number): number {
+    const i = this.buckets.indexOf(bound);
+    if (i === -1) throw new RangeError(`${bound} is not a bucket of ${this.name}`);
+    return this.#count - (this.#counts[i] as number);
+  }
   render(): string[] {
     const lines = this.buckets.map((b, i) => `${this.name}_bucket{le="${b}"} ${this.#counts[i]}`);
     lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`);

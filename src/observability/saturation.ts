@@ -9,7 +9,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { systemClock, type Clock, type Timer } from '../clock.ts';
 
 /** What saturated the process, as the `reason` of a refusal. */
-export type SaturationReason = 'loop_delay' | 'frames_late' | 'audio_dropped';
+export type SaturationReason = 'loop_delay' | 'frames_late' | 'audio_dropped' | 'slow_turns';
 
 export interface SaturationThresholds {
   /** p99 event-loop delay over a window, ms (SATURATION_LOOP_DELAY_MS). */
@@ -18,17 +18,31 @@ export interface SaturationThresholds {
   framesLatePerS: number;
   /** VAD chunks and recognizer frames dropped because a call fell behind, per second (SATURATION_DROPPED). */
   droppedPerS: number;
+  /**
+   * Share of a window's turns (at least MIN_TURNS of them) whose agent answer began more than SLOW_TURN_MS after
+   * the end of the turn was decided, 0 to 1 (SATURATION_SLOW_TURNS, in percent): recognition, understanding or
+   * synthesis falling behind, which the event loop does not show when the work runs in other processes.
+   */
+  slowTurnsShare: number;
 }
 
+/** A turn answered later than this after its end was decided is slow (a bucket of `switchboard_turn_latency_ms`). */
+export const SLOW_TURN_MS = 1000;
+/** Fewer turns than this in a window say nothing about their share. */
+const MIN_TURNS = 3;
+
 /**
- * Defaults. The pacer sends agent audio up to 60 ms ahead on a 20 ms tick, so a loop that stalls for 40 ms
- * still keeps the caller's buffer fed; past that the caller hears a gap. 50 late frames a second is one call's
+ * Defaults. The pacer sends agent audio up to 60 ms ahead on a 20 ms tick, so a loop that stalls for up to
+ * 60 ms still keeps the caller's buffer fed; past that the caller hears a gap. (A process warming up after its
+ * start, its code not yet optimized, runs at about 40 ms p99 while calls ramp up, with no gap heard: a lower
+ * threshold refuses calls it could take.) 50 late frames a second is one call's
  * worth of audio late every second; 20 dropped chunks a second is calls' hearing falling behind.
  */
 export const DEFAULT_SATURATION: SaturationThresholds = {
-  loopDelayMs: 40,
+  loopDelayMs: 60,
   framesLatePerS: 50,
   droppedPerS: 20,
+  slowTurnsShare: 0.1,
 };
 
 /** Where the monitor reads its signals; counters are totals since start, the monitor takes their rate. */
@@ -39,6 +53,8 @@ export interface SaturationSignals {
   framesLate(): number;
   /** VAD chunks plus recognizer frames dropped, since start. */
   dropped(): number;
+  /** Turns answered since start, and how many of them slowly (over SLOW_TURN_MS); absent: not measured. */
+  turns?(): { total: number; slow: number };
 }
 
 /** One window's figures. */
@@ -46,6 +62,7 @@ export interface SaturationSample {
   loopDelayMs: number;
   framesLatePerS: number;
   droppedPerS: number;
+  slowTurnsShare: number;
 }
 
 export interface SaturationMonitorOptions {
@@ -67,12 +84,27 @@ const SIGNALS: readonly { reason: SaturationReason; key: keyof SaturationSample 
   { reason: 'loop_delay', key: 'loopDelayMs' },
   { reason: 'frames_late', key: 'framesLatePerS' },
   { reason: 'audio_dropped', key: 'droppedPerS' },
+  { reason: 'slow_turns', key: 'slowTurnsShare' },
 ];
 const THRESHOLD_OF: Record<keyof SaturationSample, keyof SaturationThresholds> = {
   loopDelayMs: 'loopDelayMs',
   framesLatePerS: 'framesLatePerS',
   droppedPerS: 'droppedPerS',
+  slowTurnsShare: 'slowTurnsShare',
 };
+
+interface Totals {
+  framesLate: number;
+  dropped: number;
+  turns: number;
+  slowTurns: number;
+  at: number;
+}
+
+/** The share of `total` that is `part`, or 0 when there are too few to say. */
+function share(part: number, total: number): number {
+  return total < MIN_TURNS ? 0 : Math.max(0, part) / total;
+}
 
 export class SaturationMonitor {
   readonly #opts: SaturationMonitorOptions;
@@ -83,8 +115,8 @@ export class SaturationMonitor {
   readonly #over = new Map<SaturationReason, number>();
   #calm = 0;
   #reason: SaturationReason | null = null;
-  #last: SaturationSample = { loopDelayMs: 0, framesLatePerS: 0, droppedPerS: 0 };
-  #lastTotals: { framesLate: number; dropped: number; at: number };
+  #last: SaturationSample = { loopDelayMs: 0, framesLatePerS: 0, droppedPerS: 0, slowTurnsShare: 0 };
+  #lastTotals: Totals;
   #timer: Timer | null = null;
 
   constructor(opts: SaturationMonitorOptions) {
@@ -131,6 +163,10 @@ export class SaturationMonitor {
       // A counter that went backwards (a restarted engine) counts as nothing dropped, not as negative.
       framesLatePerS: Math.max(0, totals.framesLate - this.#lastTotals.framesLate) / seconds,
       droppedPerS: Math.max(0, totals.dropped - this.#lastTotals.dropped) / seconds,
+      slowTurnsShare: share(
+        totals.slowTurns - this.#lastTotals.slowTurns,
+        totals.turns - this.#lastTotals.turns,
+      ),
     };
     this.#lastTotals = totals;
     this.#last = sample;
@@ -151,9 +187,16 @@ export class SaturationMonitor {
     this.#opts.onSample?.(sample, this.#reason !== null);
   }
 
-  #totals(): { framesLate: number; dropped: number; at: number } {
+  #totals(): Totals {
     const signals = this.#opts.signals;
-    return { framesLate: signals.framesLate(), dropped: signals.dropped(), at: this.#clock.monotonic() };
+    const turns = signals.turns?.() ?? { total: 0, slow: 0 };
+    return {
+      framesLate: signals.framesLate(),
+      dropped: signals.dropped(),
+      turns: turns.total,
+      slowTurns: turns.slow,
+      at: this.#clock.monotonic(),
+    };
   }
 }
 

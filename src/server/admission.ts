@@ -23,6 +23,7 @@ import {
   SaturationMonitor,
   type SaturationReason,
   type SaturationSample,
+  SLOW_TURN_MS,
 } from '../observability/saturation.ts';
 import { rejectBusy, sayThenHangup } from '../telephony/twiml.ts';
 
@@ -157,6 +158,11 @@ export class Admission {
     throw new SwitchboardError('HTTP_BUSY', reason, { reason }, { retryable: true });
   }
 
+  /** The stream of `callId` started in another worker: it counts there now, no longer as pending here. */
+  startedElsewhere(callId: string): void {
+    this.#pending.delete(callId);
+  }
+
   /** A call resumed from its journal: always admitted (see the module's comment), counted from now. */
   resumed(callId: string): void {
     this.#count(callId);
@@ -197,6 +203,10 @@ export class Admission {
         loopDelayMs: () => loop.p99Ms(),
         framesLate: () => metrics.outboundFramesLate.get(),
         dropped,
+        turns: () => ({
+          total: metrics.turnLatencyMs.count,
+          slow: metrics.turnLatencyMs.countOver(SLOW_TURN_MS),
+        }),
       },
       thresholds: config.saturation,
       clock: this.#clock,

@@ -112,6 +112,7 @@ export class SwitchboardApp {
     this.#views = opts.softphone ? (opts.peers?.views() ?? new CallViews()) : null;
     opts.peers?.exposeMetrics(() => this.metrics.registry.render());
     opts.peers?.exposeReadiness(() => this.#readiness());
+    opts.peers?.shareStreamStarts((callId) => this.#admission.startedElsewhere(callId));
     const dropped = opts.dropped;
     this.#admission = new Admission({
       config: opts.admission ?? null,
@@ -351,6 +352,8 @@ export class SwitchboardApp {
       tracing: this.#opts.tracing?.calls ?? null,
     });
     this.#sessions.add(session);
+    const peers = this.#opts.peers;
+    if (peers) session.onLive((callId) => peers.streamStarted(callId));
     session.onEnded(() => {
       this.#sessions.delete(session);
       // Its socket closes once its journal is written; close() waits for that rather than cutting it short.

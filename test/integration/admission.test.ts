@@ -49,7 +49,12 @@ before(async () => {
       enabled: true,
       maxCalls: 2,
       busyAnswer: 'say',
-      saturation: { loopDelayMs: 60_000, framesLatePerS: 10_000_000, droppedPerS: 10_000_000 },
+      saturation: {
+        loopDelayMs: 60_000,
+        framesLatePerS: 10_000_000,
+        droppedPerS: 10_000_000,
+        slowTurnsShare: 1,
+      },
     },
   });
   await app.listen(0, '127.0.0.1');

@@ -72,3 +72,6 @@ export const METRICS_TOPIC = 'metrics';
 
 /** The gather of every worker's readiness, for `/readyz`. */
 export const READINESS_TOPIC = 'readiness';
+
+/** The broadcast of a call whose stream started in a worker, for admission control's count in the others. */
+export const STREAM_STARTED_TOPIC = 'stream.started';

@@ -5,7 +5,7 @@
 import type { CallViews } from '../../call/call-view.ts';
 import { mergeExpositions } from './merged-metrics.ts';
 import type { Readiness } from '../admission.ts';
-import { METRICS_TOPIC, READINESS_TOPIC } from './messages.ts';
+import { METRICS_TOPIC, READINESS_TOPIC, STREAM_STARTED_TOPIC } from './messages.ts';
 import { SharedCallViews } from './shared-views.ts';
 import type { WorkerLink } from './worker-link.ts';
 
@@ -32,6 +32,21 @@ export class ClusterPeers {
   /** Live views opened and published in every worker. */
   views(): CallViews {
     return new SharedCallViews(this.#link);
+  }
+
+  /**
+   * Streams started here are told to the other workers, and theirs to `started`: the worker that admitted a call
+   * at the webhook stops counting it as pending once its stream runs on another.
+   */
+  shareStreamStarts(started: (callId: string) => void): void {
+    this.#link.listen(STREAM_STARTED_TOPIC, (callId) => {
+      if (typeof callId === 'string') started(callId);
+    });
+  }
+
+  /** A stream started in this worker. */
+  streamStarted(callId: string): void {
+    this.#link.broadcast(STREAM_STARTED_TOPIC, callId);
   }
 
   /** Answer the other workers' `/metrics` with this worker's exposition. */

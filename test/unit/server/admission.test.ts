@@ -5,7 +5,7 @@ import type { CallJournals } from '../../../src/call/journals.ts';
 import { configFromEnv, type AdmissionConfig } from '../../../src/config/env.ts';
 import { SwitchboardError } from '../../../src/errors.ts';
 import { memoryLogger, type LogRecord } from '../../../src/observability/logger.ts';
-import { createServerMetrics, type ServerMetrics } from '../../../src/observability/metrics.ts';
+import { createServerMetrics, Registry, type ServerMetrics } from '../../../src/observability/metrics.ts';
 import {
   DEFAULT_SATURATION,
   SaturationMonitor,
@@ -115,6 +115,16 @@ test('a call counts once: from admission, then as its live session, never twice'
   assert.ok(await s.admission.refuseNew(sid(4), {}), 'two counted again: the fourth is refused');
 });
 
+test('a call whose stream started in another worker stops counting here at once', async () => {
+  const s = await setup();
+  await s.admission.refuseNew(sid(1), {});
+  await s.admission.refuseNew(sid(2), {});
+  assert.equal(s.admission.refusal(), 'max_calls');
+  s.admission.startedElsewhere(sid(1));
+  assert.equal(s.admission.calls, 1, 'counted by the worker its stream runs on, not twice');
+  assert.equal(await s.admission.refuseNew(sid(3), {}), null);
+});
+
 test('resumes come first: admitted at the limit and counted, so new calls wait', async () => {
   const s = await setup();
   s.live.push(sid(1), sid(2));
@@ -186,7 +196,7 @@ test('saturation: 2 windows over a threshold to saturate, 3 windows under half o
   const seen: boolean[] = [];
   const monitor = new SaturationMonitor({
     signals: sig,
-    thresholds: { loopDelayMs: 40, framesLatePerS: 50, droppedPerS: 20 },
+    thresholds: { loopDelayMs: 40, framesLatePerS: 50, droppedPerS: 20, slowTurnsShare: 0.1 },
     clock,
     onSample: (_s, saturated) => seen.push(saturated),
   });
@@ -253,6 +263,44 @@ test('saturation reads counters as rates: late frames and dropped audio per seco
   dropping.stop();
 });
 
+test('saturation: slow turns, a share of each window with enough turns, saturate a process whose loop is idle', () => {
+  const clock = new ManualClock();
+  const turns = { total: 0, slow: 0 };
+  const monitor = new SaturationMonitor({
+    signals: { loopDelayMs: () => 1, framesLate: () => 0, dropped: () => 0, turns: () => turns },
+    thresholds: DEFAULT_SATURATION,
+    clock,
+  });
+  const window = (total: number, slow: number): void => {
+    turns.total += total;
+    turns.slow += slow;
+    clock.advance(1000);
+    monitor.sample();
+  };
+  window(2, 2);
+  window(2, 2);
+  assert.equal(monitor.reason, null, 'two turns a window say nothing');
+  window(10, 2);
+  assert.equal(monitor.last.slowTurnsShare, 0.2);
+  assert.equal(monitor.reason, null, 'one window over is not enough');
+  window(10, 3);
+  assert.equal(monitor.reason, 'slow_turns');
+  window(10, 0);
+  window(10, 0);
+  assert.equal(monitor.reason, 'slow_turns', 'clears after 3 calm windows, not 2');
+  window(10, 0);
+  assert.equal(monitor.reason, null);
+});
+
+test('a histogram counts its observations over a bucket bound', () => {
+  const registry = new Registry();
+  const h = registry.histogram('t_ms', 'T', [100, 1000]);
+  for (const v of [50, 500, 1000, 1001, 5000]) h.observe(v);
+  assert.equal(h.countOver(1000), 2);
+  assert.equal(h.countOver(100), 4);
+  assert.throws(() => h.countOver(250), RangeError);
+});
+
 test('configFromEnv: MAX_CALLS, ADMISSION, BUSY_ANSWER and the thresholds, bad values named', () => {
   assert.deepEqual(configFromEnv({}).admission, {
     enabled: true,
@@ -266,12 +314,13 @@ test('configFromEnv: MAX_CALLS, ADMISSION, BUSY_ANSWER and the thresholds, bad v
     SATURATION_LOOP_DELAY_MS: '25',
     SATURATION_FRAMES_LATE: '100',
     SATURATION_DROPPED: '5',
+    SATURATION_SLOW_TURNS: '25',
   }).admission;
   assert.deepEqual(set, {
     enabled: true,
     maxCalls: 120,
     busyAnswer: 'reject',
-    saturation: { loopDelayMs: 25, framesLatePerS: 100, droppedPerS: 5 },
+    saturation: { loopDelayMs: 25, framesLatePerS: 100, droppedPerS: 5, slowTurnsShare: 0.25 },
   });
   assert.equal(configFromEnv({ ADMISSION: 'off' }).admission.enabled, false);
   const invalid = (env: Record<string, string>, name: RegExp): void =>

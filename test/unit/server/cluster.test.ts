@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { CallViewEvent } from '../../../src/call/call-view.ts';
 import { mergeExpositions, withLabel } from '../../../src/server/cluster/merged-metrics.ts';
 import { isClusterMessage } from '../../../src/server/cluster/messages.ts';
+import { ClusterPeers } from '../../../src/server/cluster/peers.ts';
 import { SharedCallViews } from '../../../src/server/cluster/shared-views.ts';
 import { WorkerLink } from '../../../src/server/cluster/worker-link.ts';
 import { Registry } from '../../../src/observability/metrics.ts';
@@ -118,4 +119,30 @@ test('shared views: a call opened on one worker is viewed on all; events publish
   holding.publish('CA' + '0'.repeat(32), { type: 'keys', keys: '1', at: 3 });
   assert.equal(relay.sent.length, before);
   for (const v of [placing, holding, streaming]) v.close();
+});
+
+test('peers: a stream started in one worker is told to the others; readiness is any worker ready', async () => {
+  const relay = new FakeClusterRelay();
+  const [one, two] = [new ClusterPeers(relay.join(1)), new ClusterPeers(relay.join(2))];
+  const startedElsewhere: string[] = [];
+  two.shareStreamStarts((callId) => startedElsewhere.push(callId));
+  one.shareStreamStarts(() => assert.fail('a worker is not told of its own streams'));
+  one.streamStarted('CA' + '1'.repeat(32));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(startedElsewhere, ['CA' + '1'.repeat(32)]);
+
+  one.exposeReadiness(() => ({ status: 'busy', reason: 'max_calls', calls: 2, limit: 2 }));
+  two.exposeReadiness(() => ({ status: 'ready', calls: 1, limit: 2 }));
+  const ready = await one.readiness();
+  assert.equal(ready.status, 'ready');
+  assert.equal(ready.calls, 3);
+  assert.deepEqual(
+    ready.workers.map((w) => [w.worker, w.status]),
+    [
+      [1, 'busy'],
+      [2, 'ready'],
+    ],
+  );
+  two.exposeReadiness(() => ({ status: 'draining' }));
+  assert.equal((await one.readiness()).status, 'busy', 'busy while none takes calls and not all drain');
 });

@@ -34,6 +34,7 @@ export class WorkerLink {
   readonly #gatherTimeoutMs: number;
   #nextId = 1;
   #onDrain: ((signal: string) => void) | null = null;
+  #drainRequested: string | null = null;
 
   constructor(channel: Channel, slot: number, options: { gatherTimeoutMs?: number } = {}) {
     this.#channel = channel;
@@ -91,9 +92,13 @@ export class WorkerLink {
     });
   }
 
-  /** What to do when the primary asks this worker to drain (it got SIGTERM or SIGINT). */
+  /**
+   * What to do when the primary asks this worker to drain (it got SIGTERM or SIGINT); a request that came while
+   * the worker was still starting is handed over at once.
+   */
   onDrain(handler: (signal: string) => void): void {
     this.#onDrain = handler;
+    if (this.#drainRequested !== null) handler(this.#drainRequested);
   }
 
   async #receive(message: ClusterMessage): Promise<void> {
@@ -122,6 +127,7 @@ export class WorkerLink {
         return;
       }
       case 'drain':
+        this.#drainRequested = message.signal;
         this.#onDrain?.(message.signal);
         return;
       default:

@@ -89,6 +89,14 @@ test('broadcasts reach the other workers only; drain reaches the handler', async
   channel.listener({ sb: 'drain', signal: 'SIGTERM' });
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(drained, ['SIGTERM']);
+
+  // Asked to drain while still starting: told as soon as it says what to do.
+  const early = { listener: (_m: unknown) => {} };
+  const starting = new WorkerLink({ send: () => {}, on: (_e, l) => (early.listener = l) }, 2);
+  early.listener({ sb: 'drain', signal: 'SIGINT' });
+  await new Promise((r) => setImmediate(r));
+  starting.onDrain((signal) => drained.push(signal));
+  assert.deepEqual(drained, ['SIGTERM', 'SIGINT']);
 });
 
 test('shared views: a call opened on one worker is viewed on all; events published anywhere reach every viewer', async () => {

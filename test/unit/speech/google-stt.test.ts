@@ -9,14 +9,7 @@ import assert from 'node:assert/strict';
 import { pcmToMulaw } from '../../../src/audio/mulaw.ts';
 import { isSwitchboardError } from '../../../src/errors.ts';
 import type { ListenContext, SpeechActivityEvent, Transcript } from '../../../src/speech/stt/engine.ts';
-import {
-  GOOGLE_STT_MAX_PHRASES,
-  GoogleStt,
-  ResendRing,
-  speechContexts,
-  type GoogleSttOptions,
-  type GoogleSttStream,
-} from '../../../src/speech/stt/google.ts';
+import { GoogleStt, type GoogleSttOptions, type GoogleSttStream } from '../../../src/speech/stt/google.ts';
 import { googleClientOptions } from '../../../src/speech/google.ts';
 import { startFakeSpeech, type FakeSpeech, type FakeSpeechScript } from '../../fakes/google-speech-server.ts';
 
@@ -270,29 +263,6 @@ test('audio written while the client loads is kept within maxBufferedMs; the old
   assert.equal(run.stt.droppedFrames, 950);
 });
 
-test('the re-send ring counts drops of unsent frames and evictions of sent ones', () => {
-  const ring = new ResendRing(3 * FRAME);
-  const f = (at: number) => ({ at: at * FRAME, mulaw: new Uint8Array(FRAME) });
-  for (let i = 0; i < 3; i++) ring.push(f(i));
-  ring.sent = 2;
-  ring.push(f(3));
-  ring.push(f(4));
-  assert.equal(ring.length, 3);
-  assert.equal(ring.evicted, 2);
-  assert.equal(ring.dropped, 0);
-  assert.equal(ring.sent, 0);
-  ring.push(f(5));
-  assert.equal(ring.dropped, 1);
-  assert.equal(ring.at(0).at, 3 * FRAME);
-  ring.sent = 1;
-  ring.trimUntil(4 * FRAME);
-  assert.equal(ring.length, 2);
-  assert.equal(ring.sent, 0);
-  // Read through a function: the assertions above narrowed the counters' types to literals.
-  const given = (r: ResendRing): number => r.dropped + r.evicted;
-  assert.equal(given(ring), 3, 'a final result trimming the ring is not a drop');
-});
-
 test('endUtterance with no audio gives an empty final transcript; close() cancels the gRPC stream', async () => {
   const empty = await start({ finalText: 'unused' });
   empty.stream.endUtterance();
@@ -308,23 +278,6 @@ test('endUtterance with no audio gives an empty final transcript; close() cancel
   run.stream.endUtterance();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(run.transcripts.length, 0);
-});
-
-test('phrase hints: open questions use the domain unboosted, within Google limits', () => {
-  const open = speechContexts({ ...CLOSED, kind: 'open' });
-  assert.deepEqual(open, [{ phrases: ['pizza', 'pasta', 'salad', 'delivery'] }]);
-  const many = Array.from({ length: 6000 }, (_, i) => `phrase ${i}`);
-  const long = 'x'.repeat(101);
-  const capped = speechContexts({ ...CLOSED, phrases: [long, ...many] });
-  assert.equal(capped[0]!.phrases.length, GOOGLE_STT_MAX_PHRASES);
-  assert.ok(!capped[0]!.phrases.includes(long));
-  assert.deepEqual(speechContexts({ ...CLOSED, phrases: [] }), []);
-});
-
-test("phrase hints: a digit string's state asks for Google's digit-sequence class", () => {
-  const digits = speechContexts({ ...CLOSED, phrases: ['repeat'], numbers: 'digits' });
-  assert.deepEqual(digits, [{ phrases: ['$OOV_CLASS_DIGIT_SEQUENCE', 'repeat'], boost: 10 }]);
-  assert.ok(!speechContexts({ ...CLOSED, numbers: true })[0]!.phrases.includes('$OOV_CLASS_DIGIT_SEQUENCE'));
 });
 
 const V2: GoogleSttOptions = { api: 'v2', project: 'switchboard-test' };

@@ -21,6 +21,7 @@ import { cpuMs, sampleTree } from '../src/load/process-stats.ts';
 import type { LoadResult, StepReport } from '../src/load/report.ts';
 import { memoryLogger } from '../src/observability/logger.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { YES_NO_FLOW } from './yes-no-flow.ts';
 
 const SCENARIOS = ['google', 'offline', 'silent', 'overload'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -52,13 +53,7 @@ const runs = Number(values.runs);
 const workers = values.workers;
 const calls = values.calls ?? DEFAULT_CALLS[scenario];
 const BIN = new URL('../bin/switchboard.js', import.meta.url).pathname;
-const FLOW = {
-  id: 'bench',
-  version: 1,
-  start: 'ask',
-  states: { ask: { say: 'Yes or no?', on: { yes: 'ask', no: 'ask' } } },
-  policy: { noInputMs: 60_000, maxRetries: 10, fallback: 'ask' },
-};
+const FLOW = YES_NO_FLOW;
 
 /** A child process until it prints a line matching `ready`; resolves with the match. */
 async function startProcess(

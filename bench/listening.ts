@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { placeCall, type CallerInput, type SimulatedCallResult } from '../src/simulator/caller.ts';
 import { FliteTts } from '../src/speech/tts/flite.ts';
 import { percentile, startServerProcess } from './server-process.ts';
+import { YES_NO_FLOW } from './yes-no-flow.ts';
 
 const counts = (process.argv[2] ?? '1,5,10,20').split(',').map(Number);
 const seconds = Number(process.argv[3] ?? 20);
@@ -34,15 +35,8 @@ const STAGGER_MS = 3000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// A short question whose answers lead back to it: with the caller's "yes" and the 400 ms pause before it, one
-// turn every ~3 s. The fallback keeps a call going when recognition fails several times in a row.
-const FLOW = {
-  id: 'bench',
-  version: 1,
-  start: 'ask',
-  states: { ask: { say: 'Yes or no?', on: { yes: 'ask', no: 'ask' } } },
-  policy: { noInputMs: 60_000, maxRetries: 10, fallback: 'ask' },
-};
+// With the caller's "yes" and the 400 ms pause before it, one turn every ~3 s.
+const FLOW = YES_NO_FLOW;
 
 const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-listening-'));
 await writeFile(join(dir, 'bench.json'), JSON.stringify(FLOW));

@@ -27,7 +27,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const LINE = 'I would like to order a pizza';
 const FROM = '+15557654321';
 
-test('a spoken call is traced: call, turn and stage spans in the call id’s trace, linked, without personal data', async (ctx) => {
+test('a spoken call is traced: call, turn and stage spans in the call id’s trace, linked, without personal data (skipped when pocketsphinx is not installed)', async (ctx) => {
   const receiver = await OtlpReceiver.start();
   const caller = new FliteTts({ voice: 'rms' });
   ctx.after(async () => {

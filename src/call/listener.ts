@@ -74,6 +74,10 @@ export class CallListener {
   #vadGeneration = 0;
   /** The last RING_FRAMES frames as PCM, slot = frame number % RING_FRAMES. */
   readonly #ring = new Int16Array(RING_FRAMES * FRAME_SAMPLES);
+  /** A view of each slot, made once: a view per frame would be garbage 50 times a second per call. */
+  readonly #ringFrames = Array.from({ length: RING_FRAMES }, (_, k) =>
+    this.#ring.subarray(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES),
+  );
   #frames = 0;
   /** The turn being recorded: its recognition and the next frame number it has not been given. */
   #recording: { stream: RecognitionStream; onsetMs: number; nextFrame: number } | null = null;
@@ -92,8 +96,7 @@ export class CallListener {
   /** One inbound frame of 8 kHz mu-law (160 bytes); a short frame is padded with silence. */
   pushMulaw(frame: Uint8Array): void {
     if (this.#closed) return;
-    const slot = (this.#frames % RING_FRAMES) * FRAME_SAMPLES;
-    const pcm = this.#ring.subarray(slot, slot + FRAME_SAMPLES);
+    const pcm = this.#ringFrames[this.#frames % RING_FRAMES]!;
     if (frame.length >= FRAME_SAMPLES) mulawToPcm(frame.subarray(0, FRAME_SAMPLES), pcm);
     else {
       pcm.fill(0);

@@ -1,11 +1,13 @@
 /** A call's events as log lines: fixed wording, varying values in fields, personal data only under `pii`. */
 import { spokenPrompt } from '../../flow/index.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { SessionEvent, SessionSubscriber } from './session-events.ts';
+import { FRAME_IN, FRAME_OUT, type SessionEvent, type SessionSubscriber } from './session-events.ts';
 
 /** Logs to `logger()`, read at each event: the session binds the call's ids to its logger once it knows them. */
 export function logSubscriber(logger: () => Logger): SessionSubscriber {
   return (event: SessionEvent) => {
+    // 50 a second per call, and never logged.
+    if (event === FRAME_IN || event === FRAME_OUT) return;
     const log = logger();
     switch (event.type) {
       case 'call.started':

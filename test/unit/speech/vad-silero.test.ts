@@ -2,13 +2,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { silence } from '../../../src/audio/frames.ts';
-import { pcmToMulaw } from '../../../src/audio/mulaw.ts';
+import { mulawToPcm, pcmToMulaw } from '../../../src/audio/mulaw.ts';
 import { trimSilence } from '../../../src/audio/trim.ts';
 import { TurnDetector } from '../../../src/audio/turn-detector.ts';
 import type { TurnEvent } from '../../../src/audio/turn-detector.ts';
 import { isSwitchboardError } from '../../../src/errors.ts';
 import { FliteTts } from '../../../src/speech/tts/flite.ts';
-import { SILERO_CHUNK_MS, SileroModel, SileroVad, sileroModelPath } from '../../../src/speech/vad/index.ts';
+import {
+  SILERO_CHUNK,
+  SILERO_CHUNK_MS,
+  SILERO_CONTEXT,
+  SILERO_ROW,
+  SILERO_STATE,
+  SileroModel,
+  SileroVad,
+  sileroModelPath,
+} from '../../../src/speech/vad/index.ts';
 import type { SileroVadOptions } from '../../../src/speech/vad/index.ts';
 import { ManualClock } from '../../fakes/manual-clock.ts';
 
@@ -146,12 +155,13 @@ test('batched results equal unbatched ones (within 1e-4), and streams in one bat
   const b = concat(silence(300), noise(400, 2000, 7), second, silence(1200));
   const quiet = silence(2500);
 
-  const alone = await service({ maxBatch: 1 });
+  // Every chunk run, silence included: this is about the runs.
+  const alone = await service({ maxBatch: 1, gateDbfs: -Infinity });
   const [soloA] = await probabilities(alone, [a]);
   const [soloB] = await probabilities(alone, [b]);
   const [soloQuiet] = await probabilities(alone, [quiet]);
 
-  const shared = await service({ maxBatch: 32 });
+  const shared = await service({ maxBatch: 32, gateDbfs: -Infinity });
   const before = shared.stats;
   const [batchA, batchB, batchQuiet, batchA2] = await probabilities(shared, [a, b, quiet, a]);
   const stats = shared.stats;
@@ -168,6 +178,29 @@ test('batched results equal unbatched ones (within 1e-4), and streams in one bat
   close(batchA2, batchA, 'the same audio twice in one batch');
   assert.ok(Math.max(...batchQuiet!) < 0.1, 'the silent stream heard nothing of its neighbours');
   assert.ok(Math.max(...batchA!) > 0.9);
+});
+
+test('a stream gives the model each chunk after the 32 samples before it, as a direct run over the audio does', async () => {
+  const audio = concat(silence(300), first.subarray(0, 8000));
+  const vad = await service({ gateDbfs: -Infinity });
+  const [streamed] = await probabilities(vad, [audio]);
+  const model = await SileroModel.load({ maxBatch: 1 });
+  try {
+    const pcm = mulawToPcm(audio);
+    const row = new Float32Array(SILERO_ROW);
+    let state = new Float32Array(SILERO_STATE);
+    for (let k = 0; k < streamed!.length; k++) {
+      for (let i = 0; i < SILERO_ROW; i++) {
+        const at = k * SILERO_CHUNK - SILERO_CONTEXT + i;
+        row[i] = at < 0 ? 0 : pcm[at]! / 32768;
+      }
+      const out = await model.run(row, state, 1);
+      state = Float32Array.from(out.state);
+      assert.ok(Math.abs(out.probabilities[0]! - streamed![k]!) <= 1e-4, `chunk ${k}`);
+    }
+  } finally {
+    await model.release();
+  }
 });
 
 test('a stream that falls behind drops its oldest chunks and counts them; closing stops its callbacks', async () => {
@@ -212,7 +245,12 @@ test('runs take waiting streams in turn, so a stream far behind neither goes fir
 test('the shared timer runs the chunks without tick(), and a throwing listener harms no other stream', async () => {
   const errors: unknown[] = [];
   const clock = new ManualClock();
-  const vad = await service({ intervalMs: 32, clock, onError: (err) => errors.push(err) });
+  const vad = await service({
+    intervalMs: 32,
+    clock,
+    gateDbfs: -Infinity,
+    onError: (err) => errors.push(err),
+  });
   const good: number[] = [];
   const okStream = vad.open((p) => good.push(p));
   const badStream = vad.open(() => {
@@ -237,4 +275,88 @@ test('the shared timer runs the chunks without tick(), and a throwing listener h
   okStream.close();
   badStream.close();
   assert.equal(clock.pending, 0, 'the timer stops with the last stream');
+});
+
+/** -65 dBFS: quiet line noise, under the gate; -40 dBFS: a noisy line, over it. */
+const QUIET_LINE = 18;
+const NOISY_LINE = 328;
+
+/** `clip` with line noise of `rms` under it (int16 units). */
+function onLine(clip: Uint8Array, rms: number, seed: number): Uint8Array {
+  if (rms === 0) return clip;
+  const pcm = mulawToPcm(clip, new Int16Array(clip.length));
+  const bed = mulawToPcm(noise((clip.length * 1000) / 8000, rms, seed), new Int16Array(clip.length));
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, pcm[i]! + bed[i]!));
+  return pcmToMulaw(pcm);
+}
+
+test('the level gate: quiet chunks are not run, and the turns heard are the same as with every chunk run', async () => {
+  const call = concat(silence(1500), first, silence(2000), second, silence(3000));
+  for (const [rms, line] of [
+    [0, 'digital silence'],
+    [QUIET_LINE, 'a quiet line'],
+  ] as const) {
+    const audio = onLine(call, rms, 11);
+    const ungated = await service({ gateDbfs: -Infinity });
+    const gated = await service();
+    const [all] = await probabilities(ungated, [audio]);
+    const [some] = await probabilities(gated, [audio]);
+    // A gated stream starts afresh after the silence, as a new stream does: a borderline chunk at an onset may
+    // come out on the other side of the threshold, so times agree within one chunk.
+    const expected = turns(all!);
+    const heard = turns(some!);
+    assert.deepEqual(
+      heard.map((e) => e.type),
+      expected.map((e) => e.type),
+      `${line}: the same turns`,
+    );
+    assert.equal(heard.length, 4, `${line}: two turns`);
+    heard.forEach((e, i) => {
+      const x = expected[i]!;
+      assert.ok(
+        Math.abs(e.onsetMs - x.onsetMs) <= 32 && Math.abs(e.atMs - x.atMs) <= 32,
+        `${line}: turn ${i}`,
+      );
+      if (e.type === 'speech-end' && x.type === 'speech-end') assert.ok(Math.abs(e.endMs - x.endMs) <= 32);
+    });
+    const { runs, gated: skipped } = gated.stats;
+    assert.equal(runs + skipped, all!.length, `${line}: every chunk either run or gated`);
+    assert.ok(skipped > all!.length / 2, `${line}: most of the call gated (${skipped} of ${all!.length})`);
+    assert.ok(
+      some!.length === all!.length && some!.every((p) => !Number.isNaN(p)),
+      `${line}: one answer per chunk, in order`,
+    );
+  }
+});
+
+test('a line noisier than the gate keeps the model running on every chunk', async () => {
+  const vad = await service();
+  const [probs] = await probabilities(vad, [
+    onLine(concat(silence(1500), first, silence(1500)), NOISY_LINE, 12),
+  ]);
+  assert.equal(vad.stats.gated, 0);
+  assert.equal(vad.stats.runs, probs!.length);
+  assert.equal(turns(probs!).length, 2);
+});
+
+test('the model runs on through a short pause and for 256 ms after the last loud chunk', async () => {
+  const vad = await service({ maxBatch: 1, maxPendingChunks: 64 });
+  const heard: number[] = [];
+  const stream = vad.open((p, startMs) => heard.push(startMs));
+  // 4 chunks of silence, 2 of noise, 20 of silence: the 8 after the noise are still run.
+  stream.pushMulaw(concat(silence(128), noise(64, 3000, 13), silence(640)));
+  assert.deepEqual(heard, [0, 32, 64, 96], 'quiet chunks with nothing ahead are answered at once');
+  assert.equal(stream.pending, 22, 'the rest wait behind the loud ones, quiet or not');
+  await vad.tick();
+  assert.deepEqual(
+    heard,
+    Array.from({ length: 26 }, (_, i) => i * 32),
+    'every chunk answered once, in order',
+  );
+  assert.equal(vad.stats.runs, 10, 'the 2 loud chunks and the 8 after them');
+  assert.equal(vad.stats.gated, 16);
+  stream.close();
+  await assert.rejects(SileroVad.create({ gateDbfs: 3 }), (err) =>
+    isSwitchboardError(err, 'VAD_CONFIG_INVALID'),
+  );
 });

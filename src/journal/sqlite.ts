@@ -15,6 +15,7 @@ import {
   WORKER_DATA,
   type Op,
   type Opened,
+  type Request,
   type Response,
   type WireError,
 } from './sqlite.worker.ts';
@@ -37,6 +38,8 @@ export class SqliteStore implements JournalStore {
   readonly #logger: Logger;
   #worker: Worker | null = null;
   #pending = new Map<number, Pending>();
+  /** Requests of this turn of the event loop, posted together at its end. */
+  readonly #outbox: Request[] = [];
   #nextId = 1;
   /** Why the worker can no longer be used (it exited without being closed), or null while it can. */
   #dead: SwitchboardError | null = null;
@@ -54,7 +57,9 @@ export class SqliteStore implements JournalStore {
     if (this.#worker) return;
     const worker = startWorker();
     this.#worker = worker;
-    worker.on('message', (response: Response) => this.#settle(response));
+    worker.on('message', (responses: Response[]) => {
+      for (const response of responses) this.#settle(response);
+    });
     // An uncaught exception in the worker is followed by 'exit'; it is reported there.
     worker.on('error', (err) => {
       this.#logger.error('journal store worker failed', { store: 'sqlite', error: err.message });
@@ -139,8 +144,24 @@ export class SqliteStore implements JournalStore {
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args });
+      // Sent with whatever else this turn of the event loop asks (the worker takes a batch per message).
+      if (this.#outbox.push({ id, op, args }) === 1) queueMicrotask(() => this.#flush(worker));
     });
+  }
+
+  #flush(worker: Worker): void {
+    const batch = this.#outbox.splice(0);
+    if (worker === this.#worker && !this.#dead) {
+      worker.postMessage(batch);
+      return;
+    }
+    // The worker died or was stopped since: these were never sent.
+    const err = this.#dead ?? new SwitchboardError('STORE_UNAVAILABLE', 'the SQLite store is not open');
+    for (const request of batch) {
+      const pending = this.#pending.get(request.id);
+      this.#pending.delete(request.id);
+      pending?.reject(err);
+    }
   }
 
   #settle(response: Response): void {

@@ -112,8 +112,10 @@ let scheduled = false;
 
 // Imported on the main thread (for MIGRATIONS) this file must not listen to any port.
 const port = workerData === WORKER_DATA ? parentPort : null;
-port?.on('message', (request: Request) => {
-  queue.push(request);
+// Requests come in batches (all a main-thread turn sent), answers go back in batches (all of a drain): one
+// message each way instead of one per append, whose structured-clone overhead the main thread pays.
+port?.on('message', (requests: Request[]) => {
+  for (const request of requests) queue.push(request);
   // Every message already delivered is queued before the drain, so appends sent together commit together, and
   // appends sent while a COMMIT's fsync runs form the next group.
   if (!scheduled) {
@@ -125,6 +127,13 @@ port?.on('message', (request: Request) => {
 function drain(): void {
   scheduled = false;
   const requests = queue.splice(0);
+  drainRequests(requests);
+  port!.postMessage(answers.splice(0));
+}
+
+const answers: Response[] = [];
+
+function drainRequests(requests: Request[]): void {
   let i = 0;
   while (i < requests.length) {
     if (requests[i]!.op === 'append' && conn) {
@@ -144,7 +153,7 @@ function drain(): void {
 }
 
 function answer(response: Response): void {
-  port!.postMessage(response);
+  answers.push(response);
 }
 
 function appendGroup(requests: Request[]): void {

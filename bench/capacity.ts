@@ -9,7 +9,8 @@
  * - overload: offline talking calls offered at twice the capacity set by MAX_CALLS (per worker): admitted
  *             calls' turns, refused callers' answers, and what the journal holds for refused calls.
  * Usage: node --import tsx bench/capacity.ts SCENARIO [--runs 3] [--workers 2] [--calls N,N] [--hold 30s]
- *        [--ramp 20] [--max-calls 75] [--env NAME=VALUE ...]
+ *        [--ramp 20] [--max-calls 75] [--env NAME=VALUE ...] [--profile DIR]
+ * --profile writes a CPU profile of each server process (.cpuprofile, for Chrome's DevTools) into DIR.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -43,6 +44,7 @@ const { values, positionals } = parseArgs({
     'max-calls': { type: 'string', default: '75' },
     /** More of the server's environment, e.g. ADMISSION=off to measure what the box carries unguarded. */
     env: { type: 'string', multiple: true, default: [] },
+    profile: { type: 'string' },
   },
 });
 const scenario = positionals[0] as Scenario;
@@ -95,18 +97,21 @@ async function load(url: string, extra: string[]): Promise<LoadResult> {
 const TALK = ['--say', 'yes', '--every', '6s'];
 
 async function server(dir: string, env: Record<string, string>): Promise<ServerProcess> {
-  const s = await startServerProcess({
-    FLOWS_DIR: dir,
-    MODELS_DIR: join(dir, 'models'),
-    PROMPT_CACHE_DIR: join(dir, 'prompts'),
-    DEFAULT_FLOW: 'bench',
-    WORKERS: workers,
-    LOG_LEVEL: 'warn',
-    ...env,
-    ...Object.fromEntries(
-      values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-    ),
-  });
+  const s = await startServerProcess(
+    {
+      FLOWS_DIR: dir,
+      MODELS_DIR: join(dir, 'models'),
+      PROMPT_CACHE_DIR: join(dir, 'prompts'),
+      DEFAULT_FLOW: 'bench',
+      WORKERS: workers,
+      LOG_LEVEL: 'warn',
+      ...env,
+      ...Object.fromEntries(
+        values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    },
+    values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`],
+  );
   // Settled after start-up: the base memory calls add to.
   await new Promise((r) => setTimeout(r, 3000));
   const idle = sampleTree(s.child.pid!);
@@ -222,7 +227,8 @@ function line(step: StepReport): string {
     `turns ${t.answered}/${t.total} ` +
     `(${pct(answered)}, ${pct(t.withinTarget)} within 1.5 s), p50/p95/p99 ${t.latencyMs.p50 ?? '-'}/` +
     `${t.latencyMs.p95 ?? '-'}/${t.latencyMs.p99 ?? '-'} ms; jitter p99 ${step.agentAudio.jitterP99Ms ?? '-'} ms, ` +
-    `${step.agentAudio.stalls} stalls; server ${server ? `${server.cores.toFixed(2)} cores, ` : ''}` +
+    `${step.agentAudio.lateGaps} gaps over 60 ms, ${step.agentAudio.stalls} stalls (longest break ` +
+    `${step.agentAudio.longestBreakMs} ms); server ${server ? `${server.cores.toFixed(2)} cores, ` : ''}` +
     `${server?.msPerCallSecond?.toFixed(2) ?? '-'} ms/call-s, ${server?.rssMiB.toFixed(0) ?? '-'} MiB; ` +
     `generator loop p99 ${step.generatorLoopDelayP99Ms.toFixed(1)} ms${step.warning ? ' (WARNING)' : ''}`
   );
@@ -257,7 +263,8 @@ for (const [label, byRun] of all) {
       `  ${target} calls: answered ${(100 * of((x) => (x.turns.total ? x.turns.answered / x.turns.total : null))).toFixed(1)}%, ` +
         `within 1.5 s ${(100 * of((x) => x.turns.withinTarget)).toFixed(1)}%, latency p50 ${of((x) => x.turns.latencyMs.p50)} ` +
         `p95 ${of((x) => x.turns.latencyMs.p95)} p99 ${of((x) => x.turns.latencyMs.p99)} ms, refused ${of((x) => x.refused)}, ` +
-        `stalls ${of((x) => x.agentAudio.stalls)}, jitter p99 ${of((x) => x.agentAudio.jitterP99Ms)} ms, ` +
+        `gaps over 60 ms ${of((x) => x.agentAudio.lateGaps)}, stalls ${of((x) => x.agentAudio.stalls)} ` +
+        `(longest break ${of((x) => x.agentAudio.longestBreakMs)} ms), jitter p99 ${of((x) => x.agentAudio.jitterP99Ms)} ms, ` +
         `server ${of((x) => x.server?.cores).toFixed(2)} cores, ${of((x) => x.server?.msPerCallSecond).toFixed(2)} ms/call-s, ` +
         `${of((x) => x.server?.rssMiB).toFixed(0)} MiB, generator loop p99 ${of((x) => x.generatorLoopDelayP99Ms).toFixed(1)} ms`,
     );

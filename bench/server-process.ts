@@ -25,8 +25,12 @@ export interface ServerProcess {
 
 const BIN = new URL('../bin/switchboard.js', import.meta.url).pathname;
 
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+/** `nodeArgs` go before the script, e.g. --cpu-prof (workers inherit them). */
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
     // One process unless asked: these figures are per process (bench/capacity.ts measures workers).
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -260,7 +260,7 @@ export class LoadCall {
 
   #onAgentFrame(now: number): void {
     const recorder = this.#ctx.recorder();
-    if (this.#inPrompt) recorder?.frameGap(now - this.#lastAgentFrame);
+    if (this.#inPrompt) recorder?.frameGap(now - this.#lastAgentFrame, Math.max(0, now - this.#playEnd));
     else if (this.#turn !== null) {
       // The first frame of a prompt after the caller's end of speech answers the turn.
       const latency = now - this.#turn.endedAt;

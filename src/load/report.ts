@@ -44,7 +44,17 @@ export interface StepReport {
     /** Share of all turns answered within ANSWER_TARGET_MS; null without turns. */
     withinTarget: number | null;
   };
-  agentAudio: { frameGaps: number; jitterP99Ms: number | null; stalls: number };
+  /**
+   * Gaps between agent frames inside a prompt: how many, their p99, and how many were over 60 ms; stalls: breaks
+   * the caller heard (playout ran dry) over 60 ms, and the longest break.
+   */
+  agentAudio: {
+    frameGaps: number;
+    jitterP99Ms: number | null;
+    lateGaps: number;
+    stalls: number;
+    longestBreakMs: number;
+  };
   server: ServerFigures | null;
   generatorLoopDelayP99Ms: number;
   warning: string | null;
@@ -91,8 +101,9 @@ export function formatStep(r: StepReport): string {
     ],
     [
       'agent audio',
-      `jitter p99 ${fmt(r.agentAudio.jitterP99Ms)} ms over ${r.agentAudio.frameGaps} frame gaps, ` +
-        `${r.agentAudio.stalls} stalls (gaps over 60 ms)`,
+      `jitter p99 ${fmt(r.agentAudio.jitterP99Ms)} ms over ${r.agentAudio.frameGaps} frame gaps ` +
+        `(${r.agentAudio.lateGaps} over 60 ms), ${r.agentAudio.stalls} stalls (breaks heard over 60 ms; ` +
+        `longest ${r.agentAudio.longestBreakMs} ms)`,
     ],
   ];
   const s = r.server;

@@ -116,7 +116,9 @@ export async function runLoad(
         agentAudio: {
           frameGaps: rec.frameGaps.count,
           jitterP99Ms: rec.frameGaps.percentile(99),
+          lateGaps: rec.lateGaps,
           stalls: rec.stalls,
+          longestBreakMs: Math.round(rec.longestBreakMs),
         },
         server:
           pid !== null && before && after

@@ -62,7 +62,11 @@ export function percentiles(h: Histogram): Percentiles {
   return { p50: h.percentile(50), p95: h.percentile(95), p99: h.percentile(99) };
 }
 
-/** Inside a prompt, a gap between two agent frames longer than this is a stall: the caller hears a break. */
+/**
+ * Inside a prompt, a break in the agent audio the caller hears longer than this is a stall. The caller's side
+ * plays each frame as it arrives, after the ones before it: audio sent ahead (the server's lead) covers a late
+ * frame, so a break is how long the playout ran dry before the frame came, not the gap between arrivals.
+ */
 export const STALL_MS = 60;
 
 /** What one step measured of the agent's side while it held its calls. */
@@ -73,7 +77,11 @@ export class StepRecorder {
   readonly frameGaps = new Histogram();
   turns = 0;
   answered = 0;
+  /** Arrival gaps over STALL_MS (jitter the playout may still have covered). */
+  lateGaps = 0;
+  /** Breaks the caller heard over STALL_MS. */
   stalls = 0;
+  longestBreakMs = 0;
 
   /** A turn ended: answered after `latencyMs`, or not answered within the bound (null). */
   turn(latencyMs: number | null): void {
@@ -83,9 +91,14 @@ export class StepRecorder {
     this.latency.add(latencyMs);
   }
 
-  /** Two agent frames of one prompt arrived `gapMs` apart. */
-  frameGap(gapMs: number): void {
+  /**
+   * Two agent frames of one prompt arrived `gapMs` apart; the caller's playout had run dry for `breakMs` (0 when
+   * audio sent ahead was still playing) when the second came.
+   */
+  frameGap(gapMs: number, breakMs: number): void {
     this.frameGaps.add(gapMs);
-    if (gapMs > STALL_MS) this.stalls += 1;
+    if (gapMs > STALL_MS) this.lateGaps += 1;
+    if (breakMs > STALL_MS) this.stalls += 1;
+    if (breakMs > this.longestBreakMs) this.longestBreakMs = breakMs;
   }
 }

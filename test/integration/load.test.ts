@@ -97,6 +97,12 @@ test('a pause inside the agent audio is counted as a stall', async () => {
     const step = result.steps[0]!;
     assert.ok(agent.counts.answers > 0);
     assert.ok(step.agentAudio.stalls >= 1, `stalls: ${step.agentAudio.stalls}`);
+    assert.ok(step.agentAudio.lateGaps >= step.agentAudio.stalls, 'a break heard is a late arrival too');
+    // The caller heard the pause less what the agent had sent ahead of it.
+    assert.ok(
+      step.agentAudio.longestBreakMs >= 100 && step.agentAudio.longestBreakMs <= 260,
+      `longest break ${step.agentAudio.longestBreakMs} ms`,
+    );
     assert.ok(step.agentAudio.jitterP99Ms! >= 150, `jitter p99 ${step.agentAudio.jitterP99Ms}`);
   } finally {
     await agent.close();

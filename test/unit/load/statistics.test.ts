@@ -39,7 +39,7 @@ test('shareWithin counts durations at or below the bound', () => {
   assert.equal(h.shareWithin(10), 0);
 });
 
-test('a step counts unanswered turns and stalls only for gaps over 60 ms', () => {
+test('a step counts unanswered turns, arrival gaps over 60 ms, and stalls only for breaks heard over 60 ms', () => {
   const r = new StepRecorder();
   r.turn(420);
   r.turn(null);
@@ -47,9 +47,21 @@ test('a step counts unanswered turns and stalls only for gaps over 60 ms', () =>
   assert.equal(r.turns, 3);
   assert.equal(r.answered, 2);
   assert.equal(r.latency.count, 2);
-  for (const gap of [20, 21, STALL_MS, STALL_MS + 1, 300]) r.frameGap(gap);
-  assert.equal(r.stalls, 2);
-  assert.equal(r.frameGaps.count, 5);
+  // A gap of 90 ms with 60 ms of audio sent ahead is a 30 ms break: late, but no stall.
+  for (const [gap, heard] of [
+    [20, 0],
+    [21, 0],
+    [STALL_MS, 0],
+    [STALL_MS + 1, 0],
+    [90, 30],
+    [300, STALL_MS + 1],
+    [STALL_MS * 2, STALL_MS],
+  ] as const)
+    r.frameGap(gap, heard);
+  assert.equal(r.lateGaps, 4);
+  assert.equal(r.stalls, 1);
+  assert.equal(r.longestBreakMs, STALL_MS + 1);
+  assert.equal(r.frameGaps.count, 7);
 });
 
 test('the loop-delay warning appears past 25 ms and is printed in the step', () => {
@@ -69,7 +81,7 @@ test('the loop-delay warning appears past 25 ms and is printed in the step', () 
     holdSeconds: 30,
     complete: true,
     turns: { total: 500, answered: 490, latencyMs: { p50: 800, p95: 1300, p99: 1900 }, withinTarget: 0.96 },
-    agentAudio: { frameGaps: 10_000, jitterP99Ms: 24, stalls: 3 },
+    agentAudio: { frameGaps: 10_000, jitterP99Ms: 24, lateGaps: 5, stalls: 3, longestBreakMs: 140 },
     server: { pid: 42, processes: 3, cores: 1.25, msPerCallSecond: 12.5, rssMiB: 512 },
     generatorLoopDelayP99Ms: 40.2,
     warning,
@@ -79,6 +91,7 @@ test('the loop-delay warning appears past 25 ms and is printed in the step', () 
   assert.match(text, /not connected {2}busy message \(2\)/);
   assert.match(text, /490\/500 answered \(98\.0%\), 96\.0% within 1\.5 s/);
   assert.match(text, /p50 800 ms {2}p95 1300 ms {2}p99 1900 ms/);
+  assert.match(text, /\(5 over 60 ms\), 3 stalls \(breaks heard over 60 ms; longest 140 ms\)/);
   assert.match(text, /1\.25 cores, 12\.50 ms CPU per call-second, 512 MiB RSS/);
   assert.match(text, /WARNING .*event loop was late/);
 });

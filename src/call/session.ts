@@ -180,6 +180,7 @@ export class MediaSession {
       flowName,
       callId: callSid,
       params: customParameters,
+      ...(deps.urlTicket === undefined ? {} : { urlTicket: deps.urlTicket }),
       tracks: message.start.tracks,
       modelVersion: this.modelVersion,
       startedAt: this.#startedAt,

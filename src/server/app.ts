@@ -30,7 +30,7 @@ import type { ClusterPeers } from './cluster/peers.ts';
 import { Admission, type Readiness } from './admission.ts';
 import type { AdmissionConfig } from '../config/env.ts';
 
-import { MEDIA_PATH, TwilioWebhooks } from './twilio-webhooks.ts';
+import { MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
 /** The response header naming the worker process that answered (WORKERS > 1 only). */
 export const WORKER_HEADER = 'x-switchboard-worker';
 /** Why the server cannot listen, by the system's code. */
@@ -309,7 +309,12 @@ export class SwitchboardApp {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     const softphone = path === SOFTPHONE_MEDIA_PATH ? this.#softphone : null;
-    if (path !== MEDIA_PATH && !softphone) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
+    const token = this.#opts.twilioAuthToken;
+    // A Twilio stream's path names its ticket; without signatures (development) the bare path is taken too, as
+    // nothing is authenticated then anyway.
+    const urlTicket = softphone ? null : streamPathTicket(path);
+    const bare = !softphone && token === null && path === MEDIA_PATH;
+    if (urlTicket === null && !softphone && !bare) return refuse(404, 'Not Found', 'HTTP_NOT_FOUND');
     // A draining instance takes no new streams: a proxy in front retries another instance on 503.
     if (this.#draining) return refuse(503, 'Service Unavailable', 'HTTP_DRAINING');
     if (softphone) {
@@ -319,24 +324,26 @@ export class SwitchboardApp {
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, { endsCall: true }));
       return;
     }
-    const token = this.#opts.twilioAuthToken;
     if (token !== null) {
-      const streamUrl = streamUrlFor(this.#publicUrl, MEDIA_PATH);
+      const streamUrl = streamUrlFor(this.#publicUrl, path);
       if (!isValidStreamSignature(token, header(req, 'x-twilio-signature'), streamUrl)) {
         return refuse(403, 'Forbidden', 'HTTP_FORBIDDEN');
       }
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws));
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#attach(ws, urlTicket === null ? {} : { urlTicket }),
+    );
   }
 
   /**
    * Hand a stream to a new session. `endsCall`: the stream is the whole call (the softphone), so when it ends
    * its journal is closed, as Twilio's `completed` status callback does for a phone call.
    */
-  #attach(ws: WebSocket, options: { endsCall?: boolean } = {}): void {
+  #attach(ws: WebSocket, options: { endsCall?: boolean; urlTicket?: string } = {}): void {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
       journals: this.#opts.journals,
+      ...(options.urlTicket === undefined ? {} : { urlTicket: options.urlTicket }),
       ...(this.#opts.faults ? { faults: this.#opts.faults } : {}),
       ...(this.#opts.models ? { models: this.#opts.models } : {}),
       hearing: this.#opts.hearing ?? null,

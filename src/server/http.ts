@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_BAD_BODY: 400,
   HTTP_DRAINING: 503,
   HTTP_BUSY: 503,
+  HTTP_CALL_EXISTS: 409,
   HTTP_TOKEN_INVALID: 403,
   FLOW_NOT_FOUND: 404,
 };

@@ -5,7 +5,7 @@
  * against the public URL Twilio used.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CallJournals } from '../call/journals.ts';
+import type { CallJournals, StreamTicket } from '../call/journals.ts';
 import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
 import { nameHints, type CompiledFlow } from '../flow/index.ts';
 import { resumeRefusal } from '../journal/resume.ts';
@@ -23,7 +23,15 @@ import type { Admission } from './admission.ts';
 import { header, parseForm, readBody, sendXml } from './http.ts';
 import { StatusLog } from './status-log.ts';
 
+/** Twilio's media streams connect to MEDIA_PATH/<ticket token>: the signed URL names the ticket it may use. */
 export const MEDIA_PATH = '/twilio/media';
+
+/** The ticket token a stream path names (`/twilio/media/<token>`); null when `path` is not a stream path. */
+export function streamPathTicket(path: string): string | null {
+  if (!path.startsWith(`${MEDIA_PATH}/`)) return null;
+  const token = path.slice(MEDIA_PATH.length + 1);
+  return /^[A-Za-z0-9_-]{1,128}$/.test(token) ? token : null;
+}
 /** Said by Twilio when a call that was cut off cannot be taken up again. */
 const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
 
@@ -103,10 +111,10 @@ export class TwilioWebhooks {
     sendXml(res, this.#connect(flow, { ...ticket }));
   }
 
-  #connect(flow: string, ticket: Record<string, string>): string {
+  #connect(flow: string, ticket: StreamTicket): string {
     return connectStream({
       actionUrl: httpUrlFor(this.#opts.publicUrl(), '/twilio/connect-ended'),
-      streamUrl: streamUrlFor(this.#opts.publicUrl(), MEDIA_PATH),
+      streamUrl: streamUrlFor(this.#opts.publicUrl(), `${MEDIA_PATH}/${ticket.token}`),
       parameters: { flow, ...ticket },
     });
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { placeCall } from '../../src/simulator/caller.ts';
+import { readTwiml } from '../../src/simulator/twiml-reader.ts';
 import { signTwilioRequest } from '../../src/telephony/signature.ts';
 import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
 
@@ -43,20 +45,73 @@ describe('with TWILIO_AUTH_TOKEN set, every Twilio request must be signed', () =
     });
   }
 
-  test('the media websocket upgrade needs a signature over the stream URL', async () => {
-    const unsigned = new RawStream(server.wsUrl, 'CA' + '2'.repeat(32));
+  /** A signed voice webhook for a new call: its stream's URL and parameters, as Twilio would read them. */
+  const answer = async (path: string, callSid: string) => {
+    const params = { CallSid: callSid, From: '+15550001111', To: '+15550002222' };
+    const res = await post(path, params, signTwilioRequest(TOKEN, server.url + path, params));
+    return { status: res.status, connect: res.status === 200 ? readTwiml(await res.text()).connect : null };
+  };
+  const signedStream = (url: string, callSid: string, signedUrl = url): RawStream =>
+    new RawStream(url, callSid, { 'x-twilio-signature': signTwilioRequest(TOKEN, signedUrl, {}) });
+
+  test('the media websocket upgrade needs a signature over the stream URL, which names the ticket', async () => {
+    const callSid = 'CA' + '2'.repeat(32);
+    const { connect } = await answer('/twilio/voice', callSid);
+    const url = connect!.streamUrl;
+    assert.equal(url, `${server.wsUrl}/${connect!.parameters.token}`);
+    const unsigned = new RawStream(url, callSid);
     await assert.rejects(unsigned.opened, /HTTP 403/);
-    const wrong = new RawStream(server.wsUrl, 'CA' + '3'.repeat(32), { 'x-twilio-signature': 'bm9wZQ==' });
+    const wrong = new RawStream(url, callSid, { 'x-twilio-signature': 'bm9wZQ==' });
     await assert.rejects(wrong.opened, /HTTP 403/);
     await waitForLog(
       server.records,
       (r) => r.msg === 'websocket upgrade refused' && r.code === 'HTTP_FORBIDDEN',
     );
-    const signed = new RawStream(server.wsUrl, 'CA' + '4'.repeat(32), {
-      'x-twilio-signature': signTwilioRequest(TOKEN, server.wsUrl, {}),
-    });
+    const bare = signedStream(server.wsUrl, callSid);
+    await assert.rejects(bare.opened, /HTTP 404/, 'a stream URL without a ticket is not taken');
+    const signed = signedStream(url, callSid);
     await signed.opened;
     signed.ws.close();
+  });
+
+  test('a captured webhook re-sent for a call in progress cannot take the call over', async () => {
+    const callSid = 'CA' + '5'.repeat(32);
+    const first = await answer('/twilio/voice', callSid);
+    const caller = signedStream(first.connect!.streamUrl, callSid);
+    await caller.opened;
+    caller.send(caller.enc.connected());
+    caller.send(caller.enc.start(first.connect!.parameters));
+    await caller.waitFor((m) => m.includes('"event":"media"'));
+
+    // The voice webhook comes once per call: re-sent, it gets no ticket at all.
+    assert.equal((await answer('/twilio/voice', callSid)).status, 409);
+    await waitForLog(
+      server.records,
+      (r) => r.msg === 'http request refused' && r.code === 'HTTP_CALL_EXISTS',
+    );
+    // connect-ended gives a ticket, but only for a stream URL the attacker cannot sign, and takes nothing.
+    const replayed = await answer('/twilio/connect-ended', callSid);
+    const stolen = replayed.connect!;
+    assert.notEqual(stolen.streamUrl, first.connect!.streamUrl);
+    const withCapturedSignature = signedStream(stolen.streamUrl, callSid, first.connect!.streamUrl);
+    await assert.rejects(withCapturedSignature.opened, /HTTP 403/);
+    // On the captured URL and signature, neither the new ticket nor the old one attaches.
+    for (const parameters of [stolen.parameters, first.connect!.parameters]) {
+      const attacker = signedStream(first.connect!.streamUrl, callSid);
+      await attacker.opened;
+      attacker.send(attacker.enc.connected());
+      attacker.send(attacker.enc.start(parameters));
+      const { code } = await attacker.closed;
+      assert.equal(code, 1008, 'refused by policy');
+    }
+    await waitForLog(server.records, (r) => r.code === 'RESUME_REFUSED' && r.callId === callSid);
+
+    // The caller's stream was never fenced: its keys still reach the call.
+    caller.send(caller.enc.dtmf('1'));
+    await waitForLog(server.records, (r) => r.msg === 'dtmf received' && r.callId === callSid);
+    const open = await Promise.race([caller.closed.then(() => false), delay(300).then(() => true)]);
+    assert.ok(open, 'the caller is still connected');
+    caller.ws.close();
   });
 
   test('a signed simulated call goes through end to end', async () => {

@@ -34,6 +34,8 @@ export interface ConversationOptions {
   callId: string;
   /** The stream's `<Parameter>`s: its ticket. */
   params: Readonly<Record<string, string>>;
+  /** The ticket token the stream's URL carries, when it carries one (SessionDeps.urlTicket). */
+  urlTicket?: string;
   tracks: readonly string[];
   modelVersion: string | null;
   /** Wall-clock ms when the stream started: a new conversation starts then. */
@@ -145,7 +147,7 @@ export class Conversation {
     const opts = this.#opts;
     let attached;
     try {
-      attached = await opts.journals.attach(opts.params, opts.callId);
+      attached = await opts.journals.attach(opts.params, opts.callId, opts.urlTicket);
     } catch (err) {
       opts.fail(err);
       return;

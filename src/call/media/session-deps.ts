@@ -33,6 +33,11 @@ export interface SessionDeps {
   callControl?: CallControl | null;
   /** Where calls are journaled, and how streams attach to them. */
   journals: CallJournals;
+  /**
+   * The ticket token the stream's signed URL carries (`/twilio/media/<token>`): the start message's ticket must
+   * be that one. Absent for streams authenticated otherwise (the softphone's).
+   */
+  urlTicket?: string;
   /** Deterministic fault injection for tests. */
   faults?: FaultHook;
   defaultFlow: string;

@@ -13,6 +13,7 @@ import { isSwitchboardError } from '../errors.ts';
 import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '../flow/index.ts';
 import { loggerFromEnv, type Logger } from '../observability/logger.ts';
 import { CallJournals } from '../call/journals.ts';
+import { shareablePrompts } from '../call/shareable-prompts.ts';
 import { openStore } from '../journal/open-store.ts';
 import { openTracing } from '../tracing/tracing.ts';
 import { SwitchboardApp } from '../server/app.ts';
@@ -101,6 +102,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // Every file the server makes (journal and its WAL, prompts, models) is its user's alone: they hold callers'
+  // words and numbers. Workers inherit it.
+  process.umask(0o077);
   const config = configFromEnv();
   if (config.workers > 1 && cluster.isPrimary) {
     return runPrimary({
@@ -207,7 +211,9 @@ async function start(
   started.push(() => tts.close());
   const prompts = new PromptCache(tts, {
     logger,
-    ...(config.promptCacheDir === null ? {} : { dir: config.promptCacheDir }),
+    ...(config.promptCacheDir === null
+      ? {}
+      : { dir: config.promptCacheDir, persist: shareablePrompts(library.flows) }),
   });
   const hearing = await openHearing(config, tts, logger);
   started.push(() => hearing.close());

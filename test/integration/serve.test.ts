@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,7 +12,13 @@ const MODELS_DIR = await mkdtemp(join(tmpdir(), 'switchboard-serve-models-'));
 after(() => rm(MODELS_DIR, { recursive: true, force: true }));
 
 test('npm start serves: the banner names the URL, flows, engines and the loopback-only rule', async () => {
-  const s = await serve({ MODELS_DIR });
+  const data = await mkdtemp(join(tmpdir(), 'switchboard-serve-data-'));
+  after(() => rm(data, { recursive: true, force: true }));
+  const s = await serve({
+    MODELS_DIR,
+    STORE_URL: `sqlite:${join(data, 'journal.db')}`,
+    PROMPT_CACHE_DIR: join(data, 'prompts'),
+  });
   try {
     assert.match(s.banner, /listening on http:\/\/127\.0\.0\.1:\d+/);
     assert.match(s.banner, new RegExp(`flows\\s+: ${EXAMPLE_FLOWS.join(', ')};`));
@@ -26,10 +32,21 @@ test('npm start serves: the banner names the URL, flows, engines and the loopbac
     assert.match(metrics, /^switchboard_vad_chunks_dropped 0$/m);
     assert.match(metrics, /^switchboard_stt_frames_dropped 0$/m);
     assert.match(metrics, /# TYPE switchboard_turn_latency_ms histogram/);
+    // A call, so the journal, its WAL and the prompt folder hold something: all of it the server's user's alone.
+    await placeCall({ url: s.url, inputs: [{ kind: 'dtmf', keys: '1' }] });
   } finally {
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0);
   }
+  const modes = async (dir: string): Promise<string[]> =>
+    Promise.all(
+      (await readdir(dir)).map(
+        async (name) => `${name} ${((await stat(join(dir, name))).mode & 0o777).toString(8)}`,
+      ),
+    );
+  const files = [...(await modes(data)), ...(await modes(join(data, 'prompts')))];
+  assert.ok(files.some((f) => f.startsWith('journal.db ')) && files.some((f) => f.endsWith('.ulaw 600')));
+  for (const file of files) assert.match(file, / (600|700)$/, file);
 });
 
 test("serve trains each flow's intent model before taking calls, and reuses it on the next start", async () => {

@@ -2,7 +2,8 @@
  * Synthesised prompts shared by every call. Flows say the same sentences over and over, so each (engine, voice,
  * language, text or SSML) is synthesised once, trimmed of excess silence at its edges, its Twilio frames are
  * base64-encoded once, and later calls send them as they are. With a folder, prompts are also kept on disk
- * (prompt-store.ts), so a restarted server, or another on the same machine, does not synthesise them again.
+ * (prompt-store.ts), so a restarted server, or another on the same machine, does not synthesise them again: only
+ * those `persist` allows, as words may hold a caller's data (call/shareable-prompts.ts decides for a server).
  */
 import { createHash } from 'node:crypto';
 import { durationMs, framesToBase64 } from '../../audio/frames.ts';
@@ -44,6 +45,11 @@ export interface PromptCacheOptions {
   dir?: string;
   /** Budget for the files in `dir`; least recently used go first. Default 256 MiB. */
   maxDiskBytes?: number;
+  /**
+   * Whether a prompt with these words may be kept in `dir`: only words that hold no caller data. The others are
+   * neither read from nor written to disk. None may unless given.
+   */
+  persist?: (text: string) => boolean;
   /** For disk failures, which never fail a prompt. */
   logger?: Logger;
 }
@@ -72,6 +78,7 @@ export class PromptCache {
   readonly #engine: TtsEngine;
   readonly #maxBytes: number;
   readonly #disk: PromptStore | undefined;
+  readonly #persist: (text: string) => boolean;
   // A Map iterates in insertion order: re-inserting on each hit keeps the least recently used first.
   readonly #entries = new Map<string, Entry>();
   /** Lookups in progress, disk read to end of synthesis, so each key is looked up once at a time. */
@@ -90,6 +97,7 @@ export class PromptCache {
     if (!(maxBytes >= 0)) throw new RangeError('maxBytes must be a number >= 0');
     this.#engine = engine;
     this.#maxBytes = maxBytes;
+    this.#persist = options.persist ?? (() => false);
     if (options.dir !== undefined) {
       this.#disk = new PromptStore(options.dir, { maxBytes: options.maxDiskBytes, logger: options.logger });
     }
@@ -143,8 +151,9 @@ export class PromptCache {
 
   /** From disk when there, else from the engine (then written to disk in the background). */
   async #load(key: string, req: SynthesisRequest): Promise<Prompt> {
-    if (this.#disk) {
-      const mulaw = await this.#disk.read(key);
+    const disk = this.#disk !== undefined && this.#persist(req.text) ? this.#disk : undefined;
+    if (disk) {
+      const mulaw = await disk.read(key);
       if (mulaw) {
         this.#stats.hits++;
         this.#stats.diskHits++;
@@ -154,8 +163,8 @@ export class PromptCache {
     this.#stats.misses++;
     // No caller's signal goes to the engine: one caller giving up must not cancel the others' audio.
     const audio = await this.#engine.synthesize(req);
-    if (this.#disk) {
-      void this.#disk.write(key, audio.mulaw).then((written) => {
+    if (disk) {
+      void disk.write(key, audio.mulaw).then((written) => {
         if (written) this.#stats.diskWrites++;
       });
     }

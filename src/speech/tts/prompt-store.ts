@@ -4,6 +4,10 @@
  * of the prompt's key. Files are written under a temporary name and renamed, so a reader (in this process or
  * another) sees a whole file or none; an empty file (a crash between rename and flush) is a miss. All I/O is
  * async and best effort: a failure is logged and costs a synthesis, never a prompt.
+ *
+ * The folder is made 0700 and each file 0600: only the server's user reads them. Files are named `p2-<hash>`;
+ * older builds also kept prompts made from callers' data here, so a prompt file of another name is removed when
+ * the folder is first scanned.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
@@ -19,6 +23,8 @@ export interface PromptStoreOptions {
 export const DEFAULT_MAX_DISK_BYTES = 256 * 1024 * 1024;
 
 const EXT = '.ulaw';
+/** Files of this build's naming; other `.ulaw` files were written before prompts were filtered for caller data. */
+const PREFIX = 'p2-';
 const TMP_EXT = '.tmp';
 /** A pruning removes files until the total is this share of the budget, so it does not run again at once. */
 const PRUNE_TO = 0.9;
@@ -27,7 +33,7 @@ const STALE_TMP_MS = 10 * 60 * 1000;
 
 /** Where the prompt under `key` is stored in `dir`: a SHA-256 of the key, so no text reaches the file system. */
 export function promptFilePath(dir: string, key: string): string {
-  return join(dir, createHash('sha256').update(key).digest('hex') + EXT);
+  return join(dir, PREFIX + createHash('sha256').update(key).digest('hex') + EXT);
 }
 
 /** A folder of synthesized prompts, bounded in bytes. */
@@ -41,6 +47,7 @@ export class PromptStore {
   #bytes = 0;
   #pruning: Promise<void> | undefined;
   readonly #writes = new Set<Promise<boolean>>();
+  #legacyRemoved = 0;
 
   constructor(dir: string, options: PromptStoreOptions = {}) {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_DISK_BYTES;
@@ -48,6 +55,8 @@ export class PromptStore {
     this.dir = dir;
     this.#maxBytes = maxBytes;
     this.#logger = options.logger;
+    // Now, not at the first write: files an older build left go at start-up. A failure is retried then.
+    this.#prepare().catch(noop);
   }
 
   /** The mu-law bytes stored under `key`, or null (missing, empty or unreadable). Never rejects. */
@@ -77,8 +86,9 @@ export class PromptStore {
     return write;
   }
 
-  /** Resolves once every write started so far has finished, and any pruning they started. */
+  /** Resolves once the start-up scan, every write started so far, and any pruning they started are done. */
   async flush(): Promise<void> {
+    await this.#ready?.catch(noop);
     while (this.#writes.size > 0) await Promise.all(this.#writes);
     while (this.#pruning) await this.#pruning;
   }
@@ -91,7 +101,7 @@ export class PromptStore {
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_EXT}`;
     try {
       await this.#prepare();
-      await writeFile(tmp, mulaw, { flag: 'wx' });
+      await writeFile(tmp, mulaw, { flag: 'wx', mode: 0o600 });
       await rename(tmp, path);
     } catch (err) {
       this.#logger?.warn('prompt cache file not written', { key, code: errorCode(err) });
@@ -106,8 +116,12 @@ export class PromptStore {
 
   #prepare(): Promise<void> {
     this.#ready ??= (async () => {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       this.#bytes = (await this.#scan()).reduce((sum, f) => sum + f.size, 0);
+      if (this.#legacyRemoved > 0)
+        this.#logger?.info("prompt files of an older build removed (they may hold callers' data)", {
+          removed: this.#legacyRemoved,
+        });
     })().catch((err: unknown) => {
       this.#ready = undefined;
       throw err;
@@ -156,6 +170,9 @@ export class PromptStore {
       if (!info?.isFile()) continue;
       if (isTmp) {
         if (now - info.mtimeMs > STALE_TMP_MS) await unlink(path).catch(noop);
+      } else if (!name.startsWith(PREFIX)) {
+        await unlink(path).catch(noop);
+        this.#legacyRemoved++;
       } else {
         files.push({ path, size: info.size, mtimeMs: info.mtimeMs });
       }

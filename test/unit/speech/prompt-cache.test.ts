@@ -13,6 +13,9 @@ import { PromptCache } from '../../../src/speech/tts/prompt-cache.ts';
 import { promptFilePath } from '../../../src/speech/tts/prompt-store.ts';
 import { TONE_MS_PER_CHAR, ToneTts } from '../../fakes/tone-tts.ts';
 
+/** These tests are about the disk tier itself: every prompt may go there (a server passes its flows' policy). */
+const EVERY = (): boolean => true;
+
 /** What one tone prompt of `chars` characters costs the cache: mu-law bytes plus base64 characters. */
 function toneSize(chars: number): number {
   const bytes = chars * TONE_MS_PER_CHAR * 8;
@@ -302,7 +305,7 @@ test('the language is in the key and reaches the engine; absent is the engine de
 test('a prompt on disk is read by a new cache on the same folder without calling the engine', async (t) => {
   const dir = join(await tempDir(t), 'not', 'yet', 'made');
   const first = new ToneTts();
-  const one = new PromptCache(first, { dir });
+  const one = new PromptCache(first, { dir, persist: EVERY });
   const original = await one.get({ text: 'Welcome back', language: 'en-GB' });
   await one.flush();
   assert.equal(first.calls, 1);
@@ -311,7 +314,7 @@ test('a prompt on disk is read by a new cache on the same folder without calling
   assert.equal(file.length, 12 * TONE_MS_PER_CHAR * 8, 'the file holds the engine output');
 
   const second = new ToneTts();
-  const two = new PromptCache(second, { dir });
+  const two = new PromptCache(second, { dir, persist: EVERY });
   const fromDisk = await two.get({ text: 'Welcome back', language: 'en-GB' });
   assert.equal(second.calls, 0);
   assert.equal(fromDisk.key, original.key);
@@ -338,14 +341,14 @@ test('concurrent gets share one disk lookup and one synthesis', async (t) => {
   const dir = await tempDir(t);
   const tts = new ToneTts();
   tts.delayMs = 10;
-  const cache = new PromptCache(tts, { dir });
+  const cache = new PromptCache(tts, { dir, persist: EVERY });
   const prompts = await Promise.all([1, 2, 3].map(() => cache.get({ text: 'Hold on' })));
   assert.equal(tts.calls, 1);
   for (const p of prompts) assert.equal(p, prompts[0]);
   await cache.flush();
   assert.deepEqual(await readdir(dir), [promptFilePath(dir, prompts[0]!.key).slice(dir.length + 1)]);
 
-  const again = new PromptCache(new ToneTts(), { dir });
+  const again = new PromptCache(new ToneTts(), { dir, persist: EVERY });
   await Promise.all([1, 2, 3].map(() => again.get({ text: 'Hold on' })));
   assert.equal(again.stats.diskHits, 1, 'one read of the file for three callers');
   assert.equal(again.stats.hits, 3);
@@ -353,14 +356,14 @@ test('concurrent gets share one disk lookup and one synthesis', async (t) => {
 
 test('an empty (damaged) file is a miss: the prompt is synthesized again and the file rewritten', async (t) => {
   const dir = await tempDir(t);
-  const one = new PromptCache(new ToneTts(), { dir });
+  const one = new PromptCache(new ToneTts(), { dir, persist: EVERY });
   const prompt = await one.get({ text: 'Goodbye' });
   await one.flush();
   const path = promptFilePath(dir, prompt.key);
   await truncate(path, 0);
 
   const tts = new ToneTts();
-  const two = new PromptCache(tts, { dir });
+  const two = new PromptCache(tts, { dir, persist: EVERY });
   const again = await two.get({ text: 'Goodbye' });
   await two.flush();
   assert.equal(tts.calls, 1);
@@ -377,7 +380,7 @@ test('an unreadable entry (a folder in place of the file) is a miss, logged with
   await mkdir(promptFilePath(dir, probe.key));
   const { logger, records } = memoryLogger();
   const tts = new ToneTts();
-  const cache = new PromptCache(tts, { dir, logger });
+  const cache = new PromptCache(tts, { dir, logger, persist: EVERY });
   const prompt = await cache.get({ text: 'My PIN is 1234' });
   await cache.flush();
   assert.equal(tts.calls, 1);
@@ -393,7 +396,7 @@ test('when the folder cannot be written the prompt is still returned and the fai
   await writeFile(dir, 'not a folder');
   const { logger, records } = memoryLogger();
   const tts = new ToneTts();
-  const cache = new PromptCache(tts, { dir, logger });
+  const cache = new PromptCache(tts, { dir, logger, persist: EVERY });
   const prompt = await cache.get({ text: 'Card 4111 1111' });
   await cache.flush();
   assert.equal(prompt.durationMs, 14 * TONE_MS_PER_CHAR);
@@ -416,7 +419,7 @@ test('the disk stays under maxDiskBytes: the least recently used files are remov
   const dir = await tempDir(t);
   const fileBytes = 4 * TONE_MS_PER_CHAR * 8; // 1920
   const tts = new ToneTts();
-  const cache = new PromptCache(tts, { dir, maxDiskBytes: 2 * fileBytes + 500 });
+  const cache = new PromptCache(tts, { dir, maxDiskBytes: 2 * fileBytes + 500, persist: EVERY });
   const keys: string[] = [];
   for (const text of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) {
     keys.push((await cache.get({ text })).key);

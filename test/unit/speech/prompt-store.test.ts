@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { memoryLogger } from '../../../src/observability/logger.ts';
 import { promptFilePath, PromptStore } from '../../../src/speech/tts/prompt-store.ts';
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -27,8 +28,36 @@ test('file names are a hash of the key, and no temporary file is left after a wr
   await store.write('tone:sine:-:text:secret', bytes(10));
   const names = await readdir(dir);
   assert.equal(names.length, 1);
-  assert.match(names[0]!, /^[0-9a-f]{64}\.ulaw$/);
+  assert.match(names[0]!, /^p2-[0-9a-f]{64}\.ulaw$/);
   assert.equal(join(dir, names[0]!), promptFilePath(dir, 'tone:sine:-:text:secret'));
+});
+
+test("the folder is its user's alone (0700, files 0600), made at once, and an older build's files are removed", async (t) => {
+  const base = await tempDir(t);
+  const dir = join(base, 'prompts');
+  await mkdir(dir);
+  // An older build named files by the hash alone, read-backs of callers' numbers among them.
+  const legacy = join(dir, 'a'.repeat(64) + '.ulaw');
+  await writeFile(legacy, bytes(10));
+  const other = join(dir, 'notes.txt');
+  await writeFile(other, 'not ours');
+  const { logger, records } = memoryLogger();
+  const store = new PromptStore(dir, { logger });
+  await store.flush();
+  assert.ok(
+    records.some((r) => r.msg.startsWith('prompt files of an older build removed') && r.removed === 1),
+  );
+  assert.deepEqual(
+    (await readdir(dir)).sort(),
+    ['notes.txt'],
+    'the legacy file went; what is not ours stays',
+  );
+  await store.write('k', bytes(10));
+  assert.equal((await stat(promptFilePath(dir, 'k'))).mode & 0o777, 0o600);
+
+  const fresh = join(base, 'fresh');
+  await new PromptStore(fresh).flush();
+  assert.equal((await stat(fresh)).mode & 0o777, 0o700);
 });
 
 test('empty audio is not written (it would read back as damaged)', async (t) => {

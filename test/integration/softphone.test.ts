@@ -434,7 +434,8 @@ test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flow
   ctx.after(() => signed.close());
   const signedToken = await pageToken(signed);
   const twilioWs =
-    signed.url.replace(/^http/, 'ws') + `/twilio/media?token=${encodeURIComponent(signedToken)}`;
+    signed.url.replace(/^http/, 'ws') +
+    `/twilio/media/${'a'.repeat(43)}?token=${encodeURIComponent(signedToken)}`;
   assert.equal(
     await upgradeStatus(twilioWs, { origin: signed.url }),
     403,

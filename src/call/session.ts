@@ -24,6 +24,7 @@ import { listenContext } from './listen-context.ts';
 import { SpeechFailover } from './speech-failover.ts';
 import { Conversation } from './media/conversation.ts';
 import { CallHearing } from './media/hearing.ts';
+import { KeyRate } from './media/key-rate.ts';
 import { logSubscriber } from './media/log-subscriber.ts';
 import { metricsSubscriber } from './media/metrics-subscriber.ts';
 import { OutboundAudio, type StreamSocket } from './media/outbound-audio.ts';
@@ -66,6 +67,7 @@ export class MediaSession {
   /** Resolves once the session has ended and closed its socket (after its journal, when it had one). */
   #closed: Promise<void> = Promise.resolve();
   #endedListeners: ((reason: string) => void)[] = [];
+  readonly #keys = new KeyRate();
   #liveListeners: ((callId: string) => void)[] = [];
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
@@ -85,6 +87,10 @@ export class MediaSession {
       stop: () => this.#end(this.#transferring ? 'transferred' : 'caller hung up', CloseCode.normal),
       media: (payload, timestamp) => this.#hearing?.hear(payload, timestamp),
       dtmf: (digit) => {
+        if (!this.#keys.take(this.#clock.monotonic())) {
+          this.#events.emit({ type: 'key.dropped', dropped: this.#keys.dropped });
+          return;
+        }
         this.#events.emit({ type: 'key.pressed', digit });
         // Delivered even during a prompt that may not be interrupted: the flow's routing decides.
         this.#deliver({ type: 'dtmf', at: this.#now(), digit });
@@ -382,6 +388,7 @@ export class MediaSession {
       framesOut: this.#outbound?.framesOut ?? 0,
       outOfOrderFrames: this.#protocol.outOfOrder,
       gapFilledFrames: this.#hearing?.gapFrames ?? 0,
+      keysDropped: this.#keys.dropped,
       state: this.flowState,
     });
     for (const listener of this.#endedListeners) listener(reason);

@@ -2,10 +2,26 @@
  * Structured logger: one JSON object per line. Message text is fixed wording; anything that varies goes into
  * fields. Personal data (phone numbers, digits, transcripts) goes under `pii`, which is redacted unless
  * LOG_PII=show, so logs can be shipped without leaking callers' data.
+ *
+ * Field values can come from the network (a flow name, a mark, a call id), so a string longer than
+ * MAX_FIELD_CHARS is cut, saying how much was left out: one hostile value cannot make a line of megabytes.
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVEL_RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Longest string a field (or a bound value, or an error's message) keeps; a stack keeps STACK_CHARS. */
+export const MAX_FIELD_CHARS = 512;
+const STACK_CHARS = 4096;
+
+/** `value` cut to `max` characters, with how many more there were. */
+export function clip(value: string, max = MAX_FIELD_CHARS): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…(+${value.length - max} chars)`;
+}
+
+function clipped(value: unknown): unknown {
+  return typeof value === 'string' ? clip(value) : value;
+}
 
 export interface LogFields {
   /** Personal data: redacted in output unless explicitly shown. */
@@ -45,7 +61,7 @@ export class Logger {
   child(bindings: Record<string, unknown>): Logger {
     return new Logger(
       { level: rankToLevel(this.#rank), showPii: this.#showPii, sink: this.#sink },
-      { ...this.#bindings, ...bindings },
+      { ...this.#bindings, ...Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, clipped(v)])) },
     );
   }
 
@@ -73,7 +89,7 @@ export class Logger {
       for (const [key, value] of Object.entries(fields)) {
         if (key === 'pii') record.pii = this.#showPii ? (value as Record<string, unknown>) : redact(value);
         else if (key === 'err') record.err = serializeError(value);
-        else record[key] = value;
+        else record[key] = clipped(value);
       }
     }
     this.#sink(record);
@@ -93,12 +109,12 @@ function redact(value: unknown): Record<string, string> {
 /** Errors serialise to `{}` by default; keep what helps, including the typed error's code. */
 export function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  const out: Record<string, unknown> = { name: err.name, message: clip(err.message) };
   const code = (err as { code?: unknown }).code;
   if (code !== undefined) out.code = code;
   // A typed error that may succeed when tried again says so (errors.ts); others stay as they were.
   if ((err as { retryable?: unknown }).retryable === true) out.retryable = true;
-  if (err.stack) out.stack = err.stack;
+  if (err.stack) out.stack = clip(err.stack, STACK_CHARS);
   return out;
 }
 

@@ -32,6 +32,14 @@ export function streamPathTicket(path: string): string | null {
   const token = path.slice(MEDIA_PATH.length + 1);
   return /^[A-Za-z0-9_-]{1,128}$/.test(token) ? token : null;
 }
+/** Twilio's call ids are `CA` and 32 hex digits; anything far from that shape is refused before it is stored. */
+const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkCallSid(callSid: string): void {
+  if (!CALL_SID.test(callSid))
+    throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is not a call id', { length: callSid.length });
+}
+
 /** Said by Twilio when a call that was cut off cannot be taken up again. */
 const SORRY_CUT_OFF = 'Sorry, we could not continue this call. Please call again. Goodbye.';
 
@@ -104,6 +112,7 @@ export class TwilioWebhooks {
       return sendXml(res, sayThenHangup('Sorry, this number is not set up yet. Goodbye.'));
     }
     if (callSid === '') throw new SwitchboardError('HTTP_BAD_BODY', 'CallSid is missing');
+    checkCallSid(callSid);
     const busy = await this.#opts.admission.refuseNew(callSid, { from: params.From, to: params.To });
     if (busy) return sendXml(res.setHeader(REFUSAL_HEADER, busy.why), busy.twiml);
     const ticket = await this.#opts.journals.admit(callSid);
@@ -130,7 +139,7 @@ export class TwilioWebhooks {
     });
     // A call that ended while no stream held it (the caller hung up during a hand-over) is closed in its
     // journal, so nothing tries to resume it.
-    if (entry.status === 'completed' && entry.callSid) {
+    if (entry.status === 'completed' && entry.callSid && CALL_SID.test(entry.callSid)) {
       if (await this.#opts.journals.end(entry.callSid, 'call completed', Date.now())) {
         this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
       }
@@ -142,6 +151,7 @@ export class TwilioWebhooks {
   async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = await this.#twilioForm(req);
     const callSid = params.CallSid ?? '';
+    if (callSid !== '') checkCallSid(callSid);
     const log = this.#log.child({ callId: callSid });
     let next;
     try {

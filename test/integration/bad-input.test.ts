@@ -161,6 +161,45 @@ describe('bad input ends only the call that sent it', { concurrency: true }, () 
     });
   });
 
+  test('a flood of keys and of marks never sent: a bounded journal and log, the call goes on', async () => {
+    await withGoodCallAlongside(async () => {
+      const callSid = nextCallSid();
+      const s = new RawStream(server.wsUrl, callSid);
+      await started(s);
+      await s.waitFor((m) => m.includes('"event":"media"'));
+      for (let i = 0; i < 2000; i++) s.send(s.enc.dtmf('*'));
+      for (let i = 0; i < 2000; i++) s.send(s.enc.mark(`m${i}`));
+      await waitForLog(server.records, (r) => r.code === 'DTMF_FLOOD' && r.callId === callSid);
+      s.send(s.enc.stop());
+      const ended = await waitForLog(server.records, (r) => r.msg === 'call ended' && r.callId === callSid);
+      const keys = server.records.filter((r) => r.msg === 'dtmf received' && r.callId === callSid).length;
+      assert.ok(keys <= 40, `${keys} keys taken`);
+      assert.equal(Number(ended.keysDropped) + keys, 2000, 'every key either taken or counted');
+      const marks = server.records.filter(
+        (r) => r.msg === 'mark echo for a mark never sent' && r.callId === callSid,
+      );
+      assert.equal(marks.length, 3, 'the first few logged');
+      assert.equal(ended.unknownMarks, 2000, 'all of them counted');
+      const journal = await server.journals.store.read(callSid);
+      assert.ok(journal.length < 100, `${journal.length} records`);
+    });
+  });
+
+  test('a CallSid of 600 characters is refused before anything is stored', async () => {
+    const callSid = 'CA' + 'f'.repeat(598);
+    for (const path of ['/twilio/voice', '/twilio/connect-ended']) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `CallSid=${callSid}`,
+      });
+      assert.equal(res.status, 400, path);
+    }
+    assert.equal(await server.journals.store.summary(callSid), null);
+    const refused = await waitForLog(server.records, (r) => r.code === 'HTTP_BAD_BODY');
+    assert.ok(JSON.stringify(refused).length < 2000);
+  });
+
   test('an unknown flow name', async () => {
     await withGoodCallAlongside(async () => {
       const s = new RawStream(server.wsUrl, nextCallSid());

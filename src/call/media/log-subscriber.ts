@@ -5,6 +5,8 @@ import { FRAME_IN, FRAME_OUT, type SessionEvent, type SessionSubscriber } from '
 
 /** Logs to `logger()`, read at each event: the session binds the call's ids to its logger once it knows them. */
 export function logSubscriber(logger: () => Logger): SessionSubscriber {
+  // A flood of marks never sent logs the first few, then is counted in the call's last line.
+  let unknownMarks = 0;
   return (event: SessionEvent) => {
     // 50 a second per call, and never logged.
     if (event === FRAME_IN || event === FRAME_OUT) return;
@@ -27,6 +29,11 @@ export function logSubscriber(logger: () => Logger): SessionSubscriber {
         return;
       case 'key.pressed':
         log.info('dtmf received', { pii: { digit: event.digit } });
+        return;
+      case 'key.dropped':
+        // The first only: the rest are counted in `keysDropped` when the call ends.
+        if (event.dropped === 1)
+          log.warn('keys dropped: pressed faster than a caller can', { code: 'DTMF_FLOOD' });
         return;
       case 'event.dropped':
         log.warn('event dropped while the call was attaching', { event: event.event });
@@ -63,7 +70,8 @@ export function logSubscriber(logger: () => Logger): SessionSubscriber {
       case 'prompt.echo':
         if (event.outcome === 'heard') log.debug('prompt heard', { mark: event.mark });
         else if (event.outcome === 'cleared') log.debug('prompt interrupted', { mark: event.mark });
-        else log.warn('mark echo for a mark never sent', { mark: event.mark });
+        else if (++unknownMarks <= UNKNOWN_MARKS_LOGGED)
+          log.warn('mark echo for a mark never sent', { mark: event.mark });
         return;
       case 'audio.cleared':
         log.debug('audio cleared', {
@@ -97,6 +105,8 @@ export function logSubscriber(logger: () => Logger): SessionSubscriber {
           framesOut: event.framesOut,
           outOfOrderFrames: event.outOfOrderFrames,
           gapFilledFrames: event.gapFilledFrames,
+          keysDropped: event.keysDropped,
+          unknownMarks,
           state: event.state,
         });
         return;
@@ -105,6 +115,8 @@ export function logSubscriber(logger: () => Logger): SessionSubscriber {
     }
   };
 }
+
+const UNKNOWN_MARKS_LOGGED = 3;
 
 /** Protocol error data can echo caller ids; keep only the field names that are safe to log as text. */
 function withoutPii(data: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -34,6 +34,8 @@ export type SessionEvent =
   | { type: 'audio.first'; msSinceStart: number }
   /** The caller pressed a key (personal data). */
   | { type: 'key.pressed'; digit: string }
+  /** A key past the call's key rate (key-rate.ts): dropped, with how many so far. */
+  | { type: 'key.dropped'; dropped: number }
   /** An event reached the conversation (not one kept while it attaches). */
   | { type: 'event.delivered'; event: CallEvent }
   /** The conversation was attached and has taken the events kept meanwhile. */
@@ -95,6 +97,8 @@ export type SessionEvent =
       framesOut: number;
       outOfOrderFrames: number;
       gapFilledFrames: number;
+      /** Keys dropped past the call's key rate. */
+      keysDropped: number;
       state: string | null;
     };
 

@@ -34,6 +34,7 @@ const ended: SessionEvent = {
   framesOut: 200,
   outOfOrderFrames: 1,
   gapFilledFrames: 0,
+  keysDropped: 0,
   state: 'bye',
 };
 

@@ -49,6 +49,7 @@ function ended(at: Partial<Extract<SessionEvent, { type: 'call.ended' }>> = {}):
     framesOut: 120,
     outOfOrderFrames: 0,
     gapFilledFrames: 0,
+    keysDropped: 0,
     state: 'goodbye',
     ...at,
   };

@@ -10,6 +10,8 @@ export const ErrorCodes = {
   MEDIA_BAD_PAYLOAD: 'Media payload is not valid base64 mu-law audio',
   MEDIA_TOO_LARGE: 'Message exceeds the size limit',
   MEDIA_OUT_OF_ORDER: 'Message arrived in a state of the stream where it is not allowed',
+  MEDIA_NO_START: 'The stream sent no start message in time after it opened',
+  MEDIA_IDLE: 'The stream sent nothing for too long and was taken as dropped',
   DTMF_FLOOD: 'Keys came faster than a caller can press them: the excess was dropped',
   // HTTP edge
   HTTP_FORBIDDEN: 'Request signature is missing or invalid',

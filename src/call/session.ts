@@ -24,7 +24,7 @@ import { listenContext } from './listen-context.ts';
 import { SpeechFailover } from './speech-failover.ts';
 import { Conversation } from './media/conversation.ts';
 import { CallHearing } from './media/hearing.ts';
-import { KeyRate } from './media/key-rate.ts';
+import { QuietWatch } from './media/quiet-watch.ts';
 import { logSubscriber } from './media/log-subscriber.ts';
 import { metricsSubscriber } from './media/metrics-subscriber.ts';
 import { OutboundAudio, type StreamSocket } from './media/outbound-audio.ts';
@@ -67,7 +67,7 @@ export class MediaSession {
   /** Resolves once the session has ended and closed its socket (after its journal, when it had one). */
   #closed: Promise<void> = Promise.resolve();
   #endedListeners: ((reason: string) => void)[] = [];
-  readonly #keys = new KeyRate();
+  readonly #quiet: QuietWatch | null;
   #liveListeners: ((callId: string) => void)[] = [];
 
   constructor(socket: StreamSocket, deps: SessionDeps) {
@@ -76,25 +76,29 @@ export class MediaSession {
     const clock = deps.clock ?? systemClock;
     this.#clock = clock;
     this.#now = deps.now ?? (() => clock.now());
+    this.#quiet = !deps.quietLimits
+      ? null
+      : new QuietWatch(clock, deps.quietLimits, () => this.phase, {
+          noStart: (waitedMs) => this.#fail(new SwitchboardError('MEDIA_NO_START', undefined, { waitedMs })),
+          idle: (quietMs) =>
+            this.#end('stream dropped', CloseCode.goingAway, { code: 'MEDIA_IDLE', quietMs }),
+        });
     this.#log = deps.logger;
     this.#events = new SessionEvents(this.#now);
     this.#events.subscribe(logSubscriber(() => this.#log));
     this.#events.subscribe(metricsSubscriber(deps.metrics));
     for (const subscriber of deps.subscribers ?? []) this.#events.subscribe(subscriber);
-    this.#protocol = new StreamProtocol({
+    this.#protocol = new StreamProtocol(() => clock.monotonic(), {
       start: (message) => this.#start(message),
       // A redirect to <Dial> stops the stream just as a hang-up does.
       stop: () => this.#end(this.#transferring ? 'transferred' : 'caller hung up', CloseCode.normal),
       media: (payload, timestamp) => this.#hearing?.hear(payload, timestamp),
       dtmf: (digit) => {
-        if (!this.#keys.take(this.#clock.monotonic())) {
-          this.#events.emit({ type: 'key.dropped', dropped: this.#keys.dropped });
-          return;
-        }
         this.#events.emit({ type: 'key.pressed', digit });
         // Delivered even during a prompt that may not be interrupted: the flow's routing decides.
         this.#deliver({ type: 'dtmf', at: this.#now(), digit });
       },
+      keyDropped: (dropped) => this.#events.emit({ type: 'key.dropped', dropped }),
       mark: (name) => this.#outbound?.markEchoed(name),
       frameIn: () => this.#events.emit(FRAME_IN),
     });
@@ -135,6 +139,7 @@ export class MediaSession {
   /** Handle one websocket message. Never throws: bad input ends this call with a log line. */
   handleMessage(raw: string | Buffer): void {
     if (this.phase === 'ended') return;
+    this.#quiet?.heard();
     try {
       this.#protocol.dispatch(parseInbound(raw));
     } catch (err) {
@@ -271,7 +276,7 @@ export class MediaSession {
         const waiting = conversation.waitingState;
         if (!waiting || !speech.listening) return null;
         // Speech over a prompt that may not be interrupted is not taken as an answer.
-        if (!interrupts(waiting.def, 'speech') && this.#agentSpeaking()) return null;
+        if (!interrupts(waiting.def, 'speech') && this.#outbound?.speaking) return null;
         const { state, confirming, checking } = waiting;
         return {
           context: listenContext(compiled.flow, state, confirming, checking),
@@ -291,16 +296,12 @@ export class MediaSession {
     });
   }
 
-  #agentSpeaking(): boolean {
-    return this.#outbound?.speaking ?? false;
-  }
-
   /**
    * The caller started talking. Over agent audio the flow is told (`speech.start`): the state's `bargeIn`
    * decides whether the prompt stops now, not when the words are known.
    */
   #speechStarted(): void {
-    const speaking = this.#agentSpeaking();
+    const speaking = this.#outbound?.speaking ?? false;
     this.#events.emit({ type: 'speech.started', agentSpeaking: speaking });
     if (!speaking || this.phase !== 'live') return;
     const over = { state: this.flowState };
@@ -359,6 +360,7 @@ export class MediaSession {
   /** Teardown: the call leaves its flow (or stays resumable in its journal) and the stream is closed. */
   #end(reason: EndReason, closeCode: number | null, fields: Record<string, unknown> = {}): void {
     if (this.phase === 'ended') return;
+    this.#quiet?.stop();
     const wasLive = this.#protocol.end();
     this.#runner?.stop();
     this.#outbound?.stop();
@@ -388,7 +390,7 @@ export class MediaSession {
       framesOut: this.#outbound?.framesOut ?? 0,
       outOfOrderFrames: this.#protocol.outOfOrder,
       gapFilledFrames: this.#hearing?.gapFrames ?? 0,
-      keysDropped: this.#keys.dropped,
+      keysDropped: this.#protocol.keysDropped,
       state: this.flowState,
     });
     for (const listener of this.#endedListeners) listener(reason);

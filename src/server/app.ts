@@ -31,6 +31,12 @@ import { Admission, type Readiness } from './admission.ts';
 import type { AdmissionConfig } from '../config/env.ts';
 
 import { MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
+
+/** Time for a request's headers, and for the whole request, before the socket is closed. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** A stream must start within 10 s of opening, then never go 30 s without a message (Twilio sends 50 a second). */
+export const STREAM_QUIET_LIMITS = { noStartMs: 10_000, idleMs: 30_000 };
 /** The response header naming the worker process that answered (WORKERS > 1 only). */
 export const WORKER_HEADER = 'x-switchboard-worker';
 /** Why the server cannot listen, by the system's code. */
@@ -66,6 +72,8 @@ export interface AppOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Serve the browser softphone at `/` (off unless set). */
   softphone?: boolean;
+  /** How long a request's headers, and the whole request, may take (ms); HEADERS_ and REQUEST_TIMEOUT_MS unless given. */
+  httpTimeouts?: { headersMs: number; requestMs: number };
   /** OpenTelemetry spans of web requests and calls; absent or null: no traces. */
   tracing?: Tracing | null;
   /** The other processes of this server when it runs several (WORKERS > 1); absent: this process is the server. */
@@ -116,7 +124,8 @@ export class SwitchboardApp {
     const dropped = opts.dropped;
     this.#admission = new Admission({
       config: opts.admission ?? null,
-      live: () => Array.from(this.#sessions, (s) => s.callId),
+      // Started streams only: a socket that never said which call it is holds no call.
+      live: () => Array.from(this.#sessions, (s) => s.callId).filter((id): id is string => id !== null),
       journals: opts.journals,
       metrics: this.metrics,
       logger: opts.logger,
@@ -146,7 +155,16 @@ export class SwitchboardApp {
     this.#calls = opts.softphone
       ? new CallsPage({ store: opts.journals.store, flows: opts.flows, logger: opts.logger })
       : null;
-    this.#http = createServer((req, res) => void this.#handle(req, res));
+    // A client gets this long for its headers and its whole request (Node allows 300 s): slow ones do not pile up.
+    // Checked every second, not Node's 30 s, so a slow client is cut off close to its limit.
+    this.#http = createServer(
+      {
+        headersTimeout: opts.httpTimeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
+        requestTimeout: opts.httpTimeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => void this.#handle(req, res),
+    );
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: MAX_MESSAGE_BYTES,
@@ -158,9 +176,14 @@ export class SwitchboardApp {
     if (worker !== undefined) {
       this.#wss.on('headers', (headers) => headers.push(`${WORKER_HEADER}: ${worker}`));
     }
-    this.#http.on('clientError', (err, socket) => {
-      this.#log.warn('bad http request', { err });
-      socket.destroy();
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Too slow (headersTimeout, requestTimeout) is a 408; a request that cannot be parsed a 400.
+      const slow = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      this.#log.warn(slow ? 'http request too slow; closed' : 'bad http request', { code: err.code });
+      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${slow ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     });
   }
 
@@ -357,6 +380,7 @@ export class SwitchboardApp {
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
       ...(this.#views ? { views: this.#views } : {}),
       tracing: this.#opts.tracing?.calls ?? null,
+      quietLimits: STREAM_QUIET_LIMITS,
     });
     this.#sessions.add(session);
     const peers = this.#opts.peers;

@@ -55,6 +55,8 @@ export async function startServer(
     softphone?: boolean;
     /** Listen on this port (a free one unless given), e.g. to restart a server where a page expects it. */
     port?: number;
+    /** Shorter HTTP timeouts than the server's, for tests of slow clients. */
+    httpTimeouts?: { headersMs: number; requestMs: number };
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -89,6 +91,7 @@ export async function startServer(
     callControl: options.callControl ?? null,
     ...(options.env ? { env: options.env } : {}),
     ...(options.softphone ? { softphone: true } : {}),
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
   });
   await app.listen(options.port ?? 0, '127.0.0.1');
   return {

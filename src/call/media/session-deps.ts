@@ -13,6 +13,7 @@ import type { PromptSource } from '../effects.ts';
 import type { CallJournals } from '../journals.ts';
 import type { VadOpener } from '../../speech/vad/opener.ts';
 import type { FallbackSpeech } from '../speech-failover.ts';
+import type { QuietLimits } from './quiet-watch.ts';
 import type { SessionSubscriber } from './session-events.ts';
 
 /** What calls hear the caller with. */
@@ -57,6 +58,12 @@ export interface SessionDeps {
   subscribers?: readonly SessionSubscriber[];
   /** Spans of each call (OpenTelemetry); absent or null: calls are not traced. */
   tracing?: CallTracing | null;
+  /**
+   * How long a stream may stay quiet (ms, by the session's clock): without `start` after `noStartMs` it is bad
+   * input; live, without any message for `idleMs` (Twilio sends audio every 20 ms) it is a dropped stream, its
+   * call left to resume. Absent: no limit (tests that drive time by hand).
+   */
+  quietLimits?: QuietLimits;
 }
 
 /** Websocket close codes we use, with the reason each is sent. */

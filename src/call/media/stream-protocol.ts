@@ -3,9 +3,11 @@
  * on that stream, then `stop`. A message out of that order, or for another stream, throws MEDIA_OUT_OF_ORDER or
  * MEDIA_BAD_MESSAGE (the session then ends the call). Inbound media frames are counted here, and a frame that
  * arrives after later ones (out of order after a network gap) is dropped: the listener needs audio in order, and
- * one overtaken by later frames is too late to matter.
+ * one overtaken by later frames is too late to matter. Keys past the caller's key rate (key-rate.ts) are dropped
+ * and counted too.
  */
 import { SwitchboardError } from '../../errors.ts';
+import { KeyRate } from './key-rate.ts';
 import type { InboundMessage, StartMessage } from '../../telephony/media-streams.ts';
 
 export type SessionPhase = 'new' | 'live' | 'ended';
@@ -23,6 +25,8 @@ export interface StreamHandlers {
   /** An inbound frame in order; `timestamp` is ms of the stream. */
   media(payload: string, timestamp: number): void;
   dtmf(digit: string): void;
+  /** A key past the key rate was dropped; `dropped` so far. */
+  keyDropped(dropped: number): void;
   mark(name: string): void;
   /** Every inbound frame, in order or not, as it arrives. */
   frameIn(): void;
@@ -36,9 +40,18 @@ export class StreamProtocol {
   #framesIn = 0;
   #outOfOrder = 0;
   readonly #handlers: StreamHandlers;
+  readonly #monotonic: () => number;
+  readonly #keys = new KeyRate();
 
-  constructor(handlers: StreamHandlers) {
+  /** `monotonic`: the clock keys are timed by (ms). */
+  constructor(monotonic: () => number, handlers: StreamHandlers) {
+    this.#monotonic = monotonic;
     this.#handlers = handlers;
+  }
+
+  /** Keys dropped past the key rate. */
+  get keysDropped(): number {
+    return this.#keys.dropped;
   }
 
   get phase(): SessionPhase {
@@ -101,7 +114,8 @@ export class StreamProtocol {
         return;
       }
       case 'dtmf':
-        this.#handlers.dtmf(message.dtmf.digit);
+        if (this.#keys.take(this.#monotonic())) this.#handlers.dtmf(message.dtmf.digit);
+        else this.#handlers.keyDropped(this.#keys.dropped);
         return;
       case 'mark':
         this.#handlers.mark(message.mark.name);

@@ -32,7 +32,7 @@ function compiled(flow: object = FLOW): CompiledFlow {
   return compileFlow(result.flow);
 }
 
-async function session(flow: object = FLOW) {
+async function session(flow: object = FLOW, quietLimits?: { noStartMs: number; idleMs: number }) {
   const socket = new RecordingSocket();
   const journals = await testJournals();
   const { logger, records } = memoryLogger();
@@ -48,6 +48,7 @@ async function session(flow: object = FLOW) {
     clock: time,
     metrics,
     logger,
+    ...(quietLimits ? { quietLimits } : {}),
   });
   const enc = new InboundEncoder({ streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1' });
   /** Moves time 20 ms at a time, letting journal writes and synthesis run, until `pred` holds. */
@@ -171,4 +172,38 @@ test('a peer that stops reading is cut off instead of buffering without bound', 
   await until(() => socket.closed !== null);
   assert.equal(socket.closed?.code, 1008);
   assert.ok(records.some((r) => r.msg === 'call ended' && r.reason === 'peer is not reading'));
+});
+
+test('a socket that never starts a stream is closed after noStartMs, as bad input', async () => {
+  const { socket, s, enc, records, pass } = await session(FLOW, { noStartMs: 1000, idleMs: 3000 });
+  s.handleMessage(enc.connected());
+  await pass(900);
+  assert.equal(socket.closed, null, 'still waiting');
+  await pass(600);
+  assert.equal(socket.closeCode(), 1002);
+  assert.ok(records.some((r) => r.msg === 'media stream rejected' && r.code === 'MEDIA_NO_START'));
+});
+
+const SILENT_FRAME = Buffer.alloc(160, 0xff).toString('base64');
+
+test('a live stream that goes quiet for idleMs is taken as dropped; its call stays open to resume', async () => {
+  const { socket, s, enc, records, pass, until, start, journals } = await session(FLOW, {
+    noStartMs: 1000,
+    idleMs: 3000,
+  });
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start('tiny'));
+  await until(() => socket.marks().length === 1);
+  // Messages keep it alive, however long the call.
+  for (let i = 0; i < 5; i++) {
+    await pass(2000);
+    s.handleMessage(enc.media(SILENT_FRAME, i * 20));
+  }
+  assert.equal(socket.closed, null);
+  await pass(3500);
+  assert.equal(socket.closeCode(), 1001);
+  const ended = records.find((r) => r.msg === 'call ended');
+  assert.equal(ended?.reason, 'stream dropped');
+  assert.equal(ended?.code, 'MEDIA_IDLE');
+  assert.equal((await journals.store.summary('CA1'))?.ended, false, 'resumable');
 });

@@ -5,9 +5,9 @@ import { StreamProtocol } from '../../../src/call/media/stream-protocol.ts';
 import { isSwitchboardError } from '../../../src/errors.ts';
 import { InboundEncoder, parseInbound } from '../../../src/telephony/media-streams.ts';
 
-function protocol() {
+function protocol(now = () => 0) {
   const seen: string[] = [];
-  const p = new StreamProtocol({
+  const p = new StreamProtocol(now, {
     start: (m) => {
       seen.push('start');
       p.live(m.start.streamSid);
@@ -15,6 +15,7 @@ function protocol() {
     stop: () => seen.push('stop'),
     media: (_payload, timestamp) => seen.push(`media@${timestamp}`),
     dtmf: (digit) => seen.push(`dtmf:${digit}`),
+    keyDropped: (dropped) => seen.push(`dropped:${dropped}`),
     mark: (name) => seen.push(`mark:${name}`),
     frameIn: () => seen.push('in'),
   });
@@ -68,4 +69,18 @@ test('a late frame is counted and dropped, not reordered; one far behind is a cl
   assert.equal(p.outOfOrder, 1);
   assert.equal(p.end(), true, 'it was live');
   assert.equal(p.phase, 'ended');
+});
+
+test('keys past the key rate are dropped and counted, and come back with time', () => {
+  let ms = 0;
+  const { p, seen, enc, send } = protocol(() => ms);
+  send(enc.connected());
+  send(enc.start({}));
+  for (let i = 0; i < 25; i++) send(enc.dtmf('5'));
+  assert.equal(seen.filter((s) => s === 'dtmf:5').length, 20);
+  assert.deepEqual(seen.slice(-5), ['dropped:1', 'dropped:2', 'dropped:3', 'dropped:4', 'dropped:5']);
+  assert.equal(p.keysDropped, 5);
+  ms = 1000;
+  send(enc.dtmf('6'));
+  assert.equal(seen.at(-1), 'dtmf:6');
 });

@@ -24,6 +24,7 @@ import { isValidStreamSignature } from '../telephony/signature.ts';
 import { streamUrlFor } from '../telephony/twiml.ts';
 import { header, sendError, sendJson, sendText } from './http.ts';
 import { CallsPage } from './calls-page.ts';
+import { isOwnHost } from './dev-host.ts';
 import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 import type { ClusterPeers } from './cluster/peers.ts';
@@ -299,6 +300,10 @@ export class SwitchboardApp {
         }
       }
       if (await this.#webhooks.handle(req, res, route, url)) return;
+      // What is left is the developer pages: only under this server's own host names.
+      if (this.#softphone && !isOwnHost(header(req, 'host'), this.#opts.publicUrl ?? null)) {
+        throw new SwitchboardError('HTTP_FORBIDDEN', "the Host is not one of this server's names");
+      }
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       if (this.#calls && (await this.#calls.handle(req, res, route))) return;
       const known = [
@@ -342,6 +347,9 @@ export class SwitchboardApp {
     if (this.#draining) return refuse(503, 'Service Unavailable', 'HTTP_DRAINING');
     if (softphone) {
       // The page's own stream: its page token and Origin, never the Twilio signature, which it cannot have.
+      if (!isOwnHost(header(req, 'host'), this.#opts.publicUrl ?? null)) {
+        return refuse(403, 'Forbidden', 'HTTP_FORBIDDEN');
+      }
       const refused = softphone.refuseUpgrade(req);
       if (refused) return refuse(403, 'Forbidden', refused);
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, { endsCall: true }));

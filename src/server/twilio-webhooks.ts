@@ -32,6 +32,7 @@ export function streamPathTicket(path: string): string | null {
   const token = path.slice(MEDIA_PATH.length + 1);
   return /^[A-Za-z0-9_-]{1,128}$/.test(token) ? token : null;
 }
+
 /** Twilio's call ids are `CA` and 32 hex digits; anything far from that shape is refused before it is stored. */
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -160,24 +160,17 @@ export class SileroStream {
     this.#count++;
   }
 
-  /**
-   * @internal Answers the quiet rows at the head of the queue with 0, in order, and clears the recurrent state
-   * they leave behind; returns how many. Stops early if a listener closes the stream.
-   */
-  _skipQuiet(): number {
-    let skipped = 0;
+  /** @internal Answers the quiet rows at the head of the queue, in order; stops if a listener closes the stream. */
+  _skipQuiet(): void {
     while (this.#count > 0 && this.#ringQuiet[this.#head] === 1 && !this.#closed) {
       const startMs = (this.#ringStart[this.#head]! * 1000) / SILERO_SAMPLE_RATE;
       this.#head = (this.#head + 1) % this.#max;
       this.#count--;
-      skipped++;
-      this.state.fill(0);
-      this.#listener(0, startMs, SILERO_CHUNK_MS);
+      this.#answerQuiet(startMs);
     }
-    return skipped;
   }
 
-  /** A quiet row with nothing ahead of it: answered 0 at once; a throwing listener is reported, not thrown. */
+  /** A quiet row: answered 0, counted, and the recurrent state cleared; a throwing listener is reported. */
   #answerQuiet(startMs: number): void {
     this.#vad._gated++;
     this.state.fill(0);

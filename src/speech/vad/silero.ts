@@ -251,14 +251,7 @@ export class SileroVad implements StreamHost {
   #answerQuiet(): void {
     const scan = this.#scan;
     for (const stream of this.#streams) if (stream.pending > 0) scan.push(stream);
-    for (const stream of scan) {
-      try {
-        this._gated += stream._skipQuiet();
-      } catch (err) {
-        this._gated++;
-        this.#report(err);
-      }
-    }
+    for (const stream of scan) stream._skipQuiet();
     scan.length = 0;
   }
 

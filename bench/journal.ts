@@ -6,13 +6,16 @@
  * once (one append in flight per call, as 20 live calls would), and how long the main thread's event loop is held
  * up during the one-record run (perf_hooks.monitorEventLoopDelay, a 1 ms timer: an idle loop reads about 1 ms),
  * which is what the audio path of every call waits through.
- * Usage: node --import tsx bench/journal.ts [appends=2000]
+ * With JOURNAL_KEY set, records are sealed (personal fields encrypted with AES-256-GCM) on the main thread as
+ * a server seals them: run it with and without to see what encryption costs an append.
+ * Usage: [JOURNAL_KEY=<64 hex>] node --import tsx bench/journal.ts [appends=2000]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SwitchboardError } from '../src/errors.ts';
+import { keyringFromEnv } from '../src/journal/keyring.ts';
 import { openStore } from '../src/journal/open-store.ts';
 import { encodeRecord } from '../src/journal/records.ts';
 import type { JournalStore, Lease, StoredRecord } from '../src/journal/store.ts';
@@ -87,7 +90,7 @@ function figures(times: number[], batch: number, label = ''): string {
 }
 
 async function run(name: string, url: string): Promise<void> {
-  const store = await openStore(url, { logger: memoryLogger('warn').logger });
+  const store = await openStore(url, { logger: memoryLogger('warn').logger, keyring });
   try {
     // Warm up the connection, statement caches and file before measuring.
     await measure(store, 1, 'warm-', 200);
@@ -121,8 +124,12 @@ async function run(name: string, url: string): Promise<void> {
   }
 }
 
+const keyring = keyringFromEnv(process.env);
 console.log(
-  `journal append latency: ${appends} appends over ${CALLS} calls, ~${record('CA0', 1).line.length} B/record`,
+  `journal append latency: ${appends} appends over ${CALLS} calls, ~${record('CA0', 1).line.length} B/record, ` +
+    (keyring.current
+      ? `personal fields sealed under key ${keyring.current.id}`
+      : 'in clear (JOURNAL_KEY unset)'),
 );
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-journal-'));

@@ -110,8 +110,29 @@ export class CallJournal {
   }
 }
 
-/** A call's stored records, decoded; a torn last record is left out. */
-export async function readJournal(store: JournalStore, callId: string): Promise<JournalRecord[]> {
+/**
+ * A call's stored records, decoded; a torn last record is left out. A record whose personal fields are withheld
+ * (sealed under a key this server lacks) cannot drive a call: JOURNAL_KEY_MISSING, unless `withheld` allows it
+ * for a reader that shows the journal's structure only.
+ */
+export async function readJournal(
+  store: JournalStore,
+  callId: string,
+  options: { withheld?: 'allow' } = {},
+): Promise<JournalRecord[]> {
   const rows = await store.read(callId);
-  return readRecords(rows.map((r) => r.line)).records;
+  const { records } = readRecords(rows.map((r) => r.line));
+  const withheld = records.find((r) => r.withheld !== undefined);
+  if (withheld && options.withheld !== 'allow') {
+    throw new SwitchboardError(
+      'JOURNAL_KEY_MISSING',
+      `record ${withheld.seq} needs key ${withheld.withheld}`,
+      {
+        callId,
+        seq: withheld.seq,
+        key: withheld.withheld,
+      },
+    );
+  }
+  return records;
 }

@@ -41,8 +41,12 @@ const COMMANDS: Record<
     load: () => import('./replay.ts'),
   },
   calls: {
-    summary: "list journaled calls, or export one call's journal as JSON lines",
+    summary: "list journaled calls, export one call's journal as JSON lines, or erase a caller's calls",
     load: () => import('./calls.ts'),
+  },
+  keys: {
+    summary: 'generate a journal encryption key, or re-encrypt journals under the newest key',
+    load: () => import('./keys.ts'),
   },
 };
 

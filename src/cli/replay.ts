@@ -7,10 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { replayCall, type Divergence } from '../call/replay.ts';
 import { Understanding } from '../call/understanding.ts';
-import { isSwitchboardError } from '../errors.ts';
+import { isSwitchboardError, SwitchboardError } from '../errors.ts';
 import { describeEffect, describeEvent, describeUnderstanding } from '../flow/describe.ts';
 import { compileFlow } from '../flow/index.ts';
+import { keyringFromEnv } from '../journal/keyring.ts';
 import { parseJsonLines } from '../journal/records.ts';
+import { openRecord } from '../journal/sealing.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
 import { Logger } from '../observability/logger.ts';
 import { describeIoError, loadFlowArg } from './flow-arg.ts';
@@ -75,6 +77,16 @@ async function replayFile(file: string, understandAgain: boolean, logger: Logger
   let journal;
   try {
     journal = parseJsonLines(text);
+    // A log copied from the store as it is kept (sealed) opens with JOURNAL_KEY, like `calls export`.
+    const keyring = keyringFromEnv(process.env);
+    journal.records = journal.records.map((r) => openRecord(r, keyring));
+    const withheld = journal.records.find((r) => r.withheld !== undefined);
+    if (withheld) {
+      throw new SwitchboardError(
+        'JOURNAL_KEY_MISSING',
+        `record ${withheld.seq} is encrypted under key ${withheld.withheld}: set JOURNAL_KEY to replay it`,
+      );
+    }
   } catch (err) {
     console.log(`${file}: ${isSwitchboardError(err) ? `${err.code}: ${err.message}` : String(err)}`);
     return false;

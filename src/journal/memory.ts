@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SwitchboardError } from '../errors.ts';
-import type { CallSummary, JournalStore, Lease, StoredRecord } from './store.ts';
+import type { CallSummary, JournalStore, Lease, LineRewrite, StoredRecord } from './store.ts';
 
 interface CallRow {
   flow: string | null;
@@ -83,6 +83,38 @@ export class MemoryStore implements JournalStore {
     const row = this.#calls.get(lease.callId);
     if (row && row.token === lease.token) row.owner = null;
     return Promise.resolve();
+  }
+
+  callIds(after: string | null, limit: number): Promise<string[]> {
+    const ids = [...this.#calls.keys()].filter((id) => after === null || id > after).sort();
+    return Promise.resolve(ids.slice(0, limit));
+  }
+
+  endedBefore(before: number, limit: number): Promise<string[]> {
+    const ended = [...this.#calls]
+      .map(([id, row]) => summarize(id, row))
+      .filter((c) => c.ended && c.lastAt !== null && c.lastAt < before)
+      .sort((a, b) => a.lastAt! - b.lastAt!);
+    return Promise.resolve(ended.slice(0, limit).map((c) => c.callId));
+  }
+
+  rewrite(callId: string, lines: readonly LineRewrite[]): Promise<number> {
+    const records = this.#calls.get(callId)?.records ?? [];
+    let replaced = 0;
+    for (const change of lines) {
+      const record = records.find((r) => r.seq === change.seq);
+      if (record?.line !== change.from) continue;
+      record.line = change.to;
+      replaced++;
+    }
+    return Promise.resolve(replaced);
+  }
+
+  erase(callId: string): Promise<number | null> {
+    const row = this.#calls.get(callId);
+    if (!row || !row.records.some((r) => r.kind === 'end')) return Promise.resolve(null);
+    this.#calls.delete(callId);
+    return Promise.resolve(row.records.length);
   }
 
   secret(): Promise<Buffer> {

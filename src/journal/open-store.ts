@@ -5,16 +5,24 @@
  */
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { Keyring } from './keyring.ts';
+import { SealedStore } from './sealed-store.ts';
 import type { JournalStore } from './store.ts';
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/switchboard.db';
 
 export interface OpenStoreOptions {
   logger: Logger;
+  /** Keys that seal records' personal fields (JOURNAL_KEY); none: records are written in clear. */
+  keyring?: Keyring;
 }
 
-/** The store for `url`, opened (schema created or migrated). Closes it again if opening fails. */
-export async function openStore(url: string, options: OpenStoreOptions): Promise<JournalStore> {
+/**
+ * The store for `url`, opened (schema created or migrated), sealing and opening records with the keyring (even
+ * an empty one, so records sealed elsewhere are read with their personal fields withheld, never half-read).
+ * Closes it again if opening fails.
+ */
+export async function openStore(url: string, options: OpenStoreOptions): Promise<SealedStore> {
   let store: JournalStore;
   if (url === 'memory:') {
     const { MemoryStore } = await import('./memory.ts');
@@ -35,5 +43,5 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     await store.close().catch(() => undefined);
     throw err;
   }
-  return store;
+  return new SealedStore(store, options.keyring ?? Keyring.empty());
 }

@@ -14,6 +14,7 @@ import {
   type CallSummary,
   type JournalStore,
   type Lease,
+  type LineRewrite,
   type StoredRecord,
 } from './store.ts';
 
@@ -21,7 +22,16 @@ export interface PostgresStoreOptions {
   logger: Logger;
   /** Largest number of connections; default 10. */
   poolSize?: number;
+  /** How long a connection or a statement may take before it fails as STORE_UNAVAILABLE; default 5 s. */
+  timeoutMs?: number;
 }
+
+/**
+ * A database that stops answering (paused, or cut off by the network: no error, just silence) must not hold a
+ * call's journal forever: past this, the statement fails as STORE_UNAVAILABLE and the call is handed back to be
+ * resumed where the store can be reached. An append normally takes milliseconds.
+ */
+export const POSTGRES_TIMEOUT_MS = 5000;
 
 type Migration = (client: PoolClient) => Promise<void>;
 
@@ -137,7 +147,9 @@ export class PostgresStore implements JournalStore {
     this.#pool = new pg.Pool({
       connectionString,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: options.timeoutMs ?? POSTGRES_TIMEOUT_MS,
+      // pg gives up waiting for the answer; the pool then drops that connection.
+      query_timeout: options.timeoutMs ?? POSTGRES_TIMEOUT_MS,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
@@ -272,6 +284,45 @@ export class PostgresStore implements JournalStore {
     ]);
   }
 
+  async callIds(after: string | null, limit: number): Promise<string[]> {
+    const result = await this.#query<{ call_id: string }>(
+      'SELECT call_id FROM calls WHERE call_id > $1 ORDER BY call_id LIMIT $2',
+      [after ?? '', limit],
+    );
+    return result.rows.map((r) => r.call_id);
+  }
+
+  async endedBefore(before: number, limit: number): Promise<string[]> {
+    const result = await this.#query<{ call_id: string }>(
+      'SELECT call_id FROM calls WHERE ended AND last_at < $1 ORDER BY last_at, call_id LIMIT $2',
+      [before, limit],
+    );
+    return result.rows.map((r) => r.call_id);
+  }
+
+  async rewrite(callId: string, lines: readonly LineRewrite[]): Promise<number> {
+    if (lines.length === 0) return 0;
+    const result = await this.#query(
+      `UPDATE records AS r SET line = c.next
+       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS c(seq, prev, next)
+       WHERE r.call_id = $1 AND r.seq = c.seq AND r.line = c.prev`,
+      [callId, lines.map((l) => l.seq), lines.map((l) => l.from), lines.map((l) => l.to)],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async erase(callId: string): Promise<number | null> {
+    // One statement: the call row goes only if ended, and its records only with it.
+    const result = await this.#query<{ erased: string }>(
+      `WITH call AS (DELETE FROM calls WHERE call_id = $1 AND ended RETURNING call_id),
+         gone AS (DELETE FROM records r USING call WHERE r.call_id = call.call_id RETURNING 1)
+       SELECT (SELECT count(*) FROM call) AS calls, (SELECT count(*) FROM gone) AS erased`,
+      [callId],
+    );
+    const row = result.rows[0] as { calls: string; erased: string } | undefined;
+    return row && Number(row.calls) === 1 ? Number(row.erased) : null;
+  }
+
   async secret(): Promise<Buffer> {
     if (!this.#secret) throw new SwitchboardError('STORE_UNAVAILABLE', 'the PostgreSQL store is not open');
     return Buffer.from(this.#secret);
@@ -318,11 +369,12 @@ export class PostgresStore implements JournalStore {
   }
 }
 
+/** pg's words for a connection that broke, or a server that did not answer in time (the two timeouts). */
+const CONNECTION_LOST =
+  /Connection terminated|connection timeout|Client has encountered|Query read timeout|timeout exceeded when trying/i;
+
 function isTerminated(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    /Connection terminated|connection timeout|Client has encountered/i.test(err.message)
-  );
+  return err instanceof Error && CONNECTION_LOST.test(err.message);
 }
 
 /** The sequence number a unique violation names: `Key (call_id, seq)=(CA1, 2) already exists.` */

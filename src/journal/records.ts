@@ -9,8 +9,14 @@
 import { crc32 } from 'node:zlib';
 import { ErrorCodes, SwitchboardError } from '../errors.ts';
 
-/** The format version this build writes; records with a higher one are refused. */
+/** The format version of a record in clear, as this build writes it. */
 export const JOURNAL_VERSION = 1;
+
+/**
+ * The format version of a record whose personal fields are sealed (sealing.ts): the newest this build reads. An
+ * older build refuses such a record rather than misread it as one with empty fields.
+ */
+export const SEALED_VERSION = 2;
 
 /** An event a call's machine received, or an effect it asked for: an object with a type, carried opaquely. */
 export interface Payload {
@@ -48,18 +54,41 @@ export type JournalKind = JournalEntry['kind'];
 export type StartEntry = Extract<JournalEntry, { kind: 'start' }>;
 
 /** A record as stored: an entry with its version, call, sequence number (from 1) and time (ms since the epoch). */
-export type JournalRecord = JournalEntry & { v: number; callId: string; seq: number; at: number };
+export type JournalRecord = JournalEntry & {
+  v: number;
+  callId: string;
+  seq: number;
+  at: number;
+  /** As stored when sealed: the personal fields, encrypted, with the id of their key (sealing.ts). */
+  sealed?: string;
+  /** As read without the key: the id of the key the personal fields are sealed under; they are left out. */
+  withheld?: string;
+};
 
-const KINDS: ReadonlySet<string> = new Set<JournalKind>([
-  'start',
-  'in',
-  'eff',
-  'state',
-  'timer',
-  'snap',
-  'crash',
-  'end',
-]);
+type Fields = Record<string, unknown>;
+const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPayload = (v: unknown): boolean => isObject(v) && typeof v.type === 'string';
+const isRecordNumber = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * The fields of each kind, checked on read: a record whose checksum holds may still have been written wrong or
+ * edited and signed again, and recovery and replay take its fields as given.
+ */
+const KIND_FIELDS: Readonly<Record<JournalKind, (r: Fields) => boolean>> = {
+  start: (r) =>
+    typeof r.flow === 'string' &&
+    Number.isFinite(r.flowVersion) &&
+    (r.modelVersion === null || typeof r.modelVersion === 'string') &&
+    isObject(r.params) &&
+    Object.values(r.params).every((p) => typeof p === 'string'),
+  in: (r) => isPayload(r.event),
+  eff: (r) => typeof r.key === 'string' && isPayload(r.effect),
+  state: (r) => isRecordNumber(r.in) && typeof r.state === 'string',
+  timer: (r) => typeof r.id === 'string' && Number.isFinite(r.deadline),
+  snap: (r) => isRecordNumber(r.upTo) && 'snapshot' in r,
+  crash: (r) => isRecordNumber(r.in) && typeof r.code === 'string',
+  end: (r) => typeof r.reason === 'string',
+};
 
 /** One record as a line of text (no newline): its JSON with a `crc` field over the JSON before it. */
 export function encodeRecord(record: JournalRecord): string {
@@ -85,11 +114,11 @@ export function decodeRecord(line: string): JournalRecord {
   const r = value as Partial<JournalRecord> | null;
   if (typeof r !== 'object' || r === null || typeof r.v !== 'number')
     throw corrupt('the record has no version');
-  if (r.v > JOURNAL_VERSION) {
+  if (r.v > SEALED_VERSION) {
     throw new SwitchboardError(
       'JOURNAL_VERSION_UNSUPPORTED',
-      `record format ${r.v} is newer than this build reads (${JOURNAL_VERSION}); upgrade Switchboard`,
-      { version: r.v, supported: JOURNAL_VERSION },
+      `record format ${r.v} is newer than this build reads (${SEALED_VERSION}); upgrade Switchboard`,
+      { version: r.v, supported: SEALED_VERSION },
     );
   }
   if (
@@ -97,11 +126,23 @@ export function decodeRecord(line: string): JournalRecord {
     !Number.isInteger(r.seq) ||
     r.seq < 1 ||
     typeof r.callId !== 'string' ||
-    typeof r.at !== 'number' ||
+    !Number.isFinite(r.at) ||
     typeof r.kind !== 'string' ||
-    !KINDS.has(r.kind)
+    !Object.hasOwn(KIND_FIELDS, r.kind)
   ) {
     throw corrupt('the record lacks a sequence number, call id, time or known kind');
+  }
+  if (!KIND_FIELDS[r.kind](r)) {
+    throw corrupt(`the ${r.kind} record lacks a field of its kind, or has one of the wrong type`, {
+      kind: r.kind,
+    });
+  }
+  // Sealing reads these as text (sealing.ts).
+  if (
+    (r.sealed !== undefined && typeof r.sealed !== 'string') ||
+    (r.withheld !== undefined && typeof r.withheld !== 'string')
+  ) {
+    throw corrupt('the record has a sealed or withheld field that is not text');
   }
   return r as JournalRecord;
 }

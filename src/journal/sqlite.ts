@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { CallSummary, JournalStore, Lease, StoredRecord } from './store.ts';
+import type { CallSummary, JournalStore, Lease, LineRewrite, StoredRecord } from './store.ts';
 import {
   MIGRATIONS,
   WORKER_DATA,
@@ -102,6 +102,22 @@ export class SqliteStore implements JournalStore {
 
   async release(lease: Lease): Promise<void> {
     await this.#call('release', [lease]);
+  }
+
+  async callIds(after: string | null, limit: number): Promise<string[]> {
+    return (await this.#call('callIds', [after, limit])) as string[];
+  }
+
+  async endedBefore(before: number, limit: number): Promise<string[]> {
+    return (await this.#call('endedBefore', [before, limit])) as string[];
+  }
+
+  async rewrite(callId: string, lines: readonly LineRewrite[]): Promise<number> {
+    return (await this.#call('rewrite', [callId, lines])) as number;
+  }
+
+  async erase(callId: string): Promise<number | null> {
+    return (await this.#call('erase', [callId])) as number | null;
   }
 
   async secret(): Promise<Buffer> {
@@ -206,13 +222,13 @@ export class SqliteStore implements JournalStore {
 }
 
 /**
- * Compiled to .js, the sibling .js runs as is. Under tsx (this file is .ts) the worker is TypeScript too, but on
- * Node 20 tsx's loader, registered on the main thread by `--import tsx` or bin/switchboard.js, does not reach
- * worker threads, and `--import tsx` in the worker's execArgv does nothing either (tsx registers itself only on
- * the main thread there). So a small bootstrap imports the worker and, if .ts is refused, registers tsx in the
- * worker and imports it again (under another URL: the failed import stays cached). On Node versions whose
- * loader hooks do reach workers the first import succeeds and tsx is not registered twice. Nothing of this
- * process's own execArgv (an inspector port, say) is passed on.
+ * Compiled to .js, the sibling .js runs as is. Under tsx (this file is .ts) the worker is TypeScript too, and it
+ * goes through tsx like the rest of the process: tsx's loader, registered on the main thread by `--import tsx` or
+ * bin/switchboard.js, does not reach worker threads, and `--import tsx` in the worker's execArgv does nothing
+ * either (tsx registers itself only on the main thread there). Left alone, Node 20 refuses the .ts file and Node
+ * 22.18 and later strip its types themselves, which refuses TypeScript that tsx accepts (parameter properties,
+ * enums). So a small bootstrap registers tsx in the worker, then imports the worker, as model-cache.ts does for
+ * training. Nothing of this process's own execArgv (an inspector port, say) is passed on.
  */
 function startWorker(): Worker {
   const options = { execArgv: [], workerData: WORKER_DATA };
@@ -220,11 +236,7 @@ function startWorker(): Worker {
     return new Worker(new URL('./sqlite.worker.js', import.meta.url), options);
   const target = JSON.stringify(new URL('./sqlite.worker.ts', import.meta.url).href);
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const bootstrap = `try { await import(${target}); } catch (err) {
-    if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-    (await import(${tsx})).register();
-    await import(${target} + '?tsx');
-  }`;
+  const bootstrap = `(await import(${tsx})).register(); await import(${target});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }
 

@@ -13,10 +13,29 @@ import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SwitchboardError } from '../errors.ts';
-import { checkSchemaVersion, type CallSummary, type Lease, type StoredRecord } from './store.ts';
+import {
+  checkSchemaVersion,
+  type CallSummary,
+  type Lease,
+  type LineRewrite,
+  type StoredRecord,
+} from './store.ts';
 
 /** What sqlite.ts asks for; `args` are the JournalStore method's arguments (open takes the location). */
-export type Op = 'open' | 'acquire' | 'append' | 'read' | 'summary' | 'list' | 'release' | 'secret' | 'close';
+export type Op =
+  | 'open'
+  | 'acquire'
+  | 'append'
+  | 'read'
+  | 'summary'
+  | 'list'
+  | 'release'
+  | 'callIds'
+  | 'endedBefore'
+  | 'rewrite'
+  | 'erase'
+  | 'secret'
+  | 'close';
 
 /** The workerData sqlite.ts starts this file with; sqlite.ts also imports this file, for MIGRATIONS only. */
 export const WORKER_DATA = 'switchboard-sqlite-journal';
@@ -94,6 +113,12 @@ interface Statements {
   read: Database.Statement<[string], StoredRecord>;
   summary: Database.Statement<[string], CallRow>;
   list: Database.Statement<[number], CallRow>;
+  callIds: Database.Statement<[string, number], { call_id: string }>;
+  endedBefore: Database.Statement<[number, number], { call_id: string }>;
+  rewrite: Database.Statement<[string, string, number, string]>;
+  ended: Database.Statement<[string], { ended: number }>;
+  eraseRecords: Database.Statement<[string]>;
+  eraseCall: Database.Statement<[string]>;
 }
 
 interface Connection {
@@ -215,6 +240,28 @@ function run(request: Request): unknown {
       s.release.run(lease.callId, lease.token);
       return undefined;
     }
+    case 'callIds': {
+      const [after, limit] = args as [string | null, number];
+      // '' sorts before every id: a walk from the start.
+      return s.callIds.all(after ?? '', limit).map((r) => r.call_id);
+    }
+    case 'endedBefore':
+      return s.endedBefore.all(...(args as [number, number])).map((r) => r.call_id);
+    case 'rewrite': {
+      const [callId, lines] = args as [string, LineRewrite[]];
+      return conn.db.transaction(() =>
+        lines.reduce((n, l) => n + s.rewrite.run(l.to, callId, l.seq, l.from).changes, 0),
+      )();
+    }
+    case 'erase': {
+      const callId = args[0] as string;
+      return conn.db.transaction(() => {
+        if (s.ended.get(callId)?.ended !== 1) return null;
+        const removed = s.eraseRecords.run(callId).changes;
+        s.eraseCall.run(callId);
+        return removed;
+      })();
+    }
     case 'secret':
       return conn.secret;
   }
@@ -234,6 +281,8 @@ function open(location: string): Opened {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // An erased call's pages are overwritten, not only unlinked: erasure leaves nothing to recover from the file.
+    db.pragma('secure_delete = ON');
     const { from, secret } = migrate(db, location);
     const statements = prepare(db);
     const append = db.transaction((lease: Lease, records: readonly StoredRecord[]) =>
@@ -325,6 +374,14 @@ function prepare(db: Database.Database): Statements {
     summary: db.prepare('SELECT * FROM calls WHERE call_id = ?'),
     // SQLite sorts NULL lowest, so calls with no records yet come last.
     list: db.prepare('SELECT * FROM calls ORDER BY last_at DESC, call_id LIMIT ?'),
+    callIds: db.prepare('SELECT call_id FROM calls WHERE call_id > ? ORDER BY call_id LIMIT ?'),
+    endedBefore: db.prepare(
+      'SELECT call_id FROM calls WHERE ended = 1 AND last_at < ? ORDER BY last_at, call_id LIMIT ?',
+    ),
+    rewrite: db.prepare('UPDATE records SET line = ? WHERE call_id = ? AND seq = ? AND line = ?'),
+    ended: db.prepare('SELECT ended FROM calls WHERE call_id = ?'),
+    eraseRecords: db.prepare('DELETE FROM records WHERE call_id = ?'),
+    eraseCall: db.prepare('DELETE FROM calls WHERE call_id = ?'),
   };
 }
 

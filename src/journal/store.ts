@@ -28,6 +28,13 @@ export interface StoredRecord {
   flow?: string;
 }
 
+/** One stored line to replace: the record `seq`, its current text and the new one. */
+export interface LineRewrite {
+  seq: number;
+  from: string;
+  to: string;
+}
+
 export interface CallSummary {
   callId: string;
   flow: string | null;
@@ -66,6 +73,20 @@ export interface JournalStore {
   list(limit: number): Promise<CallSummary[]>;
   /** Give the lease up (the token stays, so the next acquire still fences this holder). No-op if not held. */
   release(lease: Lease): Promise<void>;
+  /** Call ids in their sort order, the first `limit` after `after` (null: from the start): a walk over every call. */
+  callIds(after: string | null, limit: number): Promise<string[]>;
+  /** Ended calls whose last record is older than `before` (ms since the epoch), oldest first, at most `limit`. */
+  endedBefore(before: number, limit: number): Promise<string[]>;
+  /**
+   * Replace stored lines in place, each only if the line is still `from` (a concurrent rewrite wins, nothing is
+   * lost): for re-encryption under a new key. Resolves with how many lines were replaced.
+   */
+  rewrite(callId: string, lines: readonly LineRewrite[]): Promise<number>;
+  /**
+   * Delete an ended call and its records; resolves with how many records went, or null (nothing deleted) when
+   * the call is still open or unknown: an open call is never erased under a live conversation.
+   */
+  erase(callId: string): Promise<number | null>;
   /**
    * A random secret made when the store was created, shared by every instance using it: resume tokens are
    * signed with it, so any instance can check a token another issued.

@@ -1,7 +1,8 @@
 /**
  * Structured logger: one JSON object per line. Message text is fixed wording; anything that varies goes into
- * fields. Personal data (phone numbers, digits, transcripts) goes under `pii`, which is redacted unless
- * LOG_PII=show, so logs can be shipped without leaking callers' data.
+ * fields. Personal data (phone numbers, digits, transcripts) goes under `pii`, which is redacted (its keys kept,
+ * its values replaced), dropped altogether, or shown: LOG_PII, whose default is `drop` on a production server
+ * (TWILIO_AUTH_TOKEN set) and `redact` elsewhere. So logs can be shipped without leaking callers' data.
  *
  * Field values can come from the network (a flow name, a mark, a call id), so a string longer than
  * MAX_FIELD_CHARS is cut, saying how much was left out: one hostile value cannot make a line of megabytes.
@@ -38,21 +39,26 @@ export interface LogRecord extends LogFields {
 
 export type LogSink = (record: LogRecord) => void;
 
+/** What becomes of a record's `pii` field. */
+export type PiiMode = 'show' | 'redact' | 'drop';
+
 export interface LoggerOptions {
   level?: Level;
+  /** Shorthand for `pii: 'show'`. */
   showPii?: boolean;
+  pii?: PiiMode;
   sink?: LogSink;
 }
 
 export class Logger {
   readonly #bindings: Record<string, unknown>;
   readonly #rank: number;
-  readonly #showPii: boolean;
+  readonly #pii: PiiMode;
   readonly #sink: LogSink;
 
   constructor(options: LoggerOptions = {}, bindings: Record<string, unknown> = {}) {
     this.#rank = LEVEL_RANK[options.level ?? 'info'];
-    this.#showPii = options.showPii ?? false;
+    this.#pii = options.pii ?? (options.showPii ? 'show' : 'redact');
     this.#sink = options.sink ?? stdoutSink;
     this.#bindings = bindings;
   }
@@ -60,7 +66,7 @@ export class Logger {
   /** A logger that adds `bindings` to every record. */
   child(bindings: Record<string, unknown>): Logger {
     return new Logger(
-      { level: rankToLevel(this.#rank), showPii: this.#showPii, sink: this.#sink },
+      { level: rankToLevel(this.#rank), pii: this.#pii, sink: this.#sink },
       { ...this.#bindings, ...Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, clipped(v)])) },
     );
   }
@@ -87,8 +93,10 @@ export class Logger {
     const record: LogRecord = { time: new Date().toISOString(), level, msg, ...this.#bindings };
     if (fields) {
       for (const [key, value] of Object.entries(fields)) {
-        if (key === 'pii') record.pii = this.#showPii ? (value as Record<string, unknown>) : redact(value);
-        else if (key === 'err') record.err = serializeError(value);
+        if (key === 'pii') {
+          if (this.#pii !== 'drop')
+            record.pii = this.#pii === 'show' ? (value as LogFields['pii']) : redact(value);
+        } else if (key === 'err') record.err = serializeError(value);
         else record[key] = clipped(value);
       }
     }
@@ -122,14 +130,23 @@ function stdoutSink(record: LogRecord): void {
   process.stdout.write(JSON.stringify(record) + '\n');
 }
 
-/** Logger configured from LOG_LEVEL and LOG_PII. */
+/**
+ * Logger configured from LOG_LEVEL and LOG_PII (`show`, `redact` or `drop`; unset: `drop` when
+ * TWILIO_AUTH_TOKEN is set, a production server, else `redact`).
+ */
 export function loggerFromEnv(env: NodeJS.ProcessEnv = process.env, sink?: LogSink): Logger {
   const level = (env.LOG_LEVEL ?? 'info') as Level;
   return new Logger({
     level: level in LEVEL_RANK ? level : 'info',
-    showPii: env.LOG_PII === 'show',
+    pii: piiMode(env),
     ...(sink ? { sink } : {}),
   });
+}
+
+export function piiMode(env: NodeJS.ProcessEnv): PiiMode {
+  const asked = env.LOG_PII?.trim();
+  if (asked === 'show' || asked === 'redact' || asked === 'drop') return asked;
+  return env.TWILIO_AUTH_TOKEN?.trim() ? 'drop' : 'redact';
 }
 
 /** A logger that keeps records in memory: for tests that assert on log lines. */

@@ -115,7 +115,7 @@ describe('journal routes and commands', () => {
     await leftOpen(callId, 'demo', 1);
     const lease = await store.acquire(callId, 'newer-instance');
     const event = { type: 'dtmf', at: 2000, digit: '1' };
-    const line = encodeRecord({ kind: 'in', event, v: 2, callId, seq: 3, at: 2000 });
+    const line = encodeRecord({ kind: 'in', event, v: 3, callId, seq: 3, at: 2000 });
     await store.append(lease, [{ seq: 3, kind: 'in', at: 2000, line }]);
     const answer = await post('/twilio/connect-ended', { CallSid: callId });
     const twiml = readTwiml(answer.text);

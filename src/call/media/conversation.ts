@@ -200,7 +200,7 @@ export class Conversation {
       flow: flowName,
       flowVersion: compiled.flow.version,
       modelVersion,
-      params: { flow: flowName },
+      params: { flow: flowName, ...callerParams(this.#opts.params) },
     });
   }
 
@@ -261,4 +261,12 @@ function sameSlots(a: Readonly<Record<string, string>>, b: Readonly<Record<strin
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => a[k] === b[k]);
+}
+
+/** The call's numbers its webhook passed on to the stream: journaled in the start record, sealed when keyed. */
+function callerParams(params: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (params.from !== undefined) out.from = params.from;
+  if (params.to !== undefined) out.to = params.to;
+  return out;
 }

@@ -35,6 +35,8 @@ export interface CallView {
   diagram: { svg: string; unknownStates: string[]; note?: string } | { missing: string };
   /** The journal's last record was cut short and left out. */
   tornTail: boolean;
+  /** Set when only the first `shown` of the journal's `total` records are drawn (a very long journal). */
+  cut?: { shown: number; total: number };
 }
 
 const h = escapeHtml;
@@ -183,6 +185,7 @@ export function renderCall(view: CallView): string {
 <dl class="facts">${facts.map(([k, v]) => `<dt>${h(k)}</dt><dd>${h(v)}</dd>`).join('')}</dl>
 <p><a class="download" href="${h(callHref(t.callId, '/log'))}" download>Download the call log</a> <span class="muted">(JSON lines, for <code>switchboard replay</code>)</span></p>
 ${view.tornTail ? '<p class="warning">The last record was cut short (a write interrupted) and is left out.</p>' : ''}
+${view.cut ? `<p class="warning">This journal has ${view.cut.total} records; the first ${view.cut.shown} are drawn. The whole journal is in its log (JSON lines).</p>` : ''}
 </header>
 <main class="call">
 <section class="timeline-pane"><h2>Timeline</h2>

@@ -130,6 +130,14 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
   let entry: { row: TimelineRow; keys: string; open: boolean } | null = null;
 
   for (const r of records) {
+    if (r.withheld !== undefined && (r.kind === 'in' || r.kind === 'eff')) {
+      // Only the type is in clear: the row says what happened, and why the details are not shown.
+      const message = r.kind === 'in' ? r.event : r.effect;
+      const said = r.kind === 'in' ? describeEvent(message) : describeEffect(message);
+      eventRow = row(r, said.kind, `${message.type}: details withheld`, withheldDetail(r.withheld));
+      if (r.kind === 'in') pending = r;
+      continue;
+    }
     switch (r.kind) {
       case 'start':
         row(
@@ -234,4 +242,8 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
     }
   }
   return timeline;
+}
+
+function withheldDetail(key: string): string {
+  return `encrypted under journal key ${key}, which this server does not have (JOURNAL_KEY)`;
 }

@@ -231,7 +231,7 @@ test('a log with a gap in its sequence numbers, or from a newer format, is refus
     () => parseJsonLines([...lines.slice(0, 4), ...lines.slice(5)].join('\n')),
     (err: unknown) => isSwitchboardError(err, 'JOURNAL_GAP') && err.data.expected === 5,
   );
-  const newer = parseJsonLines(lines.join('\n')).records.map((r, i) => (i === 2 ? { ...r, v: 2 } : r));
+  const newer = parseJsonLines(lines.join('\n')).records.map((r, i) => (i === 2 ? { ...r, v: 3 } : r));
   assert.throws(
     () => parseJsonLines(newer.map((r) => encodeRecord(r)).join('\n')),
     (err: unknown) => isSwitchboardError(err, 'JOURNAL_VERSION_UNSUPPORTED'),

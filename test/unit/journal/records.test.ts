@@ -91,11 +91,11 @@ test('a damaged record before the last is JOURNAL_CORRUPT naming its number', ()
 });
 
 test('a record of a newer format version is JOURNAL_VERSION_UNSUPPORTED, even as the last line', () => {
-  const newer = encodeRecord({ ...journal()[0]!, v: 2 });
+  const newer = encodeRecord({ ...journal()[0]!, v: 3 });
   const err = throwsCode(() => decodeRecord(newer), 'JOURNAL_VERSION_UNSUPPORTED');
-  assert.deepEqual(err.data, { version: 2, supported: 1 });
+  assert.deepEqual(err.data, { version: 3, supported: 2 });
   // Not a torn write: dropping it would silently lose what a newer build wrote.
-  const lines = [...journal(undefined, 1).map(encodeRecord), encodeRecord({ ...journal()[1]!, v: 2 })];
+  const lines = [...journal(undefined, 1).map(encodeRecord), encodeRecord({ ...journal()[1]!, v: 3 })];
   const inList = throwsCode(() => readRecords(lines), 'JOURNAL_VERSION_UNSUPPORTED');
   assert.equal(inList.data.record, 2);
 });

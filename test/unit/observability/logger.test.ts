@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_FIELD_CHARS, memoryLogger } from '../../../src/observability/logger.ts';
+import {
+  loggerFromEnv,
+  MAX_FIELD_CHARS,
+  memoryLogger,
+  type LogRecord,
+} from '../../../src/observability/logger.ts';
 import { SwitchboardError } from '../../../src/errors.ts';
 
 test('a long value from the network is cut in fields, bindings and error messages; the line stays small', () => {
@@ -19,4 +24,19 @@ test('a long value from the network is cut in fields, bindings and error message
   assert.equal(record.count, 3, 'other values are kept as they are');
   logger.info('short', { flow: 'pizza' });
   assert.equal(records[1]!.flow, 'pizza');
+});
+
+test('LOG_PII drops personal data by default on a production server, redacts it elsewhere, shows it on request', () => {
+  const lines = (env: NodeJS.ProcessEnv): LogRecord[] => {
+    const out: LogRecord[] = [];
+    loggerFromEnv(env, (r) => out.push(r)).info('dtmf received', { callId: 'CA1', pii: { digit: '7' } });
+    return out;
+  };
+  const production = lines({ TWILIO_AUTH_TOKEN: 'token' })[0]!;
+  assert.equal(production.pii, undefined, 'dropped');
+  assert.equal(production.callId, 'CA1', 'the rest of the line stays');
+  assert.deepEqual(lines({})[0]!.pii, { digit: '[redacted]' });
+  assert.deepEqual(lines({ TWILIO_AUTH_TOKEN: 'token', LOG_PII: 'redact' })[0]!.pii, { digit: '[redacted]' });
+  assert.deepEqual(lines({ TWILIO_AUTH_TOKEN: 'token', LOG_PII: 'show' })[0]!.pii, { digit: '7' });
+  assert.equal(lines({ LOG_PII: 'drop' })[0]!.pii, undefined);
 });

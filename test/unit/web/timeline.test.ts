@@ -273,3 +273,25 @@ test('a number typed on the keypad is one timeline row, its keys and timers fold
   );
   assert.match(html, /<li>[^<]*record \d+: timer t\d+ cancelled<\/li>/);
 });
+
+test('records read without their key show what happened and that the details are withheld, never empty values', () => {
+  const records = journal([
+    [0, { kind: 'start', flow: 'demo', flowVersion: 1, modelVersion: null, params: {} }],
+    [0, { kind: 'in', event: { type: 'call.start' } }],
+    [10, { kind: 'eff', key: `${CALL}:menu.1`, effect: { type: 'say' } }],
+    [10, { kind: 'state', in: 2, state: 'menu' }],
+    [900, { kind: 'in', event: { type: 'dtmf' } }],
+    [900, { kind: 'state', in: 5, state: 'menu' }],
+    [950, { kind: 'end', reason: 'hangup' }],
+  ]).map((r) => (r.kind === 'in' || r.kind === 'eff' ? { ...r, withheld: 'abcd1234' } : r));
+  const timeline = buildTimeline(records);
+  const withheld = timeline.rows.filter((r) => r.title.endsWith('details withheld'));
+  assert.deepEqual(
+    withheld.map((r) => r.title),
+    ['call.start: details withheld', 'say: details withheld', 'dtmf: details withheld'],
+  );
+  assert.ok(withheld.every((r) => r.detail?.includes('abcd1234')));
+  assert.deepEqual(timeline.path, ['menu']);
+  assert.equal(timeline.rows.filter((r) => r.kind === 'interrupted').length, 0);
+  assert.ok(!timeline.rows.some((r) => /pressed $|said “”/.test(r.title)));
+});

@@ -22,6 +22,8 @@ const server = await startServerProcess({
   MODELS_DIR: models,
   ORDERS_URL: servicesUrl,
   BILLING_URL: servicesUrl,
+  // The flows' services are local doubles: loopback is refused unless allowed.
+  HTTP_ALLOW_HOSTS: '127.0.0.1',
   LOG_LEVEL: 'info',
   LOG_PII: 'show',
 });

@@ -7,19 +7,13 @@
  */
 import { systemClock, type Clock } from '../clock.ts';
 import { SwitchboardError, isErrorFamily, isSwitchboardError } from '../errors.ts';
-import {
-  endOfTurnMs,
-  interrupts,
-  unsetEnvOfRequest,
-  type CallEvent,
-  type CompiledFlow,
-} from '../flow/index.ts';
+import { endOfTurnMs, interrupts, type CallEvent, type CompiledFlow } from '../flow/index.ts';
 import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { Logger } from '../observability/logger.ts';
 import { parseInbound, type StartMessage } from '../telephony/media-streams.ts';
 import { EffectRunner, type CallAudio } from './effects.ts';
 import { isEndReason, type EndReason } from './end-reasons.ts';
-import { performHttp } from './http-action.ts';
+import { callRequest } from './http-action.ts';
 import { listenContext } from './listen-context.ts';
 import { SpeechFailover } from './speech-failover.ts';
 import { Conversation } from './media/conversation.ts';
@@ -244,12 +238,13 @@ export class MediaSession {
       prompts: speech.prompts,
       ...(compiled.flow.language ? { language: compiled.flow.language } : {}),
       audio,
-      http: (effect, signal) => {
-        // The variables as the call captured them when it started, which a resumed call keeps.
-        const env = conversation.context?.env;
-        const unsetEnv = env ? unsetEnvOfRequest(compiled.flow, effect.id, env) : [];
-        return performHttp(effect, signal, { logger: this.#log, unsetEnv });
-      },
+      http: (effect, signal) =>
+        callRequest(effect, signal, {
+          flow: compiled.flow,
+          env: conversation.context?.env,
+          allow: this.#deps.httpAllowHosts,
+          logger: this.#log,
+        }),
       deliver: (event) => this.#deliver(event),
       logger: this.#log,
       clock: this.#clock,

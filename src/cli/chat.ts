@@ -8,6 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { performHttp } from '../call/http-action.ts';
+import { httpNetwork } from '../call/http-network.ts';
+import { httpAllowHosts } from '../config/env.ts';
 import { TextCall } from '../call/text-call.ts';
 import { compileFlow, unsetEnvOfRequest } from '../flow/index.ts';
 import { encodeRecord } from '../journal/records.ts';
@@ -29,10 +31,12 @@ const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact] [--journal FIL
 Type what the caller says. As on a call, an exact example (ignoring case and punctuation) is its intent and
 anything else goes to the flow's intent model, trained into $MODELS_DIR first if needed.
 Start a line with # to press keys instead: #1, #5551234#. Ctrl-D or /quit hangs up. A web request that fails
-is shown with its reason (an environment variable not set, say), besides what the flow says about it.
+is shown with its reason (an environment variable not set, say), besides what the flow says about it. As
+with serve, a web request reaches loopback and private addresses only where HTTP_ALLOW_HOSTS or the state's
+http.allowPrivate allows them.
 
 Exit status: 0 when the conversation ran (to its end or to the end of input); 1 when the flow cannot be
-loaded or the journal cannot be written; 2 for a usage error.`;
+loaded, HTTP_ALLOW_HOSTS is invalid or the journal cannot be written; 2 for a usage error.`;
 
 const NAME = 'switchboard chat';
 
@@ -68,6 +72,13 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
 
+  let allow: string[];
+  try {
+    allow = httpAllowHosts(process.env);
+  } catch (err) {
+    console.error(`${NAME}: ${(err as Error).message}`);
+    return 1;
+  }
   // Only problems are worth interrupting the conversation for.
   const logger = new Logger({
     level: 'warn',
@@ -102,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
       // The flow's author sees why a web request failed, not only the apology the flow says for it.
       http: async (effect, signal) => {
         const unsetEnv = unsetEnvOfRequest(compiled.flow, effect.id, process.env);
-        const outcome = await performHttp(effect, signal, { logger, unsetEnv });
+        const outcome = await performHttp(effect, signal, { logger, unsetEnv, network: httpNetwork, allow });
         if (!outcome.ok) console.log(`  (web request failed: ${outcome.reason})`);
         return outcome;
       },

@@ -65,7 +65,9 @@ export function describeEffect(effect: Message): Described {
 function byAction(m: Message): Described | undefined {
   const text = (key: string): string => show(m[key]);
   for (const action of ACTIONS) {
-    const describe = action.describe?.[m.type];
+    // Own entries only: a journaled type such as "__proto__" or "toString" is no action's.
+    const table = action.describe;
+    const describe = table && Object.hasOwn(table, m.type) ? table[m.type] : undefined;
     if (describe) return describe(m, text);
   }
   return undefined;

@@ -30,5 +30,6 @@ export {
   type ActionPorts,
   type HttpActionOptions,
   type HttpEffect,
+  type HttpNetwork,
   type HttpOutcome,
 } from './actions/index.ts';

@@ -32,6 +32,24 @@ export function renderTemplate(
   });
 }
 
+/** A piece of a template: text as written, or a placeholder (`text` is the whole `{{...}}`). */
+export type TemplatePart =
+  { kind: 'text'; text: string } | { kind: 'value'; text: string; name: string; fromEnv: boolean };
+
+/** A template cut into its text and its placeholders, in order: for rendering that depends on where a value lands. */
+export function templateParts(template: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let end = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    if (m.index > end) parts.push({ kind: 'text', text: template.slice(end, m.index) });
+    const name = m[1]!;
+    parts.push({ kind: 'value', text: m[0], name, fromEnv: name.startsWith(ENV_PREFIX) });
+    end = m.index + m[0].length;
+  }
+  if (end < template.length) parts.push({ kind: 'text', text: template.slice(end) });
+  return parts;
+}
+
 /** The slot names a template refers to, with their filters. */
 export function templateSlots(template: string): { name: string; filter: string | undefined }[] {
   const out: { name: string; filter: string | undefined }[] = [];

@@ -37,7 +37,9 @@ test('switchboard chat: typed turns and keys drive a flow to its end, showing st
   await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
   ctx.after(() => orders.close());
   const url = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
-  const { code, out } = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', { ORDERS_URL: url });
+  // The double is on loopback: allowed for this run only.
+  const env = { ORDERS_URL: url, HTTP_ALLOW_HOSTS: '127.0.0.1' };
+  const { code, out } = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', env);
   assert.equal(code, 0);
   assert.match(out, /^agent: Thanks for calling Mario's/);
   assert.match(out, /\[count\] size="large"/);
@@ -47,7 +49,7 @@ test('switchboard chat: typed turns and keys drive a flow to its end, showing st
   assert.match(out, /\(the flow ended the call\)\n$/);
 
   // A service that honours idempotency keys must see a second conversation as a new order, not a repeat.
-  const again = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', { ORDERS_URL: url });
+  const again = await chat(['pizza'], 'i want to order\n#3\nthree\nyes\n', env);
   assert.equal(again.code, 0);
   assert.equal(keys.length, 2);
   assert.notEqual(keys[0], keys[1]);

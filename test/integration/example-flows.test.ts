@@ -62,6 +62,8 @@ describe('example flows over a real server and the simulated caller', { concurre
     server = await startServer({
       tts: new ToneTts({ msPerChar: 4 }),
       callControl,
+      // The flows' services are test doubles on this machine: allowed here, refused by default.
+      httpAllowHosts: ['127.0.0.1'],
       env: {
         ORDERS_URL: web.url,
         BILLING_URL: web.url,

@@ -40,6 +40,7 @@ async function start(google: { host: string; port: number }, services: string, p
     GOOGLE_API_ENDPOINT: `${google.host}:${google.port}`,
     PROMPT_CACHE_DIR: prompts,
     ORDERS_URL: services,
+    HTTP_ALLOW_HOSTS: '127.0.0.1',
     LOG_LEVEL: 'info',
   });
 }

@@ -71,6 +71,7 @@ for (const store of stores()) {
           STT: 'off',
           NLU: 'off',
           ORDERS_URL: orders.url,
+          HTTP_ALLOW_HOSTS: '127.0.0.1',
           PIZZA_STAFF_LINE: '+15555550100',
           LOG_LEVEL: 'info',
         };

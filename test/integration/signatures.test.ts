@@ -124,3 +124,48 @@ describe('with TWILIO_AUTH_TOKEN set, every Twilio request must be signed', () =
     assert.equal(result.endedBy, 'agent');
   });
 });
+
+describe('with TWILIO_AUTH_TOKEN_SECONDARY set during a rotation, either token signs', () => {
+  const SECONDARY = 'rotated-auth-token-fedcba9876543210';
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ authToken: TOKEN, authTokenSecondary: SECONDARY });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const post = (path: string, params: Record<string, string>, token: string) =>
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signTwilioRequest(token, server.url + path, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+
+  test('a webhook signed with the secondary token is accepted; one signed with a third token gets 403', async () => {
+    const params = { CallSid: 'CA' + '7'.repeat(32), CallStatus: 'ringing', From: '+15550001111' };
+    const bySecondary = await post('/twilio/status', params, SECONDARY);
+    assert.equal(bySecondary.status, 204);
+    assert.equal((await post('/twilio/status', params, TOKEN)).status, 204);
+    assert.equal((await post('/twilio/status', params, 'a-third-token-0000')).status, 403);
+  });
+
+  test('the voice webhook and the media websocket take the secondary token too, and refuse a third', async () => {
+    const callSid = 'CA' + '8'.repeat(32);
+    const params = { CallSid: callSid, From: '+15550001111', To: '+15550002222' };
+    const res = await post('/twilio/voice', params, SECONDARY);
+    assert.equal(res.status, 200);
+    const { connect } = readTwiml(await res.text());
+    const url = connect!.streamUrl;
+    const third = new RawStream(url, callSid, { 'x-twilio-signature': signTwilioRequest('third', url, {}) });
+    await assert.rejects(third.opened, /HTTP 403/);
+    const signed = new RawStream(url, callSid, {
+      'x-twilio-signature': signTwilioRequest(SECONDARY, url, {}),
+    });
+    await signed.opened;
+    signed.ws.close();
+  });
+});

@@ -38,6 +38,7 @@ test(
       modelsDir: models,
       hearing: { stt: stt!, openVad: (listener) => vad.open(listener) },
       env: { ORDERS_URL: servicesUrl, BILLING_URL: servicesUrl },
+      httpAllowHosts: ['127.0.0.1'],
     });
     ctx.after(async () => {
       await server.close();

@@ -30,6 +30,8 @@ export interface SessionDeps {
   models?: { get(flow: string): SharedIntentModel | undefined };
   /** Where `{{env.NAME}}` values come from when a call starts (process.env unless given). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Hosts, addresses and CIDR ranges the flow's web requests may reach although not public (HTTP_ALLOW_HOSTS). */
+  httpAllowHosts?: readonly string[];
   /** Twilio REST control for transfers; null when no account credentials are configured. */
   callControl?: CallControl | null;
   /** Where calls are journaled, and how streams attach to them. */

@@ -186,5 +186,6 @@ export {
   type HttpActionOptions,
 } from './http/perform.ts';
 export type { HttpOutcome } from './format/http.ts';
+export type { HttpNetwork } from './http/connect.ts';
 export type { HttpDef, HttpEffect } from './format/http.ts';
 export type { CollectDef, DigitsDef } from './format/collect.ts';

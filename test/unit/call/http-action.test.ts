@@ -60,6 +60,8 @@ function effect(over: Partial<HttpEffect> = {}): HttpEffect {
     timeoutMs: 2000,
     retries: 2,
     map: {},
+    // The local test server: loopback, allowed as a flow allows a service on its own machine.
+    allowPrivate: ['127.0.0.1'],
     ...over,
   };
 }

@@ -96,3 +96,42 @@ test('websocket upgrade: signed over the exact wss URL with empty params, with o
   assert.equal(isValidStreamSignature(TOKEN, undefined, url), false);
   assert.equal(isValidStreamSignature(TOKEN, signTwilioRequest(TOKEN, url, { a: 'b' }), url), false);
 });
+
+test('while the token is rotated, a signature made with either token is accepted, with no other', () => {
+  const primary = TOKEN;
+  const secondary = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+  const tokens = [primary, secondary];
+  const byPrimary = signTwilioRequest(primary, URL_, PARAMS);
+  const bySecondary = signTwilioRequest(secondary, URL_, PARAMS);
+  assert.equal(isValidTwilioSignature(tokens, byPrimary, URL_, PARAMS), true);
+  assert.equal(isValidTwilioSignature(tokens, bySecondary, URL_, PARAMS), true);
+  // The secondary alone is not the primary: without rotation, only the one token counts.
+  assert.equal(isValidTwilioSignature(primary, bySecondary, URL_, PARAMS), false);
+  const byThird = signTwilioRequest('a-third-token', URL_, PARAMS);
+  assert.equal(isValidTwilioSignature(tokens, byThird, URL_, PARAMS), false);
+  // Each token is held to the same request: a tampered form fails under both.
+  assert.equal(isValidTwilioSignature(tokens, bySecondary, URL_, { ...PARAMS, To: '+15559870001' }), false);
+  assert.equal(isValidTwilioSignature(tokens, undefined, URL_, PARAMS), false);
+});
+
+test('an absent or empty secondary token adds nothing, not even an empty key', () => {
+  const byEmpty = signTwilioRequest('', URL_, PARAMS);
+  assert.equal(isValidTwilioSignature([TOKEN, null], byEmpty, URL_, PARAMS), false);
+  assert.equal(isValidTwilioSignature([TOKEN, ''], byEmpty, URL_, PARAMS), false);
+  assert.equal(
+    isValidTwilioSignature([TOKEN, undefined], signTwilioRequest(TOKEN, URL_, PARAMS), URL_, PARAMS),
+    true,
+  );
+  assert.equal(isValidTwilioSignature([], signTwilioRequest(TOKEN, URL_, PARAMS), URL_, PARAMS), false);
+});
+
+test('websocket upgrade during rotation: either token, either form of the path', () => {
+  const url = 'wss://abc.ngrok.app/twilio/media/ticket-1';
+  const secondary = 'rotated-token-0123456789abcdef';
+  const tokens = [TOKEN, secondary];
+  assert.equal(isValidStreamSignature(tokens, signTwilioRequest(TOKEN, url, {}), url), true);
+  assert.equal(isValidStreamSignature(tokens, signTwilioRequest(secondary, url, {}), url), true);
+  assert.equal(isValidStreamSignature(tokens, signTwilioRequest(secondary, url + '/', {}), url), true);
+  assert.equal(isValidStreamSignature(tokens, signTwilioRequest('third', url, {}), url), false);
+  assert.equal(isValidStreamSignature(TOKEN, signTwilioRequest(secondary, url, {}), url), false);
+});

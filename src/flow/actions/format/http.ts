@@ -1,4 +1,5 @@
 /** The `http` action's part of the flow format, its effect and its outcome events (the action itself: ../http/). */
+import type { ErrorCode } from '../../../errors.ts';
 
 export interface HttpFields {
   /**
@@ -13,7 +14,9 @@ export interface HttpDef {
   /** @default "POST" */
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /**
-   * The URL, e.g. `{{env.ORDERS_URL}}/orders`; http or https.
+   * The URL, e.g. `{{env.ORDERS_URL}}/orders/{{orderId}}`; http or https. The scheme, host and port come from the
+   * flow's text and `{{env.NAME}}` values only; a slot is encoded as a path segment or query component where it
+   * stands.
    * @minLength 1
    */
   url: string;
@@ -42,6 +45,12 @@ export interface HttpDef {
    * @propertyNames {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
    */
   map?: Record<string, string>;
+  /**
+   * Hosts, IP addresses and CIDR ranges this request may reach although they are loopback, link-local or
+   * private, e.g. `["127.0.0.1"]` for a service on this machine; otherwise such a request fails. HTTP_ALLOW_HOSTS
+   * allows them for every flow.
+   */
+  allowPrivate?: string[];
 }
 
 /**
@@ -59,6 +68,8 @@ export type HttpEffect = {
   timeoutMs: number;
   retries: number;
   map: Record<string, string>;
+  /** The state's `allowPrivate`, when it has one. */
+  allowPrivate?: string[];
 };
 
 export type HttpOutcomeEvent =
@@ -67,6 +78,10 @@ export type HttpOutcomeEvent =
   /** A state's web request failed after its retries. */
   | { type: 'http.failed'; at: number; id: string; reason: string };
 
-/** How a web request went: the slots its `map` took from the answer, or why it failed. */
+/**
+ * How a web request went: the slots its `map` took from the answer, or why it failed; `code` when it was not
+ * sent at all because a check refused it.
+ */
 export type HttpOutcome =
-  { ok: true; status: number; slots: Record<string, string> } | { ok: false; reason: string };
+  | { ok: true; status: number; slots: Record<string, string> }
+  | { ok: false; reason: string; code?: Extract<ErrorCode, 'HTTP_EGRESS_REFUSED' | 'HTTP_VALUE_REFUSED'> };

@@ -1,7 +1,9 @@
 /**
  * `http`: call a web service once the prompt (if any) has played. Its answer can fill slots (`map`); success
  * takes `next`, failure `onError`. The request is carried out by perform.ts with an injected `fetch`, under one
- * idempotency key for every attempt and every re-issue after a restart.
+ * idempotency key for every attempt and every re-issue after a restart. Values are placed by where they land:
+ * the URL's slots encoded for their part of it (url-template.ts), the body's as JSON strings; a header with a
+ * control character is refused when the request is made.
  */
 import { IGNORE, fallbackOf, goto, mayFallThrough, resolveTarget } from '../../routing.ts';
 import { isObject } from '../../validate/finding.ts';
@@ -10,6 +12,7 @@ import { failed } from '../next.ts';
 import { httpOutcomeEvent, performHttp } from './perform.ts';
 import type { HttpDef } from '../format/http.ts';
 import type { JsonSchema } from '../schema.ts';
+import { renderUrl } from './url-template.ts';
 import { BODILESS_METHODS, HEADER_NAME, JSON_POINTER, URL_START, checkHttp, strings } from './validate.ts';
 
 export const http: FlowAction = {
@@ -28,8 +31,8 @@ export const http: FlowAction = {
     props.url!.pattern = URL_START.source.replaceAll('\\/', '/');
     props.headers!.propertyNames = {
       pattern: HEADER_NAME.source,
-      // Switchboard sets it, the same for every retry.
-      not: { pattern: '^[Ii][Dd][Ee][Mm][Pp][Oo][Tt][Ee][Nn][Cc][Yy]-[Kk][Ee][Yy]$' },
+      // Switchboard sets them: the key the same for every retry, the host from the url.
+      not: { pattern: '^([Ii][Dd][Ee][Mm][Pp][Oo][Tt][Ee][Nn][Cc][Yy]-[Kk][Ee][Yy]|[Hh][Oo][Ss][Tt])$' },
     };
     props.map!.additionalProperties = { type: 'string', pattern: JSON_POINTER.source.replaceAll('\\/', '/') };
     def('HttpDef').allOf = [
@@ -104,12 +107,15 @@ export const http: FlowAction = {
       id,
       idempotencyKey: `${step.ctx.callId}:${id}`,
       method: h.method ?? 'POST',
-      url: step.render(h.url),
+      url: renderUrl(h.url, (placeholder) => step.render(placeholder)),
       headers,
+      // Each value stays a JSON string: the body is serialized as a whole when it is sent.
       body: h.body === undefined ? null : renderDeep(h.body, (t) => step.render(t)),
       timeoutMs: h.timeoutMs ?? 5000,
       retries: h.retries ?? 2,
       map: h.map ?? {},
+      // Only when set, so the effects of flows without it are journaled as before.
+      ...(h.allowPrivate === undefined ? {} : { allowPrivate: [...h.allowPrivate] }),
     });
   },
 

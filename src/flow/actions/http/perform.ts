@@ -2,17 +2,32 @@
  * Performs a flow state's web request (the `http` effect): bounded attempts with backoff, one Idempotency-Key
  * for all of them so the service can drop repeats, a size limit on the answer, and slots taken from the JSON
  * answer by JSON pointer. The outcome is a value, never an exception, so the runner can turn it into
- * `http.done` or `http.failed` for the flow.
+ * `http.done` or `http.failed` for the flow. Before anything is sent, the request is checked: no `.` or `..`
+ * path segment, no control character in a header (a caller's value could not have been placed safely), and a
+ * host that may be reached (connect.ts); a request refused by a check is not retried.
  */
-import type { ErrorCode } from '../../../errors.ts';
+import { isSwitchboardError, type ErrorCode } from '../../../errors.ts';
 import type { ActionLog } from '../ports.ts';
 import type { HttpEffect, HttpOutcome, HttpOutcomeEvent } from '../format/http.ts';
+import { connect, refusedText, type HttpNetwork, type RefusedHost, type Route } from './connect.ts';
+import { hasDotSegment } from './url-template.ts';
 
 export interface HttpActionOptions {
   logger: ActionLog;
   fetch?: typeof fetch;
   /** Largest answer read, in bytes; default 1 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Where requests go out: each host's addresses are looked up and checked before connecting, and the request
+   * sent to the address checked (src/call/http-network.ts). Absent (tests' fakes), `fetch` sends and only a host
+   * written as an IP address, or `localhost`, is checked.
+   */
+  network?: HttpNetwork;
+  /**
+   * Hosts, IP addresses and CIDR ranges requests may reach although not public (HTTP_ALLOW_HOSTS); the state's
+   * own `allowPrivate` adds to them.
+   */
+  allow?: readonly string[];
   /** Wait between attempts; must return early when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
@@ -31,10 +46,17 @@ const RETRY_AFTER_LIMIT_MS = 5000;
 /** How much of an answer goes into the (redacted) log line. */
 const LOGGED_RESPONSE_CHARS = 2000;
 const FAILED: ErrorCode = 'HTTP_ACTION_FAILED';
+const VALUE_REFUSED = 'HTTP_VALUE_REFUSED';
+/** How a refused host is let through, for the flow's author reading the reason. */
+const ALLOW_HINT = "allow it with HTTP_ALLOW_HOSTS or the state's http.allowPrivate";
+/** A control character other than tab: CR and LF would end the header and start another. */
+// eslint-disable-next-line no-control-regex
+const HEADER_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 type Attempt =
   | { kind: 'response'; status: number; retryAfterMs: number | null; bytes: Uint8Array; tooLarge: boolean }
   | { kind: 'error'; reason: string }
+  | { kind: 'refused'; reason: string; data: RefusedHost }
   | { kind: 'aborted' };
 
 /** Make the request described by `effect`. Never throws; `signal` aborting (the call ended) stops it at once. */
@@ -73,7 +95,15 @@ export async function performHttp(
       },
     };
     if (outcome.ok) options.logger.info('http action done', fields);
-    else {
+    else if (outcome.code !== undefined) {
+      // The reason names the host or the part refused, never a value: values stay under pii.
+      options.logger.warn('http action refused', {
+        ...fields,
+        code: outcome.code,
+        reason: outcome.reason,
+        ...extra,
+      });
+    } else {
       const failed = { ...fields, code: FAILED, reason: outcome.reason, ...extra };
       if (misconfigured) options.logger.warn('http action failed', failed);
       else options.logger.info('http action failed', failed);
@@ -96,14 +126,24 @@ export async function performHttp(
     }
     if (!METHODS.has(method))
       return finish({ ok: false, reason: `method must be one of ${[...METHODS].join(', ')}` });
+    if (hasDotSegment(effect.url)) {
+      return finish({ ok: false, code: VALUE_REFUSED, reason: 'the URL\'s path has a "." or ".." segment' });
+    }
 
     headers = new Headers({ 'User-Agent': 'switchboard' });
     const sendsBody = method !== 'GET' && method !== 'DELETE' && effect.body !== undefined;
     if (sendsBody) headers.set('Content-Type', 'application/json');
     for (const [name, value] of Object.entries(effect.headers)) {
       // The flow's headers may not replace the Idempotency-Key: it must stay the same on every attempt and
-      // re-issue, or the service could not drop repeats.
-      if (name.toLowerCase() === 'idempotency-key') continue;
+      // re-issue, or the service could not drop repeats. Nor the Host: it is the url's, the one checked.
+      if (name.toLowerCase() === 'idempotency-key' || name.toLowerCase() === 'host') continue;
+      if (HEADER_CONTROL.test(value)) {
+        return finish({
+          ok: false,
+          code: VALUE_REFUSED,
+          reason: `request header "${name}" has a control character`,
+        });
+      }
       try {
         headers.set(name, value);
       } catch {
@@ -126,12 +166,23 @@ export async function performHttp(
     const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const maxAttempts = 1 + Math.max(0, Math.floor(effect.retries));
     const init: RequestInit = { method, headers, ...(body === undefined ? {} : { body }) };
+    const route: Route = {
+      network: options.network,
+      fetch: fetchFn,
+      allow: [...(options.allow ?? []), ...(effect.allowPrivate ?? [])],
+    };
 
     for (;;) {
       if (signal.aborted) return finish({ ok: false, reason: 'aborted' });
       attempts++;
-      const attempt = await attemptOnce(fetchFn, url, init, effect.timeoutMs, signal, limit);
+      const attempt = await attemptOnce(route, url, init, effect.timeoutMs, signal, limit);
       if (attempt.kind === 'aborted') return finish({ ok: false, reason: 'aborted' });
+      // Allowing the host is the flow's or the deployment's to do: trying again would not help.
+      if (attempt.kind === 'refused') {
+        return finish({ ok: false, code: 'HTTP_EGRESS_REFUSED', reason: attempt.reason }, true, {
+          ...attempt.data,
+        });
+      }
 
       let delay = Math.min(BACKOFF_BASE_MS * 2 ** (attempts - 1), BACKOFF_CAP_MS);
       let reason: string;
@@ -144,7 +195,9 @@ export async function performHttp(
           if (attempt.tooLarge) return finish({ ok: false, reason: 'response too large' });
           return finish(takeSlots(status, attempt.bytes, effect.map));
         }
-        reason = `HTTP ${status}`;
+        // A redirect is not followed: its target would escape the egress check.
+        reason =
+          status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
         // Other client errors would fail the same way again.
         if (status !== 429 && status < 500) return finish({ ok: false, reason });
         if (attempt.retryAfterMs !== null && attempt.retryAfterMs < RETRY_AFTER_LIMIT_MS) {
@@ -165,9 +218,9 @@ export async function performHttp(
   }
 }
 
-/** One request with its own timeout, the answer read up to `limit` bytes. */
+/** One request with its own timeout (the lookup included), the answer read up to `limit` bytes. */
 async function attemptOnce(
-  fetchFn: typeof fetch,
+  route: Route,
   url: URL,
   init: RequestInit,
   timeoutMs: number,
@@ -181,7 +234,7 @@ async function attemptOnce(
     // The race makes an abort final even if a fetch implementation is slow to honour the signal.
     return await raceAbort(
       (async (): Promise<Attempt> => {
-        const res = await fetchFn(url, { ...init, signal: both });
+        const res = await connect(url, { ...init, signal: both }, route);
         const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
         const { bytes, tooLarge } = await readLimited(res.body, limit);
         return { kind: 'response', status: res.status, retryAfterMs, bytes, tooLarge };
@@ -190,6 +243,12 @@ async function attemptOnce(
     );
   } catch (err) {
     if (signal.aborted) return { kind: 'aborted' };
+    if (isSwitchboardError(err, 'HTTP_EGRESS_REFUSED')) {
+      // connect.ts, its only source, gives it this shape.
+      const refused = err.data as unknown as RefusedHost;
+      const reason = `refused: ${refusedText(refused)} (${ALLOW_HINT})`;
+      return { kind: 'refused', reason, data: refused };
+    }
     if (timeout.signal.aborted) return { kind: 'error', reason: `timed out after ${timeoutMs} ms` };
     return { kind: 'error', reason: networkReason(err) };
   } finally {

@@ -8,8 +8,19 @@ import {
   type Check,
 } from '../../validate/finding.ts';
 import { SLOT_NAME } from '../set.ts';
+import { allowEntryProblem } from './egress.ts';
+import { slotsInAuthority } from './url-template.ts';
 
-const HTTP_KEYS = new Set(['method', 'url', 'headers', 'body', 'timeoutMs', 'retries', 'map']);
+const HTTP_KEYS = new Set([
+  'method',
+  'url',
+  'headers',
+  'body',
+  'timeoutMs',
+  'retries',
+  'map',
+  'allowPrivate',
+]);
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /** Methods whose body servers may drop or refuse, so a flow cannot rely on one being read. */
 export const BODILESS_METHODS = new Set(['GET', 'DELETE']);
@@ -37,7 +48,16 @@ export function checkHttp(http: unknown, at: string, template: Check, add: Add):
       `${at}/url`,
       'url must start with "http://" or "https://", or with a template such as {{env.ORDERS_URL}}',
     );
-  } else template(url, `${at}/url`);
+  } else {
+    template(url, `${at}/url`);
+    for (const slot of slotsInAuthority(url)) {
+      add(
+        `${at}/url`,
+        `{{${slot}}} is in the url's scheme, host or port: a caller's value cannot choose where a request goes`,
+        'put it after a "/" (a path segment) or a "?" (the query), and take the host from the flow or {{env.NAME}}',
+      );
+    }
+  }
 
   const headers = http.headers;
   if (headers !== undefined) {
@@ -50,6 +70,8 @@ export function checkHttp(http: unknown, at: string, template: Check, add: Add):
         if (!HEADER_NAME.test(name)) add(p, 'a header name is letters, digits and "-"');
         else if (lower === 'idempotency-key') {
           add(p, 'Idempotency-Key is set by Switchboard', 'it is the same for every retry of the request');
+        } else if (lower === 'host') {
+          add(p, 'Host is set from the url', 'it is the host the request connects to');
         } else if (seen.has(lower)) {
           add(p, `header "${name}" is also given as "${seen.get(lower) ?? ''}"`, 'header names ignore case');
         }
@@ -79,6 +101,21 @@ export function checkHttp(http: unknown, at: string, template: Check, add: Add):
   }
   if (http.retries !== undefined && !isPositiveInt(http.retries, 0, 5)) {
     add(`${at}/retries`, 'retries must be an integer from 0 to 5');
+  }
+  const allow = http.allowPrivate;
+  if (allow !== undefined) {
+    if (!Array.isArray(allow)) {
+      add(
+        `${at}/allowPrivate`,
+        'allowPrivate must be a list of hosts, IP addresses or CIDR ranges',
+        'e.g. ["127.0.0.1"]',
+      );
+    } else {
+      allow.forEach((entry: unknown, i) => {
+        const problem = typeof entry === 'string' ? allowEntryProblem(entry) : 'an entry must be text';
+        if (problem !== null) add(`${at}/allowPrivate/${i}`, problem);
+      });
+    }
   }
   const map = http.map;
   if (map !== undefined) {

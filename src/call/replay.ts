@@ -208,7 +208,8 @@ async function reunderstood(
   const crashed = new Set(records.flatMap((r) => (r.kind === 'crash' ? [r.in] : [])));
   let snapshot = initialTransition(compiled.machine)[0];
   for (const record of records) {
-    if (record.kind !== 'in' || record.event.type !== 'utterance') {
+    // Words without their transcript (left out of a journal, or damaged) cannot be understood again: as recorded.
+    if (record.kind !== 'in' || record.event.type !== 'utterance' || typeof record.event.text !== 'string') {
       out.push(record);
     } else {
       const heard = record.event as unknown as Utterance;

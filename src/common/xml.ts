@@ -24,11 +24,17 @@ export function escapeXml(text: string): string {
 
 const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** The text an XML parser hands back: the five predefined entities and numeric references resolved. */
+/** Beyond this no code point exists: String.fromCodePoint throws a RangeError for it. */
+const MAX_CODE_POINT = 0x10ffff;
+
+/**
+ * The text an XML parser hands back: the five predefined entities and numeric references resolved. A reference
+ * past the last code point is left as written, like an unknown entity.
+ */
 export function unescapeXml(text: string): string {
   return text.replace(/&(#\d+|#x[0-9a-fA-F]+|[a-z]+);/g, (match, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
-    return ENTITIES[ref] ?? match;
+    if (!ref.startsWith('#')) return ENTITIES[ref] ?? match;
+    const code = ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    return code <= MAX_CODE_POINT ? String.fromCodePoint(code) : match;
   });
 }

@@ -3,6 +3,7 @@
  * stream, with which parameters, where to go when the stream ends, and whether to hang up.
  */
 import { unescapeXml } from '../common/xml.ts';
+import { SwitchboardError } from '../errors.ts';
 
 export interface TwimlInstructions {
   say: string[];
@@ -16,9 +17,9 @@ function attributes(tag: string): Record<string, string> {
   return out;
 }
 
-/** Extract the verbs a simulated caller acts on. */
+/** Extract the verbs a simulated caller acts on; TWIML_INVALID when there is no `<Response>` or stream URL. */
 export function readTwiml(xml: string): TwimlInstructions {
-  if (!/<Response[\s>]/.test(xml)) throw new Error('not TwiML: no <Response>');
+  if (!/<Response[\s>]/.test(xml)) throw new SwitchboardError('TWIML_INVALID', 'no <Response>');
   const say = [...xml.matchAll(/<Say[^>]*>([\s\S]*?)<\/Say>/g)].map((m) => unescapeXml(m[1] ?? ''));
   const hangup = /<Hangup\s*\/>/.test(xml);
   const connectTag = /<Connect(\s[^>]*)?>/.exec(xml);
@@ -30,7 +31,7 @@ export function readTwiml(xml: string): TwimlInstructions {
     if (a.name !== undefined) parameters[a.name] = a.value ?? '';
   }
   const streamUrl = attributes(streamTag[0]).url;
-  if (!streamUrl) throw new Error('TwiML <Stream> has no url');
+  if (!streamUrl) throw new SwitchboardError('TWIML_INVALID', '<Stream> has no url');
   return {
     say,
     hangup,

@@ -1,17 +1,17 @@
 # Build stage: better-sqlite3 compiles with node-gyp when no prebuilt binary fits, which needs these tools;
 # they stay here and only the finished node_modules reaches the runtime image.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# The npm of this image predates package.json's allowScripts, which denies onnxruntime-node's install script (a
-# download of CUDA libraries the CPU build never loads); the script skips itself when told so here.
+# package.json's allowScripts denies onnxruntime-node's install script (a download of CUDA libraries the CPU build
+# never loads); an npm that predates allowScripts runs it, and the script skips itself when told so here.
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
 
 # Same base as the build stage, so the compiled addon matches its Node and glibc.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # Offline speech recognition (BSD); without it calls run on the keypad.
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libpocketsphinx3 pocketsphinx-en-us \

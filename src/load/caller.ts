@@ -52,6 +52,7 @@ export class LoadCall {
   #enc: InboundEncoder | null = null;
   #startAt = 0;
   #framesSent = 0;
+  #agentFrames = 0;
   // The agent's side: when its audio received so far will have played, and marks waiting for that.
   #playEnd = 0;
   readonly #marks: { name: string; due: number }[] = [];
@@ -78,6 +79,11 @@ export class LoadCall {
 
   get streaming(): boolean {
     return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Media frames this caller has sent, and agent frames it has received. */
+  get frames(): { sent: number; received: number } {
+    return { sent: this.#framesSent, received: this.#agentFrames };
   }
 
   /**
@@ -259,6 +265,7 @@ export class LoadCall {
   }
 
   #onAgentFrame(now: number): void {
+    this.#agentFrames += 1;
     const recorder = this.#ctx.recorder();
     if (this.#inPrompt) recorder?.frameGap(now - this.#lastAgentFrame, Math.max(0, now - this.#playEnd));
     else if (this.#turn !== null) {

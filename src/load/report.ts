@@ -65,6 +65,11 @@ export interface LoadResult {
   steps: StepReport[];
   /** Why the run ended before its last step: 'max-seconds', or the failure in words; null when it completed. */
   stopped: string | null;
+  /**
+   * Media frames over the whole run, every call together: sent by the callers, and agent frames they received.
+   * Compared with the server's own counts (its "call ended" lines), they show whether anything was lost.
+   */
+  frames: { sent: number; received: number };
 }
 
 const fmt = (n: number | null, digits = 0): string => (n === null ? '-' : n.toFixed(digits));

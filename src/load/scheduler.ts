@@ -138,7 +138,12 @@ export async function runLoad(
     clock.stop();
     loop.disable();
   }
-  return { url: options.url, steps, stopped };
+  const frames = { sent: 0, received: 0 };
+  for (const call of calls) {
+    frames.sent += call.frames.sent;
+    frames.received += call.frames.received;
+  }
+  return { url: options.url, steps, stopped, frames };
 }
 
 type Placed = Awaited<ReturnType<LoadCall['place']>>;

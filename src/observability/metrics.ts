@@ -182,6 +182,11 @@ export function createServerMetrics(registry = new Registry()) {
       'switchboard_admission_saturated',
       '1 while this process is saturated and refuses new calls, else 0',
     ),
+    edgeRefusals: registry.counter(
+      'switchboard_edge_refusals_total',
+      'Connections and requests refused at the edge, by code (HTTP_TOO_MANY_CONNECTIONS, HTTP_RATE_LIMITED, HTTP_SERVER_FULL)',
+    ),
+    connectionsOpen: registry.gauge('switchboard_connections_open', 'Open connections, HTTP and websocket'),
     eventLoopDelayMs: registry.gauge(
       'switchboard_event_loop_delay_p99_ms',
       "The event loop's p99 delay over the last second, in ms",

@@ -4,7 +4,12 @@
  * reads (as `switchboard calls export` writes it). Server-rendered HTML without scripts, under a strict CSP.
  *
  * The journal holds what callers said and typed: these pages are the operator's local view, served only where
- * the softphone is (a local, trusted setting).
+ * the softphone is (a local, trusted setting), to this server's own host names (dev-host.ts). The list page (and
+ * the softphone's) sets a page token in a SameSite=Strict, HttpOnly cookie; a call's page and its log require
+ * it, so they open only from those pages, never from another site's link or a script of another origin.
+ *
+ * A call's page draws at most MAX_DRAWN records, and its log is written a slice at a time, yielding between
+ * slices: one long journal cannot hold up the event loop every live call's audio runs on.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,11 +29,16 @@ import {
   type CallView,
 } from '../web/calls/render.ts';
 import { buildTimeline } from '../web/calls/timeline.ts';
+import { pageCookie, setPageCookie, type PageTokens } from './softphone-token.ts';
 
 /** Calls shown on the list page. */
 export const CALLS_LIST_LIMIT = 100;
 /** Call ids are Twilio's `CA` + 32 hex digits; anything much longer is not one. */
 const MAX_CALL_ID = 128;
+/** Records a call's page draws; a list entry of a longer call shows only what its summary says. */
+export const MAX_DRAWN = 2000;
+/** Lines of a log written per turn of the event loop. */
+const LOG_SLICE = 500;
 
 /** The pages load only their own stylesheet; no scripts, no framing, no forms. */
 const PAGE_HEADERS = {
@@ -41,6 +51,8 @@ const PAGE_HEADERS = {
 
 export interface CallsPageOptions {
   store: JournalStore;
+  /** Mints and checks the page token of the cookie (the softphone's). */
+  tokens: PageTokens;
   /** The loaded flows by id (a FlowLibrary's live `flows`). */
   flows: ReadonlyMap<string, CompiledFlow>;
   logger: Logger;
@@ -61,14 +73,17 @@ export class CallsPage {
   }
 
   /** Serve a calls route; false when `route` ("METHOD /path") is not one. Throws typed errors for the app. */
-  async handle(_req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
     const [method, path = ''] = route.split(' ');
     if (path !== '/calls' && !path.startsWith('/calls/')) return false;
     if (method !== 'GET' && method !== 'HEAD') {
       throw new SwitchboardError('HTTP_METHOD_NOT_ALLOWED', undefined, { route: route.slice(0, 200) });
     }
     if (path === '/calls') {
-      send(res, 200, await this.#list(), 'text/html; charset=utf-8', PAGE_HEADERS);
+      send(res, 200, await this.#list(), 'text/html; charset=utf-8', {
+        ...PAGE_HEADERS,
+        ...(this.#opts.tokens.verify(pageCookie(req)) ? {} : setPageCookie(this.#opts.tokens.mint())),
+      });
       return true;
     }
     if (path === STYLESHEET_PATH) {
@@ -79,6 +94,9 @@ export class CallsPage {
     const callId = decode(parts[0] ?? '');
     if (callId === null || callId === '' || callId.length > MAX_CALL_ID || parts.length > 2) return false;
     if (parts.length === 2 && parts[1] !== 'log') return false;
+    if (!this.#opts.tokens.verify(pageCookie(req))) {
+      throw new SwitchboardError('HTTP_TOKEN_INVALID', 'open the calls list (/calls) first');
+    }
     const read = await this.#read(callId);
     if (read === null) {
       send(res, 404, renderNotFound(callId), 'text/html; charset=utf-8', PAGE_HEADERS);
@@ -98,8 +116,8 @@ export class CallsPage {
     }
     if (parts.length === 2) {
       // Exactly what `switchboard calls export` writes: each decoded record encoded again, one per line.
-      const text = read.records.map((r) => encodeRecord(r) + '\n').join('');
-      send(res, 200, text, 'application/x-ndjson; charset=utf-8', {
+      await sendLog(res, read.records, {
+        'content-type': 'application/x-ndjson; charset=utf-8',
         'content-disposition': `attachment; filename="${safeFileName(callId)}.jsonl"`,
         'x-content-type-options': 'nosniff',
         'cache-control': 'no-store',
@@ -145,7 +163,8 @@ export class CallsPage {
         resumes: 0,
         damaged: null,
       };
-      const read = await this.#read(summary.callId);
+      // A very long call is listed from its summary: drawing it is for its own page.
+      const read = summary.records > MAX_DRAWN ? null : await this.#read(summary.callId);
       if (read && !read.ok) entry.damaged = read.code;
       else if (read) {
         const t = buildTimeline(read.records);
@@ -165,7 +184,8 @@ export class CallsPage {
   }
 
   async #call(callId: string, read: Extract<Read, { ok: true }>): Promise<string> {
-    const timeline = buildTimeline(read.records);
+    const total = read.records.length;
+    const timeline = buildTimeline(total > MAX_DRAWN ? read.records.slice(0, MAX_DRAWN) : read.records);
     const summary = await this.#opts.store.summary(callId);
     let diagram: CallView['diagram'];
     const compiled = timeline.flow === null ? undefined : this.#opts.flows.get(timeline.flow);
@@ -183,8 +203,36 @@ export class CallsPage {
       owner: summary?.owner ?? null,
       diagram,
       tornTail: read.tornTail,
+      ...(total > MAX_DRAWN ? { cut: { shown: MAX_DRAWN, total } } : {}),
     });
   }
+}
+
+/** Write the records as JSON lines a slice at a time, letting the event loop run between slices. */
+async function sendLog(
+  res: ServerResponse,
+  records: JournalRecord[],
+  headers: Record<string, string>,
+): Promise<void> {
+  res.writeHead(200, headers);
+  if (res.req?.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  for (let i = 0; i < records.length && !res.destroyed; i += LOG_SLICE) {
+    const slice = records
+      .slice(i, i + LOG_SLICE)
+      .map((r) => encodeRecord(r) + '\n')
+      .join('');
+    if (!res.write(slice)) {
+      await new Promise((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  res.end();
 }
 
 function decode(segment: string): string | null {

@@ -12,7 +12,12 @@
  *
  * Live view: `GET /softphone/calls/<callSid>/events?token=...` streams the call's live view (call-view.ts) as
  * Server-Sent Events (EventSource cannot set headers either), for calls this module placed only: a phone call
- * is never opened for viewing, so its words never reach a page.
+ * is never opened for viewing, so its words never reach a page. The token is the call's view token, given only
+ * to the page that placed it.
+ *
+ * Placing calls is bounded: at most MAX_UNSTARTED placed calls may wait for their stream at once (more is
+ * HTTP_CALLS_TOO_FAST), and one whose stream has not started within UNSTARTED_MS is closed in its journal, so a
+ * flood of requests neither succeeds nor leaves calls open forever.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -22,7 +27,7 @@ import type { CallJournals } from '../call/journals.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { header, readBody, sendJson } from './http.ts';
-import { PageTokens, SOFTPHONE_TOKEN_PURPOSE } from './softphone-token.ts';
+import { PageTokens, SOFTPHONE_TOKEN_PURPOSE, setPageCookie } from './softphone-token.ts';
 
 export const SOFTPHONE_MEDIA_PATH = '/softphone/media';
 const TOKEN_HEADER = 'x-softphone-token';
@@ -32,6 +37,10 @@ const MAX_CALL_BODY_BYTES = 4096;
 const EVENTS_PATH = /^\/softphone\/calls\/(CA[0-9a-f]{32})\/events$/;
 /** A comment line this often keeps proxies and the browser from dropping an idle event stream. */
 const HEARTBEAT_MS = 15_000;
+/** Placed calls waiting for their stream at once: a person places one at a time. */
+export const MAX_UNSTARTED = 4;
+/** How long a placed call waits for its stream before it is closed. */
+export const UNSTARTED_MS = 30_000;
 
 /** The page's files, served as they are (no build step), with their content types. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -64,6 +73,8 @@ export interface SoftphoneOptions {
   views?: CallViews;
   /** The heartbeat period of a live view's event stream, ms (tests shorten it). */
   heartbeatMs?: number;
+  /** How long a placed call waits for its stream, ms (tests shorten it). */
+  unstartedMs?: number;
 }
 
 interface Asset {
@@ -76,6 +87,8 @@ export class Softphone {
   readonly #tokens: PageTokens;
   readonly #page: string;
   readonly #assets = new Map<string, Asset>();
+  /** Placed calls whose stream has not been seen to start, with the timer that closes them. */
+  readonly #unstarted = new Map<string, NodeJS.Timeout>();
 
   constructor(opts: SoftphoneOptions) {
     this.#opts = opts;
@@ -123,6 +136,17 @@ export class Softphone {
     return false;
   }
 
+  /** The page tokens this softphone mints: the calls pages accept them too. */
+  get tokens(): PageTokens {
+    return this.#tokens;
+  }
+
+  /** Stop the timers of calls still waiting for their stream. */
+  close(): void {
+    for (const timer of this.#unstarted.values()) clearTimeout(timer);
+    this.#unstarted.clear();
+  }
+
   /** Why a websocket upgrade to SOFTPHONE_MEDIA_PATH is refused, or null to accept it. */
   refuseUpgrade(req: IncomingMessage): 'HTTP_TOKEN_INVALID' | 'HTTP_FORBIDDEN' | null {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -142,8 +166,10 @@ export class Softphone {
 
   #servePage(res: ServerResponse): void {
     // A fresh token per load, so a page's token expires with it rather than with the process.
-    const html = this.#page.replace('{{PAGE_TOKEN}}', this.#tokens.mint());
-    send(res, Buffer.from(html), 'text/html; charset=utf-8', PAGE_HEADERS);
+    const token = this.#tokens.mint();
+    const html = this.#page.replace('{{PAGE_TOKEN}}', token);
+    // The same token as a cookie opens the calls pages linked from here.
+    send(res, Buffer.from(html), 'text/html; charset=utf-8', { ...PAGE_HEADERS, ...setPageCookie(token) });
   }
 
   #checkToken(token: string | undefined): void {
@@ -180,24 +206,64 @@ export class Softphone {
     if (!this.#opts.flows.has(flow)) {
       throw new SwitchboardError('FLOW_NOT_FOUND', undefined, { flow: flow.slice(0, 64) });
     }
+    await this.#forgetStarted();
+    if (this.#unstarted.size >= MAX_UNSTARTED) {
+      this.#opts.logger.warn('softphone call refused: calls placed faster than their streams start', {
+        code: 'HTTP_CALLS_TOO_FAST',
+        waiting: this.#unstarted.size,
+      });
+      throw new SwitchboardError('HTTP_CALLS_TOO_FAST', undefined, {}, { retryable: true });
+    }
     const callSid = 'CA' + randomBytes(16).toString('hex');
     const streamSid = 'MZ' + randomBytes(16).toString('hex');
     this.#opts.admission?.admitPlaced(callSid);
     const ticket = await this.#opts.journals.admit(callSid);
+    this.#awaitStream(callSid);
     // Opened before the page is answered, in every worker: its stream and its view may reach any of them.
     await this.#opts.views?.share(callSid);
     this.#opts.logger.info('softphone call placed', { callId: callSid, flow });
-    sendJson(res, { callSid, streamSid, params: { flow, ...ticket } });
+    sendJson(res, { callSid, streamSid, viewToken: this.#tokens.view(callSid), params: { flow, ...ticket } });
+  }
+
+  /** Close the call in its journal if no stream has taken it up in time. */
+  #awaitStream(callSid: string): void {
+    const timer = setTimeout(() => {
+      this.#unstarted.delete(callSid);
+      void this.#opts.journals
+        .end(callSid, 'stream never started', Date.now())
+        .then((closed) => {
+          if (closed)
+            this.#opts.logger.info('softphone call closed: its stream never started', { callId: callSid });
+        })
+        .catch((err: unknown) =>
+          this.#opts.logger.warn('softphone call could not be closed', { callId: callSid, err }),
+        );
+    }, this.#opts.unstartedMs ?? UNSTARTED_MS);
+    timer.unref();
+    this.#unstarted.set(callSid, timer);
+  }
+
+  /** Drop the calls whose stream has started (on any worker: the journal says) from those waiting. */
+  async #forgetStarted(): Promise<void> {
+    for (const callSid of [...this.#unstarted.keys()]) {
+      const summary = await this.#opts.journals.store.summary(callSid);
+      if (summary === null || summary.owner !== null || summary.records > 0) {
+        clearTimeout(this.#unstarted.get(callSid));
+        this.#unstarted.delete(callSid);
+      }
+    }
   }
 
   /** Stream a placed call's live view as Server-Sent Events, until the call ends or the page goes away. */
   #streamView(req: IncomingMessage, res: ServerResponse, path: string): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    this.#checkToken(url.searchParams.get('token') ?? undefined);
     const callSid = EVENTS_PATH.exec(path)?.[1];
+    if (callSid === undefined || !this.#tokens.verifyView(callSid, url.searchParams.get('token'))) {
+      throw new SwitchboardError('HTTP_TOKEN_INVALID');
+    }
     const views = this.#opts.views;
     // Only calls placed by the softphone are opened for viewing: a phone call's sid, even a right one, finds nothing.
-    if (callSid === undefined || !views || !views.has(callSid)) {
+    if (!views || !views.has(callSid)) {
       throw new SwitchboardError('HTTP_NOT_FOUND', 'no live view of that call');
     }
     res.writeHead(200, {

@@ -20,6 +20,7 @@ import {
   streamUrlFor,
 } from '../telephony/twiml.ts';
 import type { Admission } from './admission.ts';
+import { isCrossSiteBrowserRequest } from './cross-site.ts';
 import { header, parseForm, readBody, sendXml } from './http.ts';
 import { StatusLog } from './status-log.ts';
 
@@ -52,6 +53,8 @@ export interface TwilioWebhooksOptions {
   logger: Logger;
   /** When set, every form post must be signed with it. */
   twilioAuthToken: string | null;
+  /** While the token is rotated: a form post signed with this one is accepted too. */
+  twilioAuthTokenSecondary?: string | null;
   /** The URL Twilio reaches (known once the server listens). */
   publicUrl: () => string;
   /** Whether the server is draining (no new calls). */
@@ -78,7 +81,7 @@ export class TwilioWebhooks {
         await this.#status(req, res);
         return true;
       case 'POST /twilio/connect-ended':
-        await this.#connectEnded(req, res);
+        await this.#connectEnded(req, res, url);
         return true;
       default:
         return false;
@@ -87,11 +90,16 @@ export class TwilioWebhooks {
 
   /** Read a Twilio form post and check its signature against the public URL Twilio used. */
   async #twilioForm(req: IncomingMessage): Promise<Record<string, string>> {
+    // Unsigned (no auth token), a form another site's page posts must not place a call from a visitor's browser.
+    if (this.#opts.twilioAuthToken === null && isCrossSiteBrowserRequest(req)) {
+      throw new SwitchboardError('HTTP_CROSS_SITE');
+    }
     const params = parseForm(req, await readBody(req));
     const token = this.#opts.twilioAuthToken;
     if (token !== null) {
       const url = this.#opts.publicUrl() + (req.url ?? '/');
-      if (!isValidTwilioSignature(token, header(req, 'x-twilio-signature'), url, params)) {
+      const tokens = [token, this.#opts.twilioAuthTokenSecondary];
+      if (!isValidTwilioSignature(tokens, header(req, 'x-twilio-signature'), url, params)) {
         throw new SwitchboardError('HTTP_FORBIDDEN');
       }
     }
@@ -118,14 +126,16 @@ export class TwilioWebhooks {
     if (busy) return sendXml(res.setHeader(REFUSAL_HEADER, busy.why), busy.twiml);
     const ticket = await this.#opts.journals.admit(callSid);
     log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
-    sendXml(res, this.#connect(flow, { ...ticket }));
+    sendXml(res, this.#connect(flow, { ...ticket }, callerNumbers(params)));
   }
 
-  #connect(flow: string, ticket: StreamTicket): string {
+  /** `caller`: the call's numbers, carried to the stream so its journal's start record keeps them (erasure). */
+  #connect(flow: string, ticket: StreamTicket, caller: Record<string, string> = {}): string {
     return connectStream({
-      actionUrl: httpUrlFor(this.#opts.publicUrl(), '/twilio/connect-ended'),
+      // The flow rides along: a call whose first stream never started has no journaled flow to resume with.
+      actionUrl: httpUrlFor(this.#opts.publicUrl(), `/twilio/connect-ended?flow=${encodeURIComponent(flow)}`),
       streamUrl: streamUrlFor(this.#opts.publicUrl(), `${MEDIA_PATH}/${ticket.token}`),
-      parameters: { flow, ...ticket },
+      parameters: { flow, ...caller, ...ticket },
     });
   }
 
@@ -149,7 +159,7 @@ export class TwilioWebhooks {
   }
 
   /** Twilio's stream for a call ended: resume the conversation on a new stream, unless it is over. */
-  async #connectEnded(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #connectEnded(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const params = await this.#twilioForm(req);
     const callSid = params.CallSid ?? '';
     if (callSid !== '') checkCallSid(callSid);
@@ -171,8 +181,12 @@ export class TwilioWebhooks {
       log.info('stream ended, call is over; hanging up');
       return sendXml(res, hangup());
     }
-    // A call that never began (its instance died before the stream started) starts over on the default flow.
-    const flow = next.start?.flow ?? this.#opts.defaultFlow;
+    // A call that never began (its first stream failed before it started) starts over on the flow it was
+    // connected to, named in the action URL (signed with it), or the default flow.
+    const connectedTo = url.searchParams.get('flow');
+    const flow =
+      next.start?.flow ??
+      (connectedTo !== null && this.#opts.flows.has(connectedTo) ? connectedTo : this.#opts.defaultFlow);
     const refused = resumeRefusal(next.start, flow, this.#opts.flows.get(flow)?.flow.version);
     if (refused) {
       log.error('call cannot resume: its flow version is not loaded here', {
@@ -189,4 +203,12 @@ export class TwilioWebhooks {
     this.#opts.admission.resumed(callSid);
     sendXml(res, this.#connect(flow, { ...next.ticket }));
   }
+}
+
+/** The webhook's From and To, when they are phone numbers (or client identities) of a sane length. */
+function callerNumbers(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (params.From && params.From.length <= 64) out.from = params.From;
+  if (params.To && params.To.length <= 64) out.to = params.To;
+  return out;
 }

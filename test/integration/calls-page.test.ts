@@ -123,10 +123,31 @@ describe('the calls pages', () => {
     assert.equal(records.at(-1)?.kind, 'end', 'the call is over in its journal');
   }
 
-  const get = async (path: string) => {
-    const res = await fetch(pagesUrl + path);
+  /** The page cookie the list page sets, as a browser that opened it first would send it. */
+  let cookie: string | null = null;
+  const get = async (path: string, options: { cookie?: boolean } = {}) => {
+    if (cookie === null) {
+      const list = await fetch(pagesUrl + '/calls');
+      cookie = /^[^;]+/.exec(list.headers.get('set-cookie') ?? '')![0];
+    }
+    const headers: Record<string, string> = options.cookie === false ? {} : { cookie };
+    const res = await fetch(pagesUrl + path, { headers });
     return { status: res.status, headers: res.headers, text: await res.text() };
   };
+
+  test("a call's page and log need the page cookie the list sets, and it is HttpOnly and SameSite=Strict", async () => {
+    const list = await fetch(pagesUrl + '/calls');
+    assert.match(
+      list.headers.get('set-cookie') ?? '',
+      /^switchboard_page=[^;]+; Path=\/; HttpOnly; SameSite=Strict/,
+    );
+    for (const path of [`/calls/${CALL}`, `/calls/${CALL}/log`]) {
+      const bare = await get(path, { cookie: false });
+      assert.equal(bare.status, 403, path);
+      assert.match(bare.text, /HTTP_TOKEN_INVALID/);
+      assert.equal((await get(path)).status, 200, path);
+    }
+  });
 
   test('GET /calls lists the call, its flow, how it ended, the resume and the crash', async () => {
     const page = await get('/calls');
@@ -334,6 +355,7 @@ describe('the calls list tells calls apart by how they came out', () => {
       flowsDir,
       journals: await testJournals(store),
       env: { PHARMACY_URL: `http://127.0.0.1:${port}` },
+      httpAllowHosts: ['127.0.0.1'],
       softphone: true,
     });
     // Two refills on the keypad, the same but for the prescription number.
@@ -383,7 +405,11 @@ describe('the calls list tells calls apart by how they came out', () => {
     }
   }
 
-  const get = async (path: string) => (await fetch(server.url + path)).text();
+  const get = async (path: string) => {
+    const list = await fetch(server.url + '/calls');
+    const cookie = /^[^;]+/.exec(list.headers.get('set-cookie') ?? '')![0];
+    return (await fetch(server.url + path, { headers: { cookie } })).text();
+  };
 
   test('GET /calls: a refill that went through and one that failed read differently', async () => {
     const page = await get('/calls');

@@ -1,4 +1,7 @@
-/** DNS rebinding: the developer pages answer only to this server's own host names. */
+/**
+ * DNS rebinding: the developer pages answer only to this server's own host names. And a form another site posts to
+ * the unsigned webhooks (no auth token) places no call.
+ */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -45,4 +48,28 @@ test('a foreign Host gets 403 from the pages and the softphone stream; our own n
     ws.once('open', () => resolve(101));
   });
   assert.equal(status, 403);
+});
+
+test("another site's form posted to the unsigned voice webhook is refused and logged, and admits no call", async () => {
+  const callSid = 'CA' + 'c'.repeat(32);
+  const res = await fetch(server.url + '/twilio/voice', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+    },
+    body: new URLSearchParams({ CallSid: callSid, From: '+15550001111' }).toString(),
+  });
+  assert.equal(res.status, 403);
+  assert.equal(((await res.json()) as { error: string }).error, 'HTTP_CROSS_SITE');
+  assert.equal(await server.journals.store.summary(callSid), null, 'no call was admitted');
+  await waitForLog(server.records, (r) => r.code === 'HTTP_CROSS_SITE');
+  // Twilio's own request (no browser headers) still gets its TwiML.
+  const twilio = await fetch(server.url + '/twilio/voice', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ CallSid: callSid, From: '+15550001111' }).toString(),
+  });
+  assert.equal(twilio.status, 200);
 });

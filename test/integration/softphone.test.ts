@@ -274,8 +274,8 @@ test('softphone live view: a placed call streams its events as SSE until it ends
       headers: { 'content-type': 'application/json', 'x-softphone-token': token },
       body: JSON.stringify({ flow: 'demo' }),
     })
-  ).json()) as { callSid: string; params: Record<string, string> };
-  const viewUrl = `${server.url}/softphone/calls/${placed.callSid}/events?token=${encodeURIComponent(token)}`;
+  ).json()) as { callSid: string; viewToken: string; params: Record<string, string> };
+  const viewUrl = `${server.url}/softphone/calls/${placed.callSid}/events?token=${encodeURIComponent(placed.viewToken)}`;
   const live = await fetch(viewUrl);
   assert.equal(live.status, 200);
   // The whole body: it ends when the server closes the stream after 'ended'.
@@ -388,6 +388,7 @@ test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flow
   const body = (await placed.json()) as {
     callSid: string;
     streamSid: string;
+    viewToken: string;
     params: Record<string, string>;
   };
   assert.match(body.callSid, /^CA[0-9a-f]{32}$/);
@@ -395,21 +396,25 @@ test('softphone refuses: missing or wrong tokens, a foreign Origin, unknown flow
   assert.equal(body.params.callId, body.callSid);
   assert.ok(body.params.lease && body.params.token, 'the stream ticket is given');
 
-  // The live view of a call: the page token, and only a call the softphone placed.
+  // The live view of a call: its own view token, given to the page that placed it, and only a call placed here.
   const events = (callSid: string, query: string) =>
     fetch(`${server.url}/softphone/calls/${callSid}/events${query}`);
   const noTokenView = await events(body.callSid, '');
   assert.equal(noTokenView.status, 403);
   assert.equal(((await noTokenView.json()) as { error: string }).error, 'HTTP_TOKEN_INVALID');
   assert.equal((await events(body.callSid, '?token=1.abc')).status, 403, 'wrong token');
-  const withViewToken = `?token=${encodeURIComponent(token)}`;
-  const unknownView = await events('CA' + '0'.repeat(32), withViewToken);
-  assert.equal(unknownView.status, 404, 'a call never placed here');
-  assert.equal(((await unknownView.json()) as { error: string }).error, 'HTTP_NOT_FOUND');
-  assert.equal((await events('not-a-sid', withViewToken)).status, 404);
+  assert.equal(
+    (await events(body.callSid, `?token=${encodeURIComponent(token)}`)).status,
+    403,
+    'a page token, valid as it is, does not open a call it did not place',
+  );
+  const withViewToken = `?token=${encodeURIComponent(body.viewToken)}`;
+  const otherView = await events('CA' + '0'.repeat(32), withViewToken);
+  assert.equal(otherView.status, 403, "one call's view token opens no other call");
+  assert.equal((await events('not-a-sid', withViewToken)).status, 403);
   const phoneSid = 'CA' + 'f'.repeat(32);
   await server.journals.admit(phoneSid);
-  assert.equal((await events(phoneSid, withViewToken)).status, 404, 'a phone call is never viewable');
+  assert.equal((await events(phoneSid, withViewToken)).status, 403, 'a phone call is never viewable');
   const abort = new AbortController();
   const view = await fetch(`${server.url}/softphone/calls/${body.callSid}/events${withViewToken}`, {
     signal: abort.signal,

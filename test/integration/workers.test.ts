@@ -103,10 +103,14 @@ test('three workers: webhook, media stream, resume, softphone, live view and /me
       body: JSON.stringify({ flow: 'demo' }),
     });
     assert.equal(placed.status, 200);
-    const call = JSON.parse(placed.body) as { callSid: string; params: Record<string, string> };
+    const call = JSON.parse(placed.body) as {
+      callSid: string;
+      viewToken: string;
+      params: Record<string, string>;
+    };
     const view = stream(
       c,
-      `${served.url}/softphone/calls/${call.callSid}/events?token=${encodeURIComponent(token)}`,
+      `${served.url}/softphone/calls/${call.callSid}/events?token=${encodeURIComponent(call.viewToken)}`,
     );
     const phone = await openOnWorker(`${wsBase}/softphone/media?token=${encodeURIComponent(token)}`, 2, {
       origin: served.url,
@@ -171,6 +175,7 @@ test('a worker killed mid-call is replaced, and its call resumes from its journa
     STT: 'off',
     NLU: 'off',
     ORDERS_URL: orders.url,
+    HTTP_ALLOW_HOSTS: '127.0.0.1',
     PIZZA_STAFF_LINE: '+15555550100',
     LOG_LEVEL: 'info',
   });

@@ -142,7 +142,7 @@ async function startCall() {
     });
     current.stream = placed;
     stats.callSid = placed.callSid;
-    openView(placed.callSid);
+    openView(placed.callSid, placed.viewToken);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(
       `${scheme}://${location.host}/softphone/media?token=${encodeURIComponent(token)}`,
@@ -319,7 +319,8 @@ function el(tag, className, text) {
   return node;
 }
 
-function openView(callSid) {
+/** `viewToken`: the call's own token, given to the page that placed it; another page's token does not open it. */
+function openView(callSid, viewToken) {
   viewSource?.close();
   stats.view = emptyView();
   stats.view.callSid = callSid;
@@ -328,7 +329,7 @@ function openView(callSid) {
   ui.viewSlots.replaceChildren();
   ui.viewLog.replaceChildren();
   const source = new EventSource(
-    `/softphone/calls/${encodeURIComponent(callSid)}/events?token=${encodeURIComponent(token)}`,
+    `/softphone/calls/${encodeURIComponent(callSid)}/events?token=${encodeURIComponent(viewToken)}`,
   );
   viewSource = source;
   source.onmessage = (e) => {

@@ -15,6 +15,7 @@ export const ErrorCodes = {
   DTMF_FLOOD: 'Keys came faster than a caller can press them: the excess was dropped',
   // HTTP edge
   HTTP_FORBIDDEN: 'Request signature is missing or invalid',
+  HTTP_UNAUTHORIZED: 'Credentials are missing or wrong',
   HTTP_NOT_FOUND: 'No such route',
   HTTP_METHOD_NOT_ALLOWED: 'Method not allowed on this route',
   HTTP_BODY_TOO_LARGE: 'Request body exceeds the size limit',
@@ -23,6 +24,11 @@ export const ErrorCodes = {
   HTTP_BUSY: 'All lines are busy: the server is at its call limit or saturated',
   HTTP_CALL_EXISTS: 'A voice webhook came for a call that already began (a replayed webhook)',
   HTTP_TOKEN_INVALID: 'Softphone page token is missing, invalid or expired; reload the page',
+  HTTP_CALLS_TOO_FAST: 'Calls are being placed faster than their audio streams start; wait and try again',
+  HTTP_CROSS_SITE: 'A browser on another site sent this request; it is refused',
+  HTTP_TOO_MANY_CONNECTIONS: 'Too many connections from this address; close some and try again',
+  HTTP_RATE_LIMITED: 'Too many unauthenticated requests from this address; slow down and try again',
+  HTTP_SERVER_FULL: 'The server is at its connection limit',
   // Flows
   FLOW_INVALID: 'Flow file is invalid',
   FLOW_NOT_FOUND: 'No flow with that name is loaded',
@@ -30,9 +36,15 @@ export const ErrorCodes = {
   CALL_ACTOR_FAILED: 'The call actor failed',
   CALL_GAVE_UP: 'The call supervisor gave up after too many restarts',
   HTTP_ACTION_FAILED: "A flow state's web request failed",
+  HTTP_EGRESS_REFUSED:
+    "A flow state's web request was not sent: its host is a loopback, link-local or private address that is not allowed",
+  HTTP_VALUE_REFUSED:
+    "A flow state's web request was not sent: a value in it would have changed the request's path or headers",
   // Live call control over Twilio's REST API (redirect, transfer, hang up)
   CALL_CONTROL_INVALID: 'Call control request is invalid',
   TWILIO_REST_FAILED: 'Twilio REST request failed',
+  // What a webhook answered, as the simulated caller reads it
+  TWIML_INVALID: 'Webhook answer is not TwiML the simulated caller can follow',
   // Audio and speech
   AUDIO_BAD_WAV: 'Not a WAV file this reader supports',
   AUDIO_QUEUE_FULL: 'Outbound audio queue is full',
@@ -57,6 +69,7 @@ export const ErrorCodes = {
   JOURNAL_FENCED: "Another instance has taken this call's journal",
   JOURNAL_CONFLICT: 'Journal record with this sequence number already exists',
   JOURNAL_NOT_FOUND: 'No journal for this call',
+  JOURNAL_KEY_MISSING: 'Journal records are encrypted under a key this server does not have',
   STORE_UNAVAILABLE: 'Journal store cannot be reached or opened',
   STORE_VERSION_UNSUPPORTED: 'Journal store schema was made by a newer version',
   // Resuming and replaying calls

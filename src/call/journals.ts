@@ -11,7 +11,7 @@
  * nobody can open a stream with (that would need a signature made with the auth token), and fences nothing.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SwitchboardError } from '../errors.ts';
+import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import type { JournalRecord, StartEntry } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
 import { CallJournal, readJournal } from './call-journal.ts';
@@ -38,15 +38,30 @@ export interface Attached {
   records: JournalRecord[];
 }
 
+/**
+ * How long a webhook keeps asking a store that cannot be reached (a database restarting, paused, failing over)
+ * before giving up: Twilio drops the caller on an error, so a short outage is better waited out than answered.
+ * With a try in flight when it runs out (a statement gives up after 5 s), the answer still comes within ~10 s:
+ * time for a proxy to try another instance inside Twilio's 15 s.
+ */
+export const STORE_WAIT_MS = 5000;
+const STORE_RETRY_MS = 500;
+
 export class CallJournals {
   readonly store: JournalStore;
   /** This instance's name on the leases it holds. */
   readonly owner: string;
+  readonly #storeWaitMs: number;
   #secret: Buffer | null = null;
 
-  constructor(store: JournalStore, owner = `sb-${process.pid}-${randomBytes(4).toString('hex')}`) {
+  constructor(
+    store: JournalStore,
+    owner = `sb-${process.pid}-${randomBytes(4).toString('hex')}`,
+    options: { storeWaitMs?: number } = {},
+  ) {
     this.store = store;
     this.owner = owner;
+    this.#storeWaitMs = options.storeWaitMs ?? STORE_WAIT_MS;
   }
 
   /** Load the store's shared secret; call once before use. */
@@ -62,20 +77,46 @@ export class CallJournals {
 
   /**
    * A new call: create its journal and issue its first stream's ticket. HTTP_CALL_EXISTS when the call already
-   * has a journal: a voice webhook comes once per call, so that is a replayed one, and it gets no ticket.
+   * has a journal: a voice webhook comes once per call, so that is a replayed one, and it gets no ticket. While
+   * the store cannot be reached, each step is tried again, up to STORE_WAIT_MS in all.
    */
   async admit(callId: string): Promise<StreamTicket> {
-    if (await this.store.summary(callId)) {
+    const deadline = performance.now() + this.#storeWaitMs;
+    if (await this.#patiently(deadline, () => this.store.summary(callId))) {
       throw new SwitchboardError('HTTP_CALL_EXISTS', 'the call already has a journal');
     }
-    const lease = await this.store.acquire(callId, this.owner);
+    // Taking a lease again after a try whose outcome is unknown only makes the token grow: safe to repeat.
+    const lease = await this.#patiently(deadline, () => this.store.acquire(callId, this.owner));
     // Created and released: the stream takes the lease when it attaches.
-    await this.store.release(lease);
+    await this.#patiently(deadline, () => this.store.release(lease));
     return this.#ticket(callId, lease.token);
   }
 
-  /** The call's stream ended: hang up if its conversation is over, else issue a ticket for a new stream. */
-  async afterStream(callId: string): Promise<AfterStream> {
+  /**
+   * The call's stream ended: hang up if its conversation is over, else issue a ticket for a new stream. Only
+   * reads, so while the store cannot be reached it is asked again, up to STORE_WAIT_MS.
+   */
+  afterStream(callId: string): Promise<AfterStream> {
+    return this.#patiently(performance.now() + this.#storeWaitMs, () => this.#afterStream(callId));
+  }
+
+  /**
+   * `step`, tried again while the store is unreachable (a retryable STORE_UNAVAILABLE) until `deadline`: monotonic,
+   * so a step of the wall clock neither cuts the wait short nor stretches it.
+   */
+  async #patiently<T>(deadline: number, step: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        const retryable = isSwitchboardError(err, 'STORE_UNAVAILABLE') && err.retryable;
+        if (!retryable || performance.now() + STORE_RETRY_MS > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS));
+      }
+    }
+  }
+
+  async #afterStream(callId: string): Promise<AfterStream> {
     const summary = await this.store.summary(callId);
     if (!summary) return { kind: 'unknown' };
     if (summary.ended) return { kind: 'ended' };

@@ -14,7 +14,10 @@ import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '
 import { loggerFromEnv, type Logger } from '../observability/logger.ts';
 import { CallJournals } from '../call/journals.ts';
 import { shareablePrompts } from '../call/shareable-prompts.ts';
+import { keyringFromEnv, type Keyring } from '../journal/keyring.ts';
 import { openStore } from '../journal/open-store.ts';
+import { RetentionSweeper } from '../journal/retention.ts';
+import { systemClock } from '../clock.ts';
 import { openTracing } from '../tracing/tracing.ts';
 import { SwitchboardApp } from '../server/app.ts';
 import { ClusterPeers } from '../server/cluster/peers.ts';
@@ -50,6 +53,9 @@ Environment (all optional):
   HOST               address to bind (127.0.0.1)
   PUBLIC_URL         the URL Twilio reaches, e.g. https://voice.example.com
   TWILIO_AUTH_TOKEN  check X-Twilio-Signature on webhooks and the media websocket
+  TWILIO_AUTH_TOKEN_SECONDARY
+                     while rotating the token: signatures made with it are accepted too (needs
+                     TWILIO_AUTH_TOKEN; REST calls use the primary)
   TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
   FLOWS_DIR          folder of flow files (./flows)
   MODELS_DIR         cache of the flows' trained intent models (./data/models)
@@ -57,6 +63,8 @@ Environment (all optional):
                      postgres://user@host:port/db[?schema=NAME] for several instances sharing calls
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
   DEFAULT_FLOW       flow for calls that name none (demo)
+  HTTP_ALLOW_HOSTS   hosts, IP addresses and CIDR ranges (comma-separated) that flows' web requests may
+                     reach although loopback, link-local or private (unset: none)
 ${choices('  TTS, TTS_VOICE     ', 'speech engine: ', TTS_ENGINES)}
 ${choices('  STT                ', 'speech recognition: ', STT_ENGINES)}
   GOOGLE_API_ENDPOINT
@@ -76,12 +84,27 @@ ${choices('  STT                ', 'speech recognition: ', STT_ENGINES)}
                      limit; measured saturation still refuses them)
   ADMISSION          on | off: off admits every call, however loaded the process (on)
   BUSY_ANSWER        say (a short busy message, then hang up) | reject (<Reject reason="busy"/>) (say)
+  MAX_CONNECTIONS    open connections per process, past which new ones are closed at once (unset: twice
+                     MAX_CALLS plus 256, else 4096, kept 256 under the open-files limit)
+  MAX_CONNECTIONS_PER_SOURCE
+                     connections one address may hold before they prove themselves (a signed or attached
+                     media stream no longer counts); past it, 429 (64)
+  MAX_UNAUTHENTICATED_PER_SECOND
+                     requests per second one address may make that are refused, or that need no
+                     credentials (health, metrics), twice that at once; past it, 429 (20)
+  TRUSTED_SOURCES    addresses and CIDR ranges exempt from the per-source limits, e.g. a proxy in front
   SATURATION_LOOP_DELAY_MS, SATURATION_FRAMES_LATE, SATURATION_DROPPED, SATURATION_SLOW_TURNS
                      saturated past: event-loop p99 delay, ms (60); agent audio frames sent late, per
                      second (50); caller audio chunks dropped, per second (20); turns answered over 1 s
                      after they ended, percent (10)
+  METRICS_TOKEN      bearer token GET /metrics needs (unset: open, or loopback only with TWILIO_AUTH_TOKEN)
   LOG_LEVEL          debug | info | warn | error (info)
-  LOG_PII            "show" to log personal data; redacted otherwise
+  LOG_PII            show | redact | drop: personal data in log lines (drop when TWILIO_AUTH_TOKEN is set,
+                     redact otherwise)
+  JOURNAL_KEY        64 hex digits: encrypt journals' personal fields (AES-256-GCM); several, comma-
+                     separated, newest first, to rotate. JOURNAL_KEY_FILE: the same, one key per line
+  JOURNAL_RETENTION_DAYS
+                     purge ended calls this many days old (unset: keep them)
   OTEL_EXPORTER_OTLP_ENDPOINT
                      export OpenTelemetry traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318);
                      unset: no traces. OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER apply
@@ -106,6 +129,8 @@ export async function main(args: string[]): Promise<number> {
   // words and numbers. Workers inherit it.
   process.umask(0o077);
   const config = configFromEnv();
+  // A bad journal key stops the server here, once, before any worker starts.
+  keyringFromEnv(process.env);
   if (config.workers > 1 && cluster.isPrimary) {
     return runPrimary({
       workers: config.workers,
@@ -176,9 +201,21 @@ async function start(
   const tracing = await openTracing(config, logger);
   if (tracing) started.push(() => tracing.close());
   // Opened before anything slow, so a wrong STORE_URL is reported at once.
-  const opened = await openStore(config.storeUrl, { logger });
+  const keyring = keyringFromEnv(process.env);
+  const opened = await openStore(config.storeUrl, { logger, keyring });
   const store = tracing?.journal(opened) ?? opened;
   started.push(() => store.close());
+  // One sweeper per server: the first worker's, not one racing per worker.
+  if (config.journalRetentionDays !== null && (link === null || link.slot === 1)) {
+    const sweeper = new RetentionSweeper({
+      store,
+      days: config.journalRetentionDays,
+      clock: systemClock,
+      logger,
+    });
+    sweeper.start();
+    started.push(() => sweeper.stop());
+  }
   const journals = new CallJournals(store);
   await journals.init();
 
@@ -235,11 +272,15 @@ async function start(
     fallback: failover.fallback,
     logger,
     twilioAuthToken: config.twilioAuthToken,
+    twilioAuthTokenSecondary: config.twilioAuthTokenSecondary,
+    metricsToken: config.metricsToken,
+    httpAllowHosts: config.httpAllowHosts,
     publicUrl: config.publicUrl,
     callControl,
     softphone: config.softphone,
     tracing,
     admission: config.admission,
+    edgeLimits: config.edgeLimits,
     dropped: () => hearing.dropped(),
     ...(link ? { peers: new ClusterPeers(link) } : {}),
   });
@@ -276,6 +317,7 @@ async function start(
     ...envLine(library.flows, unsetEnv),
     `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
     `  journal    : ${journalLine(store.kind, store.location)}`,
+    `  at rest    : ${atRestLine(keyring, config.journalRetentionDays)}`,
     `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
     `  failover   : ${failover.summary}`,
     `  security   : ${security}`,
@@ -290,6 +332,18 @@ async function start(
     flows: [...library.flows.keys()],
   });
   return { app, banner };
+}
+
+/** Whether callers' data is sealed in the journal, and how long ended calls are kept. */
+function atRestLine(keyring: Keyring, retentionDays: number | null): string {
+  const sealing = keyring.current
+    ? `personal fields encrypted (AES-256-GCM, key ${keyring.current.id}${keyring.size > 1 ? `, ${keyring.size - 1} older key(s) to read` : ''})`
+    : 'personal fields in clear (set JOURNAL_KEY to encrypt them)';
+  const kept =
+    retentionDays === null
+      ? 'ended calls kept until erased'
+      : `ended calls purged after ${retentionDays} days`;
+  return `${sealing}; ${kept}`;
 }
 
 /** What to do about an address the server cannot listen on, by the system's reason. */

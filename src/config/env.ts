@@ -2,8 +2,11 @@
  * Server configuration from the environment (the environment table of docs/reference.md). Every variable is optional;
  * bad values are reported with the variable's name rather than guessed around.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { SwitchboardError } from '../errors.ts';
+// The pure rule alone: the flow engine is not loaded to read the environment.
+import { allowEntryProblem } from '../flow/actions/http/egress.ts';
 import { DEFAULT_SATURATION, type SaturationThresholds } from '../observability/saturation.ts';
 import {
   engineChoices,
@@ -25,6 +28,18 @@ export interface AdmissionConfig {
   saturation: SaturationThresholds;
 }
 
+/** Limits at the edge, per source address and in total (docs/operating.md, "Limits"). */
+export interface EdgeLimitsConfig {
+  /** MAX_CONNECTIONS: open connections per process; null derives it from MAX_CALLS and the open-files limit. */
+  maxConnections: number | null;
+  /** MAX_CONNECTIONS_PER_SOURCE: open connections from one address that have not proven themselves. */
+  maxConnectionsPerSource: number;
+  /** MAX_UNAUTHENTICATED_PER_SECOND: unauthenticated requests per address per second (twice as many at once). */
+  maxUnauthenticatedPerSecond: number;
+  /** TRUSTED_SOURCES: addresses and CIDR ranges (a proxy in front) exempt from the per-source limits. */
+  trustedSources: readonly string[];
+}
+
 export interface ServerConfig {
   host: string;
   /** True when HOST was given: binding beyond loopback is then the operator's choice. */
@@ -33,6 +48,13 @@ export interface ServerConfig {
   /** The URL Twilio reaches; when null, derived from the address the server listens on. */
   publicUrl: string | null;
   twilioAuthToken: string | null;
+  /**
+   * TWILIO_AUTH_TOKEN_SECONDARY: while the token is rotated, signatures made with it are accepted too. Only with
+   * TWILIO_AUTH_TOKEN; REST calls always use the primary.
+   */
+  twilioAuthTokenSecondary: string | null;
+  /** METRICS_TOKEN: the bearer token GET /metrics needs; null: open, or loopback only in production. */
+  metricsToken: string | null;
   /** The account whose calls the REST API controls (transfers, redirects, hang-ups); null when not set. */
   twilioAccountSid: string | null;
   flowsDir: string;
@@ -73,6 +95,7 @@ export interface ServerConfig {
    */
   softphone: boolean;
   admission: AdmissionConfig;
+  edgeLimits: EdgeLimitsConfig;
   /**
    * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): where OpenTelemetry spans are exported
    * over OTLP/HTTP; null: no traces, and the SDK is not loaded. The other OTEL_* variables are the SDK's.
@@ -83,11 +106,26 @@ export interface ServerConfig {
    * this process. A `memory:` journal store is one process's, so it runs one.
    */
   workers: number;
+  /**
+   * HTTP_ALLOW_HOSTS: host names, IP addresses and CIDR ranges flows' web requests may reach although they are
+   * loopback, link-local or private; empty: none.
+   */
+  httpAllowHosts: string[];
+  /** JOURNAL_RETENTION_DAYS: ended calls older than this are purged in the background; null keeps them. */
+  journalRetentionDays: number | null;
 }
 
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const token = nonEmpty(env.TWILIO_AUTH_TOKEN);
+  const secondaryToken = nonEmpty(env.TWILIO_AUTH_TOKEN_SECONDARY);
+  // Alone it would be the only token checked, under a name that says Twilio does not sign with it.
+  if (secondaryToken !== null && token === null) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'TWILIO_AUTH_TOKEN_SECONDARY is set without TWILIO_AUTH_TOKEN: set the primary token too',
+    );
+  }
   const accountSid = nonEmpty(env.TWILIO_ACCOUNT_SID);
   // An API key SID (SK...) or a mistyped SID would only fail at the first transfer, mid-call: refuse it at start-up.
   if (accountSid !== null && !/^AC[0-9a-f]{32}$/.test(accountSid)) {
@@ -141,6 +179,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     throw new SwitchboardError('CONFIG_INVALID', `NLU=${nlu} is not a choice (onnx or off)`);
   }
   const storeUrl = nonEmpty(env.STORE_URL) ?? 'sqlite:./data/switchboard.db';
+  const logPii = nonEmpty(env.LOG_PII);
+  if (logPii !== null && logPii !== 'show' && logPii !== 'redact' && logPii !== 'drop') {
+    throw new SwitchboardError('CONFIG_INVALID', `LOG_PII=${logPii} is not a choice (show, redact or drop)`);
+  }
   let workers = integer(env, 'WORKERS', availableParallelism(), 1, 256);
   if (storeUrl.startsWith('memory:')) {
     if (workers > 1 && nonEmpty(env.WORKERS) !== null) {
@@ -157,6 +199,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     port: integer(env, 'PORT', 8080, 0, 65535),
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     twilioAuthToken: token,
+    twilioAuthTokenSecondary: secondaryToken,
+    metricsToken: nonEmpty(env.METRICS_TOKEN),
     twilioAccountSid: accountSid,
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
     modelsDir: nonEmpty(env.MODELS_DIR) ?? './data/models',
@@ -176,8 +220,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     googleSttLocation,
     softphone: softphone === 'on',
     admission: admissionFromEnv(env),
+    edgeLimits: edgeLimitsFromEnv(env),
     otlpEndpoint: otlpEndpoint(env),
     workers,
+    httpAllowHosts: httpAllowHosts(env),
+    journalRetentionDays:
+      nonEmpty(env.JOURNAL_RETENTION_DAYS) === null
+        ? null
+        : integer(env, 'JOURNAL_RETENTION_DAYS', 0, 1, 36_500),
   };
 }
 
@@ -227,6 +277,47 @@ function admissionFromEnv(env: NodeJS.ProcessEnv): AdmissionConfig {
       slowTurnsShare: integer(env, 'SATURATION_SLOW_TURNS', d.slowTurnsShare * 100, 1, 100) / 100,
     },
   };
+}
+
+function edgeLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeLimitsConfig {
+  const trusted = (nonEmpty(env.TRUSTED_SOURCES) ?? '').split(',').map((s) => s.trim());
+  const bad = trusted.find((s) => s !== '' && !isAddressOrRange(s));
+  if (bad !== undefined) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `TRUSTED_SOURCES takes IP addresses and CIDR ranges (10.0.0.0/8, fd00::/8) separated by commas; got "${bad}"`,
+    );
+  }
+  return {
+    maxConnections:
+      nonEmpty(env.MAX_CONNECTIONS) === null ? null : integer(env, 'MAX_CONNECTIONS', 0, 16, 1_000_000),
+    maxConnectionsPerSource: integer(env, 'MAX_CONNECTIONS_PER_SOURCE', 64, 1, 1_000_000),
+    maxUnauthenticatedPerSecond: integer(env, 'MAX_UNAUTHENTICATED_PER_SECOND', 20, 1, 1_000_000),
+    trustedSources: trusted.filter((s) => s !== ''),
+  };
+}
+
+/** An IP address, or one with a prefix length that fits its family. */
+function isAddressOrRange(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+/** HTTP_ALLOW_HOSTS: comma-separated host names, IP addresses and CIDR ranges, each checked. */
+export function httpAllowHosts(env: NodeJS.ProcessEnv): string[] {
+  const entries = (nonEmpty(env.HTTP_ALLOW_HOSTS) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const problem = allowEntryProblem(entry);
+    if (problem !== null) throw new SwitchboardError('CONFIG_INVALID', `HTTP_ALLOW_HOSTS: ${problem}`);
+  }
+  return entries;
 }
 
 /** The engine `name` chooses, one of `names` (the registry's, src/speech/engine-names.ts), or `fallback`. */

@@ -34,7 +34,9 @@ export type RefusalReason = 'max_calls' | SaturationReason;
 export type Readiness =
   | { status: 'ready'; calls: number; limit: number | null }
   | { status: 'busy'; reason: RefusalReason; calls: number; limit: number | null }
-  | { status: 'draining' };
+  | { status: 'draining' }
+  /** The journal store does not answer (src/server/store-watch.ts): no call can be taken or resumed here. */
+  | { status: 'unavailable'; reason: 'store_unreachable' };
 
 /** Said to a caller turned away (BUSY_ANSWER=say). */
 export const BUSY_MESSAGE = 'Sorry, all our lines are busy. Please call again later. Goodbye.';

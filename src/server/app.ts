@@ -22,14 +22,18 @@ import type { Tracing } from '../tracing/tracing.ts';
 import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
 import { isValidStreamSignature } from '../telephony/signature.ts';
 import { streamUrlFor } from '../telephony/twiml.ts';
-import { header, sendError, sendJson, sendText } from './http.ts';
+import { header, requestUrl, sendError } from './http.ts';
 import { CallsPage } from './calls-page.ts';
 import { isOwnHost } from './dev-host.ts';
+import { OPS_PATHS, OpsRoutes } from './ops-routes.ts';
 import { SOFTPHONE_MEDIA_PATH, Softphone } from './softphone.ts';
 import type { CallControl } from '../telephony/call-control.ts';
 import type { ClusterPeers } from './cluster/peers.ts';
 import { Admission, type Readiness } from './admission.ts';
-import type { AdmissionConfig } from '../config/env.ts';
+import type { AdmissionConfig, EdgeLimitsConfig } from '../config/env.ts';
+import { SourceLimits } from './source-limits.ts';
+import { StoreWatch } from './store-watch.ts';
+import { bindStreamSocket } from './stream-socket.ts';
 
 import { MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
 
@@ -64,6 +68,12 @@ export interface AppOptions {
   logger: Logger;
   /** When set, every Twilio request and the websocket upgrade must be signed with it. */
   twilioAuthToken: string | null;
+  /** While the token is rotated (TWILIO_AUTH_TOKEN_SECONDARY): signatures made with it are accepted too. */
+  twilioAuthTokenSecondary?: string | null;
+  /** METRICS_TOKEN: the bearer token GET /metrics needs (ops-routes.ts). */
+  metricsToken?: string | null;
+  /** Hosts, addresses and CIDR ranges flows' web requests may reach although not public (HTTP_ALLOW_HOSTS). */
+  httpAllowHosts?: readonly string[];
   /** The URL Twilio reaches; when null, derived from the listening address. */
   publicUrl: string | null;
   metrics?: ServerMetrics;
@@ -83,6 +93,8 @@ export interface AppOptions {
   admission?: AdmissionConfig;
   /** VAD chunks and recognizer frames dropped since start, for the saturation monitor. */
   dropped?: () => { vadChunks: number; sttFrames: number };
+  /** Connections and unauthenticated requests per source address, and connections in all; absent: no limits. */
+  edgeLimits?: EdgeLimitsConfig;
 }
 
 export interface DrainReport {
@@ -102,6 +114,7 @@ export class SwitchboardApp {
   readonly #closing = new Set<Promise<void>>();
   readonly #webhooks: TwilioWebhooks;
   readonly #softphone: Softphone | null;
+  readonly #ops: OpsRoutes;
   /** The calls pages, drawn from the journal; served with the softphone, as part of the local developer view. */
   readonly #calls: CallsPage | null;
   /** Live views of the softphone's calls (null when the softphone is off). */
@@ -109,6 +122,9 @@ export class SwitchboardApp {
   #publicUrl = '';
   #draining = false;
   readonly #admission: Admission;
+  readonly #edge: SourceLimits;
+  /** Whether the journal store answers: an instance that cannot journal is not ready. */
+  readonly #storeWatch: StoreWatch;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
@@ -123,6 +139,8 @@ export class SwitchboardApp {
     opts.peers?.exposeReadiness(() => this.#readiness());
     opts.peers?.shareStreamStarts((callId) => this.#admission.startedElsewhere(callId));
     const dropped = opts.dropped;
+    const [config, maxCalls] = [opts.edgeLimits ?? null, opts.admission?.maxCalls ?? null];
+    this.#edge = new SourceLimits({ config, maxCalls, logger: opts.logger, metrics: this.metrics });
     this.#admission = new Admission({
       config: opts.admission ?? null,
       // Started streams only: a socket that never said which call it is holds no call.
@@ -132,6 +150,13 @@ export class SwitchboardApp {
       logger: opts.logger,
       ...(dropped ? { dropped: () => dropped().vadChunks + dropped().sttFrames } : {}),
     });
+    this.#storeWatch = new StoreWatch({ store: opts.journals.store, logger: opts.logger });
+    this.#ops = new OpsRoutes({
+      metricsToken: opts.metricsToken ?? null,
+      production: opts.twilioAuthToken !== null,
+      readiness: () => (opts.peers ? opts.peers.readiness() : this.#readiness()),
+      metrics: () => (opts.peers ? opts.peers.metrics() : this.metrics.registry.render()),
+    });
     this.#webhooks = new TwilioWebhooks({
       flows: opts.flows,
       defaultFlow: opts.defaultFlow,
@@ -139,6 +164,7 @@ export class SwitchboardApp {
       admission: this.#admission,
       logger: opts.logger,
       twilioAuthToken: opts.twilioAuthToken,
+      twilioAuthTokenSecondary: opts.twilioAuthTokenSecondary ?? null,
       publicUrl: () => this.#publicUrl,
       draining: () => this.#draining,
     });
@@ -153,8 +179,13 @@ export class SwitchboardApp {
           ...(this.#views ? { views: this.#views } : {}),
         })
       : null;
-    this.#calls = opts.softphone
-      ? new CallsPage({ store: opts.journals.store, flows: opts.flows, logger: opts.logger })
+    this.#calls = this.#softphone
+      ? new CallsPage({
+          store: opts.journals.store,
+          tokens: this.#softphone.tokens,
+          flows: opts.flows,
+          logger: opts.logger,
+        })
       : null;
     // A client gets this long for its headers and its whole request (Node allows 300 s): slow ones do not pile up.
     // Checked every second, not Node's 30 s, so a slow client is cut off close to its limit.
@@ -172,6 +203,7 @@ export class SwitchboardApp {
       perMessageDeflate: false,
     });
     this.#http.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    this.#edge.watch(this.#http);
     // Which process answered: with several workers, what a proxy or a test needs to tell them apart.
     const worker = opts.peers?.worker;
     if (worker !== undefined) {
@@ -229,7 +261,9 @@ export class SwitchboardApp {
 
   /** Whether this process takes new calls: what `/readyz` answers for it. */
   #readiness(): Readiness {
-    return this.#draining ? { status: 'draining' } : this.#admission.readiness();
+    if (this.#draining) return { status: 'draining' };
+    if (!this.#storeWatch.reachable) return { status: 'unavailable', reason: 'store_unreachable' };
+    return this.#admission.readiness();
   }
 
   /** Stop taking calls; wait up to `timeoutMs` for live calls to end, then hand the rest back to Twilio. */
@@ -273,7 +307,10 @@ export class SwitchboardApp {
     this.#wss.close();
     this.#pacerClock.stop();
     this.#admission.stop();
+    this.#storeWatch.stop();
+    this.#edge.stop();
     this.#views?.close();
+    this.#softphone?.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -281,24 +318,17 @@ export class SwitchboardApp {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!this.#edge.admitRequest(req, res)) return;
+    const url = requestUrl(req);
+    // No route has a target that is not a URL path; answered here, as the try below needs the route.
+    if (url === null)
+      return sendError(res, new SwitchboardError('HTTP_NOT_FOUND', 'the target is not a path'));
     const route = `${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '') || '/'}`;
     const traced = this.#opts.tracing?.request(route);
     if (traced) res.once('close', () => traced(res.statusCode));
     if (this.#opts.peers) res.setHeader(WORKER_HEADER, String(this.#opts.peers.worker));
     try {
-      switch (route) {
-        case 'GET /healthz':
-          return sendJson(res, { status: 'ok' });
-        case 'GET /readyz': {
-          const ready = this.#opts.peers ? await this.#opts.peers.readiness() : this.#readiness();
-          return sendJson(res, ready, ready.status === 'ready' ? 200 : 503);
-        }
-        case 'GET /metrics': {
-          const text = this.#opts.peers ? await this.#opts.peers.metrics() : this.metrics.registry.render();
-          return sendText(res, text, 'text/plain; version=0.0.4');
-        }
-      }
+      if (await this.#ops.handle(req, res, route)) return;
       if (await this.#webhooks.handle(req, res, route, url)) return;
       // What is left is the developer pages: only under this server's own host names.
       if (this.#softphone && !isOwnHost(header(req, 'host'), this.#opts.publicUrl ?? null)) {
@@ -306,14 +336,7 @@ export class SwitchboardApp {
       }
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       if (this.#calls && (await this.#calls.handle(req, res, route))) return;
-      const known = [
-        '/healthz',
-        '/readyz',
-        '/metrics',
-        '/twilio/voice',
-        '/twilio/status',
-        '/twilio/connect-ended',
-      ];
+      const known = [...OPS_PATHS, '/twilio/voice', '/twilio/status', '/twilio/connect-ended'];
       throw new SwitchboardError(
         known.includes(url.pathname) ? 'HTTP_METHOD_NOT_ALLOWED' : 'HTTP_NOT_FOUND',
         undefined,
@@ -331,7 +354,9 @@ export class SwitchboardApp {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+    if (!this.#edge.admitUpgrade(socket)) return;
+    // A target that is not a URL path is no path of ours: refused below as not found.
+    const path = requestUrl(req)?.pathname.replace(/\/+$/, '') ?? '';
     const refuse = (status: number, text: string, code: string): void => {
       this.#log.warn('websocket upgrade refused', { code, path });
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -352,17 +377,19 @@ export class SwitchboardApp {
       }
       const refused = softphone.refuseUpgrade(req);
       if (refused) return refuse(403, 'Forbidden', refused);
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, { endsCall: true }));
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, socket, { endsCall: true }));
       return;
     }
     if (token !== null) {
       const streamUrl = streamUrlFor(this.#publicUrl, path);
-      if (!isValidStreamSignature(token, header(req, 'x-twilio-signature'), streamUrl)) {
+      const tokens = [token, this.#opts.twilioAuthTokenSecondary];
+      if (!isValidStreamSignature(tokens, header(req, 'x-twilio-signature'), streamUrl)) {
         return refuse(403, 'Forbidden', 'HTTP_FORBIDDEN');
       }
+      this.#edge.proven(socket); // signed by Twilio: its address no longer answers for it
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) =>
-      this.#attach(ws, urlTicket === null ? {} : { urlTicket }),
+      this.#attach(ws, socket, urlTicket === null ? {} : { urlTicket }),
     );
   }
 
@@ -370,7 +397,7 @@ export class SwitchboardApp {
    * Hand a stream to a new session. `endsCall`: the stream is the whole call (the softphone), so when it ends
    * its journal is closed, as Twilio's `completed` status callback does for a phone call.
    */
-  #attach(ws: WebSocket, options: { endsCall?: boolean; urlTicket?: string } = {}): void {
+  #attach(ws: WebSocket, socket: Duplex, options: { endsCall?: boolean; urlTicket?: string } = {}): void {
     const session = new MediaSession(ws, {
       flows: this.#opts.flows,
       journals: this.#opts.journals,
@@ -386,9 +413,11 @@ export class SwitchboardApp {
       logger: this.#log,
       callControl: this.#opts.callControl ?? null,
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
+      ...(this.#opts.httpAllowHosts ? { httpAllowHosts: this.#opts.httpAllowHosts } : {}),
       ...(this.#views ? { views: this.#views } : {}),
       tracing: this.#opts.tracing?.calls ?? null,
       quietLimits: STREAM_QUIET_LIMITS,
+      subscribers: [this.#edge.attachWatcher(socket)],
     });
     this.#sessions.add(session);
     const peers = this.#opts.peers;
@@ -402,13 +431,7 @@ export class SwitchboardApp {
       this.#closing.add(closed);
       void closed.then(() => this.#closing.delete(closed));
     });
-    ws.on('message', (data: Buffer) => session.handleMessage(data));
-    ws.on('close', (code) => session.handleClose(code));
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        session.reject(new SwitchboardError('MEDIA_TOO_LARGE', `over ${MAX_MESSAGE_BYTES} bytes`));
-      } else session.reject(err);
-    });
+    bindStreamSocket(ws, session);
   }
   /** Close a finished softphone call's journal (left alone while another stream holds the call). */
   async #endJournal(callId: string | null): Promise<void> {

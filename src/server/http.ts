@@ -10,6 +10,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_FORBIDDEN: 403,
+  HTTP_UNAUTHORIZED: 401,
   HTTP_NOT_FOUND: 404,
   HTTP_METHOD_NOT_ALLOWED: 405,
   HTTP_BODY_TOO_LARGE: 413,
@@ -18,7 +19,14 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_BUSY: 503,
   HTTP_CALL_EXISTS: 409,
   HTTP_TOKEN_INVALID: 403,
+  HTTP_CALLS_TOO_FAST: 429,
+  HTTP_CROSS_SITE: 403,
+  HTTP_TOO_MANY_CONNECTIONS: 429,
+  HTTP_RATE_LIMITED: 429,
+  HTTP_SERVER_FULL: 503,
   FLOW_NOT_FOUND: 404,
+  // The journal store cannot be reached from here: a proxy may try another instance (deploy/nginx.conf does).
+  STORE_UNAVAILABLE: 503,
 };
 
 /** Read a request body up to `limit` bytes; throws HTTP_BODY_TOO_LARGE beyond it. */
@@ -86,4 +94,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
 export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The request's URL, or null when its target is one no URL can be made of: node:http passes on targets such as
+ * `//` or `//[`, for which `new URL` throws.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  const target = req.url ?? '/';
+  return URL.canParse(target, 'http://localhost') ? new URL(target, 'http://localhost') : null;
 }

@@ -17,7 +17,8 @@ export interface OrdersService {
   close(): Promise<void>;
 }
 
-export async function startOrdersService(): Promise<OrdersService> {
+/** Listens on `host` (loopback unless given), on a free port. */
+export async function startOrdersService(host = '127.0.0.1'): Promise<OrdersService> {
   const applied: string[] = [];
   const seen = new Set<string>();
   const state = { repeats: 0, unkeyed: 0 };
@@ -35,9 +36,9 @@ export async function startOrdersService(): Promise<OrdersService> {
       res.end(JSON.stringify({ id: String(applied.length), readyInMinutes: 15 }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     applied,
     get repeats() {
       return state.repeats;

@@ -10,12 +10,24 @@ export interface BalancerTarget {
   port: number;
 }
 
+/** A GET whose headers ask for a websocket. */
+const UPGRADE = /^GET [^\r\n]*\r\n(?:[^\r\n]+\r\n)*?upgrade:[ \t]*websocket/i;
+
+interface Session {
+  client: net.Socket;
+  upstream: net.Socket;
+  target: BalancerTarget;
+  websocket: boolean;
+}
+
 export class TcpBalancer {
   #targets: BalancerTarget[];
   #next = 0;
   readonly #server: net.Server;
   /** Every live socket, client and upstream alike, so close() can destroy them all. */
   readonly #sockets = new Set<net.Socket>();
+  /** Each client connection piped to a target, with that target, so a target's sessions can be cut. */
+  readonly #sessions = new Set<Session>();
   #clients = 0;
 
   constructor(targets: BalancerTarget[]) {
@@ -44,6 +56,23 @@ export class TcpBalancer {
   setTargets(targets: BalancerTarget[]): void {
     this.#targets = [...targets];
     this.#next = 0;
+  }
+
+  /**
+   * Destroys the connections piped to `target`, as a proxy does to the sessions of a server its health check
+   * marks down (HAProxy's `on-marked-down shutdown-sessions`): all of them, or only those that became
+   * websockets (leaving requests in flight to finish). Returns how many were cut.
+   */
+  dropSessions(target: BalancerTarget, which: 'all' | 'websockets' = 'all'): number {
+    let dropped = 0;
+    for (const session of this.#sessions) {
+      if (session.target.host !== target.host || session.target.port !== target.port) continue;
+      if (which === 'websockets' && !session.websocket) continue;
+      session.client.destroy();
+      session.upstream.destroy();
+      dropped += 1;
+    }
+    return dropped;
   }
 
   /** Stops listening and destroys every live connection. */
@@ -95,6 +124,11 @@ export class TcpBalancer {
         socket.off('error', failed);
         socket.on('error', teardown);
         socket.on('close', teardown);
+        const session: Session = { client, upstream: socket, target, websocket: false };
+        this.#sessions.add(session);
+        client.once('close', () => this.#sessions.delete(session));
+        // The first bytes are the request head: an upgrade to a websocket says what the connection is for.
+        client.once('data', (head: Buffer) => (session.websocket = UPGRADE.test(head.toString('latin1'))));
         // Data the client sent meanwhile waited in its (paused) socket and flows now.
         client.pipe(socket);
         socket.pipe(client);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { FlowLibrary } from '../../src/config/flow-library.ts';
 import type { Hearing } from '../../src/call/session.ts';
+import type { EdgeLimitsConfig } from '../../src/config/env.ts';
 import { FlowModels } from '../../src/config/flow-models.ts';
 import { ModelCache } from '../../src/nlu/model-cache.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
@@ -39,6 +40,10 @@ export interface TestServer {
 export async function startServer(
   options: {
     authToken?: string;
+    /** Accepted besides `authToken`, as while the token is rotated. */
+    authTokenSecondary?: string;
+    /** Hosts flows' web requests may reach although private (HTTP_ALLOW_HOSTS), e.g. a local test double. */
+    httpAllowHosts?: string[];
     tts?: TtsEngine;
     flowsDir?: string;
     defaultFlow?: string;
@@ -57,6 +62,8 @@ export async function startServer(
     port?: number;
     /** Shorter HTTP timeouts than the server's, for tests of slow clients. */
     httpTimeouts?: { headersMs: number; requestMs: number };
+    /** Per-source and total connection limits (none unless given). */
+    edgeLimits?: EdgeLimitsConfig;
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -87,11 +94,14 @@ export async function startServer(
     prompts,
     logger,
     twilioAuthToken: options.authToken ?? null,
+    ...(options.authTokenSecondary ? { twilioAuthTokenSecondary: options.authTokenSecondary } : {}),
+    ...(options.httpAllowHosts ? { httpAllowHosts: options.httpAllowHosts } : {}),
     publicUrl: null,
     callControl: options.callControl ?? null,
     ...(options.env ? { env: options.env } : {}),
     ...(options.softphone ? { softphone: true } : {}),
     ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
+    ...(options.edgeLimits ? { edgeLimits: options.edgeLimits } : {}),
   });
   await app.listen(options.port ?? 0, '127.0.0.1');
   return {

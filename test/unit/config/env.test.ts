@@ -100,3 +100,18 @@ test('SOFTPHONE: on by default without TWILIO_AUTH_TOKEN, off with it, and eithe
   assert.equal(configFromEnv({ SOFTPHONE: 'off' }).softphone, false);
   assert.throws(() => configFromEnv({ SOFTPHONE: 'yes' }), invalid('on or off'));
 });
+
+test('JOURNAL_RETENTION_DAYS is a whole number of days; LOG_PII is one of its choices', () => {
+  assert.equal(configFromEnv({}).journalRetentionDays, null);
+  assert.equal(configFromEnv({ JOURNAL_RETENTION_DAYS: '30' }).journalRetentionDays, 30);
+  for (const bad of ['0', '1.5', 'thirty']) {
+    assert.throws(
+      () => configFromEnv({ JOURNAL_RETENTION_DAYS: bad }),
+      (err) => isSwitchboardError(err, 'CONFIG_INVALID') && /JOURNAL_RETENTION_DAYS/.test(err.message),
+    );
+  }
+  assert.throws(
+    () => configFromEnv({ LOG_PII: 'yes' }),
+    (err) => isSwitchboardError(err, 'CONFIG_INVALID') && /LOG_PII/.test(err.message),
+  );
+});

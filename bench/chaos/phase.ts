@@ -87,6 +87,8 @@ export async function runPhase(setup: PhaseSetup, fetchRetries: string[]): Promi
       NLU: 'off',
       ORDERS_URL: orders.url,
       HTTP_ALLOW_HOSTS: new URL(orders.url).hostname,
+      // Every caller reaches the instances through the balancer, from one address: a proxy, not one client.
+      TRUSTED_SOURCES: ['127.0.0.1', ...(setup.netns ? [setup.netns.host.callers] : [])].join(','),
       PIZZA_STAFF_LINE: '+15555550100',
       LOG_LEVEL: 'info',
       FLOWS_DIR: setup.flowsDir,

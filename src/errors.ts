@@ -70,6 +70,7 @@ export const ErrorCodes = {
   JOURNAL_CONFLICT: 'Journal record with this sequence number already exists',
   JOURNAL_NOT_FOUND: 'No journal for this call',
   JOURNAL_KEY_MISSING: 'Journal records are encrypted under a key this server does not have',
+  JOURNAL_FULL: "The call's journal holds as many records as a call may have",
   STORE_UNAVAILABLE: 'Journal store cannot be reached or opened',
   STORE_VERSION_UNSUPPORTED: 'Journal store schema was made by a newer version',
   // Resuming and replaying calls

@@ -2,7 +2,8 @@
  * One call's journal writer: it numbers the call's records, appends them to the store under the call's lease,
  * one batch at a time and in order, and reads them back for a restart. A failed append (the lease was taken by
  * another instance, the store is down) fails every later one too: a journal with a hole is worse than a call
- * that stops here and is resumed elsewhere.
+ * that stops here and is resumed elsewhere. A call's records are capped (JOURNAL_MAX_RECORDS): past the cap an
+ * append is refused with JOURNAL_FULL, and only the `end` record that closes the journal still goes in.
  */
 import { SwitchboardError } from '../errors.ts';
 import {
@@ -25,6 +26,12 @@ import type { JournalStore, Lease, StoredRecord } from '../journal/store.ts';
 export type FaultPoint = 'in.received' | 'in.journaled' | 'eff.sent' | 'snap.writing';
 export type FaultHook = (point: FaultPoint, detail: { event?: string; seq?: number }) => void;
 
+/**
+ * Records one call's journal may hold unless configured otherwise: hours of a busy conversation, while a client
+ * flooding a call with events is stopped within megabytes.
+ */
+export const DEFAULT_MAX_RECORDS = 20_000;
+
 export class CallJournal {
   readonly callId: string;
   readonly #store: JournalStore;
@@ -33,13 +40,18 @@ export class CallJournal {
   #tail: Promise<unknown> = Promise.resolve();
   #failure: Error | null = null;
   #released = false;
+  readonly #maxRecords: number;
 
-  /** `lastSeq`: the sequence number of the last record already stored for the call (0 for a new call). */
-  constructor(store: JournalStore, lease: Lease, lastSeq: number) {
+  /**
+   * `lastSeq`: the sequence number of the last record already stored for the call (0 for a new call);
+   * `maxRecords`: the cap on the call's records.
+   */
+  constructor(store: JournalStore, lease: Lease, lastSeq: number, maxRecords = DEFAULT_MAX_RECORDS) {
     this.callId = lease.callId;
     this.#store = store;
     this.#lease = lease;
     this.#seq = lastSeq;
+    this.#maxRecords = maxRecords;
   }
 
   /** The fencing token this journal writes under. */
@@ -59,11 +71,17 @@ export class CallJournal {
 
   /**
    * Append entries as one batch, after every batch appended before; resolves with each entry's sequence number
-   * once the batch is stored. Rejects if this or an earlier append failed.
+   * once the batch is stored. Rejects if this or an earlier append failed, and with JOURNAL_FULL (nothing
+   * written, later appends unaffected) when the batch would take the call past its cap, unless it only ends it.
    */
   append(entries: readonly JournalEntry[], at: number, flow?: string): Promise<number[]> {
     if (this.#released)
       return Promise.reject(new SwitchboardError('JOURNAL_FENCED', 'the journal was released'));
+    const ending = entries.every((entry) => entry.kind === 'end');
+    if (!ending && this.#seq + entries.length > this.#maxRecords) {
+      const data = { records: this.#seq, maxRecords: this.#maxRecords };
+      return Promise.reject(new SwitchboardError('JOURNAL_FULL', undefined, data));
+    }
     const stored: StoredRecord[] = entries.map((entry) => {
       this.#seq += 1;
       const record: JournalRecord = { ...entry, v: JOURNAL_VERSION, callId: this.callId, seq: this.#seq, at };

@@ -21,6 +21,8 @@ export const END_REASONS = {
   'handed back': { resumable: true },
   /** The call's journal could not be read or written: not the stream's fault. */
   'journal failed': { resumable: true },
+  /** The call's journal reached its cap on records (JOURNAL_MAX_RECORDS): the call ends, its journal closed. */
+  'journal full': { resumable: false },
   /** The peer stopped reading what was sent. */
   'peer is not reading': { resumable: false },
   /** The call's logic kept failing past its restart intensity. */

@@ -14,7 +14,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import type { JournalRecord, StartEntry } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
-import { CallJournal, readJournal } from './call-journal.ts';
+import { CallJournal, DEFAULT_MAX_RECORDS, readJournal } from './call-journal.ts';
 
 /** The `<Parameter>`s a stream carries to attach to its call. */
 export interface StreamTicket {
@@ -52,16 +52,18 @@ export class CallJournals {
   /** This instance's name on the leases it holds. */
   readonly owner: string;
   readonly #storeWaitMs: number;
+  readonly #maxRecords: number;
   #secret: Buffer | null = null;
 
   constructor(
     store: JournalStore,
     owner = `sb-${process.pid}-${randomBytes(4).toString('hex')}`,
-    options: { storeWaitMs?: number } = {},
+    options: { storeWaitMs?: number; maxRecords?: number } = {},
   ) {
     this.store = store;
     this.owner = owner;
     this.#storeWaitMs = options.storeWaitMs ?? STORE_WAIT_MS;
+    this.#maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
   }
 
   /** Load the store's shared secret; call once before use. */
@@ -163,7 +165,8 @@ export class CallJournals {
     const taken = await this.store.acquire(callId, this.owner);
     const records = await readJournal(this.store, callId);
     if (records.some((r) => r.kind === 'end')) throw refused('the call has ended');
-    return { journal: new CallJournal(this.store, taken, records.at(-1)?.seq ?? 0), records };
+    const journal = new CallJournal(this.store, taken, records.at(-1)?.seq ?? 0, this.#maxRecords);
+    return { journal, records };
   }
 
   /**

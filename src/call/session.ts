@@ -197,7 +197,9 @@ export class MediaSession {
       now: this.#now,
       live,
       onEffect: (effect) => this.#runner?.run(effect),
-      end: (reason, fields) => this.#end(reason, CloseCode.internal, fields),
+      // A full journal is a limit the call reached, not a failure: the stream closes as at a hang-up.
+      end: (reason, fields) =>
+        this.#end(reason, reason === 'journal full' ? CloseCode.normal : CloseCode.internal, fields),
       fail: (err) => this.#fail(err),
     });
     this.#conversation = conversation;

@@ -41,6 +41,11 @@ export interface SupervisorOptions {
    * call must stop here without ending, so it can be resumed from what was journaled.
    */
   onJournalFailed?: (err: unknown) => void;
+  /**
+   * Called once when the call's journal reached its cap (JOURNAL_FULL): the call must end, as nothing more it
+   * does can be journaled. Without it, a full journal is a failed one.
+   */
+  onJournalFull?: (err: SwitchboardError) => void;
   /** Wall clock for restart intensity; injected for tests. */
   now?: () => number;
   /** A snapshot is journaled after this many events (default 8), so a restart replays few. */
@@ -297,6 +302,11 @@ export class CallSupervisor {
     this.#stopped = true;
     this.#actor?.stop();
     if (wasStopped) return;
+    if (isSwitchboardError(err, 'JOURNAL_FULL') && this.#opts.onJournalFull) {
+      this.#opts.logger.warn('call journal full; the call ends', { code: err.code, ...err.data });
+      this.#opts.onJournalFull(err);
+      return;
+    }
     const fenced = isSwitchboardError(err, 'JOURNAL_FENCED');
     if (fenced)
       this.#opts.logger.warn('call taken over by another instance; stopping here', {

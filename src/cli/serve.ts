@@ -216,7 +216,7 @@ async function start(
     sweeper.start();
     started.push(() => sweeper.stop());
   }
-  const journals = new CallJournals(store);
+  const journals = new CallJournals(store, undefined, { maxRecords: config.journalMaxRecords });
   await journals.init();
 
   const models =

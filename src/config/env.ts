@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_RECORDS } from '../call/call-journal.ts';
 import { SwitchboardError } from '../errors.ts';
 // The pure rule alone: the flow engine is not loaded to read the environment.
 import { allowEntryProblem } from '../flow/actions/http/egress.ts';
@@ -113,6 +114,8 @@ export interface ServerConfig {
   httpAllowHosts: string[];
   /** JOURNAL_RETENTION_DAYS: ended calls older than this are purged in the background; null keeps them. */
   journalRetentionDays: number | null;
+  /** JOURNAL_MAX_RECORDS: the records one call's journal may hold; past it the call ends ('journal full'). */
+  journalMaxRecords: number;
 }
 
 /** Read the server's configuration; throws CONFIG_INVALID naming the variable at fault. */
@@ -228,6 +231,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       nonEmpty(env.JOURNAL_RETENTION_DAYS) === null
         ? null
         : integer(env, 'JOURNAL_RETENTION_DAYS', 0, 1, 36_500),
+    journalMaxRecords: integer(env, 'JOURNAL_MAX_RECORDS', DEFAULT_MAX_RECORDS, 100, 10_000_000),
   };
 }
 

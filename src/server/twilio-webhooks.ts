@@ -201,7 +201,10 @@ export class TwilioWebhooks {
       leaseToken: Number(next.ticket.lease),
     });
     this.#opts.admission.resumed(callSid);
-    sendXml(res, this.#connect(flow, { ...next.ticket }));
+    // A call that never began journals the caller's numbers when it starts on this stream, as on its first, so
+    // erasure by caller finds it.
+    const numbers = next.start === null ? callerNumbers(params) : {};
+    sendXml(res, this.#connect(flow, { ...next.ticket }, numbers));
   }
 }
 

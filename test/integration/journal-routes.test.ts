@@ -97,6 +97,41 @@ describe('journal routes and commands', () => {
     await stream.closed;
   });
 
+  test("a call whose first stream never started starts on the next one with the caller's numbers", async () => {
+    const callId = 'CA' + '3'.repeat(32);
+    const numbers = { From: '+15550001111', To: '+15550002222' };
+    const first = readTwiml((await post('/twilio/voice', { CallSid: callId, ...numbers })).text);
+    assert.equal(first.connect?.parameters.from, numbers.From);
+    // The first stream never started; Twilio asks the action URL it was given, with the call's numbers.
+    const answer = await post(`/twilio/connect-ended?flow=demo`, { CallSid: callId, ...numbers });
+    const twiml = readTwiml(answer.text);
+    assert.ok(twiml.connect, answer.text);
+    assert.equal(twiml.connect.parameters.from, numbers.From);
+    assert.equal(twiml.connect.parameters.to, numbers.To);
+    const stream = new RawStream(twiml.connect.streamUrl, callId);
+    await stream.opened;
+    stream.send(stream.enc.connected());
+    stream.send(stream.enc.start(twiml.connect.parameters));
+    await stream.waitFor((m) => m.includes('"event":"mark"'));
+    const start = (await readJournal(store, callId))[0];
+    assert.equal(start?.kind, 'start');
+    assert.deepEqual(start.kind === 'start' && start.params, {
+      flow: 'demo',
+      from: numbers.From,
+      to: numbers.To,
+    });
+    // Once begun, a later stream resumes from the journal: the numbers are not handed out again.
+    stream.send(stream.enc.stop());
+    await stream.closed;
+    const leftOpenId = 'CA' + '4'.repeat(32);
+    await leftOpen(leftOpenId, 'demo', 1);
+    const resumed = readTwiml(
+      (await post('/twilio/connect-ended', { CallSid: leftOpenId, ...numbers })).text,
+    );
+    assert.ok(resumed.connect);
+    assert.equal(resumed.connect.parameters.from, undefined);
+  });
+
   test('an open call whose flow version is no longer loaded is told so and its journal closed', async () => {
     const callId = 'CA' + '2'.repeat(32);
     await leftOpen(callId, 'demo', 99);

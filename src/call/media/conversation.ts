@@ -167,6 +167,7 @@ export class Conversation {
       onDone: () => events.emit({ type: 'conversation.done' }),
       onRestart: () => events.emit({ type: 'actor.restarted' }),
       onGiveUp: (err) => opts.end('supervisor gave up', { code: err.code }),
+      onJournalFull: (err) => opts.end('journal full', { code: err.code }),
       onJournalFailed: (err) =>
         opts.end('journal failed', { code: isSwitchboardError(err) ? err.code : 'INTERNAL' }),
       now: opts.now,

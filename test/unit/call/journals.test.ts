@@ -66,3 +66,35 @@ test('past its wait, or for an error that will not go away, the store error is a
   await assert.rejects(patient.afterStream('CA3'), (err) => isSwitchboardError(err, 'STORE_UNAVAILABLE'));
   assert.equal(store.calls - before, 1, 'not asked again');
 });
+
+test("a call's journal is capped: a batch past the cap is refused whole, the end record still goes in", async () => {
+  const store = new MemoryStore();
+  const journals = new CallJournals(store, 'test-instance', { maxRecords: 3 });
+  await journals.init();
+  const ticket = await journals.admit('CA1');
+  const { journal } = await journals.attach({ ...ticket }, 'CA1');
+  await journal.append([{ kind: 'start', flow: 'f', flowVersion: 1, modelVersion: null, params: {} }], 1);
+  await journal.append([{ kind: 'state', in: 1, state: 'a' }], 2);
+  await assert.rejects(
+    journal.append(
+      [
+        { kind: 'state', in: 1, state: 'b' },
+        { kind: 'state', in: 1, state: 'c' },
+      ],
+      3,
+    ),
+    (err) => isSwitchboardError(err, 'JOURNAL_FULL') && err.data.maxRecords === 3 && err.data.records === 2,
+  );
+  assert.equal(journal.failure, null, 'a full journal has not failed');
+  assert.deepEqual(await journal.append([{ kind: 'state', in: 1, state: 'b' }], 3), [3]);
+  await assert.rejects(journal.append([{ kind: 'state', in: 1, state: 'c' }], 4), (err) =>
+    isSwitchboardError(err, 'JOURNAL_FULL'),
+  );
+  assert.deepEqual(await journal.append([{ kind: 'end', reason: 'journal full' }], 5), [4]);
+  await journal.release();
+  assert.deepEqual(
+    (await store.read('CA1')).map((r) => r.kind),
+    ['start', 'state', 'state', 'end'],
+  );
+  assert.deepEqual(await journals.afterStream('CA1'), { kind: 'ended' });
+});

@@ -32,9 +32,13 @@ function compiled(flow: object = FLOW): CompiledFlow {
   return compileFlow(result.flow);
 }
 
-async function session(flow: object = FLOW, quietLimits?: { noStartMs: number; idleMs: number }) {
+async function session(
+  flow: object = FLOW,
+  quietLimits?: { noStartMs: number; idleMs: number },
+  journalOptions: { maxRecords?: number } = {},
+) {
   const socket = new RecordingSocket();
-  const journals = await testJournals();
+  const journals = await testJournals(undefined, journalOptions);
   const { logger, records } = memoryLogger();
   const time = new ManualClock();
   const clock = new PacerClock({ clock: time });
@@ -153,6 +157,31 @@ test('stop ends the call; later messages are ignored and nothing more is sent', 
   assert.equal(s.phase, 'ended');
   assert.equal(clock.size, 0, 'the pacer left the shared clock');
   assert.equal(metrics.callsActive.get(), 0);
+});
+
+test('a call whose journal reaches its cap ends for good: the stream closes normally, the journal is closed', async () => {
+  const { socket, s, enc, records, until, pass, start, journals } = await session(FLOW, undefined, {
+    maxRecords: 60,
+  });
+  s.handleMessage(enc.connected());
+  s.handleMessage(await start('tiny'));
+  await until(() => socket.marks().length === 1);
+  // A key the state does not take is journaled all the same (its event and the state after it).
+  let pressed = 0;
+  for (; pressed < 100 && socket.closed === null; pressed++) {
+    s.handleMessage(enc.dtmf('9'));
+    await pass(200);
+  }
+  await until(() => socket.closed !== null);
+  assert.ok(pressed > 10 && pressed < 100, `${pressed} keys before the cap`);
+  assert.equal(socket.closed?.code, 1000);
+  const ended = records.find((r) => r.msg === 'call ended');
+  assert.equal(ended?.reason, 'journal full');
+  assert.ok(records.some((r) => r.msg === 'call journal full; the call ends' && r.maxRecords === 60));
+  const stored = await journals.store.read('CA1');
+  assert.ok(stored.length <= 61, `${stored.length} records: the cap and the end record`);
+  assert.match(stored.at(-1)!.line, /"kind":"end","reason":"journal full"/);
+  assert.deepEqual(await journals.afterStream('CA1'), { kind: 'ended' }, 'Twilio is told to hang up');
 });
 
 test('an unknown flow ends the stream with a policy close and a typed log line', async () => {

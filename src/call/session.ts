@@ -79,7 +79,7 @@ export class MediaSession {
         });
     this.#log = deps.logger;
     this.#events = new SessionEvents(this.#now);
-    this.#events.subscribe(logSubscriber(() => this.#log));
+    this.#events.subscribe(logSubscriber(() => this.#log, deps.unattachedLogGate));
     this.#events.subscribe(metricsSubscriber(deps.metrics));
     for (const subscriber of deps.subscribers ?? []) this.#events.subscribe(subscriber);
     this.#protocol = new StreamProtocol(() => clock.monotonic(), {

@@ -39,6 +39,9 @@ export interface LogRecord extends LogFields {
 
 export type LogSink = (record: LogRecord) => void;
 
+/** Decides, record by record, what reaches the sink: false keeps it out (counted elsewhere, say). */
+export type LogGate = (record: LogRecord) => boolean;
+
 /** What becomes of a record's `pii` field. */
 export type PiiMode = 'show' | 'redact' | 'drop';
 
@@ -48,6 +51,7 @@ export interface LoggerOptions {
   showPii?: boolean;
   pii?: PiiMode;
   sink?: LogSink;
+  gate?: LogGate;
 }
 
 export class Logger {
@@ -55,20 +59,40 @@ export class Logger {
   readonly #rank: number;
   readonly #pii: PiiMode;
   readonly #sink: LogSink;
+  readonly #gate: LogGate | null;
 
   constructor(options: LoggerOptions = {}, bindings: Record<string, unknown> = {}) {
     this.#rank = LEVEL_RANK[options.level ?? 'info'];
     this.#pii = options.pii ?? (options.showPii ? 'show' : 'redact');
     this.#sink = options.sink ?? stdoutSink;
+    this.#gate = options.gate ?? null;
     this.#bindings = bindings;
   }
 
   /** A logger that adds `bindings` to every record. */
   child(bindings: Record<string, unknown>): Logger {
     return new Logger(
-      { level: rankToLevel(this.#rank), pii: this.#pii, sink: this.#sink },
+      { level: rankToLevel(this.#rank), pii: this.#pii, sink: this.#sink, ...this.#gateOption() },
       { ...this.#bindings, ...Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, clipped(v)])) },
     );
+  }
+
+  /** A logger whose records reach the sink only when `gate` (after this logger's own gate) lets them. */
+  gated(gate: LogGate): Logger {
+    const own = this.#gate;
+    return new Logger(
+      {
+        level: rankToLevel(this.#rank),
+        pii: this.#pii,
+        sink: this.#sink,
+        gate: own === null ? gate : (record) => own(record) && gate(record),
+      },
+      this.#bindings,
+    );
+  }
+
+  #gateOption(): { gate?: LogGate } {
+    return this.#gate === null ? {} : { gate: this.#gate };
   }
 
   isEnabled(level: Level): boolean {
@@ -100,7 +124,7 @@ export class Logger {
         else record[key] = clipped(value);
       }
     }
-    this.#sink(record);
+    if (this.#gate === null || this.#gate(record)) this.#sink(record);
   }
 }
 

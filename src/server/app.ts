@@ -212,7 +212,8 @@ export class SwitchboardApp {
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Too slow (headersTimeout, requestTimeout) is a 408; a request that cannot be parsed a 400.
       const slow = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      this.#log.warn(slow ? 'http request too slow; closed' : 'bad http request', { code: err.code });
+      const log = this.#log.gated(this.#edge.gateFor(socket));
+      log.warn(slow ? 'http request too slow; closed' : 'bad http request', { code: err.code });
       if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
       socket.end(
         `HTTP/1.1 ${slow ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
@@ -347,8 +348,8 @@ export class SwitchboardApp {
       this.metrics.httpRequests.inc({ route, code });
       if (code === 'HTTP_NOT_FOUND' || code === 'HTTP_METHOD_NOT_ALLOWED') {
         this.#log.debug('http request refused', { route, code });
-      } else
-        this.#log.warn('http request refused', { route, code, err: code === 'INTERNAL' ? err : undefined });
+      } else if (code === 'INTERNAL') this.#log.warn('http request refused', { route, code, err });
+      else this.#log.gated(this.#edge.gateFor(req.socket)).warn('http request refused', { route, code });
       sendError(res, err);
     }
   }
@@ -358,7 +359,7 @@ export class SwitchboardApp {
     // A target that is not a URL path is no path of ours: refused below as not found.
     const path = requestUrl(req)?.pathname.replace(/\/+$/, '') ?? '';
     const refuse = (status: number, text: string, code: string): void => {
-      this.#log.warn('websocket upgrade refused', { code, path });
+      this.#log.gated(this.#edge.gateFor(socket)).warn('websocket upgrade refused', { code, path });
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     const softphone = path === SOFTPHONE_MEDIA_PATH ? this.#softphone : null;
@@ -418,6 +419,7 @@ export class SwitchboardApp {
       tracing: this.#opts.tracing?.calls ?? null,
       quietLimits: STREAM_QUIET_LIMITS,
       subscribers: [this.#edge.attachWatcher(socket)],
+      unattachedLogGate: this.#edge.gateFor(socket),
     });
     this.#sessions.add(session);
     const peers = this.#opts.peers;

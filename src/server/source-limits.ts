@@ -28,7 +28,7 @@ import type { SessionSubscriber } from '../call/media/session-events.ts';
 import { systemClock, type Clock, type Timer } from '../clock.ts';
 import type { EdgeLimitsConfig } from '../config/env.ts';
 import { ErrorCodes, SwitchboardError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { LogGate, Logger } from '../observability/logger.ts';
 import type { ServerMetrics } from '../observability/metrics.ts';
 import { sendError } from './http.ts';
 import { RefusalLog, type EdgeRefusal } from './refusal-log.ts';
@@ -228,6 +228,18 @@ export class SourceLimits {
     };
   }
 
+  /**
+   * A gate for the lines `socket`'s connection causes before it proves itself (Logger.gated): the first few of
+   * its source in a window go through, the rest are counted in the refusal log's report. Without limits (no
+   * edge config) every line goes through.
+   */
+  gateFor(socket: Duplex): LogGate {
+    if (this.#config === null) return everyLine;
+    const address = (socket as Partial<Socket>).remoteAddress;
+    const key = this.#conns.get(socket)?.source?.key ?? (address === undefined ? null : sourceKey(address));
+    return this.#refusals.gate(key);
+  }
+
   /** A request on `socket` could not be parsed or came too slowly: it spends a token. */
   #clientError(socket: Duplex): void {
     const source = this.#conns.get(socket)?.source;
@@ -335,6 +347,8 @@ export class SourceLimits {
     }
   }
 }
+
+const everyLine: LogGate = () => true;
 
 /** Refused for what the client sent: a 4xx other than a refusal here (429). */
 function refusedForWhatItSent(status: number): boolean {

@@ -1,16 +1,24 @@
 /** A call's events as log lines: fixed wording, varying values in fields, personal data only under `pii`. */
 import { spokenPrompt } from '../../flow/index.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { LogGate, Logger } from '../../observability/logger.ts';
 import { FRAME_IN, FRAME_OUT, type SessionEvent, type SessionSubscriber } from './session-events.ts';
 
-/** Logs to `logger()`, read at each event: the session binds the call's ids to its logger once it knows them. */
-export function logSubscriber(logger: () => Logger): SessionSubscriber {
+/**
+ * Logs to `logger()`, read at each event: the session binds the call's ids to its logger once it knows them. A
+ * stream rejected before it attached to a call logs its rejection and its end through `unattached`, when given.
+ */
+export function logSubscriber(logger: () => Logger, unattached?: LogGate): SessionSubscriber {
   // A flood of marks never sent logs the first few, then is counted in the call's last line.
   let unknownMarks = 0;
+  let attached = false;
   return (event: SessionEvent) => {
     // 50 a second per call, and never logged.
     if (event === FRAME_IN || event === FRAME_OUT) return;
-    const log = logger();
+    let log = logger();
+    if (event.type === 'conversation.attached') attached = true;
+    const rejected =
+      event.type === 'stream.rejected' || (event.type === 'call.ended' && event.reason === 'bad input');
+    if (rejected && !attached && unattached) log = log.gated(unattached);
     switch (event.type) {
       case 'call.started':
         log.info('call started', {

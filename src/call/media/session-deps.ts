@@ -3,7 +3,7 @@ import type { PacerClock } from '../../audio/pacer.ts';
 import type { Clock } from '../../clock.ts';
 import type { CompiledFlow } from '../../flow/index.ts';
 import type { SharedIntentModel } from '../../nlu/shared-model.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { LogGate, Logger } from '../../observability/logger.ts';
 import type { ServerMetrics } from '../../observability/metrics.ts';
 import type { SttEngine } from '../../speech/stt/engine.ts';
 import type { CallControl } from '../../telephony/call-control.ts';
@@ -56,6 +56,11 @@ export interface SessionDeps {
   clock?: Clock;
   /** Wall-clock ms for events (the clock's `now` unless given). */
   now?: () => number;
+  /**
+   * Lets through the lines of a stream rejected before it attached to a call (unauthenticated, so possibly one
+   * of a flood), a few per source, counting the rest; absent: every line is logged.
+   */
+  unattachedLogGate?: LogGate;
   /** More subscribers of each call's events (tests, tools). */
   subscribers?: readonly SessionSubscriber[];
   /** Spans of each call (OpenTelemetry); absent or null: calls are not traced. */

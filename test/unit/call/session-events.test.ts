@@ -119,3 +119,29 @@ test('a call not opened for viewing publishes nothing; frames are counted either
   assert.deepEqual(c.view(), []);
   assert.equal(c.records.length, 0, 'frames and interim words are not logged');
 });
+
+test("a stream rejected before it attached logs through the edge's gate; once attached, everything is logged", () => {
+  const { logger, records } = memoryLogger('debug');
+  const gated: string[] = [];
+  const gate = (r: { msg: string }): boolean => {
+    gated.push(r.msg);
+    return false;
+  };
+  const rejectedEarly = new SessionEvents(() => 1);
+  rejectedEarly.subscribe(logSubscriber(() => logger, gate));
+  rejectedEarly.emit({ type: 'stream.rejected', code: 'RESUME_REFUSED', err: null, data: {} });
+  rejectedEarly.emit({ ...ended, reason: 'bad input' });
+  assert.deepEqual(gated, ['media stream rejected', 'call ended']);
+  assert.equal(records.length, 0, 'both held back by the gate');
+
+  const attachedFirst = new SessionEvents(() => 1);
+  attachedFirst.subscribe(logSubscriber(() => logger, gate));
+  attachedFirst.emit({ type: 'conversation.attached' });
+  attachedFirst.emit({ type: 'stream.rejected', code: 'MEDIA_BAD_JSON', err: null, data: {} });
+  attachedFirst.emit({ ...ended, reason: 'bad input' });
+  assert.equal(gated.length, 2, 'an attached call is not gated');
+  assert.deepEqual(
+    records.map((r) => r.msg),
+    ['media stream rejected', 'call ended'],
+  );
+});

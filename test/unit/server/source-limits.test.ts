@@ -237,6 +237,45 @@ test('a flood from many sources logs at most PER_WINDOW lines a window', () => {
   log.stop();
 });
 
+test("a connection's own lines share its source's allowance: the first few logged, the rest counted by code", () => {
+  const e = edge();
+  const { logger, records } = memoryLogger();
+  const noisy = e.connect('10.0.0.1');
+  const other = e.connect('10.0.0.2');
+  // The app's logger, gated for the connection; a child keeps the gate, as a call's bound logger does.
+  const log = (socket: FakeSocket) =>
+    logger.gated(e.limits.gateFor(socket as never)).child({ callId: 'CA1' });
+  for (let i = 0; i < 50; i++) log(noisy).warn('media stream rejected', { code: 'MEDIA_BAD_JSON' });
+  log(noisy).warn('bad http request', {});
+  log(other).warn('websocket upgrade refused', { code: 'HTTP_NOT_FOUND' });
+  const lines = records.filter((r) => r.callId === 'CA1');
+  assert.deepEqual(
+    lines.map((r) => r.msg),
+    [...Array<string>(FIRST_PER_SOURCE).fill('media stream rejected'), 'websocket upgrade refused'],
+  );
+  e.clock.advance(REFUSAL_WINDOW_MS);
+  const counted = e.records.find((r) => r.msg === 'more refusals at the edge, counted');
+  assert.deepEqual(counted?.refused, { MEDIA_BAD_JSON: 50 - FIRST_PER_SOURCE, 'bad http request': 1 });
+  assert.equal(counted?.sources, 1);
+  log(noisy).warn('media stream rejected', { code: 'MEDIA_BAD_JSON' });
+  assert.equal(records.length, FIRST_PER_SOURCE + 2, 'a new window');
+});
+
+test('without edge limits every line of a connection is logged', () => {
+  const { logger, records } = memoryLogger();
+  const limits = new SourceLimits({
+    config: null,
+    maxCalls: null,
+    logger,
+    metrics: createServerMetrics(),
+    clock: new ManualClock(),
+  });
+  const gated = logger.gated(limits.gateFor(new FakeSocket('10.0.0.1') as never));
+  for (let i = 0; i < 50; i++) gated.warn('bad http request', { code: 'HPE_INVALID_METHOD' });
+  assert.equal(records.length, 50);
+  limits.stop();
+});
+
 test('an address counts as itself, an IPv4 one mapped into IPv6 as IPv4, an IPv6 one by its /64', () => {
   assert.equal(sourceKey('203.0.113.7'), '203.0.113.7');
   assert.equal(sourceKey('::ffff:203.0.113.7'), '203.0.113.7');

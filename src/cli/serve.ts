@@ -57,6 +57,7 @@ Environment (all optional):
                      while rotating the token: signatures made with it are accepted too (needs
                      TWILIO_AUTH_TOKEN; REST calls use the primary)
   TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
+  TWILIO_API_URL     base URL of a Twilio REST API fake or emulator (https, or http on loopback)
   FLOWS_DIR          folder of flow files (./flows)
   MODELS_DIR         cache of the flows' trained intent models (./data/models)
   STORE_URL          where calls are journaled: sqlite:PATH (sqlite:./data/switchboard.db) or
@@ -259,7 +260,12 @@ async function start(
   // Transfers need the REST API; its library is loaded now, not on a live call's audio path.
   const callControl =
     config.twilioAccountSid && config.twilioAuthToken
-      ? new CallControl({ accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, logger })
+      ? new CallControl({
+          accountSid: config.twilioAccountSid,
+          authToken: config.twilioAuthToken,
+          logger,
+          ...(config.twilioApiUrl === null ? {} : { apiUrl: config.twilioApiUrl }),
+        })
       : null;
   callControl?.warm();
   const app = new SwitchboardApp({
@@ -321,7 +327,7 @@ async function start(
     `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
     `  failover   : ${failover.summary}`,
     `  security   : ${security}`,
-    `  transfers  : ${callControl ? 'through the Twilio REST API' : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
+    `  transfers  : ${callControl ? `through the Twilio REST API${config.twilioApiUrl === null ? '' : ` at ${config.twilioApiUrl}`}` : 'off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`,
     `  try it     : npx switchboard call --url ${app.publicUrl} --dtmf 1`,
     `  softphone  : ${config.softphone ? `${app.publicUrl}/ (talk to a flow from the browser)` : 'off (SOFTPHONE=on to serve it)'}`,
   ];

@@ -16,6 +16,7 @@ import {
   TTS_ENGINE_NAMES,
   type TtsEngineName,
 } from '../speech/engine-names.ts';
+import { parseTwilioApiUrl } from '../telephony/api-url.ts';
 
 /** Admission control: when new calls are turned away (docs/operating.md, "Admission control"). */
 export interface AdmissionConfig {
@@ -58,6 +59,11 @@ export interface ServerConfig {
   metricsToken: string | null;
   /** The account whose calls the REST API controls (transfers, redirects, hang-ups); null when not set. */
   twilioAccountSid: string | null;
+  /**
+   * TWILIO_API_URL: the base URL REST requests go to instead of Twilio (a fake or an emulator), as its origin;
+   * null for Twilio itself.
+   */
+  twilioApiUrl: string | null;
   flowsDir: string;
   /** Where trained intent models are cached, by flow and version. */
   modelsDir: string;
@@ -137,6 +143,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       'TWILIO_ACCOUNT_SID must be "AC" followed by 32 lower-case hex digits, as shown in the Twilio console',
     );
   }
+  const apiUrl = nonEmpty(env.TWILIO_API_URL);
   const host = nonEmpty(env.HOST);
   const publicUrl = nonEmpty(env.PUBLIC_URL);
   if (publicUrl !== null && !/^https?:\/\/[^/?#]+/.test(publicUrl)) {
@@ -205,6 +212,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     twilioAuthTokenSecondary: secondaryToken,
     metricsToken: nonEmpty(env.METRICS_TOKEN),
     twilioAccountSid: accountSid,
+    twilioApiUrl: apiUrl === null ? null : parseTwilioApiUrl(apiUrl),
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',
     modelsDir: nonEmpty(env.MODELS_DIR) ?? './data/models',
     promptCacheDir: promptCacheDir === 'off' ? null : promptCacheDir,

@@ -5,13 +5,15 @@
  *
  * The `twilio` package's own client builds the requests. Loading it costs ~140-160 ms of blocking CommonJS (axios
  * and the REST tree), so it is required only when first needed (or in warm()), from its deep module
- * lib/rest/Twilio.js, which skips the webhooks, JWT and TwiML builders the package root also loads.
+ * lib/rest/Twilio.js, which skips the webhooks, JWT and TwiML builders the package root also loads. With `apiUrl`
+ * (TWILIO_API_URL) its requests go to that base URL instead of Twilio (api-url.ts).
  */
 import { createRequire } from 'node:module';
 import type TwilioClient from 'twilio/lib/rest/Twilio.js';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { parseTwilioApiUrl, rebasedRequestClient } from './api-url.ts';
 import { MAX_INLINE_TWIML_CHARS, dialTwiml } from './twiml.ts';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +33,11 @@ export interface CallControlOptions {
    * `request(opts)` (tests pass a recording double). Default: the library's own.
    */
   httpClient?: unknown;
+  /**
+   * TWILIO_API_URL: the base URL every request goes to instead of Twilio (a fake or an emulator); https, or http
+   * to a loopback host. Not used with `httpClient`.
+   */
+  apiUrl?: string;
 }
 
 type Action = 'redirect' | 'transfer' | 'hangup';
@@ -40,9 +47,10 @@ export class CallControl {
   readonly #authToken: string;
   readonly #logger: Logger;
   readonly #httpClient: unknown;
+  readonly #apiUrl: string | null;
   #client: TwilioClient | null = null;
 
-  /** Throws CONFIG_INVALID for an account SID or auth token that could never authenticate. */
+  /** Throws CONFIG_INVALID for an account SID or auth token that could never authenticate, or a bad `apiUrl`. */
   constructor(options: CallControlOptions) {
     if (!ACCOUNT_SID.test(options.accountSid)) {
       throw new SwitchboardError(
@@ -56,6 +64,7 @@ export class CallControl {
     this.#authToken = options.authToken;
     this.#logger = options.logger;
     this.#httpClient = options.httpClient;
+    this.#apiUrl = options.apiUrl === undefined ? null : parseTwilioApiUrl(options.apiUrl);
   }
 
   /**
@@ -133,9 +142,15 @@ export class CallControl {
   #getClient(): TwilioClient {
     if (this.#client === null) {
       const Twilio = require('twilio/lib/rest/Twilio.js') as typeof TwilioClient;
+      // The library applies `timeout` only to the client it builds itself; a rebased one is given it here.
+      const httpClient =
+        this.#httpClient ??
+        (this.#apiUrl === null
+          ? undefined
+          : rebasedRequestClient(this.#apiUrl, { timeout: REQUEST_TIMEOUT_MS }));
       this.#client = new Twilio(this.#accountSid, this.#authToken, {
         timeout: REQUEST_TIMEOUT_MS,
-        ...(this.#httpClient === undefined ? {} : { httpClient: this.#httpClient as RequestClient }),
+        ...(httpClient === undefined ? {} : { httpClient: httpClient as RequestClient }),
       });
     }
     return this.#client;

@@ -1,4 +1,4 @@
-/** The server's environment: engines, the journal store and the Google endpoint, and their errors. */
+/** The server's environment: engines, journal store, Google endpoint and Twilio API URL, and their errors. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configFromEnv } from '../../../src/config/env.ts';
@@ -39,6 +39,27 @@ test('GOOGLE_API_ENDPOINT is host:port; anything else is refused naming the vari
   });
   for (const bad of ['127.0.0.1', 'http://127.0.0.1:8085', '127.0.0.1:0', '127.0.0.1:70000', 'a b:1']) {
     assert.throws(() => configFromEnv({ GOOGLE_API_ENDPOINT: bad }), invalid('GOOGLE_API_ENDPOINT'), bad);
+  }
+});
+
+test('TWILIO_API_URL: unset or blank for Twilio; https, or http to a loopback host, kept as its origin', () => {
+  assert.equal(configFromEnv({}).twilioApiUrl, null);
+  assert.equal(configFromEnv({ TWILIO_API_URL: '  ' }).twilioApiUrl, null);
+  assert.equal(
+    configFromEnv({ TWILIO_API_URL: 'http://127.0.0.1:4010/' }).twilioApiUrl,
+    'http://127.0.0.1:4010',
+  );
+  assert.equal(
+    configFromEnv({ TWILIO_API_URL: ' https://twilio-fake.example \n' }).twilioApiUrl,
+    'https://twilio-fake.example',
+  );
+  for (const bad of [
+    'http://twilio-fake.example',
+    'https://x.example/2010-04-01',
+    'https://x.example/?a=1',
+    'x',
+  ]) {
+    assert.throws(() => configFromEnv({ TWILIO_API_URL: bad }), invalid('TWILIO_API_URL'), bad);
   }
 });
 

@@ -1,0 +1,109 @@
+/** The fake Twilio REST API's public vocabulary: its options, what it records, and what tests script. */
+
+export type AnsweredBy =
+  | 'human'
+  | 'machine_start'
+  | 'machine_end_beep'
+  | 'machine_end_silence'
+  | 'machine_end_other'
+  | 'fax'
+  | 'unknown';
+
+export type FakeCallStatus =
+  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/**
+ * What happens when a number is dialled. `afterMs` is how long after the answer detection reports (real time,
+ * also sent as MachineDetectionDuration; `stepMs` unless given). With `MachineDetection=Enable` Twilio reports
+ * no message end, so a `machine_end_*` answer is reported as `machine_start`, as Twilio would.
+ */
+export type ScriptedOutcome =
+  | 'human'
+  | 'machine'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | { outcome: 'human'; afterMs?: number }
+  | { outcome: 'machine'; answeredBy?: Exclude<AnsweredBy, 'human'>; afterMs?: number };
+
+export interface FakeTwilioApiOptions {
+  /** "AC" and 32 hex digits. */
+  accountSid: string;
+  authToken: string;
+  /** Real delay before each step of placing a call (ms); 5 unless given. */
+  stepMs?: number;
+}
+
+/** One REST request as received, with the status it was answered with. */
+export interface FakeTwilioRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** The form body (empty for GET). */
+  form: URLSearchParams;
+  status: number;
+}
+
+export type FakeWebhookKind = 'status' | 'voice' | 'amd' | 'recording';
+
+/** One webhook the fake sent, with the answer it got (`status` null when nothing answered). */
+export interface FakeWebhook {
+  kind: FakeWebhookKind;
+  callSid: string;
+  url: string;
+  method: 'GET' | 'POST';
+  params: Record<string, string>;
+  signature: string;
+  status: number | null;
+  /** The answer's body (the TwiML, for a voice webhook), cut at 64 KiB. */
+  body: string;
+  /** Why nothing answered (connection refused, timeout); null when something did. */
+  error: string | null;
+}
+
+export interface FakeRecording {
+  readonly sid: string;
+  readonly callSid: string;
+  status: 'in-progress' | 'paused' | 'stopped' | 'completed';
+  readonly channels: 1 | 2;
+  readonly statusCallback: string | null;
+  readonly statusCallbackMethod: 'GET' | 'POST';
+  /** RecordingStatusCallbackEvent: in-progress, completed, absent (default completed). */
+  readonly events: ReadonlySet<string>;
+  readonly createdAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+}
+
+/** A call as the fake holds it; read it, do not change it. */
+export interface FakeCall {
+  readonly sid: string;
+  readonly to: string;
+  readonly from: string;
+  /** The form the call was created with. */
+  readonly params: URLSearchParams;
+  readonly status: FakeCallStatus;
+  readonly answeredBy: AnsweredBy | null;
+  /** Every TwiML document the call was given, in order: Twiml param, voice webhook answers, updates. */
+  readonly twiml: readonly string[];
+  readonly recordings: readonly FakeRecording[];
+}
+
+export type FakeTwilioEvent =
+  | { type: 'request'; request: FakeTwilioRequest }
+  | { type: 'webhook'; webhook: FakeWebhook }
+  | { type: 'status'; callSid: string; status: FakeCallStatus }
+  | { type: 'twiml'; callSid: string; twiml: string }
+  | { type: 'error'; callSid: string; error: unknown };
+
+export interface FakeNumberConfig {
+  voiceUrl?: string;
+  voiceMethod?: 'GET' | 'POST';
+  statusCallback?: string;
+  statusCallbackMethod?: 'GET' | 'POST';
+  friendlyName?: string;
+  /** A TwiML application ("AP" sid) that takes the number's calls instead of its voice URL. */
+  voiceApplicationSid?: string;
+  /** A SIP trunk ("TK" sid) that takes the number's calls instead of either. */
+  trunkSid?: string;
+}

@@ -10,7 +10,8 @@ import { checkFlowText, formatFindings, nameHints, type FlowFile } from '../flow
 
 export type FlowArg = { ok: true; path: string; flow: FlowFile } | { ok: false; message: string };
 
-export async function loadFlowArg(arg: string): Promise<FlowArg> {
+/** Reads and checks a FLOW argument; `idOnly` for a command that takes flow ids only: no hint offers a path. */
+export async function loadFlowArg(arg: string, { idOnly = false } = {}): Promise<FlowArg> {
   const { path, byName } = flowArgPath(arg);
   let text: string;
   try {
@@ -20,7 +21,7 @@ export async function loadFlowArg(arg: string): Promise<FlowArg> {
     return {
       ok: false,
       message: byName
-        ? `no flow "${arg}": cannot read ${path}: ${reason} (${await flowNameHint(arg)})`
+        ? `no flow "${arg}": cannot read ${path}: ${reason} (${await flowNameHint(arg, { idOnly })})`
         : `cannot read ${path}: ${reason}`,
     };
   }
@@ -36,17 +37,18 @@ export function flowArgPath(arg: string): { path: string; byName: boolean } {
 }
 
 /** For a flow id with no file: the closest flows in FLOWS_DIR, and the other ways to name a flow. */
-export async function flowNameHint(id: string): Promise<string> {
+export async function flowNameHint(id: string, { idOnly = false } = {}): Promise<string> {
   const dir = flowsDir();
+  const otherWays = idOnly ? 'set FLOWS_DIR' : 'set FLOWS_DIR, or pass a path to a .json file';
   let names: string[];
   try {
     names = (await readdir(dir)).filter(isFlowFileName).map((file) => file.slice(0, -'.json'.length));
   } catch (err) {
-    return `cannot list ${dir}: ${describeIoError(err)}; set FLOWS_DIR, or pass a path to a .json file`;
+    return `cannot list ${dir}: ${describeIoError(err)}; ${otherWays}`;
   }
   const known =
     names.length === 0 ? `${dir} holds no flow files` : nameHints(new Set(names.sort()), 'flows')(id);
-  return `${known}; or set FLOWS_DIR, or pass a path to a .json file`;
+  return `${known}; or ${otherWays}`;
 }
 
 /**

@@ -48,6 +48,11 @@ const COMMANDS: Record<
     summary: 'generate a journal encryption key, or re-encrypt journals under the newest key',
     load: () => import('./keys.ts'),
   },
+  twilio: {
+    summary:
+      "list the Twilio account's numbers, or point one at this server (voice webhook, status callback)",
+    load: () => import('./twilio.ts'),
+  },
 };
 
 function usage(): string {

@@ -24,6 +24,11 @@ import { isCrossSiteBrowserRequest } from './cross-site.ts';
 import { header, parseForm, readBody, sendXml } from './http.ts';
 import { StatusLog } from './status-log.ts';
 
+/** Where a number's voice webhook points (`?flow=NAME` picks a flow other than DEFAULT_FLOW). */
+export const VOICE_PATH = '/twilio/voice';
+/** Where a number's (or an outbound call's) status callback points. */
+export const STATUS_PATH = '/twilio/status';
+
 /** Twilio's media streams connect to MEDIA_PATH/<ticket token>: the signed URL names the ticket it may use. */
 export const MEDIA_PATH = '/twilio/media';
 
@@ -74,10 +79,10 @@ export class TwilioWebhooks {
   /** Serve a webhook route ("METHOD /path"); false when `route` is not one. Throws typed errors for the app. */
   async handle(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<boolean> {
     switch (route) {
-      case 'POST /twilio/voice':
+      case `POST ${VOICE_PATH}`:
         await this.#voice(req, res, url);
         return true;
-      case 'POST /twilio/status':
+      case `POST ${STATUS_PATH}`:
         await this.#status(req, res);
         return true;
       case 'POST /twilio/connect-ended':

@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { FakeTwilioApiServer } from '../fakes/twilio-api/index.ts';
 import { serve, type Served } from '../support/serve-process.ts';
 
 const BIN = new URL('../../bin/switchboard.js', import.meta.url).pathname;
@@ -171,6 +172,8 @@ test('usage errors exit 2 in every command; each --help documents the exit statu
     ['train'],
     ['replay'],
     ['calls'],
+    ['twilio'],
+    ['twilio', 'setup', '--flow', 'demo'],
     [],
   ];
   for (const args of usage) {
@@ -178,11 +181,49 @@ test('usage errors exit 2 in every command; each --help documents the exit statu
     assert.equal(r.code, 2, `switchboard ${args.join(' ')}: ${r.err}`);
     assert.ok(r.err.length > 0, `switchboard ${args.join(' ')} says why on standard error`);
   }
-  for (const command of ['serve', 'call', 'validate', 'graph', 'chat', 'train', 'nlu', 'replay', 'calls']) {
+  const commands = [
+    'serve',
+    'call',
+    'validate',
+    'graph',
+    'chat',
+    'train',
+    'nlu',
+    'replay',
+    'calls',
+    'twilio',
+  ];
+  for (const command of commands) {
     const help = await run([command, '--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /Exit status: 0 .*\b1\b.*\b2\b.*usage\s+error/s, `${command} --help`);
   }
+});
+
+test('twilio setup with its standard input on a pipe and no --yes shows the change, refuses (2), changes nothing', async (t) => {
+  const account = 'AC' + '0123456789abcdef'.repeat(2);
+  const fake = new FakeTwilioApiServer({ accountSid: account, authToken: 'token' });
+  await fake.start();
+  t.after(() => fake.close());
+  const sid = fake.addNumber('+15555550100');
+  const env = {
+    TWILIO_ACCOUNT_SID: account,
+    TWILIO_AUTH_TOKEN: 'token',
+    TWILIO_API_URL: fake.url,
+    PUBLIC_URL: 'https://voice.example.test',
+  };
+  const r = await run(['twilio', 'setup', '--number', '+15555550100', '--flow', 'demo'], env, 'y\n');
+  assert.equal(r.code, 2, r.err);
+  assert.match(
+    r.out,
+    /voice webhook +none +-> +POST https:\/\/voice\.example\.test\/twilio\/voice\?flow=demo/,
+  );
+  assert.match(r.err, /standard input is not a terminal .*--yes/);
+  assert.deepEqual(
+    fake.requests.map((q) => q.method),
+    ['GET'],
+  );
+  assert.equal(fake.numberResource(sid)?.voice_url, null);
 });
 
 test('chat shows why a web request failed, naming the unset variable, besides the apology', async () => {

@@ -98,7 +98,7 @@ describe('journal routes and commands', () => {
   });
 
   test("a call whose first stream never started starts on the next one with the caller's numbers", async () => {
-    const callId = 'CA' + '3'.repeat(32);
+    const callId = 'CA' + 'a'.repeat(32);
     const numbers = { From: '+15550001111', To: '+15550002222' };
     const first = readTwiml((await post('/twilio/voice', { CallSid: callId, ...numbers })).text);
     assert.equal(first.connect?.parameters.from, numbers.From);
@@ -123,7 +123,7 @@ describe('journal routes and commands', () => {
     // Once begun, a later stream resumes from the journal: the numbers are not handed out again.
     stream.send(stream.enc.stop());
     await stream.closed;
-    const leftOpenId = 'CA' + '4'.repeat(32);
+    const leftOpenId = 'CA' + 'b'.repeat(32);
     await leftOpen(leftOpenId, 'demo', 1);
     const resumed = readTwiml(
       (await post('/twilio/connect-ended', { CallSid: leftOpenId, ...numbers })).text,

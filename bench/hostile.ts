@@ -152,6 +152,8 @@ interface RunFigures {
   /** The server's saturation monitor: how many seconds it said the process was saturated, by reason. */
   saturated: Record<string, number>;
   refusals: Record<string, number>;
+  /** Lines the server logged over the whole run, the good calls' included. */
+  logLines: number;
 }
 
 /** `switchboard load --json` for the whole run; resolves with its result. */
@@ -284,6 +286,7 @@ async function run(dir: string, index: number): Promise<RunFigures> {
       loadAverage,
       saturated,
       refusals,
+      logLines: logs.length,
     };
   } finally {
     await server.stop();
@@ -326,6 +329,8 @@ function report(i: number, r: RunFigures): void {
       `${r.heap.baseline.toFixed(1)} MiB with the good calls, ${r.heap.after.toFixed(1)} after`,
   );
   console.log(`  refusals at the edge (log): ${JSON.stringify(r.refusals)}`);
+  const opened = r.kinds.reduce((n, k) => n + k.opened, 0);
+  console.log(`  server log: ${r.logLines} lines in the run, for ${opened} hostile connections`);
 }
 
 const median = (xs: number[]): number => {

@@ -12,6 +12,7 @@ import {
   BOOT_STATE,
   type CallContext,
   type CallEvent,
+  type CallInfo,
   type CallMachine,
   type CompiledFlow,
   type Effect,
@@ -87,12 +88,16 @@ export class CallSupervisor {
     this.#restarts = new RestartIntensity({ max: maxRestarts, withinMs, now: this.#now });
   }
 
-  /** Start a new conversation: journal its start, then deliver `call.start`. */
-  start(at: number, env: Record<string, string>, start: Omit<StartEntry, 'kind'>): void {
+  /**
+   * Start a new conversation: journal its start, then deliver `call.start` with the flow's environment and how
+   * the call reached it (`call`, journaled in the event's body, which is sealed at rest).
+   */
+  start(at: number, env: Record<string, string>, start: Omit<StartEntry, 'kind'>, call?: CallInfo): void {
     this.#enqueue(async () => {
       await this.#journal.append([{ kind: 'start', ...start }], at, start.flow);
       this.#actor = this.#spawn(undefined);
-      await this.#handle({ type: 'call.start', at, callId: this.#opts.callId, env });
+      const callId = this.#opts.callId;
+      await this.#handle({ type: 'call.start', at, callId, env, ...(call === undefined ? {} : { call }) });
     });
   }
 

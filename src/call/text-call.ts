@@ -114,12 +114,13 @@ export class TextCall {
   start(): void {
     const { flow } = this.#opts.compiled;
     const env = captureEnv(flowEnvNames(flow), this.#opts.env ?? process.env);
-    this.#supervisor.start(this.#now(), env, {
-      flow: flow.id,
-      flowVersion: flow.version,
-      modelVersion: this.modelVersion,
-      params: {},
-    });
+    // A chat has no numbers: `{{call.from}}` and `{{call.to}}` read as nothing.
+    this.#supervisor.start(
+      this.#now(),
+      env,
+      { flow: flow.id, flowVersion: flow.version, modelVersion: this.modelVersion, params: {} },
+      { direction: 'inbound' },
+    );
   }
 
   /** The caller says `text`; see {@link settled} for when the agent has answered. */

@@ -8,13 +8,14 @@
  *   unary      := ("!" | "not") unary | "(" condition ")" | test
  *   test       := operand [ ("==" | "!=" | "<" | "<=" | ">" | ">=") operand | ["not"] "in" list ]
  *   list       := "[" [ literal ("," literal)* ] "]"
- *   operand    := slot | literal
+ *   operand    := slot | "call." name | literal
  *   literal    := "text" | 'text' | number | true | false
  *
- * A bare slot is true when the slot has a non-empty value. Absent slots read as "".
+ * A bare slot is true when the slot has a non-empty value. Absent slots read as "". `call.direction`, `call.from`
+ * and `call.to` read how the call reached the flow (call-info.ts); a bare one holds when it is non-empty.
  */
 
 export * from './conditions/types.ts';
 export { parseCondition } from './conditions/parser.ts';
 export { evaluateCondition } from './conditions/evaluate.ts';
-export { conditionSlots, formatCondition } from './conditions/inspect.ts';
+export { conditionCalls, conditionSlots, formatCondition } from './conditions/inspect.ts';

@@ -22,7 +22,8 @@ export function describeEvent(event: Message): Described {
   const text = (key: string): string => show(event[key]);
   switch (event.type) {
     case 'call.start':
-      return said('event', 'call answered');
+      // The direction only: the call's numbers are personal data, never put in words (nor are its env values).
+      return said('event', isOutbound(event.call) ? 'outbound call answered' : 'call answered');
     case 'dtmf':
       return said('input', `caller pressed ${text('digit')}`);
     case 'utterance':
@@ -71,6 +72,13 @@ function byAction(m: Message): Described | undefined {
     if (describe) return describe(m, text);
   }
   return undefined;
+}
+
+/** A journaled `call.start`'s `call` says the call was placed by the server; read defensively. */
+function isOutbound(call: unknown): boolean {
+  return (
+    typeof call === 'object' && call !== null && (call as { direction?: unknown }).direction === 'outbound'
+  );
 }
 
 /** A journaled value as text: strings and numbers as they are, anything else as JSON. */

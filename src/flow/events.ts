@@ -3,6 +3,7 @@
  * inside the machine, so a journal of events replays to the same states and effects.
  */
 import type { HangupEffect } from './actions/format/hangup.ts';
+import type { CallInfo } from './call-info.ts';
 import type { HttpEffect, HttpOutcomeEvent } from './actions/format/http.ts';
 import type { TimerEffect } from './actions/format/policies.ts';
 import type { SayEffect } from './actions/format/say.ts';
@@ -10,8 +11,12 @@ import type { TransferEffect, TransferOutcome } from './actions/format/transfer.
 
 /** Events delivered to the call's machine. `at` is wall-clock milliseconds when the event happened. */
 export type CallEvent =
-  /** `env`: the environment variables the flow reads (`{{env.NAME}}`), captured when the call started. */
-  | { type: 'call.start'; at: number; callId: string; env?: Record<string, string> }
+  /**
+   * `env`: the environment variables the flow reads (`{{env.NAME}}`), captured when the call started. `call`: how
+   * the call reached the flow (`{{call.NAME}}`); absent, as in journals from before it, is an inbound call whose
+   * numbers are unknown.
+   */
+  | { type: 'call.start'; at: number; callId: string; env?: Record<string, string>; call?: CallInfo }
   | { type: 'dtmf'; at: number; digit: string }
   /**
    * The caller said something: the transcript as recognised, the intent understood (null when none), and the
@@ -68,6 +73,8 @@ export interface CallContext {
   checking?: string;
   /** Environment variables the flow reads, as they were when the call started. */
   env: Record<string, string>;
+  /** How the call reached the flow; absent (a call journaled before it was kept) is inbound, numbers unknown. */
+  call?: CallInfo;
   /** Id of the web request or transfer in progress, whose answer the state waits for; else null. */
   pending: string | null;
   /** No-input or no-match retries in the current state. */

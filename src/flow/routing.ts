@@ -4,6 +4,7 @@
  * leave on an input). Kept apart from route.ts so actions can use it without importing the table that lists them.
  */
 import type { ExampleMatcher } from '../nlu/example-matcher.ts';
+import type { CallInfo } from './call-info.ts';
 import { evaluateCondition, type Condition } from './conditions.ts';
 import type { CallContext } from './events.ts';
 import type { FlowFile, ResolvedPolicy, Target } from './types.ts';
@@ -65,17 +66,18 @@ export function fallbackOf(table: RoutingTable): string {
   return table.policy.fallback ?? GIVE_UP_STATE;
 }
 
-/** The first choice of `target` whose condition holds on `slots`, or null when none does. */
+/** The first choice of `target` whose condition holds on `slots` and the `call`, or null when none does. */
 export function resolveTarget(
   table: RoutingTable,
   target: Target,
   slots: Readonly<Record<string, string>>,
+  call: CallInfo | undefined,
 ): string | null {
   if (typeof target === 'string') return target;
   for (const choice of target) {
     if (choice.if === undefined) return choice.goto;
     const condition = table.conditions.get(choice.if);
-    if (condition && evaluateCondition(condition, slots)) return choice.goto;
+    if (condition && evaluateCondition(condition, slots, call)) return choice.goto;
   }
   return null;
 }
@@ -99,7 +101,7 @@ export function leaveOnInput(
   slots: Readonly<Record<string, string>>,
   set: Record<string, string> | null = null,
 ): Route {
-  const to = resolveTarget(table, target, slots);
+  const to = resolveTarget(table, target, slots, ctx.call);
   return to === null ? retry(table, ctx, 'noMatch') : goto(to, set, true);
 }
 

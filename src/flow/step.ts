@@ -50,8 +50,9 @@ export function runStep(
   let seq = ctx.seq;
   let slots = ctx.slots;
   const env = event.type === 'call.start' ? (event.env ?? {}) : ctx.env;
+  const call = event.type === 'call.start' ? event.call : ctx.call;
   const render = (template: string, values: Readonly<Record<string, string>> = slots): string =>
-    renderTemplate(template, values, env);
+    renderTemplate(template, values, { env, call });
   const setSlots = (values: Record<string, string>): void => {
     slots = { ...slots, ...values };
     next.slots = slots;
@@ -106,7 +107,7 @@ export function runStep(
     // The state's SSML carries its prompt; an apology before it goes in as escaped text.
     const ssml =
       prompt?.ssml !== undefined
-        ? renderTemplate(prompt.ssml, slots, env, escapeSsml).replace(/<speak([^>]*)>/, (open) =>
+        ? renderTemplate(prompt.ssml, slots, { env, call }, escapeSsml).replace(/<speak([^>]*)>/, (open) =>
             before === '' ? open : `${open}${escapeSsml(before)} `,
           )
         : undefined;
@@ -200,7 +201,11 @@ export function runStep(
 
   switch (params.kind) {
     case 'start':
-      if (event.type === 'call.start') Object.assign(next, { callId: event.callId, startedAt: at, env });
+      if (event.type === 'call.start') {
+        Object.assign(next, { callId: event.callId, startedAt: at, env });
+        // Only when given, so the context of a call journaled without it is as it was.
+        if (call !== undefined) next.call = call;
+      }
       break;
     case 'enter': {
       Object.assign(next, {

@@ -1,9 +1,12 @@
 /**
- * Prompt templates: `{{slot}}` inserts a slot's value; filters make values read naturally: `{{slot|digits}}`
- * spells digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five thousand five hundred and twelve"),
- * `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st", `{{slot|time}}` an HH:MM time as "3:30 PM".
+ * Prompt templates: `{{slot}}` inserts a slot's value, `{{env.NAME}}` a server setting and `{{call.from}}` what
+ * the call knows of itself (call-info.ts), the last two as captured when the call started. Filters make values
+ * read naturally: `{{slot|digits}}` spells digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five
+ * thousand five hundred and twelve"), `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st",
+ * `{{slot|time}}` an HH:MM time as "3:30 PM".
  */
 import { MONTH_NAMES, WEEKDAY_NAMES } from '../common/calendar.ts';
+import { CALL_PREFIX, readCall, type CallInfo } from './call-info.ts';
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*([a-z]+)\s*)?\}\}/g;
 
 export const TEMPLATE_FILTERS = ['digits', 'date', 'time'] as const;
@@ -11,20 +14,33 @@ export const TEMPLATE_FILTERS = ['digits', 'date', 'time'] as const;
 /** Prefix of a template name read from the environment captured when the call started: `{{env.ORDERS_URL}}`. */
 export const ENV_PREFIX = 'env.';
 
-/** Render a template against the call's slots and environment; anything missing renders as empty text. */
+/**
+ * What a template reads besides the slots, as captured when the call started. Both are required, so an
+ * environment passed on its own (as before the call's numbers were) does not compile.
+ */
+export interface TemplateSources {
+  /** The environment variables the flow reads (`{{env.NAME}}`). */
+  env: Readonly<Record<string, string>>;
+  /** How the call reached the flow (`{{call.NAME}}`); undefined is an inbound call with no numbers known. */
+  call: CallInfo | undefined;
+}
+
+const NO_SOURCES: TemplateSources = { env: {}, call: undefined };
+
+/** Render a template against the call's slots, environment and numbers; anything missing renders as empty text. */
 export function renderTemplate(
   template: string,
   slots: Readonly<Record<string, string>>,
-  env: Readonly<Record<string, string>> = {},
+  { env, call }: TemplateSources = NO_SOURCES,
   /** Applied to each inserted value, e.g. XML escaping inside SSML. */
   escape: (value: string) => string = (value) => value,
 ): string {
   return template.replace(PLACEHOLDER, (_match, name: string, filter: string | undefined) => {
-    const isEnv = name.startsWith(ENV_PREFIX);
-    const source = isEnv ? env : slots;
-    const key = isEnv ? name.slice(ENV_PREFIX.length) : name;
-    // Own properties only: a slot named `constructor` is just an absent slot.
-    const value = Object.hasOwn(source, key) ? (source[key] ?? '') : '';
+    const value = name.startsWith(CALL_PREFIX)
+      ? readCall(call, name.slice(CALL_PREFIX.length))
+      : name.startsWith(ENV_PREFIX)
+        ? ownValue(env, name.slice(ENV_PREFIX.length))
+        : ownValue(slots, name);
     if (filter === 'digits') return escape(spellDigits(value));
     if (filter === 'date') return escape(sayDate(value));
     if (filter === 'time') return escape(sayTime(value));
@@ -32,7 +48,15 @@ export function renderTemplate(
   });
 }
 
-/** A piece of a template: text as written, or a placeholder (`text` is the whole `{{...}}`). */
+// Own properties only: a slot named `constructor` is just an absent slot.
+function ownValue(source: Readonly<Record<string, string>>, key: string): string {
+  return Object.hasOwn(source, key) ? (source[key] ?? '') : '';
+}
+
+/**
+ * A piece of a template: text as written, or a placeholder (`text` is the whole `{{...}}`). `fromEnv` marks the
+ * server's own settings; every other value (a slot, the call's numbers) is data from outside the flow.
+ */
 export type TemplatePart =
   { kind: 'text'; text: string } | { kind: 'value'; text: string; name: string; fromEnv: boolean };
 
@@ -50,7 +74,7 @@ export function templateParts(template: string): TemplatePart[] {
   return parts;
 }
 
-/** The slot names a template refers to, with their filters. */
+/** The names a template refers to (slots, `env.NAME`, `call.NAME`), with their filters. */
 export function templateSlots(template: string): { name: string; filter: string | undefined }[] {
   const out: { name: string; filter: string | undefined }[] = [];
   for (const m of template.matchAll(PLACEHOLDER)) if (m[1]) out.push({ name: m[1], filter: m[2] });

@@ -9,9 +9,11 @@ import {
   BOOT_STATE,
   captureEnv,
   flowEnvNames,
+  isCallDirection,
   waitsForInput,
   type CallContext,
   type CallEvent,
+  type CallInfo,
   type CompiledFlow,
   type Effect,
   type StateDef,
@@ -197,12 +199,18 @@ export class Conversation {
       modelVersion,
       tracks: this.#opts.tracks,
     });
-    supervisor.start(this.#opts.startedAt, captureEnv(flowEnvNames(compiled.flow), this.#opts.env), {
-      flow: flowName,
-      flowVersion: compiled.flow.version,
-      modelVersion,
-      params: { flow: flowName, ...callerParams(this.#opts.params) },
-    });
+    const caller = callerParams(this.#opts.params);
+    supervisor.start(
+      this.#opts.startedAt,
+      captureEnv(flowEnvNames(compiled.flow), this.#opts.env),
+      {
+        flow: flowName,
+        flowVersion: compiled.flow.version,
+        modelVersion,
+        params: { flow: flowName, ...caller },
+      },
+      callOf(this.#opts.params.direction, caller),
+    );
   }
 
   #resume(supervisor: CallSupervisor, records: Parameters<typeof recover>[1], leaseToken: number): void {
@@ -270,4 +278,15 @@ function callerParams(params: Readonly<Record<string, string>>): Record<string, 
   if (params.from !== undefined) out.from = params.from;
   if (params.to !== undefined) out.to = params.to;
   return out;
+}
+
+/**
+ * How the call reached its flow (`{{call.NAME}}`): the `direction` stream parameter when it is `inbound` or
+ * `outbound` (the outbound dialer sets it), else inbound; and the numbers that are known.
+ */
+function callOf(direction: string | undefined, caller: Readonly<Record<string, string>>): CallInfo {
+  const call: CallInfo = { direction: isCallDirection(direction) ? direction : 'inbound' };
+  if (caller.from) call.from = caller.from;
+  if (caller.to) call.to = caller.to;
+  return call;
 }

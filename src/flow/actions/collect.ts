@@ -177,7 +177,7 @@ function collected(
   if (!withinLength(c, value)) return invalid();
   if (c.validate !== undefined) {
     const condition = table.conditions.get(c.validate);
-    if (condition && !evaluateCondition(condition, slots)) return invalid();
+    if (condition && !evaluateCondition(condition, slots, ctx.call)) return invalid();
   }
   if (c.confirm !== undefined) return stay({ kind: 'confirm', slot: c.slot, value });
   if (def.next === undefined) return IGNORE;

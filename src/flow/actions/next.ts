@@ -31,7 +31,7 @@ function targetReads(to: Target | undefined, pointer: string, moment: Read['mome
 
 /** The state's work failed: its `onError`, else the fallback (or giving up, when the state is the fallback). */
 export function failed({ table, state, def, ctx }: RouteQuery): Route {
-  const target = def.onError === undefined ? null : resolveTarget(table, def.onError, ctx.slots);
+  const target = def.onError === undefined ? null : resolveTarget(table, def.onError, ctx.slots, ctx.call);
   // A state that is itself the fallback would only fail again: give up instead of looping.
   const fallback = fallbackOf(table) === state ? GIVE_UP_STATE : fallbackOf(table);
   return goto(target ?? fallback, null, false);
@@ -90,7 +90,7 @@ export const next: FlowAction = {
     // The prompt of a state that moves on by itself has been heard.
     if (event.type !== 'played') return undefined;
     if (def.next === undefined) return IGNORE;
-    return goto(resolveTarget(table, def.next, ctx.slots) ?? fallbackOf(table), null, false);
+    return goto(resolveTarget(table, def.next, ctx.slots, ctx.call) ?? fallbackOf(table), null, false);
   },
 
   paths(def, facts, sink) {

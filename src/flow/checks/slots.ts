@@ -1,5 +1,6 @@
 /** The check that a slot is stored on every path before a template or a condition reads it. */
 import { ACTIONS, stateFacts } from '../actions/index.ts';
+import { CALL_PREFIX } from '../call-info.ts';
 import { parseCondition } from '../conditions.ts';
 import { ENV_PREFIX, templateSlots } from '../template.ts';
 import type { StateDef } from '../types.ts';
@@ -49,8 +50,9 @@ function slotUses(graph: Graph): Map<string, SlotUse[]> {
       const { pointer, moment, spoken } = read;
       if (read.text !== undefined) {
         for (const { name } of templateSlots(read.text)) {
-          // Environment variables are read when the call starts, never collected.
-          if (!name.startsWith(ENV_PREFIX)) use(name, { state, pointer, moment, kind: 'template', spoken });
+          // Environment variables and the call's own values are there from its start, never collected.
+          if (name.startsWith(ENV_PREFIX) || name.startsWith(CALL_PREFIX)) continue;
+          use(name, { state, pointer, moment, kind: 'template', spoken });
         }
       }
       if (read.condition !== undefined) {

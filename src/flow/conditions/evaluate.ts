@@ -1,4 +1,5 @@
-/** Evaluating a condition against a call's slots; total, never throwing. */
+/** Evaluating a condition against a call's slots and what it knows of itself; total, never throwing. */
+import { readCall, type CallInfo } from '../call-info.ts';
 import type { CompareOp, Condition, Operand } from './types.ts';
 
 // Far beyond what the parser produces; guards hand-written ASTs against unbounded recursion.
@@ -21,19 +22,30 @@ interface Value {
 
 const INVALID: Value = { text: '', num: undefined, from: 'invalid' };
 
-type Reader = (name: unknown) => string;
+/** Reads a slot (`slot`) or a `call.` name (`call`); empty text for anything absent. */
+interface Reader {
+  slot: (name: unknown) => string;
+  call: (name: unknown) => string;
+}
 
 /**
- * Evaluate a condition against the call's slots. Total: malformed nodes (from hand-written JSON) evaluate to
- * false rather than throwing.
+ * Evaluate a condition against the call's slots and `call` (absent: an inbound call, numbers unknown). Total:
+ * malformed nodes (from hand-written JSON) evaluate to false rather than throwing.
  */
-export function evaluateCondition(condition: Condition, slots: Readonly<Record<string, string>>): boolean {
-  // Own properties only, so a slot named "constructor" is absent rather than Object's constructor.
-  const read: Reader = (name) => {
-    if (typeof name !== 'string' || typeof slots !== 'object' || slots === null) return '';
-    if (!Object.hasOwn(slots, name)) return '';
-    const value: unknown = slots[name];
-    return typeof value === 'string' ? value : '';
+export function evaluateCondition(
+  condition: Condition,
+  slots: Readonly<Record<string, string>>,
+  call?: CallInfo,
+): boolean {
+  const read: Reader = {
+    // Own properties only, so a slot named "constructor" is absent rather than Object's constructor.
+    slot: (name) => {
+      if (typeof name !== 'string' || typeof slots !== 'object' || slots === null) return '';
+      if (!Object.hasOwn(slots, name)) return '';
+      const value: unknown = slots[name];
+      return typeof value === 'string' ? value : '';
+    },
+    call: (name) => (typeof name === 'string' ? readCall(call, name) : ''),
   };
   return evaluate(condition, read, 0);
 }
@@ -44,7 +56,7 @@ function evaluate(c: Condition, read: Reader, depth: number): boolean {
     case 'constant':
       return c.value === true;
     case 'present':
-      return read(c.slot) !== '';
+      return read.slot(c.slot) !== '';
     case 'compare':
       return compare(c.op, resolve(c.left, read), resolve(c.right, read));
     case 'in': {
@@ -68,7 +80,12 @@ function resolve(o: Operand, read: Reader): Value {
   if (typeof o !== 'object' || o === null) return INVALID;
   switch (o.kind) {
     case 'slot': {
-      const text = read(o.name);
+      const text = read.slot(o.name);
+      return { text, num: toNumber(text), from: 'slot' };
+    }
+    case 'callValue': {
+      // Compared as a slot is: what the call knows is data, like what the caller said.
+      const text = read.call(o.name);
       return { text, num: toNumber(text), from: 'slot' };
     }
     case 'string':

@@ -1,19 +1,29 @@
-/** Reading a condition back: the slots it uses, and its source text. */
+/** Reading a condition back: the slots and `call.` names it uses, and its source text. */
+import { CALL_PREFIX } from '../call-info.ts';
 import { MAX_EVAL_DEPTH } from './evaluate.ts';
 import type { Condition, Operand } from './types.ts';
 
-/** Distinct slot names a condition reads, in order of appearance. */
+/** Distinct slot names a condition reads, in order of appearance; `call.` names are not slots. */
 export function conditionSlots(condition: Condition): string[] {
+  return operandNames(condition, 'slot');
+}
+
+/** Distinct `call.` names (without the prefix) a condition reads, in order of appearance. */
+export function conditionCalls(condition: Condition): string[] {
+  return operandNames(condition, 'callValue');
+}
+
+function operandNames(condition: Condition, kind: 'slot' | 'callValue'): string[] {
   const seen = new Set<string>();
   const operand = (o: Operand): void => {
-    if (typeof o === 'object' && o !== null && o.kind === 'slot' && typeof o.name === 'string')
+    if (typeof o === 'object' && o !== null && o.kind === kind && typeof o.name === 'string')
       seen.add(o.name);
   };
   const visit = (c: Condition, depth: number): void => {
     if (depth > MAX_EVAL_DEPTH || typeof c !== 'object' || c === null) return;
     switch (c.kind) {
       case 'present':
-        if (typeof c.slot === 'string') seen.add(c.slot);
+        if (kind === 'slot' && typeof c.slot === 'string') seen.add(c.slot);
         return;
       case 'compare':
         operand(c.left);
@@ -75,6 +85,8 @@ function formatOperand(o: Operand): string {
   switch (o.kind) {
     case 'slot':
       return o.name;
+    case 'callValue':
+      return `${CALL_PREFIX}${o.name}`;
     case 'string':
       return `"${o.value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
     case 'number':

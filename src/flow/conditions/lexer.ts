@@ -23,7 +23,8 @@ export class ConditionError extends Error {
   }
 }
 
-const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+// A name, or names joined by dots (`call.direction`); the parser says which dotted names it reads.
+const WORD = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/y;
 const NUMBER = /-?\d+(?:\.\d+)?/y;
 const NUMBER_RUN = /-?[A-Za-z0-9_.]*/y;
 const SPACE = /\s/;

@@ -1,6 +1,8 @@
 /** Parsing conditions into their syntax tree, with messages and offsets for the flow's author. */
+import { CALL_NAMES, CALL_PREFIX } from '../call-info.ts';
+import { ENV_PREFIX } from '../template.ts';
 import { calendarKind, toNumber } from './evaluate.ts';
-import { conditionSlots } from './inspect.ts';
+import { conditionCalls, conditionSlots } from './inspect.ts';
 import {
   COMPARE,
   ConditionError,
@@ -33,7 +35,10 @@ export function parseCondition(source: string): ConditionParse {
   }
   try {
     const condition = new Parser(source).parse();
-    return { ok: true, value: { condition, slots: conditionSlots(condition) } };
+    return {
+      ok: true,
+      value: { condition, slots: conditionSlots(condition), calls: conditionCalls(condition) },
+    };
   } catch (error) {
     if (error instanceof ConditionError) return { ok: false, message: error.message, offset: error.offset };
     throw error;
@@ -197,6 +202,9 @@ class Parser {
     switch (left.kind) {
       case 'slot':
         return { kind: 'present', slot: left.name };
+      case 'callValue':
+        // Read as a bare slot is: it holds when it is non-empty (`call.from`: the number is known).
+        return { kind: 'compare', op: '!=', left, right: { kind: 'string', value: '' } };
       case 'boolean':
         return { kind: 'constant', value: left.value };
       default:
@@ -229,6 +237,7 @@ class Parser {
         return { kind: 'number', value: t.value };
       case 'word':
         if (t.text === 'true' || t.text === 'false') return { kind: 'boolean', value: t.text === 'true' };
+        if (t.text.includes('.')) return dottedOperand(t);
         return { kind: 'slot', name: t.text };
       default:
         // Unreachable: callers check startsOperand first.
@@ -282,6 +291,22 @@ class Parser {
       after = this.advance();
     }
   }
+}
+
+/**
+ * `call.NAME`: what the call knows of itself. Any NAME parses, so validation can name the closest known one; no
+ * other dotted name is a value a condition can read.
+ */
+function dottedOperand(t: Extract<Token, { type: 'word' }>): Operand {
+  if (t.text.startsWith(CALL_PREFIX)) return { kind: 'callValue', name: t.text.slice(CALL_PREFIX.length) };
+  const known = CALL_NAMES.map((name) => `${CALL_PREFIX}${name}`).join(', ');
+  const what = t.text.startsWith(ENV_PREFIX)
+    ? 'environment variables cannot be tested in a condition'
+    : 'slot names have no dot';
+  throw new ConditionError(
+    `${describe(t)} cannot be read here: ${what}; the names with a dot are ${known}`,
+    t.start,
+  );
 }
 
 function join(kind: 'and' | 'or', items: Condition[]): Condition {

@@ -4,7 +4,8 @@
 export type Literal =
   { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'boolean'; value: boolean };
 
-export type Operand = Literal | { kind: 'slot'; name: string };
+/** A slot, or what the call knows of itself: `call.direction` is `{ kind: 'callValue', name: 'direction' }`. */
+export type Operand = Literal | { kind: 'slot'; name: string } | { kind: 'callValue'; name: string };
 
 export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -21,6 +22,8 @@ export interface ParsedCondition {
   condition: Condition;
   /** Distinct slot names referenced, in order of appearance. */
   slots: string[];
+  /** Distinct `call.` names referenced (without the prefix), in order of appearance; unknown ones included. */
+  calls: string[];
 }
 
 export type ConditionParse =

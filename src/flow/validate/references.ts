@@ -1,17 +1,35 @@
 /**
- * Checks of what a flow's texts refer to: the slots and environment variables of templates, the slots of
- * conditions, and the states of targets.
+ * Checks of what a flow's texts refer to: the slots, environment variables and `call.` names of templates, the
+ * slots and `call.` names of conditions, and the states of targets.
  */
+import { CALL_NAMES, CALL_PREFIX, isCallName } from '../call-info.ts';
 import { parseCondition } from '../conditions.ts';
+import { didYouMean } from '../suggest.ts';
 import { ENV_PREFIX, TEMPLATE_FILTERS, templateSlots } from '../template.ts';
 import { isObject, unknownKeys, type Add } from './finding.ts';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const CHOICE_KEYS = new Set(['if', 'goto']);
+const CALL_REFS = CALL_NAMES.map((name) => `${CALL_PREFIX}${name}`);
 const CONDITION_HINT =
-  'operands are slot names, "strings", numbers, true or false; operators: == != < <= > >= in not in && || !';
+  `operands are slot names, ${CALL_REFS.join(', ')}, "strings", numbers, true or false; ` +
+  'operators: == != < <= > >= in not in && || !';
 
-/** A template's slots must be stored somewhere, its environment names well formed, its filters known. */
+/** A `call.NAME` whose NAME the call does not have: the closest known one, and the list. */
+function checkCallName(name: string, at: string, where: 'template' | 'condition', add: Add): void {
+  if (isCallName(name)) return;
+  const ref = `${CALL_PREFIX}${name}`;
+  add(
+    at,
+    `${where} uses "${ref}", which a call does not have`,
+    `${didYouMean(ref, CALL_REFS)}known call values: ${CALL_REFS.join(', ')}`,
+  );
+}
+
+/**
+ * A template's slots must be stored somewhere, its environment names well formed, its `call.` names known, its
+ * filters known.
+ */
 export function checkTemplate(
   text: string,
   at: string,
@@ -20,7 +38,10 @@ export function checkTemplate(
   add: Add,
 ): void {
   for (const { name, filter } of templateSlots(text)) {
-    if (name.startsWith(ENV_PREFIX)) {
+    if (name.startsWith(CALL_PREFIX)) {
+      // What the call knows of itself is there from its start: never collected.
+      checkCallName(name.slice(CALL_PREFIX.length), at, 'template', add);
+    } else if (name.startsWith(ENV_PREFIX)) {
       const variable = name.slice(ENV_PREFIX.length);
       if (!ENV_NAME.test(variable)) {
         add(
@@ -62,6 +83,7 @@ export function checkCondition(
       add(at, `condition uses slot "${slot}", which no state collects or sets`, slotHint(slot));
     }
   }
+  for (const name of parsed.value.calls) checkCallName(name, at, 'condition', add);
 }
 
 /**

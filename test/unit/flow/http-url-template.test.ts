@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createActor } from 'xstate';
-import { compileFlow, validateFlow, type Effect, type FlowFile } from '../../../src/flow/index.ts';
+import {
+  compileFlow,
+  validateFlow,
+  type CallInfo,
+  type Effect,
+  type FlowFile,
+} from '../../../src/flow/index.ts';
 import {
   hasDotSegment,
   renderUrl,
@@ -17,9 +23,14 @@ import { renderTemplate } from '../../../src/flow/template.ts';
 
 const HOSTILE = 'x/../../admin?y=1#';
 
-/** Render `template` as a state's request would, with these slots and environment. */
-function url(template: string, slots: Record<string, string>, env: Record<string, string> = {}): string {
-  return renderUrl(template, (placeholder) => renderTemplate(placeholder, slots, env));
+/** Render `template` as a state's request would, with these slots, environment and call. */
+function url(
+  template: string,
+  slots: Record<string, string>,
+  env: Record<string, string> = {},
+  call?: CallInfo,
+): string {
+  return renderUrl(template, (placeholder) => renderTemplate(placeholder, slots, { env, call }));
 }
 
 test('a slot in the path stays one segment: "/", "?", "#" and ".." in it are data', () => {
@@ -71,6 +82,25 @@ test("a slot that lands in the scheme, host or port renders as nothing: the host
     assert.equal(a, b, template);
     assert.doesNotMatch(a, /evil/, template);
   }
+});
+
+test("the call's numbers are caller data: encoded as a slot value is, and never in the scheme or host", () => {
+  const call: CallInfo = { direction: 'inbound', from: '+1 555/../admin?x=1#', to: 'client:alice' };
+  const rendered = url('https://api.example/callers/{{call.from}}?to={{call.to}}', {}, {}, call);
+  assert.equal(rendered, url('https://api.example/callers/{{n}}?to={{t}}', { n: call.from!, t: call.to! }));
+  const parsed = new URL(rendered);
+  assert.equal(parsed.host, 'api.example');
+  assert.equal(decodeURIComponent(parsed.pathname.split('/')[2]!), '+1 555/../admin?x=1#');
+  assert.equal(parsed.searchParams.get('to'), 'client:alice');
+  assert.equal(
+    url('https://api.example/{{call.from|digits}}', {}, {}, { direction: 'inbound', from: '12' }),
+    'https://api.example/1%2C%202',
+  );
+  // In the host it renders as nothing, like a slot; the validator refuses it there.
+  const evil: CallInfo = { direction: 'inbound', from: 'evil.example' };
+  assert.doesNotMatch(url('https://{{call.from}}/x', {}, {}, evil), /evil/);
+  assert.deepEqual(slotsInAuthority('https://{{call.from}}.example/{{call.to}}'), ['call.from']);
+  assert.deepEqual(slotsInAuthority('{{env.BASE}}{{call.to}}'), ['call.to']);
 });
 
 test('the part of a URL text lands in', () => {
@@ -146,12 +176,16 @@ function flowWith(http: Record<string, unknown>, headers?: Record<string, string
   };
 }
 
-function requestOf(flow: FlowFile, env: Record<string, string>): Extract<Effect, { type: 'http' }> {
+function requestOf(
+  flow: FlowFile,
+  env: Record<string, string>,
+  call?: CallInfo,
+): Extract<Effect, { type: 'http' }> {
   const actor = createActor(compileFlow(flow).machine);
   const effects: Effect[] = [];
   actor.on('*', (e) => effects.push(e));
   actor.start();
-  actor.send({ type: 'call.start', at: 1, callId: 'CA1', env });
+  actor.send({ type: 'call.start', at: 1, callId: 'CA1', env, ...(call ? { call } : {}) });
   const say = effects.find((e) => e.type === 'say');
   assert.ok(say?.type === 'say');
   actor.send({ type: 'played', at: 2, mark: say.mark });
@@ -180,6 +214,29 @@ function findingsAt(flow: FlowFile, pointer: string): string[] {
   return result.findings.filter((f) => f.pointer === pointer && f.severity === 'error').map((f) => f.message);
 }
 
+test("a state's request reads the call's numbers: encoded in the URL, as sent in headers and body", () => {
+  const call: CallInfo = { direction: 'outbound', from: '+15555550100', to: '+1 555/0199' };
+  const flow = flowWith(
+    {
+      url: '{{env.BASE}}/callers/{{call.to}}?from={{call.from}}&dir={{call.direction}}',
+      body: { from: '{{call.from}}' },
+    },
+    { 'X-Caller': '{{call.from}}' },
+  );
+  assert.equal(validateFlow(flow).ok, true, 'call. names are not slots that must be collected');
+  const http = requestOf(flow, { BASE: 'https://api.example' }, call);
+  const parsed = new URL(http.url);
+  assert.equal(parsed.host, 'api.example');
+  assert.equal(parsed.pathname, '/callers/%2B1%20555%2F0199');
+  assert.equal(parsed.searchParams.get('from'), '+15555550100');
+  assert.equal(parsed.searchParams.get('dir'), 'outbound');
+  assert.deepEqual(http.body, { from: '+15555550100' });
+  assert.equal(http.headers['X-Caller'], '+15555550100');
+  // A call journaled without `call` is inbound, numbers unknown.
+  const old = requestOf(flow, { BASE: 'https://api.example' });
+  assert.equal(new URL(old.url).search, '?from=&dir=inbound');
+});
+
 test("the validator refuses a slot in the url's scheme, host or port, naming it", () => {
   const at = '/states/place/http/url';
   for (const template of [
@@ -194,6 +251,9 @@ test("the validator refuses a slot in the url's scheme, host or port, naming it"
   assert.deepEqual(findingsAt(flowWith({}), at), []);
   assert.equal(validateFlow(flowWith({})).ok, true);
   assert.equal(validateFlow(flowWith({ url: 'https://{{account}}/x' })).ok, false);
+  assert.deepEqual(findingsAt(flowWith({ url: 'https://{{call.from}}.example/x' }), at), [
+    "{{call.from}} is in the url's scheme, host or port: a caller's value cannot choose where a request goes",
+  ]);
 });
 
 test('the validator checks allowPrivate entries and refuses a Host header', () => {

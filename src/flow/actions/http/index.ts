@@ -124,7 +124,7 @@ export const http: FlowAction = {
     if (event.type === 'http.done') {
       if (event.id !== ctx.pending || def.next === undefined) return IGNORE;
       const slots = { ...ctx.slots, ...event.slots };
-      return goto(resolveTarget(table, def.next, slots) ?? fallbackOf(table), event.slots, false);
+      return goto(resolveTarget(table, def.next, slots, ctx.call) ?? fallbackOf(table), event.slots, false);
     }
     if (event.type === 'http.failed') return event.id === ctx.pending ? failed(query) : IGNORE;
     return undefined;

@@ -1,9 +1,10 @@
 /**
  * A web request's URL from its template. The flow's own text and its `{{env.NAME}}` values are taken as written:
  * they choose the scheme, host and port. Every other value (a slot: what a caller said or keyed, or what a service
- * answered) is encoded for the part of the URL it lands in, so it stays inside its path segment or query
- * component: `/`, `?`, `#`, `&` and `=` in it are data, and it can never change the host. A slot in the host is
- * a validation finding (`slotsInAuthority`); should one get there anyway it renders as nothing.
+ * answered; a `{{call.NAME}}`: the numbers the call came from and went to) is encoded for the part of the URL it
+ * lands in, so it stays inside its path segment or query component: `/`, `?`, `#`, `&` and `=` in it are data,
+ * and it can never change the host. Such a value in the host is a validation finding (`slotsInAuthority`);
+ * should one get there anyway it renders as nothing.
  */
 import { templateParts } from '../../template.ts';
 
@@ -39,7 +40,7 @@ export function renderUrl(template: string, value: (placeholder: string) => stri
   return out;
 }
 
-/** A slot's value as it may appear in `part` of a URL. */
+/** A slot's (or the call's) value as it may appear in `part` of a URL. */
 export function encodeFor(part: UrlPart, value: string): string {
   // Only the flow and the environment choose where a request goes.
   if (part === 'authority') return '';
@@ -49,9 +50,9 @@ export function encodeFor(part: UrlPart, value: string): string {
 }
 
 /**
- * The slots (not `env.` values) a URL template places in its scheme, host or port, where a caller's value could
- * send the request elsewhere. An `{{env.NAME}}` before the first `/`, `?` or `#` of the flow's own text may be a
- * whole base URL, so what follows it directly is in the authority too.
+ * The slots and `call.` names (not `env.` values) a URL template places in its scheme, host or port, where a
+ * caller's value could send the request elsewhere. An `{{env.NAME}}` before the first `/`, `?` or `#` of the
+ * flow's own text may be a whole base URL, so what follows it directly is in the authority too.
  */
 export function slotsInAuthority(template: string): string[] {
   let text = '';

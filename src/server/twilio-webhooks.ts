@@ -130,11 +130,15 @@ export class TwilioWebhooks {
     const busy = await this.#opts.admission.refuseNew(callSid, { from: params.From, to: params.To });
     if (busy) return sendXml(res.setHeader(REFUSAL_HEADER, busy.why), busy.twiml);
     const ticket = await this.#opts.journals.admit(callSid);
-    log.info('incoming call', { flow, pii: { from: params.From, to: params.To } });
-    sendXml(res, this.#connect(flow, { ...ticket }, callerNumbers(params)));
+    const direction = directionOf(params);
+    log.info('incoming call', { flow, direction, pii: { from: params.From, to: params.To } });
+    sendXml(res, this.#connect(flow, { ...ticket }, { direction, ...callerNumbers(params) }));
   }
 
-  /** `caller`: the call's numbers, carried to the stream so its journal's start record keeps them (erasure). */
+  /**
+   * `caller`: how the call came (`direction`) and its numbers, carried to the stream: the flow reads them, and its
+   * journal keeps them (erasure finds a caller by them).
+   */
   #connect(flow: string, ticket: StreamTicket, caller: Record<string, string> = {}): string {
     return connectStream({
       // The flow rides along: a call whose first stream never started has no journaled flow to resume with.
@@ -208,9 +212,17 @@ export class TwilioWebhooks {
     this.#opts.admission.resumed(callSid);
     // A call that never began journals the caller's numbers when it starts on this stream, as on its first, so
     // erasure by caller finds it.
-    const numbers = next.start === null ? callerNumbers(params) : {};
+    const numbers = next.start === null ? { direction: directionOf(params), ...callerNumbers(params) } : {};
     sendXml(res, this.#connect(flow, { ...next.ticket }, numbers));
   }
+}
+
+/**
+ * How the call reached us, as the flow reads it (`{{call.direction}}`): `outbound` for a call placed through the
+ * REST API (Twilio's `Direction` is `outbound-api`), else `inbound`.
+ */
+function directionOf(params: Record<string, string>): 'inbound' | 'outbound' {
+  return params.Direction === 'outbound-api' ? 'outbound' : 'inbound';
 }
 
 /** The webhook's From and To, when they are phone numbers (or client identities) of a sane length. */

@@ -132,6 +132,33 @@ describe('journal routes and commands', () => {
     assert.equal(resumed.connect.parameters.from, undefined);
   });
 
+  test('a call placed through the REST API reaches its flow as outbound; any other as inbound', async () => {
+    for (const [digit, direction, expected] of [
+      ['c', 'outbound-api', 'outbound'],
+      ['d', 'inbound', 'inbound'],
+    ] as const) {
+      const callId = 'CA' + digit.repeat(32);
+      const form = { CallSid: callId, From: '+15550003333', To: '+15550004444', Direction: direction };
+      const twiml = readTwiml((await post('/twilio/voice', form)).text);
+      assert.equal(twiml.connect?.parameters.direction, expected);
+      const stream = new RawStream(twiml.connect.streamUrl, callId);
+      await stream.opened;
+      stream.send(stream.enc.connected());
+      stream.send(stream.enc.start(twiml.connect.parameters));
+      await stream.waitFor((m) => m.includes('"event":"mark"'));
+      const started = (await readJournal(store, callId)).find(
+        (r) => r.kind === 'in' && r.event.type === 'call.start',
+      );
+      assert.deepEqual(started?.kind === 'in' && started.event.call, {
+        direction: expected,
+        from: form.From,
+        to: form.To,
+      });
+      stream.send(stream.enc.stop());
+      await stream.closed;
+    }
+  });
+
   test('an open call whose flow version is no longer loaded is told so and its journal closed', async () => {
     const callId = 'CA' + '2'.repeat(32);
     await leftOpen(callId, 'demo', 99);

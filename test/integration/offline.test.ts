@@ -10,7 +10,8 @@ import { test } from 'node:test';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SUITES = [
   'test/unit/speech/google-tts.test.ts',
-  'test/unit/speech/google-stt.test.ts',
+  'test/unit/speech/google-stt-streaming.test.ts',
+  'test/unit/speech/google-stt-v2.test.ts',
   'test/unit/speech/google-fake.test.ts',
   'test/integration/google-speech.test.ts',
   'test/integration/google-call.test.ts',

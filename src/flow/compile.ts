@@ -7,6 +7,7 @@
 import { enqueueActions, setup } from 'xstate';
 import type { AnyStateMachine } from 'xstate';
 import { eventsOf, isDecision } from './actions/index.ts';
+import { hearsAnswers, machineTarget } from './answered.ts';
 import type { CallContext, CallEvent, Effect } from './events.ts';
 import { possibleTargets, routeDecision, routeOnce, routingTable } from './route.ts';
 import { BOOT_STATE, ENDED_STATE, GIVE_UP_STATE } from './routing.ts';
@@ -70,6 +71,8 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
         const r = routeDecision(table, params.state, context);
         return r.kind === 'goto' && r.target === params.target;
       },
+      machineAnswered: ({ context, event }) => machineTarget(flow, context, event) !== undefined,
+      hearsAnswers: ({ context }) => hearsAnswers(context),
     },
   });
 
@@ -121,6 +124,9 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
   states[ENDED_STATE] = { type: 'final', entry: { type: 'step', params: { kind: 'exit' } } };
 
   const onGiveUp = policy.supervisor.onGiveUp;
+  const onMachine = flow.on?.machine;
+  const answered = { type: 'step', params: { kind: 'answered' } } as const;
+  const leave = { type: 'step', params: { kind: 'leave' } } as const;
   return base.createMachine({
     id: flow.id,
     initial: BOOT_STATE,
@@ -132,8 +138,22 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
       giveUp: {
         target: `.${onGiveUp ?? GIVE_UP_STATE}`,
         reenter: true,
-        actions: { type: 'step', params: { kind: 'leave' } },
+        actions: leave,
       },
+      // The answer is kept before the machine's state is entered, so its prompt can read `call.answeredBy`.
+      answered: [
+        ...(onMachine === undefined
+          ? []
+          : [
+              {
+                guard: 'machineAnswered',
+                target: `.${onMachine}`,
+                reenter: true,
+                actions: [leave, answered],
+              } as const,
+            ]),
+        { guard: 'hearsAnswers', actions: answered },
+      ],
     },
     states,
   });

@@ -11,8 +11,9 @@
  *   operand    := slot | "call." name | literal
  *   literal    := "text" | 'text' | number | true | false
  *
- * A bare slot is true when the slot has a non-empty value. Absent slots read as "". `call.direction`, `call.from`
- * and `call.to` read how the call reached the flow (call-info.ts); a bare one holds when it is non-empty.
+ * A bare slot is true when the slot has a non-empty value. Absent slots read as "". `call.direction`, `call.from`,
+ * `call.to`, `call.answeredBy` and `call.vars.NAME` read what the call knows of itself (call-info.ts); a bare one
+ * holds when it is non-empty.
  */
 
 export * from './conditions/types.ts';

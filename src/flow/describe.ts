@@ -38,6 +38,8 @@ export function describeEvent(event: Message): Described {
       return said('event', `speech ${text('service')} failed over to ${text('to')}`);
     case 'resume':
       return said('event', 'call resumed from its journal');
+    case 'answered':
+      return said('event', `answered by ${text('answeredBy')}`);
     case 'giveUp':
       return said('event', "supervisor gave up: going to the flow's onGiveUp state");
     case 'hangup':

@@ -4,25 +4,18 @@
  * variable (a secret, say) ever enters a call's state.
  */
 import { ENV_PREFIX, templateSlots } from './template.ts';
-import { ACTIONS, stateFacts } from './actions/index.ts';
+import { ACTIONS } from './actions/index.ts';
+import { flowReads } from './flow-reads.ts';
 import type { FlowFile } from './types.ts';
 
 export { notSetReason } from './actions/index.ts';
 
 export function flowEnvNames(flow: FlowFile): string[] {
   const names = new Set<string>();
-  const scan = (text: string | undefined): void => {
-    for (const { name } of templateSlots(text ?? '')) {
+  for (const text of flowReads(flow).templates) {
+    for (const { name } of templateSlots(text)) {
       if (name.startsWith(ENV_PREFIX)) names.add(name.slice(ENV_PREFIX.length));
     }
-  };
-  for (const [state, def] of Object.entries(flow.states)) {
-    const facts = stateFacts(def);
-    for (const read of ACTIONS.flatMap((action) => action.reads?.(def, state, facts) ?? [])) scan(read.text);
-  }
-  for (const prompt of [flow.policy?.noInputSay, flow.policy?.noMatchSay]) {
-    if (typeof prompt === 'string') scan(prompt);
-    else prompt?.forEach(scan);
   }
   return [...names].sort();
 }

@@ -3,7 +3,7 @@
  * inside the machine, so a journal of events replays to the same states and effects.
  */
 import type { HangupEffect } from './actions/format/hangup.ts';
-import type { CallInfo } from './call-info.ts';
+import type { AnsweredBy, CallInfo } from './call-info.ts';
 import type { HttpEffect, HttpOutcomeEvent } from './actions/format/http.ts';
 import type { TimerEffect } from './actions/format/policies.ts';
 import type { SayEffect } from './actions/format/say.ts';
@@ -45,6 +45,11 @@ export type CallEvent =
    * The flow's `speechFailover` policy says what is said then.
    */
   | { type: 'speech.failover'; at: number; service: 'stt' | 'tts'; to: 'embedded' | 'dtmf' }
+  /**
+   * Who answered an outbound call, once the answering-machine detection knows: kept as `call.answeredBy`, and
+   * when a machine's greeting is over, the call goes to the flow's `on.machine` state (answered.ts).
+   */
+  | { type: 'answered'; at: number; answeredBy: AnsweredBy }
   /** The supervisor gave up on the call's logic: go to the policy's `onGiveUp` state. */
   | { type: 'giveUp'; at: number }
   /** The outcomes of a state's work: a web request's answer or failure, a transfer that could not be made. */

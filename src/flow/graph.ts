@@ -26,6 +26,8 @@ const START = '$start';
 const END = '$end';
 /** The supervisor giving up on the call's logic, which leads to `policy.supervisor.onGiveUp`. */
 const GIVE_UP = '$giveUp';
+/** An answering machine's greeting ending, which leads to the flow's `on.machine` from any state. */
+const MACHINE = '$machine';
 /** Stands for every waiting state, so each global intent is one edge rather than one per state. */
 const ANY = '$any';
 
@@ -102,6 +104,12 @@ export function buildGraph(flow: FlowFile): Graph {
     edges.push({ from: GIVE_UP, to: onGiveUp, label: null, dashed: true });
   }
 
+  const onMachine = flow.on?.machine;
+  if (onMachine !== undefined) {
+    nodes.push({ name: MACHINE, kind: 'virtual', title: 'answering machine', notes: ['after its greeting'] });
+    edges.push({ from: MACHINE, to: onMachine, label: null, dashed: true });
+  }
+
   // Without a fallback the machine apologises and hangs up; that exit gets a node of its own so a reader
   // sees that waiting states do not wait forever.
   const fallback = flow.policy?.fallback ?? END;
@@ -152,6 +160,7 @@ export function mermaidId(name: string): string {
   if (name === START) return 'entry';
   if (name === END) return 'end_call';
   if (name === GIVE_UP) return 'giveup';
+  if (name === MACHINE) return 'answering_machine';
   if (name === ANY) return 'any_waiting';
   const body = name.replace(/[^A-Za-z0-9]/g, (ch) =>
     ch === '_' ? '__' : `_${ch.charCodeAt(0).toString(16)}_`,

@@ -7,6 +7,7 @@ export * from './parse.ts';
 export * from './checks.ts';
 export * from './report.ts';
 export * from './env.ts';
+export { flowVarNames } from './vars.ts';
 export * from './call-info.ts';
 export * from './spoken-templates.ts';
 export { expandSubflows } from './subflows.ts';

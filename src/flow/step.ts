@@ -14,6 +14,7 @@ import {
   timerStart,
 } from './actions/index.ts';
 import type { Retry } from './actions/action.ts';
+import { answeredCall } from './answered.ts';
 import type { CallContext, CallEvent, Effect } from './events.ts';
 import { routeOnce } from './route.ts';
 import { BOOT_STATE, GIVE_UP_STATE, type Route, type RoutingTable } from './routing.ts';
@@ -30,7 +31,9 @@ export type StepParams =
   /** Leaving without input (a decision state, the supervisor giving up): stop what is playing. */
   | { kind: 'leave' }
   | { kind: 'resume' }
-  | { kind: 'failover' };
+  | { kind: 'failover' }
+  /** Keep who answered the call (answered.ts). */
+  | { kind: 'answered' };
 
 export interface StepResult {
   context: Partial<CallContext>;
@@ -259,6 +262,11 @@ export function runStep(
       if (resumeSay !== undefined) next.playing = say(ctx.state, render(resumeSay));
       else ask(ctx.state, def, ctx.confirming);
       after(def);
+      break;
+    }
+    case 'answered': {
+      const answered = answeredCall(ctx, event);
+      if (answered !== undefined) next.call = answered;
       break;
     }
     case 'failover': {

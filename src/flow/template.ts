@@ -1,9 +1,10 @@
 /**
- * Prompt templates: `{{slot}}` inserts a slot's value, `{{env.NAME}}` a server setting and `{{call.from}}` what
- * the call knows of itself (call-info.ts), the last two as captured when the call started. Filters make values
- * read naturally: `{{slot|digits}}` spells digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five
- * thousand five hundred and twelve"), `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st",
- * `{{slot|time}}` an HH:MM time as "3:30 PM".
+ * Prompt templates: `{{slot}}` inserts a slot's value, `{{env.NAME}}` a server setting and `{{call.from}}` or
+ * `{{call.vars.name}}` what the call knows of itself (call-info.ts), the last two as captured when the call
+ * started (`call.answeredBy` once it is known). Filters make values read naturally: `{{slot|digits}}` spells
+ * digits out one by one (a voice reads "5 5 5 1 2", not "fifty-five thousand five hundred and twelve"),
+ * `{{slot|date}}` reads a YYYY-MM-DD date as "Tuesday, December 1st", `{{slot|time}}` an HH:MM time as
+ * "3:30 PM".
  */
 import { MONTH_NAMES, WEEKDAY_NAMES } from '../common/calendar.ts';
 import { CALL_PREFIX, readCall, type CallInfo } from './call-info.ts';

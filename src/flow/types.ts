@@ -74,8 +74,25 @@ export interface FlowFile {
    * @propertyNames {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$"}
    */
   subflows?: Record<string, SubflowDef>;
+  /** States a call goes to on what may happen in any state: an answering machine picking up. */
+  on?: FlowOn;
   /** Timeouts, retries and apologies for the whole flow. */
   policy?: FlowPolicy;
+}
+
+/**
+ * Where a call goes, whatever state it is in, on what the telephone network reports during the call. The call
+ * leaves its state as it does for the supervisor's `onGiveUp`: what is playing stops.
+ */
+export interface FlowOn {
+  /**
+   * The state an outbound call goes to when answering-machine detection says a machine's greeting is over (it
+   * beeped, or went silent): the message to leave. Entered once, however often the detection says so; other
+   * answers (a person, a fax) are only kept in `call.answeredBy`.
+   * @pattern ^[A-Za-z][A-Za-z0-9_-]{0,63}$
+   * @examples ["voicemail"]
+   */
+  machine?: string;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Structural checks of a flow file, each finding located by a JSON pointer so a person can fix it, followed by
  * the static checks of checks.ts once the structure holds. A flow that passes compiles to a machine without
  * further checks. The keys of a state are checked by the actions that own them (src/flow/actions/); what is
- * left here is the file around them: names, intents, entities, sub-flows, the policy, references.
+ * left here is the file around them: names, intents, entities, sub-flows, the flow's `on`, the policy,
+ * references.
  */
 import { ACTIONS, STATE_KEYS, stateFacts, type StateCheck } from './actions/index.ts';
 import { COPY_SEPARATOR, RETURN } from './subflows.ts';
@@ -10,6 +11,7 @@ import { nameHints } from './suggest.ts';
 import { BUILTIN_INTENT_NAMES, type FlowFile } from './types.ts';
 import { expandedChecks } from './validate/expanded.ts';
 import { escapePointer, finding, isObject, unknownKeys, type Finding } from './validate/finding.ts';
+import { checkFlowOn } from './validate/flow-on.ts';
 import { checkEntities, checkIntents } from './validate/intents.ts';
 import { checkPolicy } from './validate/policy.ts';
 import { checkCondition, checkTemplate, targetIn } from './validate/references.ts';
@@ -33,6 +35,7 @@ const ROOT_KEYS = new Set([
   'entities',
   'states',
   'subflows',
+  'on',
   'policy',
 ]);
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -204,6 +207,7 @@ export function validateFlow(value: unknown): ValidationResult {
     checkSubflow(subflow, def);
   }
 
+  checkFlowOn(value.on, stateRef, add);
   checkPolicy(value.policy, stateRef, template, add);
   if (findings.some((f) => f.severity === 'error')) return { ok: false, findings };
   // The static checks assume the structure above; they only run on a flow that has it.

@@ -14,7 +14,10 @@ export interface Graph {
   defs: StateDef[];
   index: Map<string, number>;
   start: number;
-  /** Where a call may begin: `start`, and the supervisor's `onGiveUp`, which may be entered from anywhere. */
+  /**
+   * Where a call may begin: `start`, and the states that may be entered from anywhere: the supervisor's
+   * `onGiveUp`, and the flow's `on.machine`.
+   */
   roots: number[];
   /** Edges a call can take from each state, except those that store a collected slot. */
   edges: number[][];
@@ -68,8 +71,10 @@ export function buildGraph(flow: FlowFile): Graph {
     edges.push(out.filter((n) => n >= 0));
   });
   const start = at(flow.start);
-  const giveUp = flow.policy?.supervisor?.onGiveUp === undefined ? -1 : at(flow.policy.supervisor.onGiveUp);
-  const roots = [start, ...(giveUp >= 0 && giveUp !== start ? [giveUp] : [])].filter((r) => r >= 0);
+  const anywhere = [flow.policy?.supervisor?.onGiveUp, flow.on?.machine].flatMap((name) =>
+    name === undefined ? [] : [at(name)],
+  );
+  const roots = [...new Set([start, ...anywhere])].filter((r) => r >= 0);
   return {
     names,
     defs,

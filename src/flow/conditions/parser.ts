@@ -1,5 +1,5 @@
 /** Parsing conditions into their syntax tree, with messages and offsets for the flow's author. */
-import { CALL_NAMES, CALL_PREFIX } from '../call-info.ts';
+import { CALL_PREFIX, CALL_REFS } from '../call-info.ts';
 import { ENV_PREFIX } from '../template.ts';
 import { calendarKind, toNumber } from './evaluate.ts';
 import { conditionCalls, conditionSlots } from './inspect.ts';
@@ -299,7 +299,7 @@ class Parser {
  */
 function dottedOperand(t: Extract<Token, { type: 'word' }>): Operand {
   if (t.text.startsWith(CALL_PREFIX)) return { kind: 'callValue', name: t.text.slice(CALL_PREFIX.length) };
-  const known = CALL_NAMES.map((name) => `${CALL_PREFIX}${name}`).join(', ');
+  const known = CALL_REFS.join(', ');
   const what = t.text.startsWith(ENV_PREFIX)
     ? 'environment variables cannot be tested in a condition'
     : 'slot names have no dot';

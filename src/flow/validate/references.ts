@@ -2,7 +2,7 @@
  * Checks of what a flow's texts refer to: the slots, environment variables and `call.` names of templates, the
  * slots and `call.` names of conditions, and the states of targets.
  */
-import { CALL_NAMES, CALL_PREFIX, isCallName } from '../call-info.ts';
+import { CALL_PREFIX, CALL_REFS, isCallValue, VAR_NAME, varOf } from '../call-info.ts';
 import { parseCondition } from '../conditions.ts';
 import { didYouMean } from '../suggest.ts';
 import { ENV_PREFIX, TEMPLATE_FILTERS, templateSlots } from '../template.ts';
@@ -10,15 +10,26 @@ import { isObject, unknownKeys, type Add } from './finding.ts';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const CHOICE_KEYS = new Set(['if', 'goto']);
-const CALL_REFS = CALL_NAMES.map((name) => `${CALL_PREFIX}${name}`);
 const CONDITION_HINT =
   `operands are slot names, ${CALL_REFS.join(', ')}, "strings", numbers, true or false; ` +
   'operators: == != < <= > >= in not in && || !';
 
-/** A `call.NAME` whose NAME the call does not have: the closest known one, and the list. */
+/**
+ * A `call.NAME` whose NAME the call does not have: the closest known one, and the list. A `call.vars.NAME` may
+ * name any variable (the dialler is refused a call without it), so only its form is checked.
+ */
 function checkCallName(name: string, at: string, where: 'template' | 'condition', add: Add): void {
-  if (isCallName(name)) return;
+  if (isCallValue(name)) return;
   const ref = `${CALL_PREFIX}${name}`;
+  const variable = varOf(name);
+  if (variable !== undefined && variable !== '' && !VAR_NAME.test(variable)) {
+    add(
+      at,
+      `${where} uses "${ref}", but "${variable}" is not a variable name`,
+      'variable names are letters, digits and "_", not starting with a digit, e.g. call.vars.name',
+    );
+    return;
+  }
   add(
     at,
     `${where} uses "${ref}", which a call does not have`,

@@ -31,6 +31,8 @@ const OTHER_CONCEPTS: Record<string, string> = {
   "src/cli/call.ts: 'say'": 'a command-line option',
   "src/cli/call.ts: 'hangup'": 'a command-line option',
   "src/config/env.ts: 'on'": 'the value of SOFTPHONE',
+  "src/flow/validate.ts: 'on'":
+    'the flow-level `on` (call events such as `machine`), a root key of a flow file',
   "src/config/env.ts: 'say'": 'a value of BUSY_ANSWER',
   "src/cli/load.ts: 'say'": "the load generator's synthesized caller lines (--say)",
   "src/load/options.ts: 'say'": "the load generator's synthesized caller lines (--say)",

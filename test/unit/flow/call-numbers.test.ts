@@ -88,12 +88,10 @@ test('an unknown call.x in a template is an error with a "did you mean" hint', (
   assert.equal(found.length, 1);
   assert.equal(found[0]?.pointer, '/states/hello/say');
   assert.equal(found[0]?.message, 'template uses "call.form", which a call does not have');
-  assert.equal(
-    found[0]?.hint,
-    'did you mean "call.from"? known call values: call.direction, call.from, call.to',
-  );
+  const known = 'known call values: call.direction, call.from, call.to, call.answeredBy, call.vars.NAME';
+  assert.equal(found[0]?.hint, `did you mean "call.from"? ${known}`);
   const far = errors(flowWith('{{call.caller_id|digits}}'));
-  assert.equal(far[0]?.hint, 'known call values: call.direction, call.from, call.to');
+  assert.equal(far[0]?.hint, known);
 });
 
 test('an unknown call.x in a condition is an error with a "did you mean" hint', () => {
@@ -141,7 +139,7 @@ test('a dotted name other than call.NAME does not parse, with a message saying w
   assert.equal(env.offset, 0);
   assert.match(
     env.message,
-    /environment variables cannot be tested in a condition; the names with a dot are call\.direction, call\.from, call\.to/,
+    /environment variables cannot be tested in a condition; the names with a dot are call\.direction, call\.from, call\.to, call\.answeredBy, call\.vars\.NAME$/,
   );
   const other = parseCondition('size == "l" && order.size == "l"');
   assert.ok(!other.ok);

@@ -1,17 +1,24 @@
 /**
- * Properties of every example flow under random event sequences (fast-check): the machine never fails, and a
- * live call is never stuck: it is always playing a prompt, waiting with a no-input timer armed, waiting for a web
- * request or transfer it made, or ending.
+ * Properties of every example flow, and the outbound reminder, under random event sequences (fast-check): the
+ * machine never fails, and a live call is never stuck: it is always playing a prompt, waiting with a no-input
+ * timer armed, waiting for a web request or transfer it made, or ending.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createActor } from 'xstate';
-import { checkFlowText, compileFlow, type CallEvent, type FlowFile } from '../../../src/flow/index.ts';
+import {
+  ANSWERED_BY,
+  checkFlowText,
+  compileFlow,
+  type AnsweredBy,
+  type CallEvent,
+  type FlowFile,
+} from '../../../src/flow/index.ts';
 import { EXAMPLE_FLOWS, exampleFlowFile } from '../../fixtures/example-flows.ts';
 
-const flows: FlowFile[] = EXAMPLE_FLOWS.map((id) => {
+const flows: FlowFile[] = [...EXAMPLE_FLOWS, 'reminder'].map((id) => {
   const result = checkFlowText(readFileSync(exampleFlowFile(id), 'utf8'));
   assert.ok(result.ok, id);
   return result.flow;
@@ -26,6 +33,7 @@ type Step =
   | { kind: 'resume' }
   | { kind: 'giveUp' }
   | { kind: 'stale' }
+  | { kind: 'amd'; answeredBy: AnsweredBy }
   | { kind: 'answer'; outcome: 'done' | 'http.failed' | 'transfer.failed' };
 
 function steps(flow: FlowFile): fc.Arbitrary<Step[]> {
@@ -63,6 +71,13 @@ function steps(flow: FlowFile): fc.Arbitrary<Step[]> {
     { weight: 1, arbitrary: fc.constant({ kind: 'resume' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'giveUp' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'stale' as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('amd' as const),
+        answeredBy: fc.constantFrom(...ANSWERED_BY),
+      }),
+    },
     {
       weight: 2,
       arbitrary: fc.record({
@@ -122,6 +137,9 @@ for (const flow of flows) {
               if (step.outcome === 'done')
                 send({ type: 'http.done', id: ctx.pending, status: 200, slots: {} });
               else send({ type: step.outcome, id: ctx.pending, reason: 'test' });
+              break;
+            case 'amd':
+              send({ type: 'answered', answeredBy: step.answeredBy });
               break;
             case 'stale':
               send({ type: 'played', mark: 'not-a-mark' });

@@ -52,6 +52,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'CollectDef',
     'DigitsDef',
     'EntityDef',
+    'FlowOn',
     'FlowPolicy',
     'HttpDef',
     'IntentDef',
@@ -123,6 +124,7 @@ test('valid variants pass both the schema and validateFlow', () => {
     ['a keypad-only collect', richVariant('/states/count/collect', { slot: 'count', digits: { max: 2 } })],
     ['a slot cleared with an empty value', richVariant('/states/route/set/label', '')],
     ['no policy', variant('/policy', undefined)],
+    ['an answering machine leading to a state', variant('/on', { machine: 'bye' })],
     [
       'every keypad key',
       variant('/states/menu/on', Object.fromEntries([...DTMF_KEYS].map((k) => [`dtmf:${k}`, 'bye']))),

@@ -55,6 +55,9 @@ const invalid: [string, unknown][] = [
   ['onGiveUp that is not a state name', richVariant('/policy/supervisor/onGiveUp', 'say sorry')],
   ['an entity name that is not a name', richVariant('/states/size/collect/entity', 'pizza size')],
   ['unknown key at the root', variant('/colour', 'red')],
+  ['unknown key in the flow-level on', variant('/on', { fax: 'bye' })],
+  ['a flow-level on that is not an object', variant('/on', 'bye')],
+  ['an on.machine that is not a state name', variant('/on', { machine: 'the bye' })],
   ['unknown key in a state', variant('/states/menu/sya', 'Hi')],
   ['unknown key in collect', variant('/states/ask/collect/slots', 'n')],
   ['unknown key in digits', variant('/states/ask/collect/digits/maximum', 3)],
@@ -159,6 +162,12 @@ test('what only validateFlow can tell: the schema accepts these, validateFlow re
       '/entities/size/values/small/0',
     ],
     ['a goto to no state', richVariant('/states/route/next/1/goto', 'gone'), '/states/route/next/1/goto'],
+    ['an answering machine leading to no state', variant('/on', { machine: 'voicemail' }), '/on/machine'],
+    [
+      'a call variable that is not a name',
+      variant('/states/confirm/say', 'Hello {{call.vars.1st}}.'),
+      '/states/confirm/say',
+    ],
     [
       'a condition on a slot never stored',
       richVariant('/states/route/next/0/if', 'vip'),

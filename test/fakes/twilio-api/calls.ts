@@ -2,14 +2,18 @@
  * The Calls resource: create (validated as Twilio does, or failed as the test scripted per callee), list
  * (newest first; To, From, Status and StartTime filters), fetch, and update: `Status=completed|canceled` ends a
  * call, `Twiml` or `Url` redirects a live one. `Timeout` is kept in the call's params, not waited for. What
- * happens after a create is CallProgress's (placing.ts).
+ * happens after a create is CallProgress's (placing.ts), as the callee's script says; successive calls to one
+ * number may take successive outcomes (a busy line, then a human on the retry). A create can be held for a
+ * crash test: dropped (never placed, never answered) or placed with its answer withheld (server.ts waits).
  */
 import { randomSid } from '../../../src/simulator/sid.ts';
 import type { CallState } from './call-state.ts';
+import type { EventLog } from './events.ts';
 import type { Numbers } from './numbers.ts';
 import type { CallProgress } from './placing.ts';
 import {
   API_VERSION,
+  DROPPED,
   errorReply,
   eventSet,
   isHttpUrl,
@@ -22,7 +26,7 @@ import {
   type RouteRequest,
   type RouteSpec,
 } from './resources.ts';
-import type { FakeCallStatus, ScriptedOutcome } from './types.ts';
+import type { FakeCallStatus, HeldCreateMode, ScriptedOutcome } from './types.ts';
 
 const E164 = /^\+[0-9]{8,15}$/;
 const DAY_MS = 86_400_000;
@@ -42,6 +46,13 @@ export interface CallsOptions {
   progress: CallProgress;
   /** For a call's phone_number_sid: the account's number it is from. */
   numbers: Numbers;
+  events: EventLog;
+}
+
+/** The outcomes scripted for one number, and which the next call takes (the last one repeats). */
+interface Script {
+  outcomes: readonly ScriptedOutcome[];
+  next: number;
 }
 
 export class Calls {
@@ -49,14 +60,18 @@ export class Calls {
   readonly #calls: Map<string, CallState>;
   readonly #progress: CallProgress;
   readonly #numbers: Numbers;
-  readonly #scripts = new Map<string, ScriptedOutcome>();
+  readonly #events: EventLog;
+  readonly #scripts = new Map<string, Script>();
   readonly #createFailures = new Map<string, Reply>();
+  /** Per number, how its next creates are held, one entry per create. */
+  readonly #holds = new Map<string, HeldCreateMode[]>();
 
   constructor(options: CallsOptions) {
     this.#accountSid = options.accountSid;
     this.#calls = options.calls;
     this.#progress = options.progress;
     this.#numbers = options.numbers;
+    this.#events = options.events;
   }
 
   routes(): RouteSpec[] {
@@ -70,7 +85,20 @@ export class Calls {
 
   /** What happens when `to` is dialled from now on (default: a human answers). */
   script(to: string, outcome: ScriptedOutcome): void {
-    this.#scripts.set(to, outcome);
+    this.scriptSequence(to, [outcome]);
+  }
+
+  /** Successive calls to `to` from now on take successive outcomes; the last one repeats. */
+  scriptSequence(to: string, outcomes: readonly ScriptedOutcome[]): void {
+    if (outcomes.length === 0) throw new Error(`no outcomes scripted for ${to}`);
+    this.#scripts.set(to, { outcomes: [...outcomes], next: 0 });
+  }
+
+  /** The next create for `to` (and only that one) is held, as `mode` says. */
+  holdCreates(to: string, mode: HeldCreateMode): void {
+    const holds = this.#holds.get(to) ?? [];
+    holds.push(mode);
+    this.#holds.set(to, holds);
   }
 
   /** Every call create for `to` fails with this Twilio error. */
@@ -86,8 +114,22 @@ export class Calls {
     await this.#progress.end(call, 'completed');
   }
 
+  /** A held create is held whatever its answer would be: a crash test means it to be lost, not checked. */
   #create({ form }: RouteRequest): Reply {
     const to = form.get('To') ?? '';
+    const mode = this.#holds.get(to)?.shift();
+    if (mode === 'drop') {
+      this.#events.emit({ type: 'held', to, mode, callSid: null });
+      return DROPPED;
+    }
+    const reply = this.#createCall(to, form);
+    if (mode === undefined) return reply;
+    const callSid = reply.status === 201 ? (reply.body as { sid: string }).sid : null;
+    this.#events.emit({ type: 'held', to, mode, callSid });
+    return { ...reply, withhold: mode };
+  }
+
+  #createCall(to: string, form: URLSearchParams): Reply {
     const from = form.get('From') ?? '';
     const url = form.get('Url');
     const twiml = form.get('Twiml');
@@ -130,7 +172,8 @@ export class Calls {
       chain: Promise.resolve(),
     };
     this.#calls.set(call.sid, call);
-    const scripted = this.#scripts.get(to) ?? 'human';
+    const script = this.#scripts.get(to);
+    const scripted = script?.outcomes[Math.min(script.next++, script.outcomes.length - 1)] ?? 'human';
     void this.#progress.enqueue(call, () => this.#progress.place(call, scripted));
     return { status: 201, body: this.#json(call) };
   }

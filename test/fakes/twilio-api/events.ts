@@ -1,6 +1,6 @@
 /**
- * Everything the fake saw and did, in order (requests, webhooks sent, status changes, TwiML, failed steps), and
- * waiting for the first event that matches: tests wait on events, never on sleeps.
+ * Everything the fake saw and did, in order (requests, webhooks sent, status changes, TwiML, failed steps, held
+ * creates), and waiting for the first event that matches: tests wait on events, never on sleeps.
  */
 import type { FakeTwilioEvent } from './types.ts';
 

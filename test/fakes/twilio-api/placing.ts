@@ -4,7 +4,8 @@
  * callbacks the call asked for, fetches the voice `Url` on answer and keeps the TwiML it got, and posts
  * answering-machine detection results. The TwiML is not interpreted (no media stream is opened), but a voice
  * webhook that fails (no 2xx) hangs up, as Twilio does after an application error. An answered call stays up
- * until it is ended: by the callee (`complete`) or a REST update.
+ * until it is ended: by the callee (`complete`, or on their own `hangupAfterMs` after the answer) or a REST
+ * update.
  */
 import { enqueue, waitWhileLive, type CallState } from './call-state.ts';
 import type { EventLog } from './events.ts';
@@ -17,6 +18,8 @@ export interface CallProgressOptions {
   accountSid: string;
   /** Real delay before each step of placing a call (ms). */
   stepMs: number;
+  /** When the callee hangs up an answered call whose script does not say (ms after the answer). */
+  hangupAfterMs: number | undefined;
   events: EventLog;
   webhooks: WebhookSender;
   recordings: Recordings;
@@ -25,6 +28,7 @@ export interface CallProgressOptions {
 export class CallProgress {
   readonly #accountSid: string;
   readonly #stepMs: number;
+  readonly #hangupAfterMs: number | undefined;
   readonly #events: EventLog;
   readonly #webhooks: WebhookSender;
   readonly #recordings: Recordings;
@@ -32,6 +36,7 @@ export class CallProgress {
   constructor(options: CallProgressOptions) {
     this.#accountSid = options.accountSid;
     this.#stepMs = options.stepMs;
+    this.#hangupAfterMs = options.hangupAfterMs;
     this.#events = options.events;
     this.#webhooks = options.webhooks;
     this.#recordings = options.recordings;
@@ -48,6 +53,7 @@ export class CallProgress {
       outcome: Exclude<ScriptedOutcome, object>;
       answeredBy?: AnsweredBy;
       afterMs?: number;
+      hangupAfterMs?: number;
     } = typeof scripted === 'string' ? { outcome: scripted } : scripted;
     if (!(await waitWhileLive(call, this.#stepMs))) return;
     call.startedAt = new Date();
@@ -69,6 +75,8 @@ export class CallProgress {
     await this.#progress(call, 'answered', 'in-progress');
     const answeredBy = outcome.outcome === 'human' ? 'human' : (outcome.answeredBy ?? 'machine_end_beep');
     await this.#answer(call, answeredBy, outcome.afterMs ?? this.#stepMs);
+    const hangupAfterMs = outcome.hangupAfterMs ?? this.#hangupAfterMs;
+    if (hangupAfterMs !== undefined) void this.#hangUpAfter(call, hangupAfterMs);
   }
 
   /** Ends the call now and sends its final webhooks after those already queued. */
@@ -104,6 +112,17 @@ export class CallProgress {
     }
     if (call.status === 'in-progress') void this.end(call, 'completed');
     return false;
+  }
+
+  /**
+   * The callee hangs up `ms` after the answer, or at once if the voice webhook and detection took longer. It
+   * waits off the call's queue, so that a redirect meanwhile is not stuck behind it.
+   */
+  async #hangUpAfter(call: CallState, ms: number): Promise<void> {
+    const left = (call.answeredAt?.getTime() ?? Date.now()) + ms - Date.now();
+    if ((await waitWhileLive(call, Math.max(0, left))) && call.status === 'in-progress') {
+      await this.end(call, 'completed');
+    }
   }
 
   #setStatus(call: CallState, status: FakeCallStatus): void {

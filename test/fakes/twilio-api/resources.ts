@@ -2,6 +2,7 @@
  * What every REST resource of the fake shares: the route a handler serves, Twilio's error body, its dates, and
  * the list envelope the twilio library's pager reads.
  */
+import type { HeldCreateMode } from './types.ts';
 
 export const API_VERSION = '2010-04-01';
 /** Request bodies, and the webhook answers the fake keeps, are cut at this size. */
@@ -13,7 +14,15 @@ const PAGING_PARAMS = new Set(['Page', 'PageSize', 'PageToken']);
 export interface Reply {
   status: number;
   body: unknown;
+  /**
+   * 'hold': sent only when the test releases it (releaseHeld), and not at all if the client went away first;
+   * 'drop': never sent, the request is not even recorded.
+   */
+  withhold?: HeldCreateMode;
 }
+
+/** The answer to a request that, as far as the client can tell, never reached Twilio: none (status 0). */
+export const DROPPED: Reply = { status: 0, body: null, withhold: 'drop' };
 
 /** A REST request as a route handler sees it: the SIDs in its path, its query and its form. */
 export interface RouteRequest {

@@ -3,7 +3,8 @@
  * Twilio's REST API does. Requests need HTTP Basic auth with the account SID and auth token (else 401, code
  * 20003) on a path under that account; bodies are form-encoded and bounded (64 KiB, else 413); answers are
  * JSON shaped like Twilio's. Each resource (calls.ts, recordings.ts, numbers.ts) lists its routes; this file
- * matches them, records every request and holds the event log tests wait on.
+ * matches them, records every request and holds the event log tests wait on. It also keeps the answers a
+ * resource withholds (a held create): one is sent on releaseHeld(), or never if its client went away first.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,7 @@ import type {
   FakeTwilioRequest,
   FakeWebhook,
   FakeWebhookKind,
+  HeldCreateMode,
   ScriptedOutcome,
 } from './types.ts';
 import { WebhookSender } from './webhooks.ts';
@@ -49,6 +51,8 @@ export class FakeTwilioApiServer {
   readonly #callsResource: Calls;
   readonly #numbers: Numbers;
   readonly #routes: Route[];
+  /** Sends each withheld answer whose client is still there. */
+  readonly #held = new Set<() => void>();
   #url: string | null = null;
 
   constructor(options: FakeTwilioApiOptions) {
@@ -63,13 +67,19 @@ export class FakeTwilioApiServer {
     this.webhooks = webhooks.sent;
     const account = { accountSid: options.accountSid, events: this.#log, webhooks };
     const recordings = new Recordings({ ...account, calls: this.#calls });
-    const progress = new CallProgress({ ...account, stepMs: options.stepMs ?? 5, recordings });
+    const progress = new CallProgress({
+      ...account,
+      stepMs: options.stepMs ?? 5,
+      hangupAfterMs: options.hangupAfterMs,
+      recordings,
+    });
     this.#numbers = new Numbers(options.accountSid);
     this.#callsResource = new Calls({
       accountSid: options.accountSid,
       calls: this.#calls,
       progress,
       numbers: this.#numbers,
+      events: this.#log,
     });
     this.#routes = [...this.#callsResource.routes(), ...recordings.routes(), ...this.#numbers.routes()].map(
       (spec) => this.#compile(spec),
@@ -108,6 +118,29 @@ export class FakeTwilioApiServer {
   /** What happens when `to` is dialled from now on (default: a human answers). */
   script(to: string, outcome: ScriptedOutcome): void {
     this.#callsResource.script(to, outcome);
+  }
+
+  /** Successive calls to `to` from now on take successive outcomes; the last one repeats (a retry's script). */
+  scriptSequence(to: string, outcomes: readonly ScriptedOutcome[]): void {
+    this.#callsResource.scriptSequence(to, outcomes);
+  }
+
+  /**
+   * The next create for `to` (one per call of this) is held, and a 'held' event says so: with 'drop' no call
+   * is placed and the request is never answered, as if it never reached Twilio; with 'hold' the call is
+   * placed and goes on as scripted, but the answer waits for releaseHeld() and is never sent if the client
+   * goes away first (it was killed).
+   */
+  holdCreates(to: string, mode: HeldCreateMode): void {
+    this.#callsResource.holdCreates(to, mode);
+  }
+
+  /** Sends every answer held with 'hold' whose client is still waiting; returns how many. */
+  releaseHeld(): number {
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const release of held) release();
+    return held.length;
   }
 
   /** Every call create for `to` fails with this Twilio error (e.g. 400, 21215 for geo permissions). */
@@ -174,6 +207,9 @@ export class FakeTwilioApiServer {
         : this.#authorized(req, url.pathname)
           ? this.#route(req.method ?? 'GET', url.pathname, url.searchParams, form)
           : errorReply(401, 20003, 'Authenticate');
+    // A dropped request stays open, unanswered and unrecorded, until its client (or close()) ends it.
+    if (reply.withhold === 'drop') return;
+    const answered = reply.withhold !== 'hold' || (await this.#released(res));
     const request = {
       method: req.method ?? '',
       path: url.pathname,
@@ -183,10 +219,28 @@ export class FakeTwilioApiServer {
     };
     this.requests.push(request);
     this.#log.emit({ type: 'request', request });
+    if (!answered) return;
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
     if (reply.status === 401) headers['www-authenticate'] = 'Basic realm="Twilio API"';
     if (reply.status === 413) headers.connection = 'close';
     res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+  }
+
+  /** Waits until releaseHeld() (true) or until the client goes away (false). */
+  #released(res: ServerResponse): Promise<boolean> {
+    if (res.destroyed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const release = () => {
+        res.off('close', gone);
+        resolve(true);
+      };
+      const gone = () => {
+        this.#held.delete(release);
+        resolve(false);
+      };
+      this.#held.add(release);
+      res.once('close', gone);
+    });
   }
 
   /** Basic auth with the account's SID and token, on a path under that same account (or outside any account). */

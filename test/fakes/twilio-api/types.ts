@@ -15,7 +15,9 @@ export type FakeCallStatus =
 /**
  * What happens when a number is dialled. `afterMs` is how long after the answer detection reports (real time,
  * also sent as MachineDetectionDuration; `stepMs` unless given). With `MachineDetection=Enable` Twilio reports
- * no message end, so a `machine_end_*` answer is reported as `machine_start`, as Twilio would.
+ * no message end, so a `machine_end_*` answer is reported as `machine_start`, as Twilio would. `hangupAfterMs`
+ * is when the callee hangs up, counted from the answer but never before the voice webhook and the detection
+ * result went out (the fake's `hangupAfterMs` unless given; without either the call stays up until ended).
  */
 export type ScriptedOutcome =
   | 'human'
@@ -23,8 +25,19 @@ export type ScriptedOutcome =
   | 'busy'
   | 'no-answer'
   | 'failed'
-  | { outcome: 'human'; afterMs?: number }
-  | { outcome: 'machine'; answeredBy?: Exclude<AnsweredBy, 'human'>; afterMs?: number };
+  | { outcome: 'human'; afterMs?: number; hangupAfterMs?: number }
+  | {
+      outcome: 'machine';
+      answeredBy?: Exclude<AnsweredBy, 'human'>;
+      afterMs?: number;
+      hangupAfterMs?: number;
+    };
+
+/**
+ * How a create is held (`holdCreates`): 'drop' as if the request never reached Twilio (no call, no answer);
+ * 'hold' as if the answer got lost on the way back (the call is placed, the answer waits for `releaseHeld()`).
+ */
+export type HeldCreateMode = 'drop' | 'hold';
 
 export interface FakeTwilioApiOptions {
   /** "AC" and 32 hex digits. */
@@ -32,9 +45,15 @@ export interface FakeTwilioApiOptions {
   authToken: string;
   /** Real delay before each step of placing a call (ms); 5 unless given. */
   stepMs?: number;
+  /** The callee hangs up every answered call this long after the answer, unless its script says otherwise. */
+  hangupAfterMs?: number;
 }
 
-/** One REST request as received, with the status it was answered with. */
+/**
+ * One REST request as received, with the status it was answered with. A held create is recorded once answered,
+ * or once its client went away (with the status Twilio answered it with, though nobody got it); a dropped one
+ * never is.
+ */
 export interface FakeTwilioRequest {
   method: string;
   path: string;
@@ -94,7 +113,9 @@ export type FakeTwilioEvent =
   | { type: 'webhook'; webhook: FakeWebhook }
   | { type: 'status'; callSid: string; status: FakeCallStatus }
   | { type: 'twiml'; callSid: string; twiml: string }
-  | { type: 'error'; callSid: string; error: unknown };
+  | { type: 'error'; callSid: string; error: unknown }
+  /** A create was held (`holdCreates`); `callSid` is the call it placed, null when it placed none. */
+  | { type: 'held'; to: string; mode: HeldCreateMode; callSid: string | null };
 
 export interface FakeNumberConfig {
   voiceUrl?: string;

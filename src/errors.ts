@@ -43,6 +43,10 @@ export const ErrorCodes = {
   // Live call control over Twilio's REST API (redirect, transfer, hang up)
   CALL_CONTROL_INVALID: 'Call control request is invalid',
   TWILIO_REST_FAILED: 'Twilio REST request failed',
+  // Placing calls (the calls API, `switchboard dial`, campaigns)
+  DIAL_INVALID: 'Dial request is invalid',
+  DIAL_KEY_REUSED: 'The idempotency key was used for another dial request',
+  API_DISABLED: 'The calls API is off: set API_KEY to turn it on',
   // What a webhook answered, as the simulated caller reads it
   TWIML_INVALID: 'Webhook answer is not TwiML the simulated caller can follow',
   // Audio and speech
@@ -76,6 +80,8 @@ export const ErrorCodes = {
   // Resuming and replaying calls
   RESUME_REFUSED: 'The call cannot be resumed',
   REPLAY_DIVERGED: 'Replay differs from the recorded call',
+  // Campaigns (`switchboard campaign run`: a CSV file of numbers to call)
+  CAMPAIGN_INVALID: 'Campaign file or options are invalid',
   // Configuration
   CONFIG_INVALID: 'Configuration is invalid',
 } as const;

@@ -48,6 +48,10 @@ const COMMANDS: Record<
     summary: 'generate a journal encryption key, or re-encrypt journals under the newest key',
     load: () => import('./keys.ts'),
   },
+  dial: {
+    summary: "place a call that runs a flow when it is answered, through a running server's calls API",
+    load: () => import('./dial.ts'),
+  },
   twilio: {
     summary:
       "list the Twilio account's numbers, or point one at this server (voice webhook, status callback)",

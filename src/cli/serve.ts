@@ -20,6 +20,7 @@ import { RetentionSweeper } from '../journal/retention.ts';
 import { systemClock } from '../clock.ts';
 import { openTracing } from '../tracing/tracing.ts';
 import { SwitchboardApp } from '../server/app.ts';
+import { callsApiFor } from '../server/calls-api.ts';
 import { ClusterPeers } from '../server/cluster/peers.ts';
 import { runPrimary } from '../server/cluster/primary.ts';
 import { WorkerLink } from '../server/cluster/worker-link.ts';
@@ -58,6 +59,9 @@ Environment (all optional):
                      TWILIO_AUTH_TOKEN; REST calls use the primary)
   TWILIO_ACCOUNT_SID with the token, lets flows transfer calls (Twilio REST API)
   TWILIO_API_URL     base URL of a Twilio REST API fake or emulator (https, or http on loopback)
+  API_KEY            turn on the calls API (POST /api/calls, switchboard dial): its bearer token, 16
+                     characters or more; placing calls also needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
+  TWILIO_CALLER_ID   the number calls are placed from when a dial names none (E.164)
   FLOWS_DIR          folder of flow files (./flows)
   MODELS_DIR         cache of the flows' trained intent models (./data/models)
   STORE_URL          where calls are journaled: sqlite:PATH (sqlite:./data/switchboard.db) or
@@ -268,6 +272,12 @@ async function start(
         })
       : null;
   callControl?.warm();
+  const callsApi = callsApiFor(config, {
+    flows: library.flows,
+    journals,
+    logger,
+    publicUrl: () => app.publicUrl,
+  });
   const app = new SwitchboardApp({
     flows: library.flows,
     journals,
@@ -287,6 +297,7 @@ async function start(
     tracing,
     admission: config.admission,
     edgeLimits: config.edgeLimits,
+    callsApi,
     dropped: () => hearing.dropped(),
     ...(link ? { peers: new ClusterPeers(link) } : {}),
   });

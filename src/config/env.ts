@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORDS } from '../call/call-journal.ts';
 import { SwitchboardError } from '../errors.ts';
+import { isE164 } from '../common/e164.ts';
 // The pure rule alone: the flow engine is not loaded to read the environment.
 import { allowEntryProblem } from '../flow/actions/http/egress.ts';
 import { DEFAULT_SATURATION, type SaturationThresholds } from '../observability/saturation.ts';
@@ -57,6 +58,10 @@ export interface ServerConfig {
   twilioAuthTokenSecondary: string | null;
   /** METRICS_TOKEN: the bearer token GET /metrics needs; null: open, or loopback only in production. */
   metricsToken: string | null;
+  /** API_KEY: the bearer token the calls API (POST /api/calls) needs; null: the API is off. */
+  apiKey: string | null;
+  /** TWILIO_CALLER_ID: the number calls are placed from when a dial names none (E.164); null when not set. */
+  twilioCallerId: string | null;
   /** The account whose calls the REST API controls (transfers, redirects, hang-ups); null when not set. */
   twilioAccountSid: string | null;
   /**
@@ -144,6 +149,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     );
   }
   const apiUrl = nonEmpty(env.TWILIO_API_URL);
+  const callerId = nonEmpty(env.TWILIO_CALLER_ID);
+  if (callerId !== null && !isE164(callerId)) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'TWILIO_CALLER_ID must be a phone number in E.164 form (+ and 7 to 15 digits), e.g. +15551234567',
+    );
+  }
+  const apiKey = nonEmpty(env.API_KEY);
+  if (apiKey !== null && apiKey.length < 16) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      'API_KEY must be at least 16 characters (e.g. openssl rand -hex 24)',
+    );
+  }
   const host = nonEmpty(env.HOST);
   const publicUrl = nonEmpty(env.PUBLIC_URL);
   if (publicUrl !== null && !/^https?:\/\/[^/?#]+/.test(publicUrl)) {
@@ -211,6 +230,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     twilioAuthToken: token,
     twilioAuthTokenSecondary: secondaryToken,
     metricsToken: nonEmpty(env.METRICS_TOKEN),
+    apiKey,
+    twilioCallerId: callerId,
     twilioAccountSid: accountSid,
     twilioApiUrl: apiUrl === null ? null : parseTwilioApiUrl(apiUrl),
     flowsDir: nonEmpty(env.FLOWS_DIR) ?? './flows',

@@ -35,7 +35,8 @@ import { SourceLimits } from './source-limits.ts';
 import { StoreWatch } from './store-watch.ts';
 import { bindStreamSocket } from './stream-socket.ts';
 
-import { MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
+import type { CallsApi } from './calls-api.ts';
+import { AMD_PATH, MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
 
 /** Time for a request's headers, and for the whole request, before the socket is closed. */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -95,6 +96,8 @@ export interface AppOptions {
   dropped?: () => { vadChunks: number; sttFrames: number };
   /** Connections and unauthenticated requests per source address, and connections in all; absent: no limits. */
   edgeLimits?: EdgeLimitsConfig;
+  /** POST /api/calls, which places calls; absent: answered as not found. */
+  callsApi?: CallsApi;
 }
 
 export interface DrainReport {
@@ -331,13 +334,14 @@ export class SwitchboardApp {
     try {
       if (await this.#ops.handle(req, res, route)) return;
       if (await this.#webhooks.handle(req, res, route, url)) return;
+      if (await this.#opts.callsApi?.handle(req, res, route)) return;
       // What is left is the developer pages: only under this server's own host names.
       if (this.#softphone && !isOwnHost(header(req, 'host'), this.#opts.publicUrl ?? null)) {
         throw new SwitchboardError('HTTP_FORBIDDEN', "the Host is not one of this server's names");
       }
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       if (this.#calls && (await this.#calls.handle(req, res, route))) return;
-      const known = [...OPS_PATHS, '/twilio/voice', '/twilio/status', '/twilio/connect-ended'];
+      const known = [...OPS_PATHS, '/twilio/voice', '/twilio/status', AMD_PATH, '/twilio/connect-ended'];
       throw new SwitchboardError(
         known.includes(url.pathname) ? 'HTTP_METHOD_NOT_ALLOWED' : 'HTTP_NOT_FOUND',
         undefined,

@@ -25,6 +25,11 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HTTP_RATE_LIMITED: 429,
   HTTP_SERVER_FULL: 503,
   FLOW_NOT_FOUND: 404,
+  DIAL_INVALID: 400,
+  DIAL_KEY_REUSED: 409,
+  API_DISABLED: 404,
+  // Twilio refused or could not be reached: a gateway's failure, not this server's.
+  TWILIO_REST_FAILED: 502,
   // The journal store cannot be reached from here: a proxy may try another instance (deploy/nginx.conf does).
   STORE_UNAVAILABLE: 503,
 };

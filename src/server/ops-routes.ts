@@ -5,10 +5,10 @@
  * with METRICS_TOKEN set they need `Authorization: Bearer <token>`; without it, a production server (one with
  * TWILIO_AUTH_TOKEN) serves them to loopback clients only, and a development server to anyone who reaches it.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SwitchboardError } from '../errors.ts';
-import { header, sendJson, sendText } from './http.ts';
+import { hasBearer } from './bearer.ts';
+import { sendJson, sendText } from './http.ts';
 
 export interface OpsRoutesOptions {
   /** The bearer token /metrics needs; null: see `production`. */
@@ -52,8 +52,7 @@ export class OpsRoutes {
   #checkMetricsAccess(req: IncomingMessage): void {
     const token = this.#opts.metricsToken;
     if (token !== null) {
-      const given = /^Bearer (.+)$/.exec(header(req, 'authorization') ?? '')?.[1] ?? '';
-      if (!sameText(given, token))
+      if (!hasBearer(req, token))
         throw new SwitchboardError('HTTP_UNAUTHORIZED', 'GET /metrics needs METRICS_TOKEN');
       return;
     }
@@ -67,10 +66,4 @@ function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4 === '::1' || v4.startsWith('127.');
-}
-
-function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

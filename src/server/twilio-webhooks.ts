@@ -10,6 +10,8 @@ import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
 import { nameHints, type CompiledFlow } from '../flow/index.ts';
 import { resumeRefusal } from '../journal/resume.ts';
 import type { Logger } from '../observability/logger.ts';
+import { checkAnsweredBy, recordAnswer, recordStatus } from '../outbound/dial-callbacks.ts';
+import { dialKeyOf } from '../outbound/dial-request.ts';
 import { isValidTwilioSignature } from '../telephony/signature.ts';
 import {
   REFUSAL_HEADER,
@@ -28,6 +30,8 @@ import { StatusLog } from './status-log.ts';
 export const VOICE_PATH = '/twilio/voice';
 /** Where a number's (or an outbound call's) status callback points. */
 export const STATUS_PATH = '/twilio/status';
+/** Where answering-machine detection reports who answered a call this server placed (`?dial=KEY`). */
+export const AMD_PATH = '/twilio/amd';
 
 /** Twilio's media streams connect to MEDIA_PATH/<ticket token>: the signed URL names the ticket it may use. */
 export const MEDIA_PATH = '/twilio/media';
@@ -76,6 +80,14 @@ export class TwilioWebhooks {
     this.#log = opts.logger;
   }
 
+  get #store() {
+    return this.#opts.journals.store;
+  }
+
+  get #owner() {
+    return this.#opts.journals.owner;
+  }
+
   /** Serve a webhook route ("METHOD /path"); false when `route` is not one. Throws typed errors for the app. */
   async handle(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<boolean> {
     switch (route) {
@@ -83,7 +95,10 @@ export class TwilioWebhooks {
         await this.#voice(req, res, url);
         return true;
       case `POST ${STATUS_PATH}`:
-        await this.#status(req, res);
+        await this.#status(req, res, url);
+        return true;
+      case `POST ${AMD_PATH}`:
+        await this.#amd(req, res, url);
         return true;
       case 'POST /twilio/connect-ended':
         await this.#connectEnded(req, res, url);
@@ -132,7 +147,10 @@ export class TwilioWebhooks {
     const ticket = await this.#opts.journals.admit(callSid);
     const direction = directionOf(params);
     log.info('incoming call', { flow, direction, pii: { from: params.From, to: params.To } });
-    sendXml(res, this.#connect(flow, { ...ticket }, { direction, ...callerNumbers(params) }));
+    // A call this server placed names its dial: the flow reads the variables it was dialed with from there.
+    const dial = direction === 'outbound' ? dialKeyOf(url.searchParams.get('dial')) : null;
+    const caller = { direction, ...callerNumbers(params), ...(dial === null ? {} : { dial }) };
+    sendXml(res, this.#connect(flow, { ...ticket }, caller));
   }
 
   /**
@@ -148,9 +166,23 @@ export class TwilioWebhooks {
     });
   }
 
-  async #status(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #status(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const params = await this.#twilioForm(req);
     const entry = this.#statuses.record(params);
+    const dial = dialKeyOf(url.searchParams.get('dial'));
+    if (dial !== null && entry.callSid && entry.status) {
+      const outcome = await recordStatus(
+        this.#store,
+        this.#owner,
+        dial,
+        entry.callSid,
+        entry.status,
+        Date.now(),
+      );
+      if (outcome === 'unknown') {
+        this.#log.warn('status callback for a call no dial placed', { callId: entry.callSid, dial });
+      }
+    }
     this.#log.info('call status', {
       callId: entry.callSid,
       status: entry.status,
@@ -164,6 +196,25 @@ export class TwilioWebhooks {
         this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
       }
     }
+    res.writeHead(204).end();
+  }
+
+  /** Who answered a call this server placed: journaled with its dial, where the call's conversation reads it. */
+  async #amd(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const callSid = params.CallSid ?? '';
+    checkCallSid(callSid);
+    const answeredBy = checkAnsweredBy(params.AnsweredBy);
+    if (answeredBy === null) throw new SwitchboardError('HTTP_BAD_BODY', 'AnsweredBy is not a known answer');
+    const dial = dialKeyOf(url.searchParams.get('dial'));
+    const outcome =
+      dial === null
+        ? 'unknown'
+        : await recordAnswer(this.#store, this.#owner, dial, callSid, answeredBy, Date.now());
+    const fields = { callId: callSid, dial, answeredBy };
+    if (outcome === 'unknown') this.#log.warn('answering machine detection for an unknown call', fields);
+    else if (outcome === 'repeated') this.#log.info('answering machine detection repeated', fields);
+    else this.#log.info('answering machine detection', fields);
     res.writeHead(204).end();
   }
 

@@ -12,6 +12,7 @@ import { ModelCache } from '../../src/nlu/model-cache.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
 import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts';
 import { SwitchboardApp } from '../../src/server/app.ts';
+import { callsApiFor } from '../../src/server/calls-api.ts';
 import type { TtsEngine } from '../../src/speech/tts/engine.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { PocketsphinxStt } from '../../src/speech/stt/pocketsphinx.ts';
@@ -64,6 +65,14 @@ export async function startServer(
     httpTimeouts?: { headersMs: number; requestMs: number };
     /** Per-source and total connection limits (none unless given). */
     edgeLimits?: EdgeLimitsConfig;
+    /** Serve the calls API (POST /api/calls), placing calls through this Twilio REST API (a fake). */
+    dialing?: {
+      apiKey: string | null;
+      accountSid: string;
+      authToken: string;
+      apiUrl: string;
+      callerId?: string;
+    };
   } = {},
 ): Promise<TestServer> {
   const { logger, records } = memoryLogger('debug');
@@ -84,7 +93,20 @@ export async function startServer(
   const tts = options.tts ?? new FliteTts();
   const prompts = new PromptCache(tts);
   const journals = options.journals ?? (await testJournals());
-  const app = new SwitchboardApp({
+  const dialing = options.dialing;
+  const callsApi = dialing
+    ? callsApiFor(
+        {
+          apiKey: dialing.apiKey,
+          twilioAccountSid: dialing.accountSid,
+          twilioAuthToken: dialing.authToken,
+          twilioApiUrl: dialing.apiUrl,
+          twilioCallerId: dialing.callerId ?? null,
+        },
+        { flows: flows.flows, journals, logger, publicUrl: () => app.publicUrl },
+      )
+    : undefined;
+  const app: SwitchboardApp = new SwitchboardApp({
     flows: flows.flows,
     journals,
     ...(options.faults ? { faults: options.faults } : {}),
@@ -102,6 +124,7 @@ export async function startServer(
     ...(options.softphone ? { softphone: true } : {}),
     ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
     ...(options.edgeLimits ? { edgeLimits: options.edgeLimits } : {}),
+    ...(callsApi ? { callsApi } : {}),
   });
   await app.listen(options.port ?? 0, '127.0.0.1');
   return {

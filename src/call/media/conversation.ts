@@ -25,6 +25,8 @@ import { isResumable, type EndReason } from '../end-reasons.ts';
 import type { CallJournals } from '../journals.ts';
 import { recover } from '../recovery.ts';
 import { CallSupervisor } from '../supervisor.ts';
+import { readDial } from '../../outbound/dial-journal.ts';
+import { AnswerWatch } from './answer-watch.ts';
 import type { SessionEvents } from './session-events.ts';
 
 /** Events that arrive while the call is still being attached to its journal wait, up to this many. */
@@ -76,6 +78,9 @@ export class Conversation {
   #attachDone: () => void = () => {};
   /** The flow state and slots last announced. */
   #entered: { state: string; slots: Record<string, string> } | null = null;
+  /** For a call this server placed: the key of its dial, and who answered, until it is known. */
+  #dial: string | undefined;
+  #answerWatch: AnswerWatch | null = null;
 
   constructor(opts: ConversationOptions) {
     this.#opts = opts;
@@ -140,6 +145,7 @@ export class Conversation {
    */
   leave(reason: EndReason, at: number): Promise<void> {
     this.#attachDone();
+    this.#answerWatch?.stop();
     const supervisor = this.#supervisor;
     if (!supervisor) return Promise.resolve();
     return isResumable(reason) ? supervisor.detach() : supervisor.finish(reason, at);
@@ -155,6 +161,15 @@ export class Conversation {
       return;
     }
     const { journal, records } = attached;
+    // A call this server placed reads the variables it was dialed with (sealed in the dial's journal).
+    let vars: Record<string, string> | undefined;
+    if (records.length === 0 && opts.params.dial !== undefined) {
+      const dial = await readDial(opts.journals.store, opts.params.dial).catch((err: unknown) => {
+        opts.logger.warn('the dial of an outbound call could not be read', { dial: opts.params.dial, err });
+        return null;
+      });
+      vars = dial?.vars;
+    }
     if (!opts.live()) {
       await journal.release().catch(() => {});
       return;
@@ -176,7 +191,7 @@ export class Conversation {
       ...(opts.faults ? { faults: opts.faults } : {}),
     });
     try {
-      if (records.length === 0) this.#begin(supervisor);
+      if (records.length === 0) this.#begin(supervisor, vars);
       else this.#resume(supervisor, records, journal.token);
     } catch (err) {
       await journal.release().catch(() => {});
@@ -189,9 +204,23 @@ export class Conversation {
     for (const event of early) supervisor.send(event);
     events.emit({ type: 'conversation.attached' });
     this.#afterStep(supervisor, null);
+    this.#watchAnswer(supervisor);
   }
 
-  #begin(supervisor: CallSupervisor): void {
+  /** A call this server placed learns who answered (answer-watch.ts), unless it knows already. */
+  #watchAnswer(supervisor: CallSupervisor): void {
+    const dial = this.#dial;
+    if (dial === undefined || supervisor.context?.call?.answeredBy !== undefined) return;
+    this.#answerWatch = new AnswerWatch({
+      store: this.#opts.journals.store,
+      dial,
+      logger: this.#opts.logger,
+      answered: (answeredBy) => this.deliver({ type: 'answered', at: this.#opts.now(), answeredBy }),
+    });
+    this.#answerWatch.start();
+  }
+
+  #begin(supervisor: CallSupervisor, vars: Record<string, string> | undefined): void {
     const { compiled, flowName, modelVersion } = this.#opts;
     this.#opts.events.emit({
       type: 'call.started',
@@ -200,6 +229,7 @@ export class Conversation {
       tracks: this.#opts.tracks,
     });
     const caller = callerParams(this.#opts.params);
+    this.#dial = caller.dial;
     supervisor.start(
       this.#opts.startedAt,
       captureEnv(flowEnvNames(compiled.flow), this.#opts.env),
@@ -209,7 +239,7 @@ export class Conversation {
         modelVersion,
         params: { flow: flowName, ...caller },
       },
-      callOf(this.#opts.params.direction, caller),
+      callOf(this.#opts.params.direction, caller, vars),
     );
   }
 
@@ -218,6 +248,7 @@ export class Conversation {
     const recovered = recover(compiled.machine, records);
     const refused = resumeRefusal(recovered.start, flowName, compiled.flow.version);
     if (refused) throw refused;
+    this.#dial = recovered.start.params.dial;
     this.#opts.events.emit({
       type: 'call.resumed',
       flowVersion: compiled.flow.version,
@@ -272,11 +303,15 @@ function sameSlots(a: Readonly<Record<string, string>>, b: Readonly<Record<strin
   return keys.every((k) => a[k] === b[k]);
 }
 
-/** The call's numbers its webhook passed on to the stream: journaled in the start record, sealed when keyed. */
+/**
+ * The call's numbers its webhook passed on to the stream, and the key of the dial that placed it: journaled in
+ * the start record, sealed when keyed.
+ */
 function callerParams(params: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   if (params.from !== undefined) out.from = params.from;
   if (params.to !== undefined) out.to = params.to;
+  if (params.dial !== undefined) out.dial = params.dial;
   return out;
 }
 
@@ -284,9 +319,14 @@ function callerParams(params: Readonly<Record<string, string>>): Record<string, 
  * How the call reached its flow (`{{call.NAME}}`): the `direction` stream parameter when it is `inbound` or
  * `outbound` (the outbound dialer sets it), else inbound; and the numbers that are known.
  */
-function callOf(direction: string | undefined, caller: Readonly<Record<string, string>>): CallInfo {
+function callOf(
+  direction: string | undefined,
+  caller: Readonly<Record<string, string>>,
+  vars: Record<string, string> | undefined,
+): CallInfo {
   const call: CallInfo = { direction: isCallDirection(direction) ? direction : 'inbound' };
   if (caller.from) call.from = caller.from;
   if (caller.to) call.to = caller.to;
+  if (vars) call.vars = vars;
   return call;
 }

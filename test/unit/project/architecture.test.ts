@@ -107,6 +107,17 @@ test('call/ does not reach up into server/, cli/ or the simulator', () => {
   );
 });
 
+test('outbound/ places calls below the call and the server: no call/, server/, cli/ or simulator', () => {
+  assert.deepEqual(
+    violations('outbound', (t) => !['call', 'server', 'cli', 'simulator', 'speech', 'web'].includes(t)),
+    [],
+  );
+  assert.ok(
+    edges.some((e) => e.folder === 'outbound'),
+    'outbound/ exists, so this check sees it',
+  );
+});
+
 test('web/ only renders: flows and journal records in, HTML out; no server, call or CLI', () => {
   assert.deepEqual(
     violations(

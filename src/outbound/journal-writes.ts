@@ -1,0 +1,90 @@
+/**
+ * Writing the small journals that sit beside calls' journals in the store (a dial's, a campaign's): no media
+ * stream holds them, and several writers may add to one (the dialer, Twilio's callbacks, a campaign runner, on
+ * any instance). Each write takes the lease, which fences the other writers out, reads the journal, and appends
+ * after its last record; a writer fenced or beaten to a sequence number reads again and decides again.
+ */
+import { isSwitchboardError } from '../errors.ts';
+import {
+  JOURNAL_VERSION,
+  encodeRecord,
+  readRecords,
+  type JournalEntry,
+  type JournalRecord,
+} from '../journal/records.ts';
+import type { JournalStore, StoredRecord } from '../journal/store.ts';
+
+const WRITE_TRIES = 5;
+
+/** The journal's records, decoded; empty when there is no such journal. */
+export async function readSideJournal(store: JournalStore, id: string): Promise<JournalRecord[]> {
+  const rows = await store.read(id);
+  return readRecords(rows.map((r) => r.line)).records;
+}
+
+/** Begin journal `id` with `first`; false (nothing written) when it exists, even if begun at the same moment. */
+export async function beginSideJournal(
+  store: JournalStore,
+  owner: string,
+  id: string,
+  first: Extract<JournalEntry, { kind: 'start' }>,
+  at: number,
+): Promise<boolean> {
+  if ((await store.summary(id)) !== null) return false;
+  const lease = await store.acquire(id, owner);
+  try {
+    await store.append(lease, stored(id, [first], 0, at, first.flow));
+    return true;
+  } catch (err) {
+    if (raced(err)) return false;
+    throw err;
+  } finally {
+    await store.release(lease).catch(() => {});
+  }
+}
+
+/**
+ * Append what `decide` makes of the journal's records as they stand (nothing when it returns none). Resolves with
+ * whether anything was written; `decide` may throw to refuse.
+ */
+export async function appendToSideJournal(
+  store: JournalStore,
+  owner: string,
+  id: string,
+  decide: (records: JournalRecord[]) => readonly JournalEntry[],
+  at: number,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const lease = await store.acquire(id, owner);
+    try {
+      const records = await readSideJournal(store, id);
+      const adding = decide(records);
+      if (adding.length === 0) return false;
+      await store.append(lease, stored(id, adding, records.at(-1)?.seq ?? 0, at));
+      return true;
+    } catch (err) {
+      if (!raced(err) || attempt >= WRITE_TRIES) throw err;
+    } finally {
+      await store.release(lease).catch(() => {});
+    }
+  }
+}
+
+/** Another writer took the journal between our read and our write. */
+function raced(err: unknown): boolean {
+  return isSwitchboardError(err, 'JOURNAL_FENCED') || isSwitchboardError(err, 'JOURNAL_CONFLICT');
+}
+
+function stored(
+  id: string,
+  entries: readonly JournalEntry[],
+  lastSeq: number,
+  at: number,
+  flow?: string,
+): StoredRecord[] {
+  return entries.map((entry, i) => {
+    const seq = lastSeq + i + 1;
+    const line = encodeRecord({ ...entry, v: JOURNAL_VERSION, callId: id, seq, at });
+    return { seq, kind: entry.kind, at, line, ...(entry.kind === 'start' && flow ? { flow } : {}) };
+  });
+}

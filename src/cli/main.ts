@@ -52,6 +52,10 @@ const COMMANDS: Record<
     summary: "place a call that runs a flow when it is answered, through a running server's calls API",
     load: () => import('./dial.ts'),
   },
+  campaign: {
+    summary: 'call every number of a CSV file with a flow (rate, retries, quiet hours), resumable',
+    load: () => import('./campaign.ts'),
+  },
   twilio: {
     summary:
       "list the Twilio account's numbers, or point one at this server (voice webhook, status callback)",

@@ -20,7 +20,7 @@ import { RetentionSweeper } from '../journal/retention.ts';
 import { systemClock } from '../clock.ts';
 import { openTracing } from '../tracing/tracing.ts';
 import { SwitchboardApp } from '../server/app.ts';
-import { callsApiFor } from '../server/calls-api.ts';
+import { callsApiFor } from '../server/api/api.ts';
 import { ClusterPeers } from '../server/cluster/peers.ts';
 import { runPrimary } from '../server/cluster/primary.ts';
 import { WorkerLink } from '../server/cluster/worker-link.ts';

@@ -35,7 +35,7 @@ import { SourceLimits } from './source-limits.ts';
 import { StoreWatch } from './store-watch.ts';
 import { bindStreamSocket } from './stream-socket.ts';
 
-import type { CallsApi } from './calls-api.ts';
+import type { CallsApi } from './api/api.ts';
 import { AMD_PATH, MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
 
 /** Time for a request's headers, and for the whole request, before the socket is closed. */
@@ -96,7 +96,7 @@ export interface AppOptions {
   dropped?: () => { vadChunks: number; sttFrames: number };
   /** Connections and unauthenticated requests per source address, and connections in all; absent: no limits. */
   edgeLimits?: EdgeLimitsConfig;
-  /** POST /api/calls, which places calls; absent: answered as not found. */
+  /** The calls API under /api/ (placing calls, campaigns); absent: answered as not found. */
   callsApi?: CallsApi;
 }
 
@@ -334,7 +334,7 @@ export class SwitchboardApp {
     try {
       if (await this.#ops.handle(req, res, route)) return;
       if (await this.#webhooks.handle(req, res, route, url)) return;
-      if (await this.#opts.callsApi?.handle(req, res, route)) return;
+      if (await this.#opts.callsApi?.handle(req, res, url)) return;
       // What is left is the developer pages: only under this server's own host names.
       if (this.#softphone && !isOwnHost(header(req, 'host'), this.#opts.publicUrl ?? null)) {
         throw new SwitchboardError('HTTP_FORBIDDEN', "the Host is not one of this server's names");

@@ -27,6 +27,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   FLOW_NOT_FOUND: 404,
   DIAL_INVALID: 400,
   DIAL_KEY_REUSED: 409,
+  CAMPAIGN_INVALID: 400,
+  JOURNAL_NOT_FOUND: 404,
   API_DISABLED: 404,
   // Twilio refused or could not be reached: a gateway's failure, not this server's.
   TWILIO_REST_FAILED: 502,

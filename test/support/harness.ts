@@ -12,7 +12,7 @@ import { ModelCache } from '../../src/nlu/model-cache.ts';
 import { renderTemplate, type FlowFile } from '../../src/flow/index.ts';
 import { memoryLogger, type LogRecord } from '../../src/observability/logger.ts';
 import { SwitchboardApp } from '../../src/server/app.ts';
-import { callsApiFor } from '../../src/server/calls-api.ts';
+import { callsApiFor } from '../../src/server/api/api.ts';
 import type { TtsEngine } from '../../src/speech/tts/engine.ts';
 import { FliteTts } from '../../src/speech/tts/flite.ts';
 import { PocketsphinxStt } from '../../src/speech/stt/pocketsphinx.ts';

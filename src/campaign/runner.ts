@@ -20,6 +20,7 @@ import { dialColumns, rowToDial, type ColumnNames, type DialColumns } from './ro
 /** How often calls in progress are asked after, and counts written. */
 export const POLL_MS = 1000;
 export const PROGRESS_MS = 3000;
+const ROW_REFUSALS = new Set(['DIAL_INVALID', 'DIAL_KEY_REUSED', 'TWILIO_REST_FAILED']);
 
 export interface CampaignOptions extends RetryPolicy {
   client: ApiClient;
@@ -212,7 +213,9 @@ export class CampaignRunner {
       this.#started += 1;
       this.#active.set(key, job);
     } catch (err) {
-      if (!(err instanceof ApiRefusal)) throw err;
+      // What is wrong with the row (its number, its variables, its key) skips it; anything else (an unknown flow,
+      // a wrong API key) stops the campaign, to be run again once put right.
+      if (!(err instanceof ApiRefusal) || !ROW_REFUSALS.has(err.code)) throw err;
       if (err.code === 'TWILIO_REST_FAILED') {
         // Twilio refused the number (journaled with its dial): the row has failed.
         this.#o.onRowError?.(job.line, err.message);

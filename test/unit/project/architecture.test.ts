@@ -118,6 +118,13 @@ test('outbound/ places calls below the call and the server: no call/, server/, c
   );
 });
 
+test('campaign/ is a client of the calls API: no server, call, journal or speech internals', () => {
+  assert.deepEqual(
+    violations('campaign', (t) => !['server', 'call', 'journal', 'speech', 'cli', 'simulator'].includes(t)),
+    [],
+  );
+});
+
 test('web/ only renders: flows and journal records in, HTML out; no server, call or CLI', () => {
   assert.deepEqual(
     violations(

@@ -131,8 +131,8 @@ test(
       const never = Array.from({ length: ROWS }, (_, i) => i).filter((i) => created(number(i)) === 0);
       assert.deepEqual(never, [], 'every number was dialed');
       assert.ok(retries.length > 0, 'the runner waited for the server to come back');
-    const lookedUp = server.logs().filter((l) => l.msg === 'dial status found at Twilio');
-    assert.ok(lookedUp.length > 0, 'a call whose final status callback was lost was looked up at Twilio');
+      const lookedUp = server.logs().filter((l) => l.msg === 'dial status found at Twilio');
+      assert.ok(lookedUp.length > 0, 'a call whose final status callback was lost was looked up at Twilio');
       const adopted = twilio.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Calls.json'));
       assert.ok(
         adopted.length > 0,

@@ -11,8 +11,8 @@ import {
   readRecords,
   type JournalEntry,
   type JournalRecord,
-} from '../journal/records.ts';
-import type { JournalStore, StoredRecord } from '../journal/store.ts';
+} from './records.ts';
+import type { JournalStore, StoredRecord } from './store.ts';
 
 const WRITE_TRIES = 5;
 

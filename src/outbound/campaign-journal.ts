@@ -8,7 +8,7 @@
 import { SwitchboardError } from '../errors.ts';
 import type { JournalRecord } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
-import { appendToSideJournal, beginSideJournal, readSideJournal } from './journal-writes.ts';
+import { appendToSideJournal, beginSideJournal, readSideJournal } from '../journal/side-journal.ts';
 
 export const CAMPAIGN_PREFIX = 'campaign-';
 /** Campaign ids: short enough to prefix every dial key of the campaign. */

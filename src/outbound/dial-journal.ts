@@ -19,7 +19,7 @@ import { isAnsweredBy, type AnsweredBy } from '../flow/index.ts';
 import type { JournalEntry, JournalRecord } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
 import type { DialRequest } from './dial-request.ts';
-import { appendToSideJournal, beginSideJournal, readSideJournal } from './journal-writes.ts';
+import { appendToSideJournal, beginSideJournal, readSideJournal } from '../journal/side-journal.ts';
 
 export const DIAL_PREFIX = 'dial-';
 const VAR_PREFIX = 'var.';

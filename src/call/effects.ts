@@ -50,6 +50,8 @@ export interface CallAudio {
   hangup(reason: string): void;
   /** Connect the caller to `to`; the call leaves the flow. Rejects when the transfer cannot be made. */
   transfer(to: string): Promise<void>;
+  /** Start, pause or resume the call's recording (a start resolves with its SID); rejects when it cannot. */
+  record(action: 'start' | 'pause' | 'resume'): Promise<{ sid: string } | null>;
 }
 
 export interface EffectRunnerOptions {
@@ -102,11 +104,12 @@ export class EffectRunner {
       signal: this.#stopSignal.signal,
       speak: (effect) => this.#say(effect),
       clear: () => this.#clear(),
-      afterAudio: (work) => this.#afterAudio(work),
+      afterAudio: (work, options) => this.#afterAudio(work, options?.evenIfCleared === true),
       startTimer: (id, ms) => this.#startTimer(id, ms),
       cancelTimer: (id) => this.#cancelTimer(id),
       hangup: (reason) => opts.audio.hangup(reason),
       transfer: (to) => opts.audio.transfer(to),
+      record: (action) => opts.audio.record(action),
       fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
       track: (work) => this.#track(work),
     };
@@ -196,11 +199,11 @@ export class EffectRunner {
   }
 
   /** `work` once the audio queued so far has been heard; dropped by a clear or the end of the call. */
-  #afterAudio(work: () => Promise<void> | void): void {
+  #afterAudio(work: () => Promise<void> | void, evenIfCleared: boolean): void {
     const signal = this.#abort.signal;
     this.#queue = this.#queue.then(async () => {
       await this.#opts.audio.idle();
-      if (this.#stopped || signal.aborted) return;
+      if (this.#stopped || (signal.aborted && !evenIfCleared)) return;
       await work();
     });
   }

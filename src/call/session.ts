@@ -21,6 +21,7 @@ import { CallHearing } from './media/hearing.ts';
 import { QuietWatch } from './media/quiet-watch.ts';
 import { logSubscriber } from './media/log-subscriber.ts';
 import { metricsSubscriber } from './media/metrics-subscriber.ts';
+import { LiveControl } from './media/live-control.ts';
 import { OutboundAudio, type StreamSocket } from './media/outbound-audio.ts';
 import { CloseCode, type Hearing, type SessionDeps } from './media/session-deps.ts';
 import { FRAME_IN, SessionEvents } from './media/session-events.ts';
@@ -54,8 +55,8 @@ export class MediaSession {
   /** The intent model the call started with, kept for the whole call even if its flow's model is replaced. */
   #model: SharedIntentModel | null = null;
   #releaseModel: (() => void) | null = null;
-  /** A transfer was accepted by Twilio: the coming stop is the hand-over, not a hang-up. */
-  #transferring = false;
+  /** Twilio's REST API on the call's behalf (transfers, recordings); set once the stream started. */
+  #control: LiveControl | null = null;
   /** The caller spoke over agent audio and the flow has not yet handled it: a clear it asks for is a barge-in. */
   #speechOver: { state: string | null } | null = null;
   /** Resolves once the session has ended and closed its socket (after its journal, when it had one). */
@@ -85,7 +86,7 @@ export class MediaSession {
     this.#protocol = new StreamProtocol(() => clock.monotonic(), {
       start: (message) => this.#start(message),
       // A redirect to <Dial> stops the stream just as a hang-up does.
-      stop: () => this.#end(this.#transferring ? 'transferred' : 'caller hung up', CloseCode.normal),
+      stop: () => this.#end(this.#control?.transferring ? 'transferred' : 'caller hung up', CloseCode.normal),
       media: (payload, timestamp) => this.#hearing?.hear(payload, timestamp),
       dtmf: (digit) => {
         this.#events.emit({ type: 'key.pressed', digit });
@@ -228,13 +229,20 @@ export class MediaSession {
       },
       logger: this.#log,
     });
+    const control = new LiveControl({
+      control: deps.callControl ?? null,
+      callSid,
+      recordingCallbackUrl: deps.recordingCallbackUrl ?? null,
+    });
+    this.#control = control;
     const audio: CallAudio = {
       play: (prompt, mark, text) => outbound.play(prompt.frames, mark, text),
       mark: (name) => outbound.play(NO_FRAMES, name),
       clear: () => this.#clear(),
       idle: () => outbound.idle(),
       hangup: (reason) => this.#end(isEndReason(reason) ? reason : 'flow ended the call', CloseCode.normal),
-      transfer: (to) => this.#transfer(callSid, to),
+      transfer: (to) => control.transfer(to),
+      record: (action) => control.record(action),
     };
     this.#runner = new EffectRunner({
       prompts: speech.prompts,
@@ -316,25 +324,6 @@ export class MediaSession {
     if (!cut || !over) return;
     this.#speechOver = null;
     this.#events.emit({ type: 'barge-in', state: over.state, marksInterrupted: cut.marksInterrupted });
-  }
-
-  /** Hand the caller over to `to`; Twilio then stops this stream, which ends the session as transferred. */
-  async #transfer(callSid: string, to: string): Promise<void> {
-    const control = this.#deps.callControl;
-    if (!control) {
-      throw new SwitchboardError(
-        'CALL_CONTROL_INVALID',
-        'transfers need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to be set',
-      );
-    }
-    this.#transferring = true;
-    try {
-      await control.transfer(callSid, to);
-    } catch (err) {
-      // The caller stays with the flow (`transfer.failed`), still heard: nothing is released here.
-      this.#transferring = false;
-      throw err;
-    }
   }
 
   #deliver(event: CallEvent): void {

@@ -215,6 +215,8 @@ export class TextCall {
         queueMicrotask(() => this.#end('transferred', `transferred to ${to}`));
         return Promise.resolve();
       },
+      // Nothing to record in a typed conversation: the flow goes on as if no recording had started.
+      record: () => Promise.resolve(null),
     };
   }
 

@@ -6,7 +6,7 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import type { AnyStateMachine } from 'xstate';
-import { eventsOf, isDecision } from './actions/index.ts';
+import { eventsOf, isDecision, OUTCOME_EVENTS } from './actions/index.ts';
 import { hearsAnswers, machineTarget } from './answered.ts';
 import type { CallContext, CallEvent, Effect } from './events.ts';
 import { possibleTargets, routeDecision, routeOnce, routingTable } from './route.ts';
@@ -73,6 +73,7 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
       },
       machineAnswered: ({ context, event }) => machineTarget(flow, context, event) !== undefined,
       hearsAnswers: ({ context }) => hearsAnswers(context),
+      callStarted: ({ context }) => context.state !== BOOT_STATE,
     },
   });
 
@@ -127,11 +128,17 @@ export function createCallMachine(flow: FlowFile, policy: ResolvedPolicy = resol
   const onMachine = flow.on?.machine;
   const answered = { type: 'step', params: { kind: 'answered' } } as const;
   const leave = { type: 'step', params: { kind: 'leave' } } as const;
+  // Outcomes of work that outlives its state (a recording) are kept wherever the call is, which stays there.
+  const outcomes: Record<string, unknown> = {};
+  for (const event of OUTCOME_EVENTS) {
+    outcomes[event] = { guard: 'callStarted', actions: { type: 'step', params: { kind: 'outcome' } } };
+  }
   return base.createMachine({
     id: flow.id,
     initial: BOOT_STATE,
     context: INITIAL_CONTEXT,
     on: {
+      ...outcomes,
       hangup: { target: `.${ENDED_STATE}` },
       resume: { actions: { type: 'step', params: { kind: 'resume' } } },
       'speech.failover': { actions: { type: 'step', params: { kind: 'failover' } } },

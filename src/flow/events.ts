@@ -6,6 +6,7 @@ import type { HangupEffect } from './actions/format/hangup.ts';
 import type { AnsweredBy, CallInfo } from './call-info.ts';
 import type { HttpEffect, HttpOutcomeEvent } from './actions/format/http.ts';
 import type { TimerEffect } from './actions/format/policies.ts';
+import type { RecordEffect, RecordOutcome } from './actions/format/record.ts';
 import type { SayEffect } from './actions/format/say.ts';
 import type { TransferEffect, TransferOutcome } from './actions/format/transfer.ts';
 
@@ -55,11 +56,13 @@ export type CallEvent =
   /** The outcomes of a state's work: a web request's answer or failure, a transfer that could not be made. */
   | HttpOutcomeEvent
   | TransferOutcome
+  /** How a request to the call's recording went; heard in any state, where the call stays (record.ts). */
+  | RecordOutcome
   /** The caller went away (stream stopped or socket closed). */
   | { type: 'hangup'; at: number; reason: string };
 
 /** Effects the machine asks the call's runner to carry out, in order; each belongs to an action. */
-export type Effect = SayEffect | TimerEffect | HangupEffect | HttpEffect | TransferEffect;
+export type Effect = SayEffect | TimerEffect | HangupEffect | HttpEffect | TransferEffect | RecordEffect;
 
 /** The machine's context: all the state of a conversation that survives a restart. */
 export interface CallContext {
@@ -94,4 +97,8 @@ export interface CallContext {
   lastEventAt: number;
   /** Speech services the call switched away from after failures, and to what; absent while all is well. */
   speech?: { stt?: 'embedded' | 'dtmf'; tts?: 'embedded' };
+  /** The call's recording, once asked for: on, or paused in a sensitive state; absent when there is none. */
+  recording?: 'on' | 'paused';
+  /** The recording's Twilio SID, once it has started. */
+  recordingSid?: string;
 }

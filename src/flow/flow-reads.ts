@@ -1,7 +1,7 @@
 /**
- * Every template and condition of a flow, wherever it is: its states', its sub-flows' and its policy's. What a
- * call captures of the environment when it starts (env.ts) and what a dialler must give it (vars.ts) are found
- * in these.
+ * Every template and condition of a flow, wherever it is: its states', its sub-flows', its own (the keys actions
+ * own at its top) and its policy's. What a call captures of the environment when it starts (env.ts) and what a
+ * dialler must give it (vars.ts) are found in these.
  */
 import { ACTIONS, stateFacts } from './actions/index.ts';
 import type { FlowFile, StateDef } from './types.ts';
@@ -24,6 +24,9 @@ export function flowReads(flow: FlowFile): FlowReads {
       if (read.text !== undefined) templates.push(read.text);
       if (read.condition !== undefined) conditions.push(read.condition);
     }
+  }
+  for (const read of ACTIONS.flatMap((action) => action.flowKeyReads?.(flow) ?? [])) {
+    if (read.text !== undefined) templates.push(read.text);
   }
   const policy = flow.policy;
   for (const prompt of [policy?.noInputSay, policy?.noMatchSay]) {

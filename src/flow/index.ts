@@ -34,4 +34,7 @@ export {
   type HttpEffect,
   type HttpNetwork,
   type HttpOutcome,
+  type RecordAction,
+  type RecordEffect,
+  type RecordOutcome,
 } from './actions/index.ts';

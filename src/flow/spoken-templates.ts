@@ -1,4 +1,7 @@
-/** Every template a flow speaks to the caller: state prompts, read-backs, apologies, and the policy's apologies. */
+/**
+ * Every template a flow speaks to the caller: state prompts, read-backs, apologies, its own lines (a recording's
+ * consent), and the policy's apologies.
+ */
 import { ACTIONS, stateFacts } from './actions/index.ts';
 import { DEFAULT_POLICY, type FlowFile, type RetryPrompt } from './types.ts';
 
@@ -9,6 +12,9 @@ export function spokenTemplates(flow: FlowFile): string[] {
     for (const read of ACTIONS.flatMap((action) => action.reads?.(def, state, facts) ?? [])) {
       if (read.spoken && read.text !== undefined) out.push(read.text);
     }
+  }
+  for (const read of ACTIONS.flatMap((action) => action.flowKeyReads?.(flow) ?? [])) {
+    if (read.spoken && read.text !== undefined) out.push(read.text);
   }
   const retry = (prompt: RetryPrompt | undefined): void => {
     if (typeof prompt === 'string') out.push(prompt);

@@ -4,7 +4,7 @@
  * retries and digit buffers are kept here; what a state's actions do on entry and when the state acts is asked of
  * the actions (src/flow/actions/).
  */
-import { ACTIONS, acts, promptOf, waitsForInput, type Step } from './actions/index.ts';
+import { ACTIONS, acts, outcomeContext, promptOf, waitsForInput, type Step } from './actions/index.ts';
 import {
   CLEAR_EFFECT,
   HANGUP_EFFECT,
@@ -33,7 +33,9 @@ export type StepParams =
   | { kind: 'resume' }
   | { kind: 'failover' }
   /** Keep who answered the call (answered.ts). */
-  | { kind: 'answered' };
+  | { kind: 'answered' }
+  /** Keep what an outcome event heard in any state says (an action's `outcomes`). */
+  | { kind: 'outcome' };
 
 export interface StepResult {
   context: Partial<CallContext>;
@@ -60,6 +62,14 @@ export function runStep(
     slots = { ...slots, ...values };
     next.slots = slots;
   };
+  // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
+  const say = (state: string, text: string, ssml?: string): string => {
+    seq += 1;
+    const mark = `${state}.${seq}`;
+    effects.push(sayEffect(text, mark, ssml, flow.voice));
+    return mark;
+  };
+  const here = params.kind === 'enter' || params.kind === 'route' ? params.state : ctx.state;
   const step: Step = {
     flow,
     policy,
@@ -70,13 +80,13 @@ export function runStep(
     render,
     emit: (effect) => effects.push(effect),
     setSlots,
-  };
-  // A mark names the state it speaks for, so a timeline or a log reads "menu.3", not just "m3".
-  const say = (state: string, text: string, ssml?: string): string => {
-    seq += 1;
-    const mark = `${state}.${seq}`;
-    effects.push(sayEffect(text, mark, ssml, flow.voice));
-    return mark;
+    say: (text) => {
+      next.playing = say(here, text);
+    },
+    nextId: () => `${here}.${(seq += 1)}`,
+    note: (fields) => {
+      Object.assign(next, fields);
+    },
   };
   const armTimer = (): string => {
     seq += 1;
@@ -115,7 +125,8 @@ export function runStep(
           )
         : undefined;
     if (text !== '') next.playing = say(name, text, ssml);
-    else if (waitsForInput(def) || confirming) next.timer = armTimer();
+    // Without a prompt, the wait starts now, or once a line said on entering has been heard.
+    else if ((waitsForInput(def) || confirming) && !next.playing) next.timer = armTimer();
   };
   const apology = (def: StateDef, retry: Retry): string => {
     for (const action of ACTIONS) {
@@ -227,8 +238,8 @@ export function runStep(
       }
       const def = flow.states[params.state];
       if (!def) break;
-      for (const action of ACTIONS) action.enter?.(def, step);
       next.playing = null;
+      for (const action of ACTIONS) action.enter?.(def, step);
       ask(params.state, def, false);
       // Without a prompt to wait for, the state's work starts at once.
       if (acts(def) && promptOf(def, false) === undefined) act(params.state, def);
@@ -269,6 +280,9 @@ export function runStep(
       if (answered !== undefined) next.call = answered;
       break;
     }
+    case 'outcome':
+      Object.assign(next, outcomeContext(ctx, event));
+      break;
     case 'failover': {
       if (event.type !== 'speech.failover') break;
       next.speech = { ...ctx.speech, [event.service]: event.to };

@@ -6,6 +6,7 @@ import type { HttpFields } from './actions/format/http.ts';
 import type { NextFields } from './actions/format/next.ts';
 import type { OnFields } from './actions/format/on.ts';
 import type { PolicyFields } from './actions/format/policies.ts';
+import type { RecordFields } from './actions/format/record.ts';
 import type { ResumeFields, SayFields } from './actions/format/say.ts';
 import type { SetFields } from './actions/format/set.ts';
 import type { TransferFields } from './actions/format/transfer.ts';
@@ -76,6 +77,14 @@ export interface FlowFile {
   subflows?: Record<string, SubflowDef>;
   /** States a call goes to on what may happen in any state: an answering machine picking up. */
   on?: FlowOn;
+  /**
+   * Record every call from its start: this consent line (a template, e.g. `"This call is recorded for quality
+   * and training."`) is said first, before the first state's prompt, and the recording starts once it has been
+   * heard, as if the first state had `record`. It is said before any slot is stored.
+   * @minLength 1
+   * @pattern \S
+   */
+  record?: string;
   /** Timeouts, retries and apologies for the whole flow. */
   policy?: FlowPolicy;
 }
@@ -156,6 +165,7 @@ export interface StateDef
     SayFields,
     PolicyFields,
     SetFields,
+    RecordFields,
     OnFields,
     CollectFields,
     NextFields,

@@ -3,9 +3,9 @@
  * the static checks of checks.ts once the structure holds. A flow that passes compiles to a machine without
  * further checks. The keys of a state are checked by the actions that own them (src/flow/actions/); what is
  * left here is the file around them: names, intents, entities, sub-flows, the flow's `on`, the policy,
- * references.
+ * references (the flow-level keys an action owns are checked by it too).
  */
-import { ACTIONS, STATE_KEYS, stateFacts, type StateCheck } from './actions/index.ts';
+import { ACTIONS, FLOW_KEYS, STATE_KEYS, stateFacts, type StateCheck } from './actions/index.ts';
 import { COPY_SEPARATOR, RETURN } from './subflows.ts';
 import { nameHints } from './suggest.ts';
 import { BUILTIN_INTENT_NAMES, type FlowFile } from './types.ts';
@@ -37,6 +37,8 @@ const ROOT_KEYS = new Set([
   'subflows',
   'on',
   'policy',
+  // Keys the actions own, such as the consent line of a call recorded from its start.
+  ...FLOW_KEYS,
 ]);
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const STATE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -208,6 +210,7 @@ export function validateFlow(value: unknown): ValidationResult {
   }
 
   checkFlowOn(value.on, stateRef, add);
+  for (const action of ACTIONS) action.validateFlowKeys?.(value, { error: add, template });
   checkPolicy(value.policy, stateRef, template, add);
   if (findings.some((f) => f.severity === 'error')) return { ok: false, findings };
   // The static checks assume the structure above; they only run on a flow that has it.

@@ -23,6 +23,7 @@ import { MAX_MESSAGE_BYTES } from '../telephony/media-streams.ts';
 import { isValidStreamSignature } from '../telephony/signature.ts';
 import { streamUrlFor } from '../telephony/twiml.ts';
 import { header, requestUrl, sendError } from './http.ts';
+import { listenOn } from './listen.ts';
 import { CallsPage } from './calls-page.ts';
 import { isOwnHost } from './dev-host.ts';
 import { OPS_PATHS, OpsRoutes } from './ops-routes.ts';
@@ -36,7 +37,13 @@ import { StoreWatch } from './store-watch.ts';
 import { bindStreamSocket } from './stream-socket.ts';
 
 import type { CallsApi } from './api/api.ts';
-import { AMD_PATH, MEDIA_PATH, TwilioWebhooks, streamPathTicket } from './twilio-webhooks.ts';
+import {
+  MEDIA_PATH,
+  RECORDING_PATH,
+  TwilioWebhooks,
+  WEBHOOK_PATHS,
+  streamPathTicket,
+} from './twilio-webhooks.ts';
 
 /** Time for a request's headers, and for the whole request, before the socket is closed. */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -45,13 +52,6 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const STREAM_QUIET_LIMITS = { noStartMs: 10_000, idleMs: 30_000 };
 /** The response header naming the worker process that answered (WORKERS > 1 only). */
 export const WORKER_HEADER = 'x-switchboard-worker';
-/** Why the server cannot listen, by the system's code. */
-const LISTEN_FAILURES: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'the port is in use by another process',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'the address is not one of this machine',
-};
-
 export interface AppOptions {
   flows: ReadonlyMap<string, CompiledFlow>;
   /** Where calls are journaled; streams attach to their calls through it. */
@@ -229,22 +229,7 @@ export class SwitchboardApp {
    * used (the port taken, say), its system code in `data.systemCode`.
    */
   async listen(port: number, host: string): Promise<AddressInfo> {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.#http.once('error', reject);
-        this.#http.listen(port, host, () => {
-          this.#http.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? null;
-      const why = (code && LISTEN_FAILURES[code]) ?? (err as Error).message;
-      const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      const data = { host, port, systemCode: code };
-      throw new SwitchboardError('CONFIG_INVALID', `cannot listen on ${where}: ${why}`, data, { cause: err });
-    }
-    const address = this.#http.address() as AddressInfo;
+    const address = await listenOn(this.#http, port, host);
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.#publicUrl = this.#opts.publicUrl ?? `http://${shownHost}:${address.port}`;
     return address;
@@ -341,7 +326,7 @@ export class SwitchboardApp {
       }
       if (this.#softphone && (await this.#softphone.handle(req, res, route))) return;
       if (this.#calls && (await this.#calls.handle(req, res, route))) return;
-      const known = [...OPS_PATHS, '/twilio/voice', '/twilio/status', AMD_PATH, '/twilio/connect-ended'];
+      const known = [...OPS_PATHS, ...WEBHOOK_PATHS];
       throw new SwitchboardError(
         known.includes(url.pathname) ? 'HTTP_METHOD_NOT_ALLOWED' : 'HTTP_NOT_FOUND',
         undefined,
@@ -417,6 +402,7 @@ export class SwitchboardApp {
       metrics: this.metrics,
       logger: this.#log,
       callControl: this.#opts.callControl ?? null,
+      recordingCallbackUrl: `${this.#publicUrl}${RECORDING_PATH}`,
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
       ...(this.#opts.httpAllowHosts ? { httpAllowHosts: this.#opts.httpAllowHosts } : {}),
       ...(this.#views ? { views: this.#views } : {}),

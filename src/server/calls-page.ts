@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readRecordings } from '../call/recordings.ts';
 import { SwitchboardError, isErrorFamily } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
 import { encodeRecord, readRecords, type JournalRecord } from '../journal/records.ts';
@@ -204,6 +205,10 @@ export class CallsPage {
       diagram,
       tornTail: read.tornTail,
       ...(total > MAX_DRAWN ? { cut: { shown: MAX_DRAWN, total } } : {}),
+      recordings: await readRecordings(this.#opts.store, callId).catch((err: unknown) => {
+        this.#opts.logger.warn('calls page: recordings cannot be read', { callId, err });
+        return [];
+      }),
     });
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallJournals, StreamTicket } from '../call/journals.ts';
+import { recordReport, recordingReport } from '../call/recordings.ts';
 import { ErrorCodes, SwitchboardError, isErrorFamily } from '../errors.ts';
 import { nameHints, type CompiledFlow } from '../flow/index.ts';
 import { resumeRefusal } from '../journal/resume.ts';
@@ -32,6 +33,12 @@ export const VOICE_PATH = '/twilio/voice';
 export const STATUS_PATH = '/twilio/status';
 /** Where answering-machine detection reports who answered a call this server placed (`?dial=KEY`). */
 export const AMD_PATH = '/twilio/amd';
+/** Where a call's recordings report their status (started, completed with their URL). */
+export const RECORDING_PATH = '/twilio/recording';
+/** Where Twilio asks what next when a call's stream ends. */
+const CONNECT_ENDED_PATH = '/twilio/connect-ended';
+/** Every webhook route's path (each takes POST only). */
+export const WEBHOOK_PATHS = [VOICE_PATH, STATUS_PATH, AMD_PATH, RECORDING_PATH, CONNECT_ENDED_PATH];
 
 /** Twilio's media streams connect to MEDIA_PATH/<ticket token>: the signed URL names the ticket it may use. */
 export const MEDIA_PATH = '/twilio/media';
@@ -100,7 +107,10 @@ export class TwilioWebhooks {
       case `POST ${AMD_PATH}`:
         await this.#amd(req, res, url);
         return true;
-      case 'POST /twilio/connect-ended':
+      case `POST ${RECORDING_PATH}`:
+        await this.#recording(req, res);
+        return true;
+      case `POST ${CONNECT_ENDED_PATH}`:
         await this.#connectEnded(req, res, url);
         return true;
       default:
@@ -160,7 +170,7 @@ export class TwilioWebhooks {
   #connect(flow: string, ticket: StreamTicket, caller: Record<string, string> = {}): string {
     return connectStream({
       // The flow rides along: a call whose first stream never started has no journaled flow to resume with.
-      actionUrl: httpUrlFor(this.#opts.publicUrl(), `/twilio/connect-ended?flow=${encodeURIComponent(flow)}`),
+      actionUrl: httpUrlFor(this.#opts.publicUrl(), `${CONNECT_ENDED_PATH}?flow=${encodeURIComponent(flow)}`),
       streamUrl: streamUrlFor(this.#opts.publicUrl(), `${MEDIA_PATH}/${ticket.token}`),
       parameters: { flow, ...caller, ...ticket },
     });
@@ -215,6 +225,24 @@ export class TwilioWebhooks {
     if (outcome === 'unknown') this.#log.warn('answering machine detection for an unknown call', fields);
     else if (outcome === 'repeated') this.#log.info('answering machine detection repeated', fields);
     else this.#log.info('answering machine detection', fields);
+    res.writeHead(204).end();
+  }
+
+  /** A recording of a call reports its status: journaled beside the call, shown on its page. */
+  async #recording(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const callSid = params.CallSid ?? '';
+    checkCallSid(callSid);
+    const report = recordingReport(params);
+    if (report === null) throw new SwitchboardError('HTTP_BAD_BODY', 'not a recording status callback');
+    const taken = await recordReport(this.#store, this.#owner, callSid, report, Date.now());
+    const fields = {
+      callId: callSid,
+      recordingSid: report.sid,
+      status: report.status,
+      duration: report.duration,
+    };
+    this.#log.info(taken ? 'call recording status' : 'call recording status repeated', fields);
     res.writeHead(204).end();
   }
 

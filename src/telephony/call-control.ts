@@ -22,7 +22,12 @@ export interface CallControlOptions extends TwilioRestOptions {
   logger: Logger;
 }
 
-type Action = 'redirect' | 'transfer' | 'hangup';
+type Action = 'redirect' | 'transfer' | 'hangup' | 'record' | 'pause recording' | 'resume recording';
+
+/** Where a recording's status callbacks go (`in-progress`, `completed`, `absent`). */
+export interface RecordingCallback {
+  url: string;
+}
 
 export class CallControl {
   readonly #logger: Logger;
@@ -67,11 +72,48 @@ export class CallControl {
     this.#logger.info('call hung up', { callSid });
   }
 
+  /** Start a dual-channel recording of a live call (each party on its own channel); resolves with its SID. */
+  async startRecording(callSid: string, callback: RecordingCallback): Promise<{ sid: string }> {
+    let sid = '';
+    await this.#call('record', callSid, async (call) => {
+      const recording = await call.recordings.create({
+        recordingChannels: 'dual',
+        recordingStatusCallback: callback.url,
+        recordingStatusCallbackMethod: 'POST',
+        recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+      });
+      sid = recording.sid;
+    });
+    this.#logger.info('call recording started', { callSid, recordingSid: sid });
+    return { sid };
+  }
+
+  /** Pause or resume the call's running recording (Twilio.CURRENT: the one started last). */
+  async setRecording(callSid: string, status: 'paused' | 'in-progress'): Promise<void> {
+    const action = status === 'paused' ? 'pause recording' : 'resume recording';
+    await this.#call(action, callSid, async (call) => {
+      await call.recordings('Twilio.CURRENT').update({ status });
+    });
+    this.#logger.info(status === 'paused' ? 'call recording paused' : 'call recording resumed', { callSid });
+  }
+
   /** Validates everything first (no request for a bad input), then updates the call; one log line per failure. */
-  async #run(
+  #run(
     action: Action,
     callSid: string,
     params: () => { twiml: string } | { status: 'completed' },
+  ): Promise<void> {
+    return this.#call(action, callSid, async (call) => {
+      const update = params();
+      await call.update(update);
+    });
+  }
+
+  /** Checks the call SID (no request for a bad one), then sends `request`; one log line per failure. */
+  async #call(
+    action: Action,
+    callSid: string,
+    request: (call: ReturnType<TwilioClient['calls']>) => Promise<void>,
   ): Promise<void> {
     try {
       if (!CALL_SID.test(callSid)) {
@@ -83,10 +125,10 @@ export class CallControl {
           },
         );
       }
-      const update = params();
       try {
-        await this.#client().calls(callSid).update(update);
+        await request(this.#client().calls(callSid));
       } catch (err) {
+        if (isSwitchboardError(err)) throw err;
         throw restError(action, err, { action, callSid });
       }
     } catch (err) {

@@ -34,6 +34,8 @@ export interface SessionDeps {
   httpAllowHosts?: readonly string[];
   /** Twilio REST control for transfers; null when no account credentials are configured. */
   callControl?: CallControl | null;
+  /** Where calls' recording status callbacks go; absent: calls cannot be recorded. */
+  recordingCallbackUrl?: string;
   /** Where calls are journaled, and how streams attach to them. */
   journals: CallJournals;
   /**

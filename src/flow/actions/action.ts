@@ -75,6 +75,15 @@ export interface Step {
   render(template: string, slots?: Readonly<Record<string, string>>): string;
   emit(effect: Effect): void;
   setSlots(values: Record<string, string>): void;
+  /**
+   * Say `text` (rendered) under a mark of its own: a line of the action's, heard before the state's prompt. A
+   * state without a prompt that waits for input starts its wait once the line has been heard.
+   */
+  say(text: string): void;
+  /** A new id for work the action asks for, `<state>.<seq>`, made as marks and the ids of a state's work are. */
+  nextId(): string;
+  /** Keep `fields` of the action's own in the call's context. */
+  note(fields: Partial<CallContext>): void;
 }
 
 /** A retry the machine is about to ask for, for the apology said before the question. */
@@ -175,6 +184,8 @@ export interface FlowAction {
   schema?(ctx: SchemaContext): SchemaRules;
   /** A short example for docs/flows.md: a state using the action. */
   readonly example: Record<string, unknown>;
+  /** Keys of the flow file itself the action owns: a form of its state keys for the whole call. */
+  readonly flowKeys?: readonly string[];
 
   /** The state waits for the caller's input. */
   waits?(def: StateDef): boolean;
@@ -203,6 +214,13 @@ export interface FlowAction {
   validate?(check: StateCheck): void;
   /** Checks of how the action combines with the others, after every action's own checks. */
   combine?(check: StateCheck): void;
+  /** Checks of its `flowKeys` in `flow`, the file's JSON (not yet checked), each finding at its pointer. */
+  validateFlowKeys?(
+    flow: Record<string, unknown>,
+    check: { readonly error: Add; readonly template: Check },
+  ): void;
+  /** Templates its `flowKeys` read, for the names a call captures (env.ts, vars.ts) and the prompts it speaks. */
+  flowKeyReads?(flow: FlowFile): Read[];
   /** The action stores its slots on entering the state (before its prompt), not once the caller answers. */
   readonly storesOnEntry?: boolean;
   /** Slots the action stores (in the unchecked JSON of a state: it must not trust its shape). */
@@ -245,6 +263,16 @@ export interface FlowAction {
   /** After the state's prompt was asked for, on entry and on resume. */
   after?(def: StateDef, step: Step): void;
 
+  /**
+   * Outcome events the action answers in every state, from `call.start` on, without moving the call or touching
+   * its retries and timers (work that outlives the state that asked for it): what each keeps in the context.
+   */
+  readonly outcomes?: {
+    readonly [T in CallEvent['type']]?: (
+      ctx: CallContext,
+      event: Extract<CallEvent, { type: T }>,
+    ) => Partial<CallContext>;
+  };
   /**
    * The action's effects and outcome events in words, by type; `text` reads a field as text, whatever it holds.
    */

@@ -3,7 +3,7 @@
  * the helpers below, which ask every action) instead of naming an action. Adding an action is a module in this
  * folder and a line here.
  */
-import type { Effect } from '../events.ts';
+import type { CallContext, CallEvent, Effect } from '../events.ts';
 import type { StateDef } from '../types.ts';
 import { SwitchboardError } from '../../errors.ts';
 import type { Expected, FlowAction, Journaled, SpokenPrompt, StateFacts, Tally } from './action.ts';
@@ -15,6 +15,7 @@ import { next } from './next.ts';
 import { on } from './on.ts';
 import type { ActionPorts } from './ports.ts';
 import { policies } from './policies.ts';
+import { record } from './record.ts';
 import { say } from './say.ts';
 import { set } from './set.ts';
 import { transfer } from './transfer.ts';
@@ -25,6 +26,7 @@ export const ACTIONS: readonly FlowAction[] = [
   say,
   hangup,
   set,
+  record,
   next,
   on,
   collect,
@@ -35,6 +37,9 @@ export const ACTIONS: readonly FlowAction[] = [
 
 /** Every key a state may have. */
 export const STATE_KEYS: ReadonlySet<string> = new Set(ACTIONS.flatMap((a) => a.keys));
+
+/** The keys of the flow file itself that actions own. */
+export const FLOW_KEYS: readonly string[] = ACTIONS.flatMap((a) => a.flowKeys ?? []);
 
 /** Does the state wait for the caller (keys or speech)? */
 export function waitsForInput(def: StateDef): boolean {
@@ -143,6 +148,23 @@ export function effectKey(callId: string, effect: Effect): string {
   return key(effect, callId);
 }
 
+// Each function takes the events of its own type: the map is read by type only.
+const OUTCOMES = new Map(
+  ACTIONS.flatMap((a) =>
+    Object.entries(a.outcomes ?? {}).map(
+      ([type, keep]) => [type, keep as (ctx: CallContext, event: CallEvent) => Partial<CallContext>] as const,
+    ),
+  ),
+);
+
+/** The outcome events actions answer in every state (see FlowAction's `outcomes`). */
+export const OUTCOME_EVENTS: readonly CallEvent['type'][] = [...OUTCOMES.keys()] as CallEvent['type'][];
+
+/** What outcome `event` keeps in the context, by the action that answers it; nothing for any other event. */
+export function outcomeContext(ctx: CallContext, event: CallEvent): Partial<CallContext> {
+  return OUTCOMES.get(event.type)?.(ctx, event) ?? {};
+}
+
 const PROMPTS = new Map(ACTIONS.flatMap((a) => Object.entries(a.prompts ?? {})));
 
 /** The prompt `effect` asks to be spoken (it may come from a journal); null for an effect that speaks none. */
@@ -188,4 +210,5 @@ export {
 export type { HttpOutcome } from './format/http.ts';
 export type { HttpNetwork } from './http/connect.ts';
 export type { HttpDef, HttpEffect } from './format/http.ts';
+export type { RecordAction, RecordEffect, RecordOutcome } from './format/record.ts';
 export type { CollectDef, DigitsDef } from './format/collect.ts';

@@ -4,6 +4,7 @@
  */
 import type { CallEvent, Effect } from '../events.ts';
 import type { HttpEffect, HttpOutcome } from './format/http.ts';
+import type { RecordAction } from './format/record.ts';
 
 /** Log lines, with personal data only under `pii`; src/observability/logger.ts's Logger fits. */
 export interface ActionLog {
@@ -11,6 +12,14 @@ export interface ActionLog {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AfterAudioOptions {
+  /**
+   * Run `work` even when the audio before it is cleared (the caller spoke or pressed a key over it), not only
+   * once it was heard: for work the call's state already counts as done, such as pausing a recording.
+   */
+  evenIfCleared?: boolean;
 }
 
 export interface ActionPorts {
@@ -27,13 +36,19 @@ export interface ActionPorts {
   /** Drop queued and playing audio (barge-in). */
   clear(): void;
   /** Run `work` once everything queued so far has been heard, unless the audio is cleared or the call ends. */
-  afterAudio(work: () => Promise<void> | void): void;
+  afterAudio(work: () => Promise<void> | void, options?: AfterAudioOptions): void;
   startTimer(id: string, ms: number): void;
   cancelTimer(id: string): void;
   /** End the call. */
   hangup(reason: string): void;
   /** Connect the caller to `to`; rejects when the transfer cannot be made. */
   transfer(to: string): Promise<void>;
+  /**
+   * Start (dual-channel), pause or resume the call's recording; a start resolves with the recording's SID, and
+   * null is nothing to report (a call that cannot be recorded). Rejects when it cannot be done. Prompts asked
+   * for after it wait for it to settle, so it should not take long.
+   */
+  record(action: RecordAction): Promise<{ sid: string } | null>;
   readonly fetch: typeof fetch;
   /** Makes a state's web request instead of the action's own (with `fetch`); never throws. */
   readonly request?: (effect: HttpEffect, signal: AbortSignal) => Promise<HttpOutcome>;

@@ -37,9 +37,23 @@ export interface CallView {
   tornTail: boolean;
   /** Set when only the first `shown` of the journal's `total` records are drawn (a very long journal). */
   cut?: { shown: number; total: number };
+  /** The call's recordings, as their status callbacks last reported them. */
+  recordings?: readonly { sid: string; status: string; url: string | null; duration: number | null }[];
 }
 
 const h = escapeHtml;
+
+/** "RE… completed, 42 s, https://…" for each recording; its URL is where Twilio keeps the audio. */
+function recordingsText(recordings: NonNullable<CallView['recordings']>): string {
+  if (recordings.length === 0) return 'none';
+  return recordings
+    .map((r) =>
+      [r.sid, r.status, r.duration === null ? null : `${r.duration} s`, r.url]
+        .filter((x) => x !== null)
+        .join(', '),
+    )
+    .join('; ');
+}
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -172,6 +186,7 @@ export function renderCall(view: CallView): string {
     ['resumes on a new stream', String(t.resumes)],
     ['lease token', view.leaseToken === null ? '-' : `${view.leaseToken} (times the call was taken)`],
     ['held by', view.owner ?? 'nobody'],
+    ['recordings', recordingsText(view.recordings ?? [])],
   ];
   const diagram =
     'missing' in view.diagram

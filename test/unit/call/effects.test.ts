@@ -70,6 +70,13 @@ class RecordingAudio implements CallAudio {
     this.log.push(`transfer:${to}`);
     return to.endsWith('0') ? Promise.resolve() : Promise.reject(new Error('refused'));
   }
+  /** Recordings start as RE1, pause and resume; `failRecording` refuses them. */
+  failRecording = false;
+  record(action: 'start' | 'pause' | 'resume'): Promise<{ sid: string } | null> {
+    this.log.push(`record:${action}`);
+    if (this.failRecording) return Promise.reject(new Error('refused'));
+    return Promise.resolve(action === 'start' ? { sid: 'RE1' } : null);
+  }
 }
 
 function runner(options: { language?: string } = {}) {
@@ -287,6 +294,23 @@ test('a transfer waits for what was said before it; a refused one is answered wi
     delivered.map((e) => e.type),
     ['transfer.failed'],
   );
+});
+
+test('a recording request runs even when the caller cuts short what was said before it; a transfer does not', async () => {
+  const { r, prompts, audio, delivered } = runner();
+  r.run({ type: 'say', text: 'This call is recorded.', mark: 'm' });
+  r.run({ type: 'record', id: 'menu.2', action: 'start' });
+  r.run({ type: 'transfer', id: 'menu.3', to: '+15555550100' });
+  r.run({ type: 'clear' });
+  prompts.finish('This call is recorded.');
+  await settle();
+  assert.ok(audio.log.includes('record:start'), audio.log.join(', '));
+  assert.ok(!audio.log.some((l) => l.startsWith('transfer:')), 'the transfer was dropped with the audio');
+  assert.deepEqual(delivered, [{ type: 'record.started', at: delivered[0]?.at, id: 'menu.2', sid: 'RE1' }]);
+  audio.failRecording = true;
+  r.run({ type: 'record', id: 'card.4', action: 'pause' });
+  await settle();
+  assert.equal(delivered.at(-1)?.type, 'record.failed');
 });
 
 test('no-input timers fire on the clock they are given, cancelled ones never (mocked time, no real waits)', (ctx) => {

@@ -19,12 +19,15 @@ const ACTIONS_DIR = join(SRC, 'flow', 'actions');
 /** Same word, other concept: `file: token` -> what it is. */
 const OTHER_CONCEPTS: Record<string, string> = {
   "src/flow/events.ts: 'hangup'": 'the caller hanging up, an event',
+  "src/flow/events.ts: 'on'": "a value of the context's `recording`: the call is being recorded",
   "src/flow/describe.ts: 'hangup'": 'the caller hanging up, an event',
   "src/flow/graph.ts: 'hangup'": 'the diagram shape of a state where the call ends',
   "src/flow/validate/policy.ts: 'say'": "the speechFailover policy's own `say`",
   "src/call/supervisor.ts: 'hangup'": 'the caller hanging up, an event',
   "src/telephony/call-control.ts: 'transfer'": "a Twilio REST request's name",
   "src/telephony/call-control.ts: 'hangup'": "a Twilio REST request's name",
+  "src/telephony/call-control.ts: 'record'": "a Twilio REST request's name",
+  "src/call/replay.ts: 'record'": "a journal record (the type of a replay step's `record`)",
   "src/telephony/twiml.ts: 'http'": 'a URL scheme',
   "src/simulator/caller.ts: 'say'": "a simulated caller's log entry",
   "src/simulator/caller.ts: 'hangup'": "a simulated caller's log entry",

@@ -126,6 +126,19 @@ test('valid variants pass both the schema and validateFlow', () => {
     ['no policy', variant('/policy', undefined)],
     ['an answering machine leading to a state', variant('/on', { machine: 'bye' })],
     [
+      'a call recorded from its start, with a sensitive state',
+      variant(
+        '/record',
+        'This call is recorded, {{call.vars.name}}.',
+        variant('/states/ask/sensitive', true) as object,
+      ),
+    ],
+    ['a state that starts the recording', variant('/states/confirm/record', 'Recorded for {{env.SHOP}}.')],
+    [
+      'sensitive false beside a record line',
+      variant('/states/menu', { ...base.states.menu, record: 'Recorded.', sensitive: false }),
+    ],
+    [
       'every keypad key',
       variant('/states/menu/on', Object.fromEntries([...DTMF_KEYS].map((k) => [`dtmf:${k}`, 'bye']))),
     ],

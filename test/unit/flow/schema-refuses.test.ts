@@ -12,6 +12,8 @@ import {
   variant,
 } from './schema-fixture.ts';
 
+const sensitiveAsk = variant('/states/ask/sensitive', true) as object;
+
 const invalid: [string, unknown][] = [
   ['a state name with "--"', callingVariant('/states/a--b', { say: 'Hi.', next: 'bye' })],
   [
@@ -58,6 +60,11 @@ const invalid: [string, unknown][] = [
   ['unknown key in the flow-level on', variant('/on', { fax: 'bye' })],
   ['a flow-level on that is not an object', variant('/on', 'bye')],
   ['an on.machine that is not a state name', variant('/on', { machine: 'the bye' })],
+  ['a blank flow-level record line', variant('/record', ' ')],
+  ['an empty record line', variant('/states/confirm/record', '')],
+  ['a record line that is not text', variant('/states/confirm/record', true)],
+  ['sensitive that is not true or false', variant('/states/ask/sensitive', 'yes')],
+  ['a sensitive state that starts the recording', variant('/states/ask/record', 'Recorded.', sensitiveAsk)],
   ['unknown key in a state', variant('/states/menu/sya', 'Hi')],
   ['unknown key in collect', variant('/states/ask/collect/slots', 'n')],
   ['unknown key in digits', variant('/states/ask/collect/digits/maximum', 3)],
@@ -163,6 +170,7 @@ test('what only validateFlow can tell: the schema accepts these, validateFlow re
     ],
     ['a goto to no state', richVariant('/states/route/next/1/goto', 'gone'), '/states/route/next/1/goto'],
     ['an answering machine leading to no state', variant('/on', { machine: 'voicemail' }), '/on/machine'],
+    ['a flow-level record line speaking a slot', variant('/record', 'Hello {{number}}.'), '/record'],
     [
       'a call variable that is not a name',
       variant('/states/confirm/say', 'Hello {{call.vars.1st}}.'),

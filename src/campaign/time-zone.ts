@@ -18,9 +18,12 @@ export interface WallClock {
 const MAX_CACHED = 256;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Whether Intl accepts `name` as a time zone ("America/New_York", "UTC"; case-insensitive). */
+/**
+ * Whether `name` is a time zone Intl knows by name ("America/New_York", "UTC"; case-insensitive). An offset such
+ * as "+05:00" is not one: newer runtimes take it, older ones do not, and it keeps no daylight saving time.
+ */
 export function isTimeZone(name: string): boolean {
-  return formatter(name) !== null;
+  return /^[A-Za-z]/.test(name) && formatter(name) !== null;
 }
 
 /** A --timezone option, checked: the name as given, or CAMPAIGN_INVALID. */

@@ -18,7 +18,7 @@ import { attemptKey, parseAttemptKey, rowNext, type Outcome, type RetryPolicy } 
 import { dialColumns, rowToDial, type ColumnNames, type DialColumns } from './row-request.ts';
 
 /** How often calls in progress are asked after, and counts written. */
-export const POLL_MS = 1000;
+export const POLL_MS = 500;
 export const PROGRESS_MS = 3000;
 const ROW_REFUSALS = new Set(['DIAL_INVALID', 'DIAL_KEY_REUSED', 'TWILIO_REST_FAILED']);
 
@@ -126,6 +126,11 @@ export class CampaignRunner {
           else job = await this.#take(next.value);
         }
       }
+      // A row in its callee's quiet hours is skipped at once: it takes no turn of the start rate.
+      if (job !== null && isQuiet(this.#o.quiet, new Date(this.#now()), job.timeZone)) {
+        this.#skip(job.line, job.to, "quiet hours in the callee's time zone", job.attempt - 1);
+        continue;
+      }
       if (job !== null) {
         await sleep(this.#pacer.delayMs(), undefined, signal ? { signal } : {}).catch(() => {});
         if (signal?.aborted) break;
@@ -197,10 +202,6 @@ export class CampaignRunner {
   }
 
   async #dial(job: Job): Promise<void> {
-    if (isQuiet(this.#o.quiet, new Date(this.#now()), job.timeZone)) {
-      this.#skip(job.line, job.to, "quiet hours in the callee's time zone", job.attempt - 1);
-      return;
-    }
     const key = attemptKey(this.#o.id, job.line, job.attempt);
     try {
       await this.#o.client.dial({

@@ -2,8 +2,10 @@
  * Writing the small journals that sit beside calls' journals in the store (a dial's, a campaign's): no media
  * stream holds them, and several writers may add to one (the dialer, Twilio's callbacks, a campaign runner, on
  * any instance). Each write takes the lease, which fences the other writers out, reads the journal, and appends
- * after its last record; a writer fenced or beaten to a sequence number reads again and decides again.
+ * after its last record; a writer fenced or beaten to a sequence number pauses a random moment, then reads again
+ * and decides again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isSwitchboardError } from '../errors.ts';
 import {
   JOURNAL_VERSION,
@@ -14,7 +16,9 @@ import {
 } from './records.ts';
 import type { JournalStore, StoredRecord } from './store.ts';
 
-const WRITE_TRIES = 5;
+const WRITE_TRIES = 10;
+/** The longest pause before a fenced writer tries again, growing with each try (random below it). */
+const BACKOFF_MS = 10;
 
 /** The journal's records, decoded; empty when there is no such journal. */
 export async function readSideJournal(store: JournalStore, id: string): Promise<JournalRecord[]> {
@@ -67,6 +71,8 @@ export async function appendToSideJournal(
     } finally {
       await store.release(lease).catch(() => {});
     }
+    // Two writers that take the lease from each other in step would go on doing so: a random pause breaks it.
+    await sleep(Math.random() * BACKOFF_MS * attempt);
   }
 }
 

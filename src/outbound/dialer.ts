@@ -141,7 +141,13 @@ export class Dialer {
       await this.#failed(key, err, log);
       throw err;
     }
-    await this.#placed(key, sid, false);
+    try {
+      await this.#placed(key, sid, false);
+    } catch (err) {
+      // The call is placed: its status callbacks journal its SID too (dial-callbacks.ts), and a retry of this
+      // key finds it at Twilio. The request succeeded; only this record of it did not.
+      log.warn('placed call not journaled here; its callbacks will', { callSid: sid, err });
+    }
     log.info('call placed', {
       callSid: sid,
       flow: request.flow,

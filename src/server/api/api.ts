@@ -97,10 +97,11 @@ export class CallsApi {
     for (const name of ['field', 'missing', 'twilioCode', 'moreInfo'] as const) {
       if (typed?.data[name] !== undefined && typed.data[name] !== null) extra[name] = typed.data[name];
     }
-    // Not this request's fault: the server is not set up to place calls.
-    const status = code === 'CONFIG_INVALID' ? 503 : statusFor(err);
+    // Not this request's fault: the server is not set up to place calls, or another writer held the journal.
+    const busy = code === 'JOURNAL_FENCED' || code === 'JOURNAL_CONFLICT';
+    const status = code === 'CONFIG_INVALID' || busy ? 503 : statusFor(err);
     const message = typed?.message ?? 'Internal error';
-    sendJson(res, { error: code, message, retryable: isRetryable(err), ...extra }, status);
+    sendJson(res, { error: code, message, retryable: busy || isRetryable(err), ...extra }, status);
   }
 }
 

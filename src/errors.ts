@@ -42,6 +42,7 @@ export const ErrorCodes = {
     "A flow state's web request was not sent: a value in it would have changed the request's path or headers",
   // Live call control over Twilio's REST API (redirect, transfer, hang up)
   CALL_CONTROL_INVALID: 'Call control request is invalid',
+  CALL_TRANSFER_NOT_TAKEN: 'The person called did not take the transfer',
   TWILIO_REST_FAILED: 'Twilio REST request failed',
   // Placing calls (the calls API, `switchboard dial`, campaigns)
   DIAL_INVALID: 'Dial request is invalid',

@@ -6,7 +6,13 @@
  * the audio (a hangup, a transfer) runs once everything said before it has been heard.
  */
 import { systemClock, type Clock, type Timer } from '../clock.ts';
-import { runEffect, type ActionPorts, type CallEvent, type Effect } from '../flow/index.ts';
+import {
+  runEffect,
+  type ActionPorts,
+  type CallEvent,
+  type Effect,
+  type WarmTransferRequest,
+} from '../flow/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Prompt } from '../speech/tts/prompt-cache.ts';
 import type { HttpEffect, HttpOutcome } from './http-action.ts';
@@ -48,8 +54,11 @@ export interface CallAudio {
   idle(): Promise<void>;
   /** End the call. */
   hangup(reason: string): void;
-  /** Connect the caller to `to`; the call leaves the flow. Rejects when the transfer cannot be made. */
-  transfer(to: string): Promise<void>;
+  /**
+   * Connect the caller to `to`; the call leaves the flow. Rejects when the transfer cannot be made, or, warm,
+   * when the person called did not take it.
+   */
+  transfer(to: string, warm?: WarmTransferRequest): Promise<void>;
   /** Start, pause or resume the call's recording (a start resolves with its SID); rejects when it cannot. */
   record(action: 'start' | 'pause' | 'resume'): Promise<{ sid: string } | null>;
 }
@@ -108,7 +117,7 @@ export class EffectRunner {
       startTimer: (id, ms) => this.#startTimer(id, ms),
       cancelTimer: (id) => this.#cancelTimer(id),
       hangup: (reason) => opts.audio.hangup(reason),
-      transfer: (to) => opts.audio.transfer(to),
+      transfer: (to, warm) => opts.audio.transfer(to, warm),
       record: (action) => opts.audio.record(action),
       fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
       track: (work) => this.#track(work),

@@ -11,6 +11,8 @@ export const END_REASONS = {
   'caller hung up': { resumable: false },
   /** The stream stopped after a transfer Twilio accepted: the hand-over, not a hang-up. */
   transferred: { resumable: false },
+  /** The caller was put on hold for a warm transfer: the call resumes if the person does not take it. */
+  'on hold': { resumable: true },
   /** The flow reached a `hangup` and everything said before it was heard. */
   'flow ended the call': { resumable: false },
   /** The socket closed cleanly without a stop. */

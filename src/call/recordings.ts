@@ -4,10 +4,15 @@
  * since the callback can reach any instance while another holds the call's own journal. The call's page shows
  * them. A callback repeated, or arriving after the one it would replace, changes nothing.
  */
-import { appendToSideJournal, beginSideJournal, readSideJournal } from '../journal/side-journal.ts';
+import {
+  SIDE_JOURNAL_PREFIXES,
+  appendToSideJournal,
+  beginSideJournal,
+  readSideJournal,
+} from '../journal/side-journal.ts';
 import type { JournalStore } from '../journal/store.ts';
 
-export const RECORDING_PREFIX = 'recording-';
+export const RECORDING_PREFIX = SIDE_JOURNAL_PREFIXES.recording;
 
 /** A recording of a call, as last reported. */
 export interface Recording {

@@ -21,7 +21,7 @@ import { CallHearing } from './media/hearing.ts';
 import { QuietWatch } from './media/quiet-watch.ts';
 import { logSubscriber } from './media/log-subscriber.ts';
 import { metricsSubscriber } from './media/metrics-subscriber.ts';
-import { LiveControl } from './media/live-control.ts';
+import { LiveControl, ownNumberOf } from './media/live-control.ts';
 import { OutboundAudio, type StreamSocket } from './media/outbound-audio.ts';
 import { CloseCode, type Hearing, type SessionDeps } from './media/session-deps.ts';
 import { FRAME_IN, SessionEvents } from './media/session-events.ts';
@@ -86,7 +86,7 @@ export class MediaSession {
     this.#protocol = new StreamProtocol(() => clock.monotonic(), {
       start: (message) => this.#start(message),
       // A redirect to <Dial> stops the stream just as a hang-up does.
-      stop: () => this.#end(this.#control?.transferring ? 'transferred' : 'caller hung up', CloseCode.normal),
+      stop: () => this.#end(this.#control?.stopReason ?? 'caller hung up', CloseCode.normal),
       media: (payload, timestamp) => this.#hearing?.hear(payload, timestamp),
       dtmf: (digit) => {
         this.#events.emit({ type: 'key.pressed', digit });
@@ -233,6 +233,9 @@ export class MediaSession {
       control: deps.callControl ?? null,
       callSid,
       recordingCallbackUrl: deps.recordingCallbackUrl ?? null,
+      warm: deps.warmTransfers ?? null,
+      flow: flowName,
+      ownNumber: () => ownNumberOf(conversation.context?.call),
     });
     this.#control = control;
     const audio: CallAudio = {
@@ -241,7 +244,7 @@ export class MediaSession {
       clear: () => this.#clear(),
       idle: () => outbound.idle(),
       hangup: (reason) => this.#end(isEndReason(reason) ? reason : 'flow ended the call', CloseCode.normal),
-      transfer: (to) => control.transfer(to),
+      transfer: (to, warm) => (warm === undefined ? control.transfer(to) : control.warmTransfer(to, warm)),
       record: (action) => control.record(action),
     };
     this.#runner = new EffectRunner({

@@ -209,10 +209,15 @@ export class TextCall {
       hangup: () => queueMicrotask(() => this.#end('flow ended the call')),
       // There is no phone line to hand over: the conversation with the flow ends here, as a call would, unless
       // the number could not be dialled at all.
-      transfer: (to) => {
+      transfer: (to, warm) => {
         if (!isE164(to))
           return Promise.reject(new SwitchboardError('CALL_CONTROL_INVALID', 'not an E.164 number'));
-        queueMicrotask(() => this.#end('transferred', `transferred to ${to}`));
+        // A warm transfer shows its whisper, so a flow's author can read what the person would hear.
+        const words =
+          warm === undefined
+            ? `transferred to ${to}`
+            : `warm transfer to ${to}; the person hears: "${warm.whisper}"`;
+        queueMicrotask(() => this.#end('transferred', words));
         return Promise.resolve();
       },
       // Nothing to record in a typed conversation: the flow goes on as if no recording had started.

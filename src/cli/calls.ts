@@ -11,6 +11,7 @@ import { isSwitchboardError } from '../errors.ts';
 import { keyringFromEnv } from '../journal/keyring.ts';
 import { openStore } from '../journal/open-store.ts';
 import { encodeRecord } from '../journal/records.ts';
+import { listCalls } from '../journal/side-journal.ts';
 import type { CallSummary, JournalStore } from '../journal/store.ts';
 import { Logger } from '../observability/logger.ts';
 
@@ -79,7 +80,7 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     if (command === 'list') {
-      const calls = await store.list(limit);
+      const calls = await listCalls(store, limit);
       if (calls.length === 0) console.log(`no calls in ${store.kind} ${store.location}`);
       for (const call of calls) console.log(formatCall(call));
       return 0;

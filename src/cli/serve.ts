@@ -293,6 +293,7 @@ async function start(
     httpAllowHosts: config.httpAllowHosts,
     publicUrl: config.publicUrl,
     callControl,
+    twilioCallerId: config.twilioCallerId,
     softphone: config.softphone,
     tracing,
     admission: config.admission,

@@ -37,4 +37,5 @@ export {
   type RecordAction,
   type RecordEffect,
   type RecordOutcome,
+  type WarmTransferRequest,
 } from './actions/index.ts';

@@ -1,9 +1,9 @@
 /**
- * Writing the small journals that sit beside calls' journals in the store (a dial's, a campaign's): no media
- * stream holds them, and several writers may add to one (the dialer, Twilio's callbacks, a campaign runner, on
- * any instance). Each write takes the lease, which fences the other writers out, reads the journal, and appends
- * after its last record; a writer fenced or beaten to a sequence number pauses a random moment, then reads again
- * and decides again.
+ * Writing the small journals that sit beside calls' journals in the store (a dial's, a campaign's, a call's
+ * recordings', a warm transfer's), and listing calls without them. No media stream holds them, and several
+ * writers may add to one (the dialer, Twilio's callbacks, a campaign runner, on any instance). Each write takes
+ * the lease, which fences the other writers out, reads the journal, and appends after its last record; a writer
+ * fenced or beaten to a sequence number pauses a random moment, then reads again and decides again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSwitchboardError } from '../errors.ts';
@@ -14,7 +14,32 @@ import {
   type JournalEntry,
   type JournalRecord,
 } from './records.ts';
-import type { JournalStore, StoredRecord } from './store.ts';
+import type { CallSummary, JournalStore, StoredRecord } from './store.ts';
+
+/**
+ * The prefix of each kind of side journal's ids: a dial's, a campaign's, a call's recordings', a warm transfer's.
+ * They are not calls, so listings of calls leave them out (isSideJournalId).
+ */
+export const SIDE_JOURNAL_PREFIXES = {
+  dial: 'dial-',
+  campaign: 'campaign-',
+  recording: 'recording-',
+  transfer: 'transfer-',
+} as const;
+
+/** Whether journal `id` is a side journal rather than a call's. */
+export function isSideJournalId(id: string): boolean {
+  return Object.values(SIDE_JOURNAL_PREFIXES).some((prefix) => id.startsWith(prefix));
+}
+
+/** Side journals listed at most per call asked for, when calls are listed without them. */
+const SIDE_JOURNALS_PER_CALL = 3;
+
+/** The `limit` most recently active calls' summaries, side journals left out. */
+export async function listCalls(store: JournalStore, limit: number): Promise<CallSummary[]> {
+  const listed = await store.list(limit * (1 + SIDE_JOURNALS_PER_CALL));
+  return listed.filter((s) => !isSideJournalId(s.callId)).slice(0, limit);
+}
 
 const WRITE_TRIES = 10;
 /** The longest pause before a fenced writer tries again, growing with each try (random below it). */

@@ -8,9 +8,14 @@
 import { SwitchboardError } from '../errors.ts';
 import type { JournalRecord } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
-import { appendToSideJournal, beginSideJournal, readSideJournal } from '../journal/side-journal.ts';
+import {
+  SIDE_JOURNAL_PREFIXES,
+  appendToSideJournal,
+  beginSideJournal,
+  readSideJournal,
+} from '../journal/side-journal.ts';
 
-export const CAMPAIGN_PREFIX = 'campaign-';
+export const CAMPAIGN_PREFIX = SIDE_JOURNAL_PREFIXES.campaign;
 /** Campaign ids: short enough to prefix every dial key of the campaign. */
 export const CAMPAIGN_ID = /^[A-Za-z0-9_-]{1,40}$/;
 

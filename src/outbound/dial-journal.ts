@@ -19,9 +19,14 @@ import { isAnsweredBy, type AnsweredBy } from '../flow/index.ts';
 import type { JournalEntry, JournalRecord } from '../journal/records.ts';
 import type { JournalStore } from '../journal/store.ts';
 import type { DialRequest } from './dial-request.ts';
-import { appendToSideJournal, beginSideJournal, readSideJournal } from '../journal/side-journal.ts';
+import {
+  SIDE_JOURNAL_PREFIXES,
+  appendToSideJournal,
+  beginSideJournal,
+  readSideJournal,
+} from '../journal/side-journal.ts';
 
-export const DIAL_PREFIX = 'dial-';
+export const DIAL_PREFIX = SIDE_JOURNAL_PREFIXES.dial;
 const VAR_PREFIX = 'var.';
 /** Call statuses after which nothing more happens to a call. */
 export const FINAL_STATUSES = ['completed', 'busy', 'no-answer', 'failed', 'canceled'] as const;

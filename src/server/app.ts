@@ -37,7 +37,9 @@ import { StoreWatch } from './store-watch.ts';
 import { bindStreamSocket } from './stream-socket.ts';
 
 import type { CallsApi } from './api/api.ts';
+import { WarmTransfers } from '../transfer/warm-transfers.ts';
 import {
+  CONNECT_ENDED_PATH,
   MEDIA_PATH,
   RECORDING_PATH,
   TwilioWebhooks,
@@ -80,6 +82,8 @@ export interface AppOptions {
   metrics?: ServerMetrics;
   /** Twilio REST control, for transfers; null or absent when no account credentials are configured. */
   callControl?: CallControl | null;
+  /** TWILIO_CALLER_ID: what a warm transfer calls the person from when the call's own number is not a phone number. */
+  twilioCallerId?: string | null;
   /** Where flows' `{{env.NAME}}` values come from (process.env unless given). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Serve the browser softphone at `/` (off unless set). */
@@ -116,6 +120,8 @@ export class SwitchboardApp {
   /** Sessions that have ended and are closing their sockets. */
   readonly #closing = new Set<Promise<void>>();
   readonly #webhooks: TwilioWebhooks;
+  /** Warm transfers, for calls and for Twilio's callbacks about the people called; null without REST control. */
+  readonly #warm: WarmTransfers | null;
   readonly #softphone: Softphone | null;
   readonly #ops: OpsRoutes;
   /** The calls pages, drawn from the journal; served with the softphone, as part of the local developer view. */
@@ -160,7 +166,22 @@ export class SwitchboardApp {
       readiness: () => (opts.peers ? opts.peers.readiness() : this.#readiness()),
       metrics: () => (opts.peers ? opts.peers.metrics() : this.metrics.registry.render()),
     });
+    const control = opts.callControl ?? null;
+    this.#warm =
+      control === null
+        ? null
+        : new WarmTransfers({
+            store: opts.journals.store,
+            owner: opts.journals.owner,
+            control,
+            publicUrl: () => this.#publicUrl,
+            resumePath: CONNECT_ENDED_PATH,
+            callerId: opts.twilioCallerId ?? null,
+            logger: opts.logger,
+            endCall: (callSid, at) => opts.journals.end(callSid, 'transferred', at),
+          });
     this.#webhooks = new TwilioWebhooks({
+      warmTransfers: this.#warm,
       flows: opts.flows,
       defaultFlow: opts.defaultFlow,
       journals: opts.journals,
@@ -403,6 +424,7 @@ export class SwitchboardApp {
       logger: this.#log,
       callControl: this.#opts.callControl ?? null,
       recordingCallbackUrl: `${this.#publicUrl}${RECORDING_PATH}`,
+      warmTransfers: this.#warm,
       ...(this.#opts.env ? { env: this.#opts.env } : {}),
       ...(this.#opts.httpAllowHosts ? { httpAllowHosts: this.#opts.httpAllowHosts } : {}),
       ...(this.#views ? { views: this.#views } : {}),

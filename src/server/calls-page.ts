@@ -17,6 +17,7 @@ import { readRecordings } from '../call/recordings.ts';
 import { SwitchboardError, isErrorFamily } from '../errors.ts';
 import type { CompiledFlow } from '../flow/index.ts';
 import { encodeRecord, readRecords, type JournalRecord } from '../journal/records.ts';
+import { listCalls } from '../journal/side-journal.ts';
 import type { JournalStore } from '../journal/store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { flowDiagram } from '../web/calls/diagram.ts';
@@ -147,7 +148,7 @@ export class CallsPage {
   async #list(): Promise<string> {
     const limit = this.#opts.limit ?? CALLS_LIST_LIMIT;
     const store = this.#opts.store;
-    const calls = await store.list(limit);
+    const calls = await listCalls(store, limit);
     const entries: CallListEntry[] = [];
     for (const summary of calls) {
       const entry: CallListEntry = {

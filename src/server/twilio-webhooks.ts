@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.ts';
 import { checkAnsweredBy, recordAnswer, recordStatus } from '../outbound/dial-callbacks.ts';
 import { dialKeyOf } from '../outbound/dial-request.ts';
 import { isValidTwilioSignature } from '../telephony/signature.ts';
+import { TRANSFER_PATH, type WarmTransfers } from '../transfer/warm-transfers.ts';
 import {
   REFUSAL_HEADER,
   connectStream,
@@ -35,10 +36,17 @@ export const STATUS_PATH = '/twilio/status';
 export const AMD_PATH = '/twilio/amd';
 /** Where a call's recordings report their status (started, completed with their URL). */
 export const RECORDING_PATH = '/twilio/recording';
-/** Where Twilio asks what next when a call's stream ends. */
-const CONNECT_ENDED_PATH = '/twilio/connect-ended';
+/** Where Twilio asks what next when a call's stream ends (and where a call back from hold is sent). */
+export const CONNECT_ENDED_PATH = '/twilio/connect-ended';
 /** Every webhook route's path (each takes POST only). */
-export const WEBHOOK_PATHS = [VOICE_PATH, STATUS_PATH, AMD_PATH, RECORDING_PATH, CONNECT_ENDED_PATH];
+export const WEBHOOK_PATHS = [
+  VOICE_PATH,
+  STATUS_PATH,
+  AMD_PATH,
+  RECORDING_PATH,
+  CONNECT_ENDED_PATH,
+  TRANSFER_PATH,
+];
 
 /** Twilio's media streams connect to MEDIA_PATH/<ticket token>: the signed URL names the ticket it may use. */
 export const MEDIA_PATH = '/twilio/media';
@@ -75,6 +83,8 @@ export interface TwilioWebhooksOptions {
   publicUrl: () => string;
   /** Whether the server is draining (no new calls). */
   draining: () => boolean;
+  /** Warm transfers, told what Twilio reports on the people called; null: the server makes none. */
+  warmTransfers?: WarmTransfers | null;
 }
 
 export class TwilioWebhooks {
@@ -112,6 +122,9 @@ export class TwilioWebhooks {
         return true;
       case `POST ${CONNECT_ENDED_PATH}`:
         await this.#connectEnded(req, res, url);
+        return true;
+      case `POST ${TRANSFER_PATH}`:
+        await this.#transfer(req, res, url);
         return true;
       default:
         return false;
@@ -244,6 +257,16 @@ export class TwilioWebhooks {
     };
     this.#log.info(taken ? 'call recording status' : 'call recording status repeated', fields);
     res.writeHead(204).end();
+  }
+
+  /** The person a warm transfer called took the call, declined it, or their call ended (transfer/). */
+  async #transfer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const params = await this.#twilioForm(req);
+    const warm = this.#opts.warmTransfers;
+    if (!warm) throw new SwitchboardError('HTTP_NOT_FOUND', 'this server makes no warm transfers');
+    const twiml = await warm.callback(url.searchParams, params);
+    if (twiml === null) res.writeHead(204).end();
+    else sendXml(res, twiml);
   }
 
   /** Twilio's stream for a call ended: resume the conversation on a new stream, unless it is over. */

@@ -22,7 +22,25 @@ export interface CallControlOptions extends TwilioRestOptions {
   logger: Logger;
 }
 
-type Action = 'redirect' | 'transfer' | 'hangup' | 'record' | 'pause recording' | 'resume recording';
+type Action =
+  | 'redirect'
+  | 'transfer'
+  | 'hangup'
+  | 'record'
+  | 'pause recording'
+  | 'resume recording'
+  | 'call for transfer';
+
+/** A call placed to brief a person before a transfer: its TwiML inline, its end reported to `statusCallback`. */
+export interface PersonCall {
+  to: string;
+  from: string;
+  twiml: string;
+  /** Seconds to ring before Twilio gives up (`no-answer`). */
+  timeoutSeconds: number;
+  /** Where Twilio reports the call's final status. */
+  statusCallback: string;
+}
 
 /** Where a recording's status callbacks go (`in-progress`, `completed`, `absent`). */
 export interface RecordingCallback {
@@ -64,6 +82,36 @@ export class CallControl {
       return { twiml };
     });
     this.#logger.info('call transferred', { callSid, pii: { to } });
+  }
+
+  /** Hand a live call's next TwiML to `url` (POST, signed), as Twilio asks a webhook (ends its media stream). */
+  async redirectTo(callSid: string, url: string): Promise<void> {
+    await this.#call('redirect', callSid, async (call) => {
+      await call.update({ url, method: 'POST' });
+    });
+    this.#logger.info('call redirected', { callSid });
+  }
+
+  /** Place a call that runs `twiml` when answered; resolves with its SID. */
+  async callPerson(person: PersonCall): Promise<{ sid: string }> {
+    checkTwiml(person.twiml);
+    const action: Action = 'call for transfer';
+    let sid: string;
+    try {
+      const call = await this.#client().calls.create({
+        to: person.to,
+        from: person.from,
+        twiml: person.twiml,
+        timeout: person.timeoutSeconds,
+        statusCallback: person.statusCallback,
+        statusCallbackMethod: 'POST',
+      });
+      sid = call.sid;
+    } catch (err) {
+      throw this.#failed(action, null, isSwitchboardError(err) ? err : restError(action, err, { action }));
+    }
+    this.#logger.info('call placed for a transfer', { callSid: sid, pii: { to: person.to } });
+    return { sid };
   }
 
   /** End a live call. */
@@ -135,17 +183,22 @@ export class CallControl {
       const e = isSwitchboardError(err)
         ? err
         : new SwitchboardError('TWILIO_REST_FAILED', `${action}: client error`, { action });
-      this.#logger.error('call control failed', {
-        action,
-        callSid,
-        code: e.code,
-        status: e.data.status ?? null,
-        twilioCode: e.data.twilioCode ?? null,
-        // Twilio's own message can quote the numbers involved.
-        ...(twilioMessage(err) === undefined ? {} : { pii: { twilioMessage: twilioMessage(err) } }),
-      });
-      throw e;
+      throw this.#failed(action, callSid, e);
     }
+  }
+
+  /** One log line for a failed request; returns its error, to throw. */
+  #failed(action: Action, callSid: string | null, e: SwitchboardError): SwitchboardError {
+    this.#logger.error('call control failed', {
+      action,
+      ...(callSid === null ? {} : { callSid }),
+      code: e.code,
+      status: e.data.status ?? null,
+      twilioCode: e.data.twilioCode ?? null,
+      // Twilio's own message can quote the numbers involved.
+      ...(twilioMessage(e) === undefined ? {} : { pii: { twilioMessage: twilioMessage(e) } }),
+    });
+    return e;
   }
 }
 

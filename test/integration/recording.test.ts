@@ -4,20 +4,18 @@
  * its status callbacks (signed) are journaled beside the call, its URL among them.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readJournal } from '../../src/call/call-journal.ts';
 import { readRecordings } from '../../src/call/recordings.ts';
-import { memoryLogger } from '../../src/observability/logger.ts';
-import { readTwiml } from '../../src/simulator/twiml-reader.ts';
-import { CallControl } from '../../src/telephony/call-control.ts';
 import { lazyRestClient } from '../../src/telephony/rest-client.ts';
-import { signTwilioRequest } from '../../src/telephony/signature.ts';
-import { FakeTwilioApiServer } from '../fakes/twilio-api/index.ts';
-import { ToneTts } from '../fakes/tone-tts.ts';
-import { RawStream, startServer, waitForLog, type TestServer } from '../support/harness.ts';
+import type { FakeTwilioApiServer } from '../fakes/twilio-api/index.ts';
+import { waitForLog, type TestServer } from '../support/harness.ts';
+import {
+  serverWithTwilioRest,
+  streamFromTwiml,
+  until,
+  type TwilioRestServer,
+} from '../support/twilio-rest-server.ts';
 
 const ACCOUNT = 'AC' + '9'.repeat(32);
 const TOKEN = 'recording-test-token';
@@ -41,35 +39,16 @@ const FLOW = {
   },
 };
 
-let dir: string;
+let rig: TwilioRestServer;
 let server: TestServer;
 let twilio: FakeTwilioApiServer;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'switchboard-recording-'));
-  await writeFile(join(dir, 'recorded.json'), JSON.stringify(FLOW));
-  twilio = new FakeTwilioApiServer({ accountSid: ACCOUNT, authToken: TOKEN });
-  await twilio.start();
-  const callControl = new CallControl({
-    accountSid: ACCOUNT,
-    authToken: TOKEN,
-    apiUrl: twilio.url,
-    logger: memoryLogger().logger,
-  });
-  server = await startServer({
-    authToken: TOKEN,
-    tts: new ToneTts({ msPerChar: 1 }),
-    flowsDir: dir,
-    defaultFlow: 'recorded',
-    callControl,
-  });
+  rig = await serverWithTwilioRest({ accountSid: ACCOUNT, authToken: TOKEN, flow: FLOW });
+  ({ server, twilio } = rig);
 });
 
-after(async () => {
-  await twilio.close();
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => rig.close());
 
 const recordingRequests = (): string[] =>
   twilio.requests
@@ -80,14 +59,6 @@ const recordingRequests = (): string[] =>
         : String(r.form.get('Status')),
     );
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never: ${what}`);
-}
-
 test('consent first, then a recording, paused while card digits are typed, its callbacks journaled', async () => {
   const client = lazyRestClient({ accountSid: ACCOUNT, authToken: TOKEN, apiUrl: twilio.url }, 5000)();
   const call = await client.calls.create({
@@ -97,18 +68,7 @@ test('consent first, then a recording, paused while card digits are typed, its c
   });
   const voice = await twilio.waitFor((e) => e.type === 'webhook' && e.webhook.kind === 'voice', 5000);
   assert.ok(voice.type === 'webhook');
-  const connect = readTwiml(voice.webhook.body).connect!;
-  const stream = new RawStream(connect.streamUrl, call.sid, {
-    'x-twilio-signature': signTwilioRequest(TOKEN, connect.streamUrl, {}),
-  });
-  await stream.opened;
-  // Twilio echoes each mark once the audio before it has played: here, at once.
-  stream.ws.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as { event: string; mark?: { name: string } };
-    if (message.event === 'mark' && message.mark) stream.send(stream.enc.mark(message.mark.name));
-  });
-  stream.send(stream.enc.connected());
-  stream.send(stream.enc.start(connect.parameters));
+  const stream = await streamFromTwiml(TOKEN, call.sid, voice.webhook.body);
 
   await until(() => recordingRequests().length === 1, 'the recording starts');
   assert.deepEqual(recordingRequests(), ['start dual']);

@@ -50,6 +50,8 @@ export async function startServer(
     defaultFlow?: string;
     env?: Record<string, string>;
     callControl?: CallControl;
+    /** TWILIO_CALLER_ID, for warm transfers of calls whose own number is not a phone number. */
+    callerId?: string;
     /** Train and serve each flow's intent model, cached in this folder (exact examples only without it). */
     modelsDir?: string;
     /** Speech recognition for calls (keys only without it); the caller of startServer closes it. */
@@ -120,6 +122,7 @@ export async function startServer(
     ...(options.httpAllowHosts ? { httpAllowHosts: options.httpAllowHosts } : {}),
     publicUrl: null,
     callControl: options.callControl ?? null,
+    ...(options.callerId ? { twilioCallerId: options.callerId } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.softphone ? { softphone: true } : {}),
     ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),

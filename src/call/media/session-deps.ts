@@ -6,6 +6,7 @@ import type { SharedIntentModel } from '../../nlu/shared-model.ts';
 import type { LogGate, Logger } from '../../observability/logger.ts';
 import type { ServerMetrics } from '../../observability/metrics.ts';
 import type { SttEngine } from '../../speech/stt/engine.ts';
+import type { WarmTransfers } from '../../transfer/warm-transfers.ts';
 import type { CallControl } from '../../telephony/call-control.ts';
 import type { FaultHook } from '../call-journal.ts';
 import type { CallViews } from '../call-view.ts';
@@ -36,6 +37,8 @@ export interface SessionDeps {
   callControl?: CallControl | null;
   /** Where calls' recording status callbacks go; absent: calls cannot be recorded. */
   recordingCallbackUrl?: string;
+  /** Warm transfers (held in a conference while a person is briefed); absent or null: only cold ones. */
+  warmTransfers?: WarmTransfers | null;
   /** Where calls are journaled, and how streams attach to them. */
   journals: CallJournals;
   /**

@@ -191,7 +191,7 @@ export type {
   Step,
 } from './action.ts';
 export { DONE_LABEL, ERROR_LABEL } from './action.ts';
-export type { ActionLog, ActionPorts } from './ports.ts';
+export type { ActionLog, ActionPorts, WarmTransferRequest } from './ports.ts';
 export type { JsonSchema, SchemaContext, SchemaRules } from './schema.ts';
 export { CLEAR_EFFECT, escapeSsml, sayEffect } from './say.ts';
 export { HANGUP_EFFECT } from './hangup.ts';

@@ -5,6 +5,10 @@
 import type { CallEvent, Effect } from '../events.ts';
 import type { HttpEffect, HttpOutcome } from './format/http.ts';
 import type { RecordAction } from './format/record.ts';
+import type { WarmTransfer } from './format/transfer.ts';
+
+/** A warm transfer as carried out: the flow's settings and the id of the transfer within its call. */
+export type WarmTransferRequest = WarmTransfer & { id: string };
 
 /** Log lines, with personal data only under `pii`; src/observability/logger.ts's Logger fits. */
 export interface ActionLog {
@@ -41,8 +45,12 @@ export interface ActionPorts {
   cancelTimer(id: string): void;
   /** End the call. */
   hangup(reason: string): void;
-  /** Connect the caller to `to`; rejects when the transfer cannot be made. */
-  transfer(to: string): Promise<void>;
+  /**
+   * Connect the caller to `to`; rejects when the transfer cannot be made. With `warm`, the caller waits on hold
+   * while `to` is called and briefed; it rejects (CALL_TRANSFER_NOT_TAKEN) when the person does not take the call,
+   * which a call resumed after the hold learns when the same transfer (`warm.id`) is asked for again.
+   */
+  transfer(to: string, warm?: WarmTransferRequest): Promise<void>;
   /**
    * Start (dual-channel), pause or resume the call's recording; a start resolves with the recording's SID, and
    * null is nothing to report (a call that cannot be recorded). Rejects when it cannot be done. Prompts asked

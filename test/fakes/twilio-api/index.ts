@@ -11,7 +11,8 @@
  * answering-machine detection results. Every webhook is form-encoded and signed with X-Twilio-Signature under
  * the auth token. Each call's webhooks go out one after another, `stepMs` apart, so their order is
  * deterministic. The fake opens no media stream: a test connects one from the TwiML in `call(sid).twiml`.
- * Answered calls stay up until `complete(sid)` (the callee hangs up), the scripted (or fake-wide)
+ * `gather(sid, digits)` answers the `<Gather>` of a call's TwiML as its callee would (Twilio posts the action),
+ * and `conference(sid)` reads which conference room its TwiML seats it in. Answered calls stay up until `complete(sid)` (the callee hangs up), the scripted (or fake-wide)
  * `hangupAfterMs` after the answer, or a REST update with `Status=completed`; the TwiML itself is not
  * interpreted, but a voice webhook that fails (no 2xx) hangs up, as Twilio does after an application error.
  * `Timeout` is kept in `call(sid).params`, not waited for.
@@ -32,6 +33,7 @@ export type {
   AnsweredBy,
   FakeCall,
   FakeCallStatus,
+  FakeConferenceSeat,
   FakeNumberConfig,
   FakeRecording,
   FakeTwilioApiOptions,

@@ -115,6 +115,20 @@ export class CallProgress {
   }
 
   /**
+   * The callee answers the `<Gather>` of the call's current TwiML with `digits` ('' for no answer), as Twilio
+   * posts its `action` with `Digits`; the answer becomes the call's TwiML. Throws when the call is not gathering.
+   */
+  async gather(call: CallState, digits: string): Promise<void> {
+    const open = /<Gather\b([^>]*)>/.exec(call.twiml.at(-1) ?? '')?.[1];
+    const action = open === undefined ? undefined : attribute(open, 'action');
+    if (action === undefined) throw new Error(`call ${call.sid} is not gathering with an action`);
+    const verb = attribute(open!, 'method')?.toUpperCase() === 'GET' ? 'GET' : 'POST';
+    await this.enqueue(call, async () => {
+      await this.fetchTwiml(call, action, verb, { Digits: digits });
+    });
+  }
+
+  /**
    * The callee hangs up `ms` after the answer, or at once if the voice webhook and detection took longer. It
    * waits off the call's queue, so that a redirect meanwhile is not stuck behind it.
    */
@@ -199,4 +213,15 @@ export class CallProgress {
     if (call.answeredBy !== null) params.AnsweredBy = call.answeredBy;
     await this.#webhooks.send(call.sid, 'status', call.statusCallback, call.statusCallbackMethod, params);
   }
+}
+
+/** An XML attribute's value in a start tag's text, unescaped; undefined when absent. */
+export function attribute(tag: string, name: string): string | undefined {
+  const raw = new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
+  return raw
+    ?.replaceAll('&quot;', '"')
+    .replaceAll('&apos;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
 }

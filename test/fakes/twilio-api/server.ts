@@ -12,11 +12,12 @@ import type { CallState } from './call-state.ts';
 import { Calls } from './calls.ts';
 import { EventLog } from './events.ts';
 import { Numbers } from './numbers.ts';
-import { CallProgress } from './placing.ts';
+import { CallProgress, attribute } from './placing.ts';
 import { Recordings } from './recordings.ts';
 import { API_VERSION, MAX_BODY_BYTES, errorReply, type Reply, type RouteSpec } from './resources.ts';
 import type {
   FakeCall,
+  FakeConferenceSeat,
   FakeNumberConfig,
   FakeTwilioApiOptions,
   FakeTwilioEvent,
@@ -53,6 +54,7 @@ export class FakeTwilioApiServer {
   readonly #routes: Route[];
   /** Sends each withheld answer whose client is still there. */
   readonly #held = new Set<() => void>();
+  readonly #progress: CallProgress;
   #url: string | null = null;
 
   constructor(options: FakeTwilioApiOptions) {
@@ -73,6 +75,7 @@ export class FakeTwilioApiServer {
       hangupAfterMs: options.hangupAfterMs,
       recordings,
     });
+    this.#progress = progress;
     this.#numbers = new Numbers(options.accountSid);
     this.#callsResource = new Calls({
       accountSid: options.accountSid,
@@ -170,6 +173,27 @@ export class FakeTwilioApiServer {
   /** The callee hangs up an answered call; resolves once the completion webhooks were sent. */
   complete(callSid: string): Promise<void> {
     return this.#callsResource.complete(callSid);
+  }
+
+  /** The callee presses `digits` ('' for none) at the `<Gather>` of the call's TwiML; resolves once answered. */
+  async gather(callSid: string, digits: string): Promise<void> {
+    const call = this.#calls.get(callSid);
+    if (call === undefined) throw new Error(`no call ${callSid}`);
+    await this.#progress.gather(call, digits);
+  }
+
+  /** The conference room the call's current TwiML puts it in, with the attributes it joins with; else null. */
+  conference(callSid: string): FakeConferenceSeat | null {
+    const twiml = this.#calls.get(callSid)?.twiml.at(-1) ?? '';
+    const m = /<Conference\b([^>]*)>([^<]*)<\/Conference>/.exec(twiml);
+    if (m === null) return null;
+    const flag = (name: string) => attribute(m[1]!, name) !== 'false';
+    return {
+      room: m[2]!,
+      startsConference: flag('startConferenceOnEnter'),
+      endsConference: attribute(m[1]!, 'endConferenceOnExit') === 'true',
+      waitUrl: attribute(m[1]!, 'waitUrl') ?? null,
+    };
   }
 
   /** The first event, already seen or still to come, that matches; rejects after `timeoutMs`. */

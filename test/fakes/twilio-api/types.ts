@@ -128,3 +128,14 @@ export interface FakeNumberConfig {
   /** A SIP trunk ("TK" sid) that takes the number's calls instead of either. */
   trunkSid?: string;
 }
+
+/** Where a call's TwiML seats it in a conference (`<Dial><Conference>`), read from the TwiML, not simulated. */
+export interface FakeConferenceSeat {
+  room: string;
+  /** startConferenceOnEnter: the conference begins when this call joins (others stop hearing hold audio). */
+  startsConference: boolean;
+  /** endConferenceOnExit: the conference ends when this call leaves. */
+  endsConference: boolean;
+  /** What the call hears while waiting; null for Twilio's own hold music. */
+  waitUrl: string | null;
+}

@@ -10,7 +10,13 @@ import {
 
 test('the ways a stream ends that leave the call open to be resumed', () => {
   const resumable = (Object.keys(END_REASONS) as EndReason[]).filter(isResumable).sort();
-  assert.deepEqual(resumable, ['handed back', 'journal failed', 'stream closed', 'stream dropped']);
+  assert.deepEqual(resumable, [
+    'handed back',
+    'journal failed',
+    'on hold',
+    'stream closed',
+    'stream dropped',
+  ]);
   assert.equal(isResumable('caller hung up'), false);
   assert.equal(isResumable('transferred'), false);
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createActor } from 'xstate';
-import { runEffect, type ActionPorts } from '../../../src/flow/actions/index.ts';
+import { runEffect } from '../../../src/flow/actions/index.ts';
 import { describeEffect, describeEvent } from '../../../src/flow/describe.ts';
 import { flowGraph } from '../../../src/flow/graph.ts';
 import {
@@ -22,6 +22,7 @@ import {
   type Effect,
   type FlowFile,
 } from '../../../src/flow/index.ts';
+import { fakePorts } from './fake-ports.ts';
 
 const CONSENT = 'This call is recorded for quality and training.';
 const DESK_CONSENT = 'Calls with the desk are recorded.';
@@ -230,44 +231,20 @@ test('a state that waits without a prompt starts its wait once the consent line 
   assert.deepEqual(shapes(call.take()), ['timer.start']);
 });
 
-/** Ports that keep what they are asked: work waiting for the audio, recording requests, events, log lines. */
-function fakePorts(answer: () => Promise<{ sid: string } | null>) {
-  const waiting: (() => Promise<void> | void)[] = [];
+/** Ports that keep the recording requests they are asked, answered with `answer`. */
+function recordPorts(answer: () => Promise<{ sid: string } | null>) {
   const asked: string[] = [];
-  const delivered: CallEvent[] = [];
-  const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
-  let stopped = false;
-  const log = (msg: string, fields?: Record<string, unknown>) => logged.push({ msg, fields });
-  const unused = (): never => assert.fail('not used by run.record');
-  const ports: ActionPorts = {
-    log: { debug: log, info: log, warn: log, error: log },
-    now: () => 5000,
-    deliver: (event) => delivered.push(event),
-    stopped: () => stopped,
-    signal: new AbortController().signal,
-    speak: unused,
-    clear: unused,
-    afterAudio: (work) => waiting.push(work),
-    startTimer: unused,
-    cancelTimer: unused,
-    hangup: unused,
-    transfer: unused,
+  const fake = fakePorts({
     record: (action) => {
       asked.push(action);
       return answer();
     },
-    fetch: unused,
-    track: unused,
-  };
-  /** Everything said so far has been heard: run the work waiting for it. */
-  const heard = async () => {
-    for (const work of waiting.splice(0)) await work();
-  };
-  return { ports, asked, delivered, logged, heard, stop: () => (stopped = true) };
+  });
+  return { ...fake, asked };
 }
 
 test('run.record starts once what was said has been heard, and delivers the SID', async () => {
-  const fake = fakePorts(() => Promise.resolve({ sid: 'RE42' }));
+  const fake = recordPorts(() => Promise.resolve({ sid: 'RE42' }));
   assert.equal(runEffect({ type: 'record', id: 'greet.2', action: 'start' }, fake.ports), true);
   assert.deepEqual(fake.asked, [], 'not before the consent line is heard');
   await fake.heard();
@@ -276,7 +253,7 @@ test('run.record starts once what was said has been heard, and delivers the SID'
 });
 
 test('run.record: a pause, or an answer of null, delivers nothing', async () => {
-  const fake = fakePorts(() => Promise.resolve(null));
+  const fake = recordPorts(() => Promise.resolve(null));
   runEffect({ type: 'record', id: 'card.4', action: 'pause' }, fake.ports);
   runEffect({ type: 'record', id: 'greet.2', action: 'start' }, fake.ports);
   await fake.heard();
@@ -286,7 +263,7 @@ test('run.record: a pause, or an answer of null, delivers nothing', async () => 
 });
 
 test('run.record: a refusal is delivered as record.failed and logged without personal data', async () => {
-  const fake = fakePorts(() => Promise.reject(new Error('recording not found')));
+  const fake = recordPorts(() => Promise.reject(new Error('recording not found')));
   runEffect({ type: 'record', id: 'card.4', action: 'pause' }, fake.ports);
   await fake.heard();
   assert.deepEqual(fake.delivered, [
@@ -298,7 +275,7 @@ test('run.record: a refusal is delivered as record.failed and logged without per
   assert.equal(fake.logged[0]?.fields?.action, 'pause');
   assert.equal(fake.logged[0]?.fields?.pii, undefined);
 
-  const ended = fakePorts(() => Promise.reject(new Error('call ended')));
+  const ended = recordPorts(() => Promise.reject(new Error('call ended')));
   runEffect({ type: 'record', id: 'desk.3', action: 'start' }, ended.ports);
   ended.stop();
   await ended.heard();

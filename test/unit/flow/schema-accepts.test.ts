@@ -63,6 +63,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'SupervisorPolicy',
     'Target',
     'TargetChoice',
+    'TransferDef',
   ]);
 });
 

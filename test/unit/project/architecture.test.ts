@@ -118,6 +118,17 @@ test('outbound/ places calls below the call and the server: no call/, server/, c
   );
 });
 
+test('transfer/ is below the call and the server: no call/, server/, cli/ or simulator', () => {
+  assert.deepEqual(
+    violations('transfer', (t) => !['call', 'server', 'cli', 'simulator', 'speech', 'web'].includes(t)),
+    [],
+  );
+  assert.ok(
+    edges.some((e) => e.folder === 'transfer'),
+    'transfer/ exists, so this check sees it',
+  );
+});
+
 test('campaign/ is a client of the calls API: no server, call, journal or speech internals', () => {
   assert.deepEqual(
     violations('campaign', (t) => !['server', 'call', 'journal', 'speech', 'cli', 'simulator'].includes(t)),

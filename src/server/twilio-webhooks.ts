@@ -218,6 +218,9 @@ export class TwilioWebhooks {
       if (await this.#opts.journals.end(entry.callSid, 'call completed', Date.now())) {
         this.#log.info('call journal closed by its completed status', { callId: entry.callSid });
       }
+      await this.#opts.warmTransfers?.callerLeft(entry.callSid).catch((err: unknown) => {
+        this.#log.warn("a caller's warm transfers could not be called off", { callId: entry.callSid, err });
+      });
     }
     res.writeHead(204).end();
   }

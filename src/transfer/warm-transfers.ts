@@ -22,6 +22,7 @@ import {
   beginTransfer,
   outcomeEntries,
   readTransfer,
+  transferJournalId,
   type HeldTransfer,
   type ReturnReason,
 } from './transfer-journal.ts';
@@ -30,6 +31,8 @@ import {
 export const TRANSFER_PATH = '/twilio/transfer';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/;
+/** The transfers of one call looked at when it ends: a flow that tried more is a loop, and those are over. */
+const MAX_TRANSFERS_LOOKED_UP = 100;
 const TRANSFER_ID = /^[A-Za-z0-9_.-]{1,256}$/;
 
 /** The person's call ended without taking the transfer: why, in the words the flow's `transfer.failed` gives. */
@@ -143,6 +146,34 @@ export class WarmTransfers {
     if (step === 'answer') return this.#answer(callSid, id, form.Digits ?? '');
     await this.#ended(callSid, id, form.CallStatus ?? '');
     return null;
+  }
+
+  /**
+   * The caller's call is over (its status callback said `completed`): a transfer of theirs still ringing or
+   * whispering is called off, and the person's phone stops.
+   */
+  async callerLeft(callSid: string): Promise<void> {
+    const prefix = transferJournalId(callSid, '');
+    const ids = await this.#opts.store.callIds(prefix, MAX_TRANSFERS_LOOKED_UP);
+    for (const journalId of ids) {
+      if (!journalId.startsWith(prefix)) break;
+      const id = journalId.slice(prefix.length);
+      const transfer = await readTransfer(this.#opts.store, callSid, id);
+      if (transfer === null || transfer.outcome !== null) continue;
+      const settled = await this.#add(callSid, id, () =>
+        outcomeEntries({ taken: false, reason: 'canceled' }),
+      );
+      if (!settled) continue;
+      this.#opts.logger.info('the caller hung up on hold; the transfer is called off', {
+        callId: callSid,
+        transfer: id,
+      });
+      if (transfer.personSid !== null) {
+        await this.#opts.control.hangup(transfer.personSid).catch(() => {
+          // Logged by CallControl; the person's call may have ended by itself meanwhile.
+        });
+      }
+    }
   }
 
   /** The person's key after the whisper: TAKE_KEY joins them to the caller; anything else sends the caller back. */

@@ -72,6 +72,7 @@ async function callerOnHold(): Promise<{ callSid: string; personSid: string }> {
     to: '+15550007001',
     from: OUR_NUMBER,
     url: `${server.url}/twilio/voice?flow=desk`,
+    statusCallback: `${server.url}/twilio/status`,
   });
   const voice = await twilio.waitFor(
     (e) => e.type === 'webhook' && e.webhook.kind === 'voice' && e.webhook.callSid === call.sid,
@@ -215,4 +216,18 @@ test('timed out: nobody answers within the timeout, the caller comes back at onE
   await twilio.gather(second.callSid, '1');
   assert.equal(twilio.conference(second.callSid)?.room, twilio.conference(callSid)?.room);
   await twilio.complete(second.callSid);
+});
+
+test("the caller hangs up on hold: the transfer is called off and the person's call ends", async () => {
+  twilio.script(DESK, 'human');
+  const { callSid, personSid } = await callerOnHold();
+  await twilio.complete(callSid);
+  await until(
+    () => twilio.call(personSid)!.status === 'completed' || twilio.call(personSid)!.status === 'canceled',
+    "the person's call ends",
+  );
+  const journal = await readJournal(server.journals.store, callSid);
+  const end = journal.at(-1);
+  assert.equal(end?.kind === 'end' && end.reason, 'call completed');
+  assert.equal(returns(callSid), 0, 'nobody to send back');
 });

@@ -114,10 +114,12 @@ export class WarmTransfers {
     await this.#opts.control.redirect(callSid, holdInConference(room, request.hold));
     const log = this.#opts.logger.child({ callId: callSid, transfer: request.id });
     log.info('caller on hold for a warm transfer');
-    if (!transfer.held) await this.#add(callSid, request.id, () => [event('transfer.held')]);
-    // Taken up after a hold: the person was called already, and Twilio reports on that call.
-    if (transfer.personSid !== null) return;
+    // The caller is on hold from here: nothing may reject any more, or the call would end as hung up. A step
+    // that fails brings the caller back instead.
     try {
+      if (!transfer.held) await this.#add(callSid, request.id, () => [event('transfer.held')]);
+      // Taken up after a hold: the person was called already, and Twilio reports on that call.
+      if (transfer.personSid !== null) return;
       const person = await this.#opts.control.callPerson({
         to,
         from,
@@ -128,7 +130,9 @@ export class WarmTransfers {
       await this.#add(callSid, request.id, () => [event('transfer.dialed', { personSid: person.sid })]);
     } catch (err) {
       log.error('the person could not be called; the caller goes back to the flow', { err });
-      await this.#return(callSid, request.id, 'not placed');
+      await this.#return(callSid, request.id, 'not placed').catch((returnErr: unknown) => {
+        log.error('the caller could not be brought back from hold', { err: returnErr });
+      });
     }
   }
 

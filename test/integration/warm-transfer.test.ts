@@ -67,6 +67,25 @@ const twimlOf = (callSid: string, has: string) => (e: FakeTwilioEvent) =>
  */
 async function callerOnHold(): Promise<{ callSid: string; personSid: string }> {
   const known = callsTo(DESK);
+  const callSid = await callerToHold();
+  const placed = await twilio.waitFor(
+    (e) =>
+      e.type === 'request' && e.request.path.endsWith('/Calls.json') && e.request.form.get('To') === DESK,
+    5000,
+  );
+  assert.ok(placed.type === 'request');
+  assert.equal(placed.request.form.get('From'), OUR_NUMBER, "the desk is called from the call's own number");
+  assert.equal(placed.request.form.get('Timeout'), '20', "the desk's phone rings for the flow's timeout");
+  const person = await twilio.waitFor(
+    (e) => e.type === 'status' && twilio.call(e.callSid)?.to === DESK && !known.has(e.callSid),
+    5000,
+  );
+  assert.ok(person.type === 'status');
+  return { callSid, personSid: person.callSid };
+}
+
+/** A caller keys in their account number and is put on hold; resolves once their stream has stopped. */
+async function callerToHold(): Promise<string> {
   const client = lazyRestClient({ accountSid: ACCOUNT, authToken: TOKEN, apiUrl: twilio.url }, 5000)();
   const call = await client.calls.create({
     to: '+15550007001',
@@ -89,21 +108,7 @@ async function callerOnHold(): Promise<{ callSid: string; personSid: string }> {
   // Twilio ends the stream of a call whose TwiML was replaced.
   stream.send(stream.enc.stop());
   await stream.closed;
-
-  const placed = await twilio.waitFor(
-    (e) =>
-      e.type === 'request' && e.request.path.endsWith('/Calls.json') && e.request.form.get('To') === DESK,
-    5000,
-  );
-  assert.ok(placed.type === 'request');
-  assert.equal(placed.request.form.get('From'), OUR_NUMBER, "the desk is called from the call's own number");
-  assert.equal(placed.request.form.get('Timeout'), '20', "the desk's phone rings for the flow's timeout");
-  const person = await twilio.waitFor(
-    (e) => e.type === 'status' && twilio.call(e.callSid)?.to === DESK && !known.has(e.callSid),
-    5000,
-  );
-  assert.ok(person.type === 'status');
-  return { callSid: call.sid, personSid: person.callSid };
+  return call.sid;
 }
 
 /** Calls the fake placed to `to` so far. */
@@ -230,4 +235,19 @@ test("the caller hangs up on hold: the transfer is called off and the person's c
   const end = journal.at(-1);
   assert.equal(end?.kind === 'end' && end.reason, 'call completed');
   assert.equal(returns(callSid), 0, 'nobody to send back');
+});
+
+// Last: the desk's number stays refused for the rest of the file.
+test('the person cannot be called at all: the caller comes back from hold at onError', async () => {
+  twilio.failCreate(DESK, 400, 21215, 'Account not authorized to call this number.');
+  const callSid = await callerToHold();
+  const stream = await callerBack(callSid);
+  await until(async () => (await failures(callSid)).length === 1, 'the flow hears the person was not called');
+  assert.match((await failures(callSid))[0]!, /not placed/);
+  await until(
+    async () => (await said(callSid)).at(-1)?.startsWith('Nobody could take') ?? false,
+    'the onError prompt',
+  );
+  stream.send(stream.enc.stop());
+  await stream.closed;
 });

@@ -48,6 +48,8 @@ export interface TrainedModel {
   metrics: {
     /** Epochs run, including the `patience` ones after the best (whose weights are the ones kept). */
     epochs: number;
+    /** The epoch whose weights were kept. */
+    bestEpoch?: number;
     /** Mean in-scope cross-entropy over the best epoch, measured while training (dropout on). */
     trainLoss: number;
     /** In-scope cross-entropy and accuracy of the kept weights on validation (training set if none held out). */
@@ -170,6 +172,7 @@ export function train(data: TrainingData, options?: TrainingOptions): TrainedMod
     threshold,
     metrics: {
       epochs: epochsRun,
+      bestEpoch: best.epoch,
       trainLoss: best.trainLoss,
       validationLoss: final.loss,
       validationAccuracy: final.accuracy,

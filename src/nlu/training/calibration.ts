@@ -52,6 +52,13 @@ export function evaluate(weights: MlpWeights, set: SparseSet, members: Uint32Arr
   };
 }
 
+/** One utterance's top confidence, whether its top label was right, and whether it is out of scope. */
+export interface Scored {
+  conf: number;
+  correct: boolean;
+  oos: boolean;
+}
+
 /**
  * With out-of-scope examples: the threshold maximizing in-scope accuracy (right and confident enough) plus
  * recallWeight times out-of-scope recall (below the threshold). Of the best range of thresholds the midpoint
@@ -63,33 +70,40 @@ export function calibrate(
   members: Uint32Array,
   recallWeight: number,
 ): number {
-  const inScope: number[] = [];
-  const outOfScope: number[] = [];
-  const correctConf: number[] = [];
+  const scored: Scored[] = [];
   for (let m = 0; m < members.length; m++) {
-    const conf = evaluation.confidences[m]!;
-    if (set.targets[members[m]!]! < 0) outOfScope.push(conf);
+    const oos = set.targets[members[m]!]! < 0;
+    scored.push({ conf: evaluation.confidences[m]!, correct: !oos && evaluation.correct[m] === 1, oos });
+  }
+  return chooseThreshold(scored, recallWeight);
+}
+
+/**
+ * The threshold for scored utterances (see {@link calibrate}). Without out-of-scope or without in-scope ones:
+ * the 5th percentile of the correct in-scope confidences.
+ */
+export function chooseThreshold(scored: readonly Scored[], recallWeight: number): number {
+  let inScope = 0;
+  let outOfScope = 0;
+  const correctConf: number[] = [];
+  for (const s of scored) {
+    if (s.oos) outOfScope++;
     else {
-      inScope.push(conf);
-      if (evaluation.correct[m]) correctConf.push(conf);
+      inScope++;
+      if (s.correct) correctConf.push(s.conf);
     }
   }
-  if (outOfScope.length === 0 || inScope.length === 0) {
+  if (outOfScope === 0 || inScope === 0) {
     if (correctConf.length === 0) return 0;
     correctConf.sort((a, b) => a - b);
     return correctConf[Math.floor(0.05 * (correctConf.length - 1))]!;
   }
   // Sweep candidate thresholds upward over every distinct confidence: at threshold t, correct in-scope
   // examples with confidence >= t count, and out-of-scope examples with confidence < t count.
-  const events: { conf: number; correct: boolean; oos: boolean }[] = [];
-  for (let m = 0; m < members.length; m++) {
-    const oos = set.targets[members[m]!]! < 0;
-    events.push({ conf: evaluation.confidences[m]!, correct: !oos && evaluation.correct[m] === 1, oos });
-  }
-  events.sort((a, b) => a.conf - b.conf);
+  const events = [...scored].sort((a, b) => a.conf - b.conf);
   let accepted = correctConf.length; // correct in-scope at or above the threshold
   let rejected = 0; // out-of-scope below the threshold
-  let bestScore = accepted / inScope.length;
+  let bestScore = accepted / inScope;
   let bestLow = 0;
   let bestHigh = events[0]!.conf;
   for (let i = 0; i < events.length;) {
@@ -101,7 +115,7 @@ export function calibrate(
     }
     // Threshold anywhere in (conf, next] now rejects everything up to and including conf.
     const next = i < events.length ? events[i]!.conf : 1;
-    const score = accepted / inScope.length + (recallWeight * rejected) / outOfScope.length;
+    const score = accepted / inScope + (recallWeight * rejected) / outOfScope;
     if (score > bestScore) {
       bestScore = score;
       bestLow = conf;

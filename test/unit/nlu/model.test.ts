@@ -219,7 +219,11 @@ test('switchboard train writes a model folder and prints a summary', async (t) =
   const summary = io.out.join('\n');
   assert.match(summary, /labels:\s+3 \(book_table, opening_hours, speak_to_human\)/);
   assert.match(summary, /examples:\s+34/);
-  assert.match(summary, /validation accuracy:\s+\d+\.\d%/);
+  assert.match(summary, /model:\s+4096 hashed dims, 16 hidden units/);
+  assert.match(
+    summary,
+    /cross-validation:\s+5 folds; top label right \d+\.\d%, with the threshold: in-scope \d+\.\d%, out-of-scope rejected \d+\.\d%/,
+  );
   assert.match(summary, /training time:\s+\d+ ms/);
   assert.match(summary, /model size:\s+\d+ bytes/);
   t.diagnostic(summary);

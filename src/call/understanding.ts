@@ -9,7 +9,7 @@ import { isSwitchboardError } from '../errors.ts';
 import type { CallEvent, FlowFile } from '../flow/index.ts';
 import { BUILTIN_ENTITY_NAMES } from '../flow/types.ts';
 import { ExampleMatcher, extractBuiltin, extractCustom, type BuiltinEntity } from '../nlu/index.ts';
-import type { IntentModel } from '../nlu/model-dir.ts';
+import type { IntentClassifier } from '../nlu/intent-classifier.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export type Utterance = Extract<CallEvent, { type: 'utterance' }>;
@@ -19,11 +19,11 @@ const BUILTINS: ReadonlySet<string> = new Set(BUILTIN_ENTITY_NAMES);
 export class Understanding {
   readonly #flow: FlowFile;
   readonly #matcher: ExampleMatcher;
-  readonly #model: IntentModel | null;
+  readonly #model: IntentClassifier | null;
   readonly #log: Logger;
 
   /** Without a model, only the flow's exact examples (and the built-in intents') are understood. */
-  constructor(flow: FlowFile, options: { model?: IntentModel | null; logger: Logger }) {
+  constructor(flow: FlowFile, options: { model?: IntentClassifier | null; logger: Logger }) {
     this.#flow = flow;
     this.#matcher = new ExampleMatcher(flow.intents ?? {});
     this.#model = options.model ?? null;

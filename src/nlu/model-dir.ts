@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import { Featurizer, validateFeaturizerConfig } from './featurizer.ts';
 import type { FeaturizerConfig } from './featurizer.ts';
+import type { IntentClassifier } from './intent-classifier.ts';
 import { normalizeUtterance } from './normalize.ts';
 import { IntentSession } from './onnx-session.ts';
 import type { IntentSessionOptions } from './onnx-session.ts';
@@ -119,7 +120,7 @@ function parseManifest(text: string): ModelManifest {
   };
 }
 
-export class IntentModel {
+export class IntentModel implements IntentClassifier {
   readonly labels: readonly string[];
   readonly threshold: number;
   readonly dataHash: string;

@@ -19,7 +19,7 @@ const MAX_THREADS = 64;
 
 let runtime: Promise<typeof Ort> | undefined;
 
-function loadRuntime(): Promise<typeof Ort> {
+export function loadRuntime(): Promise<typeof Ort> {
   runtime ??= import('onnxruntime-node').catch((err: unknown) => {
     runtime = undefined;
     throw new SwitchboardError(

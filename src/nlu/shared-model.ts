@@ -3,10 +3,10 @@
  * keep the one they started with; its native session is released once it is retired and the last of those
  * calls has let go.
  */
-import type { IntentModel } from './model-dir.ts';
+import type { IntentClassifier } from './intent-classifier.ts';
 
 export class SharedIntentModel {
-  readonly model: IntentModel;
+  readonly model: IntentClassifier;
   /** The cache version ({@link modelVersion}): what a call records to say which model understood it. */
   readonly version: string;
   /** Resolves once the native session has been freed. */
@@ -16,7 +16,7 @@ export class SharedIntentModel {
   #isReleased = false;
   #release!: () => void;
 
-  constructor(model: IntentModel, version: string) {
+  constructor(model: IntentClassifier, version: string) {
     this.model = model;
     this.version = version;
     this.released = new Promise((resolve) => (this.#release = resolve));

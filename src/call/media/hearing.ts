@@ -7,7 +7,7 @@ import { FRAME_MS } from '../../audio/frames.ts';
 import { MULAW_SILENCE } from '../../audio/mulaw.ts';
 import type { Clock } from '../../clock.ts';
 import type { FlowFile } from '../../flow/index.ts';
-import type { IntentModel } from '../../nlu/model-dir.ts';
+import type { IntentClassifier } from '../../nlu/intent-classifier.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ListenContext } from '../../speech/stt/engine.ts';
 import { MAX_MESSAGE_BYTES, decodePayloadInto } from '../../telephony/media-streams.ts';
@@ -35,7 +35,7 @@ export interface TurnTiming {
 
 export interface HearingOptions {
   flow: FlowFile;
-  model: IntentModel | null;
+  model: IntentClassifier | null;
   openVad: VadOpener;
   speech: SpeechFailover;
   events: SessionEvents;

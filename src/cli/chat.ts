@@ -14,10 +14,9 @@ import { TextCall } from '../call/text-call.ts';
 import { compileFlow, unsetEnvOfRequest } from '../flow/index.ts';
 import { encodeRecord } from '../journal/records.ts';
 import { Logger } from '../observability/logger.ts';
-import { IntentModel } from '../nlu/model-dir.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
 import { describeIoError, loadFlowArg } from './flow-arg.ts';
-import { ensureFlowModel } from './flow-model.ts';
+import { loadFlowModel } from './flow-model.ts';
 
 const HELP = `usage: switchboard chat FLOW [--timeouts] [--exact] [--journal FILE]
 
@@ -87,10 +86,9 @@ export async function main(args: string[]): Promise<number> {
   let model: SharedIntentModel | null = null;
   if (values.exact !== true) {
     try {
-      const cached = await ensureFlowModel(loaded.flow);
-      if (cached.trained)
-        console.error(`(trained the intent model of "${loaded.flow.id}" into ${cached.dir})`);
-      model = new SharedIntentModel(await IntentModel.load(cached.dir), cached.version);
+      const flowModel = await loadFlowModel(loaded.flow, loaded.path);
+      if (flowModel.note !== null) console.error(`(${flowModel.note})`);
+      model = new SharedIntentModel(flowModel.model, flowModel.version);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       console.error(`${NAME}: no intent model (${why}); matching exact examples only`);

@@ -13,10 +13,10 @@ import {
   type EntityValues,
 } from '../nlu/entities/index.ts';
 import { ExampleMatcher } from '../nlu/example-matcher.ts';
-import { IntentModel } from '../nlu/model-dir.ts';
+import type { IntentClassifier } from '../nlu/intent-classifier.ts';
 import { localDate } from '../call/understanding.ts';
 import { loadFlowArg } from './flow-arg.ts';
-import { ensureFlowModel } from './flow-model.ts';
+import { loadFlowModel, loadModelDir } from './flow-model.ts';
 
 const HELP = `usage: switchboard nlu FLOW ["text"]
        switchboard nlu --model DIR ["text"]
@@ -29,10 +29,14 @@ With no text, reads one utterance per line from stdin and prints one JSON line f
 With FLOW (a .json file, or a flow id in $FLOWS_DIR) the answer is the one a call on that flow gets: a flow
 example said exactly is that example's intent (confidence 1), anything else goes to the flow's model
 (trained first, into $MODELS_DIR, if it is not there yet); entities are the built-ins and the flow's own.
-With --model, DIR is a model folder written by "switchboard train --data"; entities are the built-ins.
+With --model, DIR is a model folder written by "switchboard train --data", or a Hugging Face-style folder
+(model.onnx, tokenizer.json, config.json) whose labels are the intents; entities are the built-ins. A flow can
+name such a folder too (its "model"), and then FLOW is understood with it.
 
-  --model DIR   model folder (model.onnx + model.json)
-  -h, --help    show this help
+  --model DIR        model folder
+  --threshold X      lowest confidence that counts (0 to 1) for a Hugging Face-style folder, default 0;
+                     a folder from "train --data" has its own, and a flow's is calibrated on its examples
+  -h, --help         show this help
 
 Exit status: 0 on success, 1 when the flow or model cannot be loaded, 2 for a usage error.`;
 
@@ -46,7 +50,7 @@ export interface NluResult {
 
 /** What turns text into a result: a model, plus (for a flow) its exact examples and its own entities. */
 export interface Interpreter {
-  model: IntentModel;
+  model: IntentClassifier;
   matcher?: ExampleMatcher;
   entities?: Readonly<Record<string, EntityValues>>;
 }
@@ -72,10 +76,14 @@ export async function understand(
   return { intent, confidence: Math.round(confidence * 10_000) / 10_000, entities };
 }
 
-async function loadInterpreter(model: string | undefined, flowArg: string | undefined): Promise<Interpreter> {
+async function loadInterpreter(
+  model: string | undefined,
+  threshold: number | undefined,
+  flowArg: string | undefined,
+): Promise<Interpreter> {
   if (model !== undefined) {
     try {
-      return { model: await IntentModel.load(model) };
+      return { model: await loadModelDir(model, threshold) };
     } catch (err) {
       throw new LoadError(`${model}: ${messageOf(err)}`);
     }
@@ -84,11 +92,10 @@ async function loadInterpreter(model: string | undefined, flowArg: string | unde
   if (!loaded.ok) throw new LoadError(loaded.message);
   const flow = loaded.flow;
   try {
-    const cached = await ensureFlowModel(flow);
-    if (cached.trained)
-      console.error(`switchboard nlu: trained the model of flow "${flow.id}" (${cached.dir})`);
+    const flowModel = await loadFlowModel(flow, loaded.path);
+    if (flowModel.note !== null) console.error(`switchboard nlu: ${flowModel.note}`);
     return {
-      model: await IntentModel.load(cached.dir),
+      model: flowModel.model,
       matcher: new ExampleMatcher(flow.intents ?? {}),
       entities: Object.fromEntries(
         Object.entries(flow.entities ?? {}).map(([name, def]) => [name, def.values]),
@@ -106,13 +113,17 @@ function messageOf(err: unknown): string {
 }
 
 export async function main(args: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  let values: { model?: string; help?: boolean };
+  let values: { model?: string; threshold?: string; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { model: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        model: { type: 'string' },
+        threshold: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     console.error(`switchboard nlu: ${(err as Error).message}\n\n${HELP}`);
@@ -128,9 +139,18 @@ export async function main(args: string[], stdin: NodeJS.ReadableStream = proces
     return 2;
   }
 
+  let threshold: number | undefined;
+  if (values.threshold !== undefined) {
+    threshold = Number(values.threshold);
+    if (values.model === undefined || values.threshold.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
+      console.error(`switchboard nlu: --threshold takes a number from 0 to 1, with --model\n\n${HELP}`);
+      return 2;
+    }
+  }
+
   let interpreter: Interpreter;
   try {
-    interpreter = await loadInterpreter(values.model, flowArg);
+    interpreter = await loadInterpreter(values.model, threshold, flowArg);
   } catch (err) {
     if (!(err instanceof LoadError)) throw err;
     console.error(err.message.includes('\n') ? err.message : `switchboard nlu: ${err.message}`);

@@ -13,10 +13,9 @@ import { compileFlow } from '../flow/index.ts';
 import { keyringFromEnv } from '../journal/keyring.ts';
 import { parseJsonLines } from '../journal/records.ts';
 import { openRecord } from '../journal/sealing.ts';
-import { IntentModel } from '../nlu/model-dir.ts';
 import { Logger } from '../observability/logger.ts';
 import { describeIoError, loadFlowArg } from './flow-arg.ts';
-import { ensureFlowModel } from './flow-model.ts';
+import { loadFlowModel } from './flow-model.ts';
 
 const HELP = `usage: switchboard replay LOG.jsonl... [--recorded-intents]
 
@@ -107,8 +106,7 @@ async function replayFile(file: string, understandAgain: boolean, logger: Logger
   const speaks = records.some((r) => r.kind === 'in' && r.event.type === 'utterance');
   let understanding: Understanding | undefined;
   if (understandAgain && speaks) {
-    const cached = await ensureFlowModel(loaded.flow);
-    const model = await IntentModel.load(cached.dir);
+    const { model } = await loadFlowModel(loaded.flow, loaded.path);
     understanding = new Understanding(compiled.flow, { model, logger });
   }
   const report = await replayCall(compiled, records, understanding ? { understanding } : {});

@@ -11,7 +11,8 @@ import { IntentModel, MODEL_ONNX, writeModelDir } from '../nlu/model-dir.ts';
 import { trainWithDefaults, type DefaultTrainingOptions } from '../nlu/default-training.ts';
 import type { TrainingData } from '../nlu/trainer.ts';
 import { loadFlowArg } from './flow-arg.ts';
-import { ensureFlowModel } from './flow-model.ts';
+import type { FlowFile } from '../flow/index.ts';
+import { ensureFlowModel, loadFlowModel } from './flow-model.ts';
 
 const HELP = `usage: switchboard train FLOW
        switchboard train --data FILE --out DIR [--seed N] [--hidden N] [--epochs N]
@@ -189,6 +190,7 @@ async function trainFlow(arg: string): Promise<number> {
     console.error(loaded.message.includes('\n') ? loaded.message : `switchboard train: ${loaded.message}`);
     return 1;
   }
+  if (loaded.flow.model) return checkFlowFolder(loaded.flow, loaded.path);
   try {
     const cached = await ensureFlowModel(loaded.flow);
     const model = await IntentModel.load(cached.dir);
@@ -213,6 +215,29 @@ async function trainFlow(arg: string): Promise<number> {
   } catch (err) {
     const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
     console.error(`switchboard train: ${loaded.flow.id}: ${message}`);
+    return 1;
+  }
+}
+
+/** A flow that names its own model folder has nothing to train: the folder is loaded and checked as serve would. */
+async function checkFlowFolder(flow: FlowFile, path: string): Promise<number> {
+  try {
+    const { model, version } = await loadFlowModel(flow, path);
+    const threshold = model.threshold;
+    await model.release();
+    console.log(
+      [
+        `flow:                ${flow.id} (version ${flow.version})`,
+        `model folder:        ${flow.model!.path} (trained elsewhere: nothing to train here)`,
+        `model version:       ${version}`,
+        `intents answered:    ${model.labels.length} (${model.labels.join(', ')})`,
+        `threshold:           ${threshold.toFixed(3)} (${flow.model!.threshold === undefined ? "calibrated on the flow's examples" : 'given by the flow'})`,
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
+    console.error(`switchboard train: ${flow.id}: ${message}`);
     return 1;
   }
 }

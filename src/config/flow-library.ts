@@ -181,7 +181,7 @@ export class FlowLibrary {
       return;
     }
     const previousModel = this.#intentModels.get(id);
-    const model = this.#models ? await this.#models.prepare(compiled.flow, previousModel) : null;
+    const model = this.#models ? await this.#models.prepare(compiled.flow, previousModel, this.#dir) : null;
     // A file whose id changed stops offering the old one.
     if (before?.id && before.id !== id) this.#unpublish(before.id);
     const previous = this.#flows.get(id);

@@ -1,15 +1,17 @@
 /**
  * The intent model of each flow: trained from the flow's examples (cached by content, so an unchanged flow is
- * never retrained), loaded into onnxruntime, and shared by the calls that start while it is current.
+ * never retrained) or, when the flow names one, a model folder trained elsewhere (external-model.ts); loaded into
+ * onnxruntime and shared by the calls that start while it is current.
  */
 import { isSwitchboardError } from '../errors.ts';
-import type { FlowFile } from '../flow/index.ts';
+import type { FlowFile, ModelDef } from '../flow/index.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.ts';
 import { modelVersion, type ModelCache } from '../nlu/model-cache.ts';
 import { IntentModel } from '../nlu/model-dir.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { TrainingOptions } from '../nlu/trainer.ts';
 import type { Logger } from '../observability/logger.ts';
+import { externalModelVersion, loadExternalModel } from './external-model.ts';
 
 export interface FlowModelsOptions {
   cache: ModelCache;
@@ -36,9 +38,15 @@ export class FlowModels {
 
   /**
    * The flow's model, trained first if the cache lacks it; `current` is reused when it is the same version.
-   * Null when training or loading fails: the flow then understands exact examples only, which is logged.
+   * `flowDir` is the folder of the flow's file, which a flow's `model.path` is relative to. Null when training or
+   * loading fails: the flow then understands exact examples only, which is logged.
    */
-  async prepare(flow: FlowFile, current?: SharedIntentModel): Promise<SharedIntentModel | null> {
+  async prepare(
+    flow: FlowFile,
+    current?: SharedIntentModel,
+    flowDir = '.',
+  ): Promise<SharedIntentModel | null> {
+    if (flow.model) return this.#prepareExternal(flow, flow.model, current, flowDir);
     const fields = { flow: flow.id, version: flow.version };
     const started = performance.now();
     try {
@@ -70,6 +78,36 @@ export class FlowModels {
       this.#log.error('intent model unavailable; the flow matches exact examples only', {
         ...fields,
         code: isSwitchboardError(err) ? err.code : 'NLU_TRAINING_FAILED',
+        err,
+      });
+      return null;
+    }
+  }
+
+  async #prepareExternal(
+    flow: FlowFile,
+    def: ModelDef,
+    current: SharedIntentModel | undefined,
+    flowDir: string,
+  ): Promise<SharedIntentModel | null> {
+    const fields = { flow: flow.id, version: flow.version, path: def.path };
+    const started = performance.now();
+    try {
+      const version = await externalModelVersion(def, flowDir);
+      if (current?.version === version) return current;
+      const model = await loadExternalModel(flow, def, flowDir);
+      this.#log.info('intent model loaded from its folder', {
+        ...fields,
+        modelVersion: version,
+        threshold: Math.round(model.threshold * 1000) / 1000,
+        calibrated: model.calibrated,
+        ms: Math.round(performance.now() - started),
+      });
+      return new SharedIntentModel(model, version);
+    } catch (err) {
+      this.#log.error("the flow's model folder cannot serve it; the flow matches exact examples only", {
+        ...fields,
+        code: isSwitchboardError(err) ? err.code : 'NLU_MODEL_INVALID',
         err,
       });
       return null;

@@ -63,6 +63,11 @@ export interface FlowFile {
    */
   entities?: Record<string, EntityDef>;
   /**
+   * An intent model trained elsewhere (a Hugging Face-style ONNX text classifier) to understand callers with,
+   * instead of the model trained from the intents' examples. Exact examples still match first.
+   */
+  model?: ModelDef;
+  /**
    * The flow's states by name. A name starts with a letter and uses letters, digits, `-` or `_`, but not `--`,
    * which names the states of called sub-flows.
    * @propertyNames {"type": "string", "pattern": "^(?!.*--)[A-Za-z][A-Za-z0-9_-]{0,63}$"}
@@ -87,6 +92,28 @@ export interface FlowFile {
   record?: string;
   /** Timeouts, retries and apologies for the whole flow. */
   policy?: FlowPolicy;
+}
+
+/** A model folder and how its labels map onto the flow's intents. */
+export interface ModelDef {
+  /**
+   * The folder, relative to the flow file's folder: `model.onnx` (inputs `input_ids`, `attention_mask`,
+   * optionally `token_type_ids`; output `logits`), `tokenizer.json` and `config.json` (`id2label`).
+   * @examples ["../models/pharmacy"]
+   */
+  path: string;
+  /**
+   * Model labels whose names are not the flow's intents: each to an intent, or to null when the label means out
+   * of scope. Labels not listed must be intent names.
+   */
+  labels?: Record<string, string | null>;
+  /**
+   * The lowest probability that counts as understood. Left out, it is calibrated when the model loads, on the
+   * flow's examples and sentences no flow is about.
+   * @minimum 0
+   * @maximum 1
+   */
+  threshold?: number;
 }
 
 /**

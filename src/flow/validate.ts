@@ -13,6 +13,7 @@ import { expandedChecks } from './validate/expanded.ts';
 import { escapePointer, finding, isObject, unknownKeys, type Finding } from './validate/finding.ts';
 import { checkFlowOn } from './validate/flow-on.ts';
 import { checkEntities, checkIntents } from './validate/intents.ts';
+import { checkModel } from './validate/model.ts';
 import { checkPolicy } from './validate/policy.ts';
 import { checkCondition, checkTemplate, targetIn } from './validate/references.ts';
 
@@ -37,6 +38,7 @@ const ROOT_KEYS = new Set([
   'subflows',
   'on',
   'policy',
+  'model',
   // Keys the actions own, such as the consent line of a call recorded from its start.
   ...FLOW_KEYS,
 ]);
@@ -109,6 +111,7 @@ export function validateFlow(value: unknown): ValidationResult {
 
   const intents = checkIntents(value.intents, stateRef, add, warn);
   const entities = checkEntities(value.entities, add, warn);
+  checkModel(value.model, intents, add);
   const inputs = new Set([...BUILTIN_INTENT_NAMES, ...intents]);
   const refNames: StateCheck['names'] = {
     inputs,

@@ -56,6 +56,7 @@ test('the schema is JSON Schema 2020-12 with $defs only', () => {
     'FlowPolicy',
     'HttpDef',
     'IntentDef',
+    'ModelDef',
     'RetryPrompt',
     'SpeechFailoverPolicy',
     'StateDef',

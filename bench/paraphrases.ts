@@ -3,18 +3,25 @@
  * with each: understood by the flow's intent model as on a call (exact examples first), then routed by the flow.
  * A risky misfire is leaving the state's own question for a global intent the caller did not mean (a transfer,
  * a goodbye); an out-of-scope line should be a no-match.
- * Usage: node --import tsx bench/paraphrases.ts
+ * Usage: node --import tsx bench/paraphrases.ts [--model DIR]
+ * With --model, the flow is understood by that Hugging Face-style folder (as a flow's "model" names one), e.g.
+ * test/fixtures/models/pharmacy-pytorch, the model trained in PyTorch by scripts/pytorch/; without it, by the
+ * model trained from the flow's examples. Also prints the model's size and its time per utterance.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Understanding } from '../src/call/understanding.ts';
+import { loadExternalModel } from '../src/config/external-model.ts';
 import { checkFlowText, compileFlow, type CallContext } from '../src/flow/index.ts';
 import { route, routingTable, type Route } from '../src/flow/route.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../src/flow/training-data.ts';
+import type { IntentClassifier } from '../src/nlu/intent-classifier.ts';
 import { IntentModel } from '../src/nlu/model-dir.ts';
 import { ModelCache } from '../src/nlu/model-cache.ts';
 import { Logger } from '../src/observability/logger.ts';
+import { percentile } from './server-process.ts';
 
 /**
  * What a line should lead to: a state, a collected value, a no-match (asked again), or "did you mean...?" for a
@@ -68,13 +75,22 @@ const text = await readFile(new URL('../flows/pharmacy.json', import.meta.url), 
 const checked = checkFlowText(text);
 if (!checked.ok) throw new Error('flows/pharmacy.json does not validate');
 const compiled = compileFlow(checked.flow);
+const { values: flags } = parseArgs({ options: { model: { type: 'string' } } });
 const models = await mkdtemp(join(tmpdir(), 'switchboard-bench-paraphrases-'));
-const cached = await new ModelCache({ dir: models }).ensure(
-  'pharmacy',
-  flowTrainingData(checked.flow),
-  FLOW_TRAINING_OPTIONS,
-);
-const model = await IntentModel.load(cached.dir);
+let model: IntentClassifier;
+let modelDir: string;
+if (flags.model === undefined) {
+  const cached = await new ModelCache({ dir: models }).ensure(
+    'pharmacy',
+    flowTrainingData(checked.flow),
+    FLOW_TRAINING_OPTIONS,
+  );
+  modelDir = cached.dir;
+  model = await IntentModel.load(modelDir);
+} else {
+  modelDir = resolve(flags.model);
+  model = await loadExternalModel(checked.flow, { path: modelDir }, '.');
+}
 const understanding = new Understanding(compiled.flow, {
   model,
   logger: new Logger({ level: 'error', sink: () => {} }),
@@ -126,4 +142,24 @@ console.log(
   `paraphrases right: ${right}/${LINES.length}; out of scope asked again: ${rejected}/${OUT_OF_SCOPE.length * 2}; ` +
     `calls sent elsewhere by mistake: ${misfires}`,
 );
+
+// Time per utterance: every line above, 50 times over, after a warm-up pass.
+const texts = [...LINES.map((l) => l.said), ...OUT_OF_SCOPE];
+for (const said of texts) await model.classify(said);
+const times: number[] = [];
+for (let round = 0; round < 50; round++)
+  for (const said of texts) {
+    const start = performance.now();
+    await model.classify(said);
+    times.push((performance.now() - start) * 1000);
+  }
+let bytes = 0;
+for (const name of await readdir(modelDir))
+  if (name !== 'parity.json') bytes += (await stat(join(modelDir, name))).size;
+console.log(
+  `model: ${flags.model === undefined ? "trained from the flow's examples" : modelDir}, threshold ` +
+    `${model.threshold.toFixed(3)}, ${bytes} bytes on disk; per utterance (tokenize or featurize + onnxruntime, ` +
+    `${times.length} runs): p50 ${percentile(times, 50).toFixed(1)} us, p99 ${percentile(times, 99).toFixed(1)} us`,
+);
+await model.release();
 await rm(models, { recursive: true, force: true });

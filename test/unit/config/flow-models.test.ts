@@ -300,3 +300,43 @@ test('a cached model damaged on disk is trained again, not served or given up on
   assert.ok(rebuilt.labels.includes('order'));
   assert.ok((await rebuilt.classify('order please')).confidence > 0);
 });
+
+test("a flow's own model folder is loaded beside its file, reused while unchanged, and swapped when the flow's use of it changes", async (ctx) => {
+  const cacheDir = await tempDir(ctx, 'switchboard-folder-cache-');
+  const cache = new ModelCache({ dir: cacheDir });
+  const log = memoryLogger();
+  const models = new FlowModels({ cache, logger: log.logger });
+  const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
+  const pharmacy = JSON.parse(
+    await readFile(new URL('../../../flows/pharmacy.json', import.meta.url), 'utf8'),
+  ) as FlowFile;
+  const flow: FlowFile = { ...pharmacy, model: { path: 'models/pharmacy-pytorch' } };
+
+  const first = await models.prepare(flow, undefined, fixtures);
+  assert.ok(first, JSON.stringify(log.records));
+  ctx.after(() => first.retire());
+  assert.match(first.version, /^onnx-[0-9a-f]{16}$/);
+  assert.equal((await first.model.classify('could you refill my meds')).intent, 'refill');
+  assert.equal(await models.prepare(flow, first, fixtures), first, 'the same folder and use: the same model');
+  assert.deepEqual(await readdir(cacheDir), [], 'nothing is trained for a flow with its own model');
+
+  const stricter = await models.prepare(
+    { ...flow, model: { ...flow.model!, threshold: 0.99 } },
+    first,
+    fixtures,
+  );
+  assert.ok(stricter && stricter !== first);
+  ctx.after(() => stricter.retire());
+  assert.equal(stricter.model.threshold, 0.99);
+
+  // A folder that is not there, or labels that match no intent: logged, and the flow matches exact examples.
+  assert.equal(
+    await models.prepare({ ...flow, model: { path: 'models/nowhere' } }, undefined, fixtures),
+    null,
+  );
+  const mismatched = { ...flow, intents: { refill: pharmacy.intents!['refill']! } };
+  assert.equal(await models.prepare(mismatched, undefined, fixtures), null);
+  const refused = log.records.filter((r) => r.msg.startsWith("the flow's model folder cannot serve it"));
+  assert.equal(refused.length, 2);
+  assert.ok(refused.every((r) => r['code'] === 'NLU_MODEL_INVALID'));
+});

@@ -40,6 +40,10 @@ const COMMANDS: Record<
     summary: 'replay recorded calls against the current flows and models (exit 1 at a difference)',
     load: () => import('./replay.ts'),
   },
+  learn: {
+    summary: "write a review file of a flow's recorded caller turns, the ones most worth labeling first",
+    load: () => import('./learn.ts'),
+  },
   calls: {
     summary: "list journaled calls, export one call's journal as JSON lines, or erase a caller's calls",
     load: () => import('./calls.ts'),

@@ -12,15 +12,22 @@ import { trainWithDefaults, type DefaultTrainingOptions } from '../nlu/default-t
 import type { TrainingData } from '../nlu/trainer.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import type { FlowFile } from '../flow/index.ts';
-import { ensureFlowModel, loadFlowModel } from './flow-model.ts';
+import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.ts';
+import { parseReview, withLabels } from '../learning/review-file.ts';
+import { ModelCache, modelVersion } from '../nlu/model-cache.ts';
+import { ensureFlowModel, loadFlowModel, modelsDir } from './flow-model.ts';
 
-const HELP = `usage: switchboard train FLOW
+const HELP = `usage: switchboard train FLOW [--with REVIEW_FILE]
        switchboard train --data FILE --out DIR [--seed N] [--hidden N] [--epochs N]
 
 With FLOW (a .json file, or a flow id in $FLOWS_DIR): trains the flow's intent model from its intents'
 examples and the built-in intents, into $MODELS_DIR/<flow>/<version>/ (./data/models), where "switchboard
 serve" finds it. The version is a hash of the examples and the training code: an unchanged flow is not
 retrained.
+
+With --with: trains a candidate model from the flow's examples plus the turns labeled in a review file
+("switchboard learn" writes one). It is stored as a new version beside the live one, not made live: serve keeps
+the flow's own until the flow changes (see "switchboard evaluate").
 
 With --data: trains from a JSON file and writes DIR/model.onnx and DIR/model.json. The model's size, its
 epochs and its out-of-scope threshold are chosen from the data by cross-validation (5 folds, 3 from 5,000
@@ -74,6 +81,7 @@ export async function main(args: string[]): Promise<number> {
     seed?: string;
     hidden?: string;
     epochs?: string;
+    with?: string;
     help?: boolean;
   };
   const options: DefaultTrainingOptions = {};
@@ -88,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
         seed: { type: 'string' },
         hidden: { type: 'string' },
         epochs: { type: 'string' },
+        with: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -103,8 +112,9 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(
           '--seed, --hidden and --epochs apply to --data only: a flow trains with the defaults',
         );
-      return await trainFlow(positionals[0]!);
+      return await trainFlow(positionals[0]!, values.with);
     }
+    if (values.with !== undefined) throw new UsageError('--with applies to a FLOW, not to --data');
     if (values.data === undefined) throw new UsageError('FLOW or --data FILE is required');
     if (values.out === undefined) throw new UsageError('--out DIR is required');
     const seed = intOption('seed', values.seed);
@@ -184,12 +194,13 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-async function trainFlow(arg: string): Promise<number> {
+async function trainFlow(arg: string, review: string | undefined): Promise<number> {
   const loaded = await loadFlowArg(arg);
   if (!loaded.ok) {
     console.error(loaded.message.includes('\n') ? loaded.message : `switchboard train: ${loaded.message}`);
     return 1;
   }
+  if (review !== undefined) return trainCandidate(loaded.flow, review);
   if (loaded.flow.model) return checkFlowFolder(loaded.flow, loaded.path);
   try {
     const cached = await ensureFlowModel(loaded.flow);
@@ -238,6 +249,58 @@ async function checkFlowFolder(flow: FlowFile, path: string): Promise<number> {
   } catch (err) {
     const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
     console.error(`switchboard train: ${flow.id}: ${message}`);
+    return 1;
+  }
+}
+
+/** `train FLOW --with FILE`: the flow's examples plus the review file's labeled turns, as a candidate version. */
+async function trainCandidate(flow: FlowFile, file: string): Promise<number> {
+  const name = 'switchboard train';
+  if (flow.model) {
+    console.error(
+      `${name}: ${flow.id} is understood by a model trained elsewhere (${flow.model.path}): label and retrain it there`,
+    );
+    return 1;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    console.error(`${name}: cannot read ${file}: ${(err as Error).message}`);
+    return 1;
+  }
+  const base = flowTrainingData(flow);
+  const review = parseReview(text, Object.keys(base.intents));
+  const merged = withLabels(flow, review.labeled);
+  const problems = [...review.problems, ...merged.problems].sort((a, b) => a.line - b.line);
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`${file}:${p.line}: ${p.message}`);
+    console.error(`${name}: ${problems.length} lines to fix in ${file}; nothing was trained`);
+    return 1;
+  }
+  if (merged.added === 0) {
+    console.error(
+      `${name}: ${file} labels no new turn (${review.unlabeled} unlabeled, ${review.skipped} skipped); nothing to train`,
+    );
+    return 1;
+  }
+  try {
+    const cache = new ModelCache({ dir: modelsDir() });
+    const cached = await cache.ensure(flow.id, merged.data, FLOW_TRAINING_OPTIONS);
+    const live = modelVersion(base, FLOW_TRAINING_OPTIONS);
+    console.log(
+      [
+        `flow:                ${flow.id} (version ${flow.version})`,
+        `labeled turns added: ${merged.added} (${review.unlabeled} unlabeled, ${review.skipped} skipped)`,
+        `candidate version:   ${cached.version} (${cached.trained ? 'trained now' : 'already trained'}; not live)`,
+        `live version:        ${live}`,
+        `folder:              ${cached.dir}`,
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    const message = isSwitchboardError(err) || err instanceof Error ? err.message : String(err);
+    console.error(`${name}: ${flow.id}: ${message}`);
     return 1;
   }
 }

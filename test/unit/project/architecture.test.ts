@@ -129,6 +129,20 @@ test('transfer/ is below the call and the server: no call/, server/, cli/ or sim
   );
 });
 
+test('learning/ reads journals and trains models: only journal/, nlu/, flow/ and below', () => {
+  assert.deepEqual(
+    violations(
+      'learning',
+      (t) => ['learning', 'journal', 'nlu', 'flow', 'common', ''].includes(t) || t.startsWith('node:'),
+    ),
+    [],
+  );
+  assert.ok(
+    edges.some((e) => e.folder === 'learning'),
+    'learning/ exists, so this check sees it',
+  );
+});
+
 test('campaign/ is a client of the calls API: no server, call, journal or speech internals', () => {
   assert.deepEqual(
     violations('campaign', (t) => !['server', 'call', 'journal', 'speech', 'cli', 'simulator'].includes(t)),

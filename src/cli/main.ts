@@ -44,6 +44,10 @@ const COMMANDS: Record<
     summary: "write a review file of a flow's recorded caller turns, the ones most worth labeling first",
     load: () => import('./learn.ts'),
   },
+  evaluate: {
+    summary: 'compare a candidate intent model with the live one on recorded calls and labeled turns',
+    load: () => import('./evaluate.ts'),
+  },
   calls: {
     summary: "list journaled calls, export one call's journal as JSON lines, or erase a caller's calls",
     load: () => import('./calls.ts'),

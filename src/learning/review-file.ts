@@ -17,8 +17,8 @@ export interface LineProblem {
 }
 
 export interface ReviewLabels {
-  /** Labeled turns: the words heard and an intent, or OUT_OF_SCOPE_LABEL. */
-  labeled: { line: number; heard: string; label: string }[];
+  /** Labeled turns: the words heard (in `state`, when the line says), and an intent or OUT_OF_SCOPE_LABEL. */
+  labeled: { line: number; heard: string; label: string; state?: string }[];
   skipped: number;
   unlabeled: number;
   problems: LineProblem[];
@@ -42,7 +42,7 @@ export function parseReview(text: string, intents: readonly string[]): ReviewLab
       result.problems.push({ line, message: 'not a JSON object' });
       return;
     }
-    const { heard, label } = value as { heard?: unknown; label?: unknown };
+    const { heard, label, state } = value as { heard?: unknown; label?: unknown; state?: unknown };
     if (typeof heard !== 'string' || normalizeUtterance(heard) === '') {
       result.problems.push({ line, message: '"heard" must be the words the caller said' });
       return;
@@ -51,7 +51,8 @@ export function parseReview(text: string, intents: readonly string[]): ReviewLab
     else if (typeof label !== 'string')
       result.problems.push({ line, message: '"label" must be a string: an intent, "oos" or "skip"' });
     else if (label === SKIP_LABEL) result.skipped++;
-    else if (label === OUT_OF_SCOPE_LABEL || known.has(label)) result.labeled.push({ line, heard, label });
+    else if (label === OUT_OF_SCOPE_LABEL || known.has(label))
+      result.labeled.push({ line, heard, label, ...(typeof state === 'string' ? { state } : {}) });
     else
       result.problems.push({
         line,

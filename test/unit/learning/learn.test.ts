@@ -8,10 +8,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
+import { main as evaluateMain } from '../../../src/cli/evaluate.ts';
 import { main as learnMain, parseAge } from '../../../src/cli/learn.ts';
 import { main as trainMain } from '../../../src/cli/train.ts';
 import { openStore } from '../../../src/journal/open-store.ts';
-import type { JournalEntry, JournalRecord } from '../../../src/journal/records.ts';
+import { encodeRecord, type JournalEntry, type JournalRecord } from '../../../src/journal/records.ts';
 import { appendToSideJournal, beginSideJournal } from '../../../src/journal/side-journal.ts';
 import { parseReview } from '../../../src/learning/review-file.ts';
 import { reviewLines, type ReviewLine } from '../../../src/learning/review.ts';
@@ -204,4 +205,79 @@ test('a review file with unknown labels or broken lines is reported line by line
     [parseAge('30m'), parseAge('2h'), parseAge('7d'), parseAge('all'), parseAge('7')],
     [1_800_000, 7_200_000, 604_800_000, null, undefined],
   );
+});
+
+/** Trains a candidate from labeled lines with `train --with`; resolves with its version. */
+async function candidate(t: TestContext, name: string, lines: object[]): Promise<string> {
+  const io = quiet(t);
+  const file = join(root, `${name}.jsonl`);
+  await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+  assert.equal(await trainMain([FLOW, '--with', file]), 0, io.err.join('\n'));
+  t.mock.restoreAll();
+  return /candidate version:\s+(\S+)/.exec(io.out.join('\n'))![1]!;
+}
+
+test('evaluate: a candidate that fixes labeled turns passes; one with a planted mislabel regresses and exits 1', async (t) => {
+  const truth = join(root, 'truth.jsonl');
+  await writeFile(
+    truth,
+    [
+      { heard: 'refill my meds please', state: 'greet', label: 'refill' },
+      { heard: 'put me through to the pharmacist', state: 'greet', label: 'operator' },
+      { heard: 'what is the capital of australia', state: 'greet', label: 'oos' },
+      { heard: 'refill my meds', state: 'greet', label: 'skip' },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n'),
+  );
+  const good = await candidate(t, 'good', [
+    { heard: 'get my pills topped up', state: 'greet', label: 'refill' },
+  ]);
+  const planted = await candidate(t, 'planted', [
+    { heard: 'put me through to the pharmacist', state: 'greet', label: 'cancel' },
+  ]);
+
+  let io = quiet(t);
+  assert.equal(
+    await evaluateMain([FLOW, '--model', good, '--since', 'all', '--labels', truth]),
+    0,
+    io.err.join('\n'),
+  );
+  let out = io.out.join('\n');
+  assert.match(out, /recorded calls: 6 caller turns from 3 calls; /);
+  assert.match(
+    out,
+    /labeled turns \(.*truth\.jsonl\): 3; live right 3 \(100\.0%\), candidate right 3 \(100\.0%\); fixed 0, regressions 0/,
+  );
+  assert.match(out, /judged 9 turns with both models in \d+ ms \(\d+ turns per second\)/);
+  t.mock.restoreAll();
+
+  io = quiet(t);
+  assert.equal(await evaluateMain([FLOW, '--model', planted, '--since', 'all', '--labels', truth]), 1);
+  out = io.out.join('\n');
+  assert.match(out, /candidate right 2 \(66\.7%\); fixed 0, regressions 1/);
+  assert.match(
+    out,
+    /REGRESSION greet: "put me through to the pharmacist" \[label operator\]: operator 0\.\d\d -> cancel 0\.\d\d; path goto pharmacist -> check cancel/,
+  );
+  assert.match(out, /1 labeled turns regress/);
+  t.mock.restoreAll();
+
+  // From a journal file instead of the store; the same call as CAaaa.
+  const file = join(root, 'CAaaa.jsonl');
+  await writeFile(
+    file,
+    records('CAaaa')
+      .map((r) => encodeRecord(r) + '\n')
+      .join(''),
+  );
+  io = quiet(t);
+  assert.equal(await evaluateMain([FLOW, '--model', planted, file]), 0, io.err.join('\n'));
+  assert.match(io.out.join('\n'), /recorded calls: 3 caller turns from 1 calls/);
+  t.mock.restoreAll();
+
+  io = quiet(t);
+  assert.equal(await evaluateMain([FLOW, '--model', 'nope']), 1);
+  assert.match(io.err.join('\n'), /no model version nope of pharmacy/);
+  assert.equal(await evaluateMain([FLOW]), 2);
 });

@@ -23,6 +23,7 @@ export {
   runEffect,
   spokenPrompt,
   TALLIES,
+  HANDOVER_EFFECTS,
   type SpokenPrompt,
   type Tally,
   httpOutcomeEvent,

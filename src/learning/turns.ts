@@ -3,6 +3,7 @@
  * what happened next. A turn followed by trouble (a no-match, the question asked again, the caller saying it
  * again, a transfer to a person, a hang-up) is where the model is most likely to have been wrong.
  */
+import { HANDOVER_EFFECTS } from '../flow/index.ts';
 import type { JournalRecord } from '../journal/records.ts';
 import { normalizeUtterance } from '../nlu/normalize.ts';
 
@@ -48,7 +49,7 @@ export function callerTurns(records: readonly JournalRecord[]): CallerTurn[] {
       const turn = turns.find((t) => t.seq === r.in);
       if (turn) turn.next = r.state;
       state = r.state;
-    } else if (r.kind === 'eff' && r.effect.type === 'transfer') transfersAfter.push(r.seq);
+    } else if (r.kind === 'eff' && HANDOVER_EFFECTS.has(r.effect.type)) transfersAfter.push(r.seq);
     else if (r.kind === 'end') hungUp = r.reason === 'caller hung up';
     else if (r.kind === 'in' && r.event.type === 'utterance') {
       const e = r.event;

@@ -289,6 +289,8 @@ export interface FlowAction {
   readonly prompts?: Readonly<Record<string, (effect: Journaled) => SpokenPrompt>>;
   /** What the calls page counts of the action's work, in the order it is shown. */
   readonly tallies?: readonly Tally[];
+  /** Effects of this action that hand the caller over to a person (learning/ counts them against a turn). */
+  readonly handsOver?: readonly Effect['type'][];
   /** Draw the whole state (it is drawn no further) and return true, or leave it to the others. */
   drawState?(def: StateDef, draw: Draw, facts: StateFacts): boolean;
   /** Notes on an ordinary state's node. */

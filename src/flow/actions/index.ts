@@ -175,6 +175,9 @@ export function spokenPrompt(effect: Journaled): SpokenPrompt | null {
 /** What the calls page counts of a call's work, every action's in the order of the table. */
 export const TALLIES: readonly Tally[] = ACTIONS.flatMap((a) => a.tallies ?? []);
 
+/** The effect types that hand a caller over to a person. */
+export const HANDOVER_EFFECTS: ReadonlySet<string> = new Set(ACTIONS.flatMap((a) => a.handsOver ?? []));
+
 export type {
   Described,
   Draw,

@@ -176,6 +176,7 @@ export const transfer: FlowAction = {
     transfer: (effect, callId) => `${callId}:${effect.id}`,
   },
 
+  handsOver: ['transfer'],
   tallies: [
     { counts: { effect: 'transfer' }, thing: 'transfer', what: 'asked for' },
     { counts: { event: 'transfer.failed' }, thing: 'transfer', what: 'failed', takesBack: 'asked for' },

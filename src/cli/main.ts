@@ -48,6 +48,10 @@ const COMMANDS: Record<
     summary: 'compare a candidate intent model with the live one on recorded calls and labeled turns',
     load: () => import('./evaluate.ts'),
   },
+  models: {
+    summary: "list a flow's model versions, promote a candidate for new calls, or roll back",
+    load: () => import('./models.ts'),
+  },
   calls: {
     summary: "list journaled calls, export one call's journal as JSON lines, or erase a caller's calls",
     load: () => import('./calls.ts'),

@@ -26,6 +26,11 @@ export interface FlowLibraryOptions {
    * new flow with the old flow's model. Without it flows match exact examples only.
    */
   models?: FlowModels;
+  /**
+   * How often, while watching, each flow's model is checked for a promotion or a rollback (`switchboard models`),
+   * which new calls then get. Default 2000 ms; 0 turns the check off.
+   */
+  modelCheckMs?: number;
 }
 
 /** What one file last provided. */
@@ -53,6 +58,8 @@ export class FlowLibrary {
   readonly #files = new Map<string, FileState>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #watcher: FSWatcher | null = null;
+  readonly #modelCheckMs: number;
+  #modelCheck: NodeJS.Timeout | null = null;
   /** Reloads run one at a time, in the order the changes were seen. */
   #chain: Promise<void> = Promise.resolve();
 
@@ -61,6 +68,7 @@ export class FlowLibrary {
     this.#log = options.logger;
     this.#settleMs = options.settleMs ?? 150;
     this.#models = options.models ?? null;
+    this.#modelCheckMs = options.modelCheckMs ?? 2000;
   }
 
   /** Flows by id, live: a lookup made when a call starts gets the version current at that moment. */
@@ -113,6 +121,46 @@ export class FlowLibrary {
       this.#watcher?.close();
       this.#watcher = null;
     });
+    if (this.#models && this.#modelCheckMs > 0) {
+      this.#modelCheck = setInterval(() => void this.refreshModels(), this.#modelCheckMs);
+      this.#modelCheck.unref();
+    }
+  }
+
+  /**
+   * Checks each flow's model against its promotion record, after the reloads already seen, and gives new calls
+   * the one that should be live; calls under way keep theirs. Flows with their own model folder change with
+   * their file only.
+   */
+  refreshModels(): Promise<void> {
+    const models = this.#models;
+    if (!models) return Promise.resolve();
+    this.#chain = this.#chain
+      .then(async () => {
+        for (const [id, compiled] of this.#flows) {
+          const current = this.#intentModels.get(id);
+          if (current === undefined) continue;
+          const model = await models.refresh(compiled.flow, current);
+          if (model === current) continue;
+          if (this.#flows.get(id) !== compiled) {
+            model.retire(); // the flow was reloaded meanwhile, with its own model
+            continue;
+          }
+          current.retire();
+          this.#intentModels.set(id, model);
+          this.#log.info('intent model changed for new calls', {
+            flow: id,
+            version: compiled.flow.version,
+            modelVersion: model.version,
+            previousModelVersion: current?.version ?? null,
+          });
+        }
+      })
+      .catch((err: unknown) => {
+        // The chain also carries flow reloads: a failed check must not stop them.
+        this.#log.error('intent model check failed; new calls keep their models', { err });
+      });
+    return this.#chain;
   }
 
   /**
@@ -122,6 +170,8 @@ export class FlowLibrary {
   async close(): Promise<void> {
     this.#watcher?.close();
     this.#watcher = null;
+    if (this.#modelCheck) clearInterval(this.#modelCheck);
+    this.#modelCheck = null;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     await this.#chain;

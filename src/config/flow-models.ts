@@ -3,15 +3,24 @@
  * never retrained) or, when the flow names one, a model folder trained elsewhere (external-model.ts); loaded into
  * onnxruntime and shared by the calls that start while it is current.
  */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isSwitchboardError } from '../errors.ts';
 import type { FlowFile, ModelDef } from '../flow/index.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.ts';
 import { modelVersion, type ModelCache } from '../nlu/model-cache.ts';
-import { IntentModel } from '../nlu/model-dir.ts';
+import { IntentModel, MODEL_JSON } from '../nlu/model-dir.ts';
+import { readPromotion } from '../nlu/promotion.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
 import type { TrainingOptions } from '../nlu/trainer.ts';
 import type { Logger } from '../observability/logger.ts';
 import { externalModelVersion, loadExternalModel } from './external-model.ts';
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 export interface FlowModelsOptions {
   cache: ModelCache;
@@ -24,6 +33,8 @@ export class FlowModels {
   readonly cache: ModelCache;
   readonly #log: Logger;
   readonly #training: TrainingOptions;
+  /** Promotions already reported as set aside, so a periodic check does not repeat itself. */
+  readonly #setAside = new Set<string>();
 
   constructor(options: FlowModelsOptions) {
     this.cache = options.cache;
@@ -52,6 +63,17 @@ export class FlowModels {
     try {
       const data = flowTrainingData(flow);
       let cached = await this.cache.ensure(flow.id, data, this.#training);
+      const promoted = await this.#promoted(flow, cached.version);
+      if (promoted !== null) {
+        if (current?.version === promoted) return current;
+        const model = await IntentModel.load(this.cache.folder(flow.id, promoted));
+        this.#log.info('promoted intent model loaded', {
+          ...fields,
+          modelVersion: promoted,
+          ownVersion: cached.version,
+        });
+        return new SharedIntentModel(model, promoted);
+      }
       if (current?.version === cached.version) return current;
       let model: IntentModel;
       try {
@@ -82,6 +104,70 @@ export class FlowModels {
       });
       return null;
     }
+  }
+
+  /**
+   * For a periodic check: the model new calls of `flow` should get now that a promotion may have been made or
+   * rolled back, or `current` when that is still it. Never trains: a version not in the cache keeps `current`.
+   */
+  async refresh(flow: FlowFile, current: SharedIntentModel): Promise<SharedIntentModel> {
+    if (flow.model) return current;
+    const own = modelVersion(flowTrainingData(flow), this.#training);
+    const version = (await this.#promoted(flow, own)) ?? own;
+    if (version === current.version) return current;
+    const dir = this.cache.folder(flow.id, version);
+    if (!(await exists(join(dir, MODEL_JSON)))) return current;
+    try {
+      const model = new SharedIntentModel(await IntentModel.load(dir), version);
+      this.#log.info('intent model loaded', {
+        flow: flow.id,
+        version: flow.version,
+        modelVersion: version,
+        ownVersion: own,
+      });
+      return model;
+    } catch (err) {
+      this.#log.error('intent model unreadable; new calls keep the current one', {
+        flow: flow.id,
+        modelVersion: version,
+        code: isSwitchboardError(err) ? err.code : 'NLU_MODEL_INVALID',
+        err,
+      });
+      return current;
+    }
+  }
+
+  /**
+   * The version promoted over the flow's own (`own`), or null when there is none, or it no longer applies (the
+   * flow's examples changed since, or its folder is gone), which is logged once per promotion.
+   */
+  async #promoted(flow: FlowFile, own: string): Promise<string | null> {
+    let promotion;
+    try {
+      promotion = await readPromotion(this.cache, flow.id);
+    } catch (err) {
+      if (!this.#setAside.has(`${flow.id}:unreadable`))
+        this.#log.error("promotion record unreadable; the flow's own model serves", { flow: flow.id, err });
+      this.#setAside.add(`${flow.id}:unreadable`);
+      return null;
+    }
+    if (promotion === null) return null;
+    if (
+      promotion.over === own &&
+      (await exists(join(this.cache.folder(flow.id, promotion.version), MODEL_JSON)))
+    )
+      return promotion.version;
+    const key = `${flow.id}:${promotion.version}:${own}`;
+    if (!this.#setAside.has(key)) {
+      this.#setAside.add(key);
+      this.#log.warn("promoted intent model set aside: the flow's examples changed since, or it is gone", {
+        flow: flow.id,
+        modelVersion: promotion.version,
+        promotedOver: promotion.over,
+        ownVersion: own,
+      });
+    }
+    return null;
   }
 
   async #prepareExternal(

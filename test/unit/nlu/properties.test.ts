@@ -129,6 +129,7 @@ const OUTSIDE: Record<string, readonly string[]> = {
   'model-dir.ts': ['node:fs/promises', 'node:path'],
   'model-cache.ts': ['node:crypto', 'node:fs', 'node:fs/promises', 'node:path', 'node:worker_threads'],
   'train-worker.ts': ['node:worker_threads'],
+  'promotion.ts': ['node:fs/promises', 'node:path'],
   'transformer/intent-model.ts': ['node:crypto', 'node:fs/promises', 'node:path'],
   'transformer/model-folder.ts': ['node:fs/promises', 'node:path', '@huggingface/tokenizers'],
   'transformer/text-classifier.ts': ['onnxruntime-node'],

@@ -12,15 +12,13 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Understanding } from '../src/call/understanding.ts';
+import { judge } from '../src/cli/evaluate.ts';
 import { loadExternalModel } from '../src/config/external-model.ts';
-import { checkFlowText, compileFlow, type CallContext } from '../src/flow/index.ts';
-import { route, routingTable, type Route } from '../src/flow/route.ts';
+import { checkFlowText, compileFlow } from '../src/flow/index.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../src/flow/training-data.ts';
 import type { IntentClassifier } from '../src/nlu/intent-classifier.ts';
 import { IntentModel } from '../src/nlu/model-dir.ts';
 import { ModelCache } from '../src/nlu/model-cache.ts';
-import { Logger } from '../src/observability/logger.ts';
 import { percentile } from './server-process.ts';
 
 /**
@@ -91,25 +89,12 @@ if (flags.model === undefined) {
   modelDir = resolve(flags.model);
   model = await loadExternalModel(checked.flow, { path: modelDir }, '.');
 }
-const understanding = new Understanding(compiled.flow, {
-  model,
-  logger: new Logger({ level: 'error', sink: () => {} }),
-});
-const table = routingTable(compiled.flow, compiled.policy);
-
-function outcome(r: Route): string {
-  if (r.kind === 'goto') return r.slots ? `collect ${Object.values(r.slots).join(' ')}` : `goto ${r.target}`;
-  if (r.kind === 'stay' && r.action.kind === 'retry') return 'ask again';
-  if (r.kind === 'stay' && r.action.kind === 'confirm') return `collect ${r.action.value}`;
-  if (r.kind === 'stay' && r.action.kind === 'checkGlobal') return `check ${r.action.intent}`;
-  return r.kind === 'stay' ? `stay (${r.action.kind})` : 'ignored';
-}
+// Understood and routed as `switchboard evaluate` judges a turn: exact examples, then the model, then the flow.
+const judged = judge(compiled, model);
 
 async function decide(state: string, said: string): Promise<{ heard: string; got: string }> {
-  const event = await understanding.interpret(said, state, 0, '2026-12-06');
-  const ctx = { ...compiled.machine.config.context, state, playing: null } as CallContext;
-  const heard = event.intent === null ? 'none' : `${event.intent} ${event.confidence.toFixed(2)}`;
-  return { heard, got: outcome(route(table, state, ctx, event)) };
+  const { intent, confidence, path } = await judged(said, state);
+  return { heard: intent === null ? 'none' : `${intent} ${confidence.toFixed(2)}`, got: path };
 }
 
 console.log('pharmacy: unlisted paraphrases, in the state they are said in');

@@ -8,12 +8,10 @@ import { readJournal } from '../call/call-journal.ts';
 import { eraseCaller } from '../call/erasure.ts';
 import { isE164 } from '../common/e164.ts';
 import { isSwitchboardError } from '../errors.ts';
-import { keyringFromEnv } from '../journal/keyring.ts';
-import { openStore } from '../journal/open-store.ts';
 import { encodeRecord } from '../journal/records.ts';
 import { listCalls } from '../journal/side-journal.ts';
 import type { CallSummary, JournalStore } from '../journal/store.ts';
-import { Logger } from '../observability/logger.ts';
+import { openStoreFromEnv } from './store-env.ts';
 
 const HELP = `usage: switchboard calls list [--limit N]
        switchboard calls export CALL_ID > call.jsonl
@@ -69,11 +67,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`${NAME}: --caller must be a number in E.164 form, such as +15551234567`);
     return 2;
   }
-  const logger = new Logger({ level: 'warn', sink: (r) => process.stderr.write(JSON.stringify(r) + '\n') });
-  const url = process.env.STORE_URL?.trim() || 'sqlite:./data/switchboard.db';
   let store;
   try {
-    store = await openStore(url, { logger, keyring: keyringFromEnv(process.env) });
+    store = await openStoreFromEnv();
   } catch (err) {
     console.error(`${NAME}: ${isSwitchboardError(err) ? err.message : String(err)}`);
     return 1;

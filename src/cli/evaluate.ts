@@ -11,7 +11,6 @@ import { isSwitchboardError } from '../errors.ts';
 import { compileFlow, type CallContext, type CompiledFlow } from '../flow/index.ts';
 import { route, routingTable, type Route } from '../flow/route.ts';
 import { keyringFromEnv } from '../journal/keyring.ts';
-import { openStore } from '../journal/open-store.ts';
 import { parseJsonLines } from '../journal/records.ts';
 import { openRecord } from '../journal/sealing.ts';
 import { evaluate, type ChangedTurn, type Evaluation, type Judge } from '../learning/evaluate.ts';
@@ -24,6 +23,7 @@ import { IntentModel } from '../nlu/model-dir.ts';
 import { Logger } from '../observability/logger.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import { loadFlowModel, modelsDir } from './flow-model.ts';
+import { CommandFailure, describeFailure, openStoreFromEnv } from './store-env.ts';
 import { flowTurns, parseAge } from './learn.ts';
 
 const HELP = `usage: switchboard evaluate FLOW --model VERSION [--since 7d] [--labels REVIEW_FILE] [JOURNAL_FILE ...]
@@ -47,8 +47,6 @@ Exit status: 0 when no labeled turn regresses; 1 when one does, or the flow, a m
 be read; 2 for a usage error.`;
 
 const NAME = 'switchboard evaluate';
-
-class Failure extends Error {}
 
 /** A route in words: where the call goes, or what it does in place. */
 function describe(r: Route): string {
@@ -87,19 +85,20 @@ async function turnsFromFiles(files: readonly string[], flowId: string): Promise
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new Failure(`cannot read ${file}: ${(err as Error).message}`);
+      throw new CommandFailure(`cannot read ${file}: ${(err as Error).message}`);
     }
     let records;
     try {
       records = parseJsonLines(text).records.map((r) => openRecord(r, keyring));
     } catch (err) {
-      throw new Failure(`${file}: ${isSwitchboardError(err) ? err.message : String(err)}`);
+      throw new CommandFailure(`${file}: ${isSwitchboardError(err) ? err.message : String(err)}`);
     }
     if (records.some((r) => r.withheld !== undefined))
-      throw new Failure(`${file}: the words are sealed under a key not set here: set JOURNAL_KEY`);
+      throw new CommandFailure(`${file}: the words are sealed under a key not set here: set JOURNAL_KEY`);
     const start = records[0];
-    if (start?.kind !== 'start') throw new Failure(`${file}: not a call's journal (no start record)`);
-    if (start.flow !== flowId) throw new Failure(`${file}: a call of flow "${start.flow}", not "${flowId}"`);
+    if (start?.kind !== 'start') throw new CommandFailure(`${file}: not a call's journal (no start record)`);
+    if (start.flow !== flowId)
+      throw new CommandFailure(`${file}: a call of flow "${start.flow}", not "${flowId}"`);
     turns.push(...callerTurns(records));
   }
   return turns;
@@ -109,13 +108,9 @@ async function turnsFromStore(
   flowId: string,
   since: number | null,
 ): Promise<{ turns: CallerTurn[]; calls: number }> {
-  const logger = new Logger({ level: 'warn', sink: (r) => process.stderr.write(JSON.stringify(r) + '\n') });
-  const url = process.env.STORE_URL?.trim() || 'sqlite:./data/switchboard.db';
-  const store = await openStore(url, { logger, keyring: keyringFromEnv(process.env) }).catch(
-    (err: unknown) => {
-      throw new Failure(isSwitchboardError(err) ? err.message : String(err));
-    },
-  );
+  const store = await openStoreFromEnv().catch((err: unknown) => {
+    throw new CommandFailure(isSwitchboardError(err) ? err.message : String(err));
+  });
   try {
     return await flowTurns(store, flowId, since);
   } finally {
@@ -194,7 +189,7 @@ export async function main(args: string[]): Promise<number> {
         () => false,
       ))
     )
-      throw new Failure(`no model version ${values.model} of ${flow.id} in ${modelsDir()}`);
+      throw new CommandFailure(`no model version ${values.model} of ${flow.id} in ${modelsDir()}`);
     const live = await loadFlowModel(flow, loaded.path);
     models.push(live.model);
     const candidate = await IntentModel.load(folder);
@@ -220,12 +215,12 @@ export async function main(args: string[]): Promise<number> {
       try {
         text = await readFile(values.labels, 'utf8');
       } catch (err) {
-        throw new Failure(`cannot read ${values.labels}: ${(err as Error).message}`);
+        throw new CommandFailure(`cannot read ${values.labels}: ${(err as Error).message}`);
       }
       const review = parseReview(text, Object.keys(flowTrainingData(flow).intents));
       if (review.problems.length > 0) {
         for (const p of review.problems) console.error(`${values.labels}:${p.line}: ${p.message}`);
-        throw new Failure(`${review.problems.length} lines to fix in ${values.labels}`);
+        throw new CommandFailure(`${review.problems.length} lines to fix in ${values.labels}`);
       }
       const labeled = review.labeled.map((l) => ({
         heard: l.heard,
@@ -253,13 +248,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(`${regressions} labeled turns regress: the candidate is worse where it matters`);
     return regressions > 0 ? 1 : 0;
   } catch (err) {
-    const message =
-      err instanceof Failure
-        ? err.message
-        : isSwitchboardError(err)
-          ? `${err.code}: ${err.message}`
-          : String(err);
-    console.error(`${NAME}: ${message}`);
+    console.error(`${NAME}: ${describeFailure(err)}`);
     return 1;
   } finally {
     for (const model of models) await model.release();

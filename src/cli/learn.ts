@@ -7,14 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readJournal } from '../call/call-journal.ts';
 import { isSwitchboardError } from '../errors.ts';
-import { keyringFromEnv } from '../journal/keyring.ts';
-import { openStore } from '../journal/open-store.ts';
 import { isSideJournalId } from '../journal/side-journal.ts';
 import type { JournalStore } from '../journal/store.ts';
 import { reviewLines } from '../learning/review.ts';
 import { callerTurns, type CallerTurn } from '../learning/turns.ts';
-import { Logger } from '../observability/logger.ts';
 import { loadFlowArg } from './flow-arg.ts';
+import { describeFailure, openStoreFromEnv } from './store-env.ts';
 
 const HELP = `usage: switchboard learn FLOW [--since 7d] [--out FILE]
 
@@ -105,11 +103,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(loaded.message.includes('\n') ? loaded.message : `${NAME}: ${loaded.message}`);
     return 1;
   }
-  const logger = new Logger({ level: 'warn', sink: (r) => process.stderr.write(JSON.stringify(r) + '\n') });
-  const url = process.env.STORE_URL?.trim() || 'sqlite:./data/switchboard.db';
   let store: JournalStore;
   try {
-    store = await openStore(url, { logger, keyring: keyringFromEnv(process.env) });
+    store = await openStoreFromEnv();
   } catch (err) {
     console.error(`${NAME}: ${isSwitchboardError(err) ? err.message : String(err)}`);
     return 1;
@@ -133,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    console.error(`${NAME}: ${isSwitchboardError(err) ? `${err.code}: ${err.message}` : String(err)}`);
+    console.error(`${NAME}: ${describeFailure(err)}`);
     return 1;
   } finally {
     await store.close();

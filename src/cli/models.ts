@@ -7,7 +7,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isSwitchboardError } from '../errors.ts';
 import type { FlowFile } from '../flow/index.ts';
 import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.ts';
 import { ModelCache, modelVersion } from '../nlu/model-cache.ts';
@@ -15,6 +14,7 @@ import { IntentModel, MODEL_JSON, MODEL_ONNX, type ModelManifest } from '../nlu/
 import { cachedVersions, readPromotion, writePromotion, type Promotion } from '../nlu/promotion.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import { modelsDir } from './flow-model.ts';
+import { CommandFailure, describeFailure } from './store-env.ts';
 
 const HELP = `usage: switchboard models list FLOW
        switchboard models promote FLOW VERSION
@@ -32,8 +32,6 @@ Exit status: 0 on success; 1 when the flow or a version cannot be used, or there
 usage error.`;
 
 const NAME = 'switchboard models';
-
-class Failure extends Error {}
 
 interface Versions {
   cache: ModelCache;
@@ -90,7 +88,7 @@ async function list(flow: FlowFile): Promise<void> {
 async function promote(flow: FlowFile, version: string): Promise<void> {
   const v = await versionsOf(flow);
   if (!v.versions.includes(version))
-    throw new Failure(
+    throw new CommandFailure(
       `no model version ${version} of ${flow.id} in ${modelsDir()} (switchboard models list ${flow.id})`,
     );
   const model = await IntentModel.load(v.cache.folder(flow.id, version));
@@ -98,7 +96,7 @@ async function promote(flow: FlowFile, version: string): Promise<void> {
   await model.release();
   const wanted = Object.keys(flowTrainingData(flow).intents).sort();
   if (labels.join() !== wanted.join())
-    throw new Failure(
+    throw new CommandFailure(
       `version ${version} answers ${labels.join(', ')}; ${flow.id} has ${wanted.join(', ')}: it was trained for other intents`,
     );
   if (version === v.live) {
@@ -117,7 +115,7 @@ async function promote(flow: FlowFile, version: string): Promise<void> {
 async function rollback(flow: FlowFile): Promise<void> {
   const v = await versionsOf(flow);
   if (v.promotion === null)
-    throw new Failure(`nothing to roll back: ${flow.id}'s own model ${v.own} is live`);
+    throw new CommandFailure(`nothing to roll back: ${flow.id}'s own model ${v.own} is live`);
   const previous = v.promotion.previous.filter((p) => v.versions.includes(p));
   const back = previous.pop();
   await writePromotion(
@@ -164,20 +162,14 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (command === 'list') await list(loaded.flow);
     else if (loaded.flow.model)
-      throw new Failure(
+      throw new CommandFailure(
         `${loaded.flow.id} is understood by its own model folder: edit the flow's "model" instead`,
       );
     else if (command === 'promote') await promote(loaded.flow, version!);
     else await rollback(loaded.flow);
     return 0;
   } catch (err) {
-    const message =
-      err instanceof Failure
-        ? err.message
-        : isSwitchboardError(err)
-          ? `${err.code}: ${err.message}`
-          : String(err);
-    console.error(`${NAME}: ${message}`);
+    console.error(`${NAME}: ${describeFailure(err)}`);
     return 1;
   }
 }

@@ -64,6 +64,7 @@ export const ErrorCodes = {
   NLU_CONFIG_INVALID: 'Intent model configuration is invalid',
   NLU_INPUT_INVALID: 'Intent model input has the wrong type or size',
   NLU_INFERENCE_FAILED: 'Intent model inference failed',
+  NLU_BUSY: 'Intent model has too many requests waiting',
   NLU_TRAINING_INVALID: 'Intent model training data or options are invalid',
   NLU_TRAINING_FAILED: 'Intent model training failed',
   NLU_MODEL_INVALID: 'Intent model is malformed, does not fit the input, or could not be loaded',

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { SwitchboardError, isSwitchboardError, type ErrorCode, ErrorCodes } from '../errors.ts';
+import { SwitchboardError, isSwitchboardError } from '../errors.ts';
 import { MODEL_FORMAT_VERSION, MODEL_JSON, MODEL_ONNX } from './model-dir.ts';
 import type { TrainingJob, TrainingReport } from './train-worker.ts';
 import type { TrainingData, TrainingOptions } from './trainer.ts';
+import { rebuiltError, startWorker } from './worker-thread.ts';
 
 /** Trains `job` and writes its folder; the default runs {@link trainInWorker}. */
 export type Trainer = (job: TrainingJob) => Promise<void>;
@@ -154,18 +154,11 @@ async function complete(dir: string): Promise<boolean> {
   return (await exists(join(dir, MODEL_JSON))) && (await exists(join(dir, MODEL_ONNX)));
 }
 
-// Workers do not inherit the TypeScript loader the main thread registered, so the worker registers it first.
-function workerBootstrap(): string {
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./train-worker.ts', import.meta.url).href);
-  return `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`;
-}
-
 /** Trains in a fresh worker thread, which exits when done; a crashed worker is NLU_TRAINING_FAILED. */
 export function trainInWorker(job: TrainingJob): Promise<void> {
   return new Promise((resolve, reject) => {
     let report: TrainingReport | undefined;
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: job });
+    const worker = startWorker(new URL('./train-worker.ts', import.meta.url), job);
     worker.once('message', (message: TrainingReport) => {
       report = message;
     });
@@ -174,19 +167,11 @@ export function trainInWorker(job: TrainingJob): Promise<void> {
     });
     worker.once('exit', (exitCode) => {
       if (report?.ok) return resolve();
-      if (report && report.code !== null && Object.hasOwn(ErrorCodes, report.code)) {
-        // The worker's typed error, rebuilt with its own detail (its message starts with the code's text).
-        const code = report.code as ErrorCode;
-        const prefix = `${ErrorCodes[code]}: `;
-        const detail = report.message.startsWith(prefix) ? report.message.slice(prefix.length) : undefined;
-        return reject(new SwitchboardError(code, detail, report.data));
-      }
+      if (report) return reject(rebuiltError(report, 'NLU_TRAINING_FAILED'));
       reject(
-        new SwitchboardError(
-          'NLU_TRAINING_FAILED',
-          report ? report.message : `the training worker exited with code ${exitCode}`,
-          { exitCode },
-        ),
+        new SwitchboardError('NLU_TRAINING_FAILED', `the training worker exited with code ${exitCode}`, {
+          exitCode,
+        }),
       );
     });
   });

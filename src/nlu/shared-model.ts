@@ -1,7 +1,8 @@
 /**
  * An intent model shared by the calls that started with it. When a flow's model is replaced, calls under way
  * keep the one they started with; its native session is released once it is retired and the last of those
- * calls has let go.
+ * calls has let go. It may carry a shadow: a candidate version run beside it on the same turns (NLU_SHADOW),
+ * held and released with it.
  */
 import type { IntentClassifier } from './intent-classifier.ts';
 
@@ -9,16 +10,19 @@ export class SharedIntentModel {
   readonly model: IntentClassifier;
   /** The cache version ({@link modelVersion}): what a call records to say which model understood it. */
   readonly version: string;
-  /** Resolves once the native session has been freed. */
+  /** The candidate run beside this model on every turn, off the caller's path; null when none. */
+  readonly shadow: SharedIntentModel | null;
+  /** Resolves once the native session has been freed (and the shadow's). */
   readonly released: Promise<void>;
   #holders = 0;
   #retired = false;
   #isReleased = false;
   #release!: () => void;
 
-  constructor(model: IntentClassifier, version: string) {
+  constructor(model: IntentClassifier, version: string, shadow: SharedIntentModel | null = null) {
     this.model = model;
     this.version = version;
+    this.shadow = shadow;
     this.released = new Promise((resolve) => (this.#release = resolve));
   }
 
@@ -54,6 +58,12 @@ export class SharedIntentModel {
     if (!this.#retired || this.#holders > 0 || this.#isReleased) return;
     this.#isReleased = true;
     // Freeing cannot fail in a way a caller could act on; the promise only says when it is done.
-    void this.model.release().finally(this.#release);
+    this.shadow?.retire();
+    const shadowReleased = this.shadow?.released ?? Promise.resolve();
+    void this.model
+      .release()
+      .catch(() => {})
+      .then(() => shadowReleased)
+      .finally(this.#release);
   }
 }

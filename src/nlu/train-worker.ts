@@ -3,9 +3,9 @@
  * seconds of dense arithmetic; on the main thread it would stall every live call's 20 ms audio.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isSwitchboardError } from '../errors.ts';
 import { writeModelDir } from './model-dir.ts';
 import { train, type TrainingData, type TrainingOptions } from './trainer.ts';
+import { workerFailure, type WorkerFailure } from './worker-thread.ts';
 
 export interface TrainingJob {
   data: TrainingData;
@@ -14,9 +14,7 @@ export interface TrainingJob {
   dir: string;
 }
 
-export type TrainingReport =
-  | { ok: true; trainingMs: number }
-  | { ok: false; code: string | null; message: string; data: Record<string, unknown> };
+export type TrainingReport = { ok: true; trainingMs: number } | ({ ok: false } & WorkerFailure);
 
 async function run(job: TrainingJob): Promise<TrainingReport> {
   try {
@@ -24,9 +22,7 @@ async function run(job: TrainingJob): Promise<TrainingReport> {
     await writeModelDir(model, job.dir);
     return { ok: true, trainingMs: model.metrics.trainingMs };
   } catch (err) {
-    if (isSwitchboardError(err))
-      return { ok: false, code: err.code, message: err.message, data: { ...err.data } };
-    return { ok: false, code: null, message: err instanceof Error ? err.message : String(err), data: {} };
+    return { ok: false, ...workerFailure(err) };
   }
 }
 

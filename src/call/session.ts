@@ -274,6 +274,7 @@ export class MediaSession {
     return new CallHearing({
       flow: compiled.flow,
       model: this.#model?.model ?? null,
+      shadow: this.#model?.shadow ?? null,
       openVad: hearing.openVad,
       speech,
       events: this.#events,

@@ -123,6 +123,16 @@ export class CallSupervisor {
   }
 
   /**
+   * Journal `entry`, a note about the call that the actor does not take (a shadow model's answer), in the order
+   * of appends but without waiting for the events before it. A note that cannot be written is dropped: the
+   * journal's failure, if it is one, is the next event's to report.
+   */
+  note(entry: JournalEntry, at: number): void {
+    if (this.#stopped) return;
+    this.#journal.append([entry], at).catch(() => {});
+  }
+
+  /**
    * The conversation is over (the caller hung up, the call was transferred): deliver `hangup`, journal the end
    * and give the lease up.
    */

@@ -12,6 +12,7 @@ import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.t
 import { ModelCache, modelVersion } from '../nlu/model-cache.ts';
 import { IntentModel, MODEL_JSON, MODEL_ONNX, type ModelManifest } from '../nlu/model-dir.ts';
 import { cachedVersions, readPromotion, writePromotion, type Promotion } from '../nlu/promotion.ts';
+import { parseShadowSetting, shadowVersion } from '../nlu/shadow.ts';
 import { loadFlowArg } from './flow-arg.ts';
 import { modelsDir } from './flow-model.ts';
 import { CommandFailure, describeFailure } from './store-env.ts';
@@ -21,13 +22,16 @@ const HELP = `usage: switchboard models list FLOW
        switchboard models rollback FLOW
 
   list      the flow's model versions in $MODELS_DIR (./data/models): which is live for new calls, which is
-            the flow's own (trained from its examples), and candidates (switchboard train FLOW --with), each
-            with its examples, accuracy on them, threshold, size and when it was trained
+            the flow's own (trained from its examples), which shadows the live one (NLU_SHADOW), and
+            candidates (switchboard train FLOW --with), each with its examples, accuracy on them,
+            threshold, size and when it was trained
   promote   make VERSION live for new calls; calls under way keep theirs. It holds until the flow's examples
             change: then the flow's own model is live again
   rollback  go back to the version live before the last promotion (the flow's own, in the end)
 
-A running server checks every 2 seconds and gives new calls the live version.
+A running server checks every 2 seconds and gives new calls the live version. To try a candidate on live
+calls first, serve with NLU_SHADOW=VERSION (or FLOW=VERSION,...): it understands every turn beside the live
+model without the call acting on it, and its disagreements are journaled and counted in /metrics.
 Exit status: 0 on success; 1 when the flow or a version cannot be used, or there is nothing to roll back; 2 for a
 usage error.`;
 
@@ -59,6 +63,7 @@ async function versionsOf(flow: FlowFile): Promise<Versions> {
 
 async function list(flow: FlowFile): Promise<void> {
   const v = await versionsOf(flow);
+  const shadow = shadowVersion(parseShadowSetting(process.env.NLU_SHADOW), flow.id);
   if (flow.model) {
     console.log(
       `${flow.id} is understood by its own model folder (${flow.model.path}): nothing is cached for it`,
@@ -75,6 +80,7 @@ async function list(flow: FlowFile): Promise<void> {
       version === v.live ? 'live' : null,
       version === v.own ? 'own' : null,
       v.promotion?.previous.includes(version) ? 'rollback target' : null,
+      version === shadow && version !== v.live ? 'shadow (NLU_SHADOW)' : null,
     ].filter((r) => r !== null);
     const m = manifest.metrics;
     console.log(

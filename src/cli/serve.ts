@@ -64,6 +64,8 @@ Environment (all optional):
   TWILIO_CALLER_ID   the number calls are placed from when a dial names none (E.164)
   FLOWS_DIR          folder of flow files (./flows)
   MODELS_DIR         cache of the flows' trained intent models (./data/models)
+  NLU_SHADOW         a candidate model version run beside the live model on every turn, its disagreements
+                     journaled and counted: VERSION, or FLOW=VERSION[,FLOW=VERSION...]
   STORE_URL          where calls are journaled: sqlite:PATH (sqlite:./data/switchboard.db) or
                      postgres://user@host:port/db[?schema=NAME] for several instances sharing calls
   NLU                onnx (each flow's intent model is trained and served) | off (exact examples only)
@@ -226,7 +228,11 @@ async function start(
 
   const models =
     config.nlu === 'onnx'
-      ? new FlowModels({ cache: new ModelCache({ dir: config.modelsDir }), logger })
+      ? new FlowModels({
+          cache: new ModelCache({ dir: config.modelsDir }),
+          logger,
+          shadow: config.nluShadow,
+        })
       : undefined;
   const library = new FlowLibrary({ dir: config.flowsDir, logger, ...(models ? { models } : {}) });
   started.push(() => library.close());

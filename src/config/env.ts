@@ -18,6 +18,7 @@ import {
   type TtsEngineName,
 } from '../speech/engine-names.ts';
 import { parseTwilioApiUrl } from '../telephony/api-url.ts';
+import { parseShadowSetting, type ShadowSetting } from '../nlu/shadow.ts';
 
 /** Admission control: when new calls are turned away (docs/operating.md, "Admission control"). */
 export interface AdmissionConfig {
@@ -76,6 +77,8 @@ export interface ServerConfig {
   promptCacheDir: string | null;
   /** `onnx`: each flow's intent model is trained and served; `off`: flows match their exact examples only. */
   nlu: 'onnx' | 'off';
+  /** NLU_SHADOW: a candidate model version run beside each flow's live model on live turns (nlu/shadow.ts). */
+  nluShadow: ShadowSetting;
   defaultFlow: string;
   /** Speech synthesis: the embedded flite voice, or Google Cloud Text-to-Speech. */
   tts: TtsEngineName;
@@ -238,6 +241,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     modelsDir: nonEmpty(env.MODELS_DIR) ?? './data/models',
     promptCacheDir: promptCacheDir === 'off' ? null : promptCacheDir,
     nlu,
+    nluShadow: parseShadowSetting(env.NLU_SHADOW),
     defaultFlow: nonEmpty(env.DEFAULT_FLOW) ?? 'demo',
     tts,
     stt,

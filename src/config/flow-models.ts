@@ -1,7 +1,8 @@
 /**
  * The intent model of each flow: trained from the flow's examples (cached by content, so an unchanged flow is
  * never retrained) or, when the flow names one, a model folder trained elsewhere (external-model.ts); loaded into
- * onnxruntime and shared by the calls that start while it is current.
+ * onnxruntime and shared by the calls that start while it is current, with the version that shadows it, if
+ * any (NLU_SHADOW, nlu/shadow.ts), loaded in a worker thread beside it.
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import { FLOW_TRAINING_OPTIONS, flowTrainingData } from '../flow/training-data.t
 import { modelVersion, type ModelCache } from '../nlu/model-cache.ts';
 import { IntentModel, MODEL_JSON } from '../nlu/model-dir.ts';
 import { readPromotion } from '../nlu/promotion.ts';
+import { shadowVersion, NO_SHADOW, type ShadowSetting } from '../nlu/shadow.ts';
 import { SharedIntentModel } from '../nlu/shared-model.ts';
+import { WorkerIntentModel } from '../nlu/worker-model.ts';
+import type { IntentClassifier } from '../nlu/intent-classifier.ts';
 import type { TrainingOptions } from '../nlu/trainer.ts';
 import type { Logger } from '../observability/logger.ts';
 import { externalModelVersion, loadExternalModel } from './external-model.ts';
@@ -27,12 +31,17 @@ export interface FlowModelsOptions {
   logger: Logger;
   /** Default FLOW_TRAINING_OPTIONS; the CLI trains with those too, so both reach the same versions. */
   training?: TrainingOptions;
+  /** Which version shadows each flow's live model (NLU_SHADOW); none unless given. */
+  shadow?: ShadowSetting;
 }
 
 export class FlowModels {
   readonly cache: ModelCache;
   readonly #log: Logger;
   readonly #training: TrainingOptions;
+  readonly #shadow: ShadowSetting;
+  /** Shadows already reported missing, so a periodic check does not repeat itself. */
+  readonly #shadowMissing = new Set<string>();
   /** Promotions already reported as set aside, so a periodic check does not repeat itself. */
   readonly #setAside = new Set<string>();
 
@@ -40,6 +49,7 @@ export class FlowModels {
     this.cache = options.cache;
     this.#log = options.logger;
     this.#training = options.training ?? FLOW_TRAINING_OPTIONS;
+    this.#shadow = options.shadow ?? NO_SHADOW;
   }
 
   /** The version `flow`'s model has (or will have once trained). */
@@ -72,7 +82,7 @@ export class FlowModels {
           modelVersion: promoted,
           ownVersion: cached.version,
         });
-        return new SharedIntentModel(model, promoted);
+        return this.#shared(flow, model, promoted);
       }
       if (current?.version === cached.version) return current;
       let model: IntentModel;
@@ -95,7 +105,7 @@ export class FlowModels {
       const details = { ...fields, modelVersion: cached.version, ms };
       if (cached.trained) this.#log.info('intent model trained', details);
       else this.#log.info('intent model loaded from cache', details);
-      return new SharedIntentModel(model, cached.version);
+      return this.#shared(flow, model, cached.version);
     } catch (err) {
       this.#log.error('intent model unavailable; the flow matches exact examples only', {
         ...fields,
@@ -118,7 +128,7 @@ export class FlowModels {
     const dir = this.cache.folder(flow.id, version);
     if (!(await exists(join(dir, MODEL_JSON)))) return current;
     try {
-      const model = new SharedIntentModel(await IntentModel.load(dir), version);
+      const model = await this.#shared(flow, await IntentModel.load(dir), version);
       this.#log.info('intent model loaded', {
         flow: flow.id,
         version: flow.version,
@@ -134,6 +144,42 @@ export class FlowModels {
         err,
       });
       return current;
+    }
+  }
+
+  /** The live model shared, with the version that shadows it for this flow when there is one. */
+  async #shared(flow: FlowFile, model: IntentClassifier, version: string): Promise<SharedIntentModel> {
+    return new SharedIntentModel(model, version, await this.#loadShadow(flow, version));
+  }
+
+  /**
+   * The flow's shadow, loaded in a worker thread; null when none is set, it is the live version itself, or it
+   * cannot load (reported: the flow is served without one).
+   */
+  async #loadShadow(flow: FlowFile, live: string): Promise<SharedIntentModel | null> {
+    const version = shadowVersion(this.#shadow, flow.id);
+    if (version === null || version === live) return null;
+    const fields = { flow: flow.id, modelVersion: live, shadowVersion: version };
+    const dir = this.cache.folder(flow.id, version);
+    if (!(await exists(join(dir, MODEL_JSON)))) {
+      // A version named for every flow is only in the cache of the flow it was trained for: no news elsewhere.
+      const key = `${flow.id}:${version}`;
+      if (this.#shadow.flows.has(flow.id) && !this.#shadowMissing.has(key))
+        this.#log.warn('shadow intent model is not in the model cache; the flow runs without one', fields);
+      this.#shadowMissing.add(key);
+      return null;
+    }
+    try {
+      const shadow = new SharedIntentModel(await WorkerIntentModel.load(dir), version);
+      this.#log.info('shadow intent model loaded', fields);
+      return shadow;
+    } catch (err) {
+      this.#log.error('shadow intent model unreadable; the flow runs without one', {
+        ...fields,
+        code: isSwitchboardError(err) ? err.code : 'NLU_MODEL_INVALID',
+        err,
+      });
+      return null;
     }
   }
 
@@ -189,7 +235,7 @@ export class FlowModels {
         calibrated: model.calibrated,
         ms: Math.round(performance.now() - started),
       });
-      return new SharedIntentModel(model, version);
+      return this.#shared(flow, model, version);
     } catch (err) {
       this.#log.error("the flow's model folder cannot serve it; the flow matches exact examples only", {
         ...fields,

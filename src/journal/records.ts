@@ -46,7 +46,12 @@ export type JournalEntry =
   /** The event in record `in` made the call's logic fail: it is never delivered again. */
   | { kind: 'crash'; in: number; code: string }
   /** The conversation is over; nothing resumes it. */
-  | { kind: 'end'; reason: string };
+  | { kind: 'end'; reason: string }
+  /**
+   * A candidate model shadowing the live one (NLU_SHADOW) understood the utterance said at `turn` (its event's
+   * `at`) differently: its version and answer. The call did not act on it; recovery and replay pass it by.
+   */
+  | { kind: 'shadow'; turn: number; version: string; intent: string | null; confidence: number };
 
 export type JournalKind = JournalEntry['kind'];
 
@@ -88,6 +93,11 @@ const KIND_FIELDS: Readonly<Record<JournalKind, (r: Fields) => boolean>> = {
   snap: (r) => isRecordNumber(r.upTo) && 'snapshot' in r,
   crash: (r) => isRecordNumber(r.in) && typeof r.code === 'string',
   end: (r) => typeof r.reason === 'string',
+  shadow: (r) =>
+    Number.isFinite(r.turn) &&
+    typeof r.version === 'string' &&
+    (r.intent === null || typeof r.intent === 'string') &&
+    Number.isFinite(r.confidence),
 };
 
 /** One record as a line of text (no newline): its JSON with a `crc` field over the JSON before it. */

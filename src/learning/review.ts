@@ -18,6 +18,8 @@ export interface ReviewLine {
   repeats: number;
   callId: string;
   at: string;
+  /** What a shadow model understood instead, when one ran and disagreed. */
+  shadow?: { version: string; intent: string | null; confidence: number };
   /** For the reviewer: an intent of the flow, "oos" (no intent fits) or "skip"; null until labeled. */
   label: string | null;
 }
@@ -37,6 +39,8 @@ const WEIGHTS: Record<TurnSignal, number> = {
 export function priority(turn: CallerTurn): number {
   let score = turn.signals.reduce((sum, s) => sum + WEIGHTS[s], 0);
   if (turn.intent !== null && turn.confidence < LOW_CONFIDENCE) score += 2;
+  // Two models that disagree on the words: one of them is wrong.
+  if (turn.shadow !== undefined) score += 2;
   return score;
 }
 
@@ -68,12 +72,15 @@ export function reviewLines(turns: readonly CallerTurn[]): ReviewLine[] {
       heard: turn.heard,
       state: turn.state,
       intent: turn.intent,
-      confidence: Math.round(turn.confidence * 1000) / 1000,
+      confidence: round(turn.confidence),
       signals: turn.signals,
       repeats: counts.get(normalizeUtterance(turn.heard)) ?? 1,
       callId: turn.callId,
       at: new Date(turn.at).toISOString(),
+      ...(turn.shadow ? { shadow: { ...turn.shadow, confidence: round(turn.shadow.confidence) } } : {}),
       label: null,
     })),
   );
 }
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;

@@ -21,6 +21,8 @@ export interface CallerTurn {
   /** The state the turn led to. */
   next: string;
   signals: TurnSignal[];
+  /** What a shadow model (NLU_SHADOW) understood instead, when it disagreed. */
+  shadow?: { version: string; intent: string | null; confidence: number };
 }
 
 /** Words in common over words in either: how alike two utterances are, from 0 to 1. */
@@ -51,7 +53,11 @@ export function callerTurns(records: readonly JournalRecord[]): CallerTurn[] {
       state = r.state;
     } else if (r.kind === 'eff' && HANDOVER_EFFECTS.has(r.effect.type)) transfersAfter.push(r.seq);
     else if (r.kind === 'end') hungUp = r.reason === 'caller hung up';
-    else if (r.kind === 'in' && r.event.type === 'utterance') {
+    else if (r.kind === 'shadow') {
+      // Journaled at the utterance's time, which its `in` record carries too.
+      const turn = turns.findLast((t) => t.at === r.turn);
+      if (turn) turn.shadow = { version: r.version, intent: r.intent, confidence: r.confidence };
+    } else if (r.kind === 'in' && r.event.type === 'utterance') {
       const e = r.event;
       const entities = e['entities'];
       turns.push({

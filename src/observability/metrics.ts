@@ -158,6 +158,10 @@ export function createServerMetrics(registry = new Registry()) {
       [5, 10, 25, 50, 100, 250, 500, 1000, 2500],
     ),
     bargeIns: registry.counter('switchboard_barge_ins_total', 'Prompts cut short by the caller speaking'),
+    shadowTurns: registry.counter(
+      'switchboard_nlu_shadow_turns_total',
+      'Turns the shadow model understood beside the live one, by outcome (agree, disagree; failed, busy: it gave no answer)',
+    ),
     vadChunksDropped: registry.gauge(
       'switchboard_vad_chunks_dropped',
       'Voice activity chunks dropped because a call fell behind, since start',

@@ -85,6 +85,13 @@ export class Conversation {
   constructor(opts: ConversationOptions) {
     this.#opts = opts;
     this.#attached = new Promise((resolve) => (this.#attachDone = resolve));
+    // A shadow model that understood a turn differently is journaled beside the turn (learn, the calls pages).
+    opts.events.subscribe((event, at) => {
+      if (event.type !== 'nlu.shadow' || event.verdict.outcome !== 'disagree') return;
+      const { at: turn, version, shadow } = event.verdict;
+      const { intent, confidence } = shadow!;
+      this.#supervisor?.note({ kind: 'shadow', turn, version, intent, confidence }, at);
+    });
   }
 
   get context(): CallContext | null {

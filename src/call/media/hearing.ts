@@ -36,6 +36,8 @@ export interface TurnTiming {
 export interface HearingOptions {
   flow: FlowFile;
   model: IntentClassifier | null;
+  /** A candidate understanding each turn beside `model`, compared with it off the turn's path. */
+  shadow: { model: IntentClassifier; version: string } | null;
   openVad: VadOpener;
   speech: SpeechFailover;
   events: SessionEvents;
@@ -70,7 +72,17 @@ export class CallHearing {
 
   constructor(opts: HearingOptions) {
     this.#opts = opts;
-    this.#understanding = new Understanding(opts.flow, { model: opts.model, logger: opts.logger });
+    const { shadow, events } = opts;
+    this.#understanding = new Understanding(opts.flow, {
+      model: opts.model,
+      shadow: shadow && {
+        ...shadow,
+        report: (verdict) => {
+          if (!this.#closed) events.emit({ type: 'nlu.shadow', verdict });
+        },
+      },
+      logger: opts.logger,
+    });
     this.#listener = new CallListener({
       stt: opts.speech.stt,
       openVad: opts.openVad,

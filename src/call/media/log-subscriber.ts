@@ -57,6 +57,24 @@ export function logSubscriber(logger: () => Logger, unattached?: LogGate): Sessi
       case 'speech.started':
         log.debug('caller speech started', { agentSpeaking: event.agentSpeaking });
         return;
+      case 'nlu.shadow': {
+        const { version, state, live, shadow, outcome, ms } = event.verdict;
+        const fields = {
+          shadowVersion: version,
+          state,
+          intent: live.intent,
+          confidence: round(live.confidence),
+          shadowIntent: shadow?.intent ?? null,
+          shadowConfidence: shadow === null ? null : round(shadow.confidence),
+          outcome,
+          ms: round(ms),
+        };
+        if (outcome === 'disagree') log.info('shadow model understood the turn differently', fields);
+        else if (outcome === 'failed') log.warn('shadow model failed on the turn', fields);
+        // Agreement, or a shadow too far behind to be asked (counted in /metrics): routine.
+        else log.debug('shadow model compared', fields);
+        return;
+      }
       case 'turn.heard':
         log.info('caller heard', {
           intent: event.intent,
@@ -131,3 +149,5 @@ function withoutPii(data: Readonly<Record<string, unknown>>): Record<string, unk
   const { event, field, flow } = data;
   return { event, field, flow };
 }
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;

@@ -27,6 +27,9 @@ export function metricsSubscriber(metrics: ServerMetrics): SessionSubscriber {
       case 'turn.latency':
         metrics.turnLatencyMs.observe(event.endOfTurnMs);
         return;
+      case 'nlu.shadow':
+        metrics.shadowTurns.inc({ outcome: event.verdict.outcome });
+        return;
       case 'barge-in':
         metrics.bargeIns.inc();
         return;

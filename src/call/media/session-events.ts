@@ -5,6 +5,7 @@
  * subscriber that logs puts it under `pii`.
  */
 import type { CallContext, CallEvent, Effect } from '../../flow/index.ts';
+import type { ShadowVerdict } from '../../nlu/shadow.ts';
 import type { EndReason } from '../end-reasons.ts';
 
 export type SessionEvent =
@@ -63,6 +64,8 @@ export type SessionEvent =
       sttConfidence: number | null;
       entities: Record<string, string>;
     }
+  /** A turn's understanding by the shadow model, compared with the live model's (nlu/shadow.ts). */
+  | { type: 'nlu.shadow'; verdict: ShadowVerdict }
   /** Steps of the last turn to the agent's first audio after it, ms. */
   | {
       type: 'turn.latency';

@@ -235,6 +235,14 @@ export function buildTimeline(records: readonly JournalRecord[]): Timeline {
         timeline.durationMs = r.at - base;
         row(r, 'end', `call ended: ${r.reason}`);
         break;
+      case 'shadow': {
+        // Beside the words it is about (the utterance's row has its time), else on a row of its own.
+        const said = `shadow model ${r.version} understood ${r.intent ?? 'nothing'} (${r.confidence.toFixed(2)})`;
+        const turn = timeline.rows.findLast((t) => t.at === r.turn && t.kind === 'input');
+        if (turn) turn.detail = turn.detail === null ? said : `${turn.detail} · ${said}`;
+        else row(r, 'event', said);
+        break;
+      }
       case 'timer':
       case 'snap':
         // Deadlines come with their timer.start effect; snapshots are the journal's own bookkeeping.

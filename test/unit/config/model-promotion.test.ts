@@ -110,6 +110,18 @@ test('promote gives new calls the candidate, calls under way keep theirs, and ro
   assert.equal(await modelsMain(['promote', flowFile]), 2);
   t.mock.restoreAll();
 
+  // Shadowed on live calls first (NLU_SHADOW), the candidate is listed as such.
+  io = cli(t);
+  process.env.NLU_SHADOW = `pharmacy=${candidate}`;
+  t.after(() => delete process.env.NLU_SHADOW);
+  assert.equal(await modelsMain(['list', flowFile]), 0, io.err.join('\n'));
+  assert.match(io.out.join('\n'), new RegExp(`${candidate}  shadow \\(NLU_SHADOW\\)\\s+\\d+ examples`));
+  process.env.NLU_SHADOW = 'pharmacy=../up';
+  assert.equal(await modelsMain(['list', flowFile]), 1);
+  assert.match(io.err.at(-1)!, /NLU_SHADOW: "pharmacy=..\/up" is not FLOW=VERSION/);
+  delete process.env.NLU_SHADOW;
+  t.mock.restoreAll();
+
   // Promoted again, then the flow's examples change: its own (new) model serves, and the log says why.
   io = cli(t);
   assert.equal(await modelsMain(['promote', flowFile, candidate]), 0, io.err.join('\n'));

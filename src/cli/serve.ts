@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { configFromEnv, type ServerConfig } from '../config/env.ts';
 import { FlowLibrary } from '../config/flow-library.ts';
 import { FlowModels } from '../config/flow-models.ts';
+import type { SharedIntentModel } from '../nlu/shared-model.ts';
 import { ModelCache } from '../nlu/model-cache.ts';
 import { isSwitchboardError } from '../errors.ts';
 import { flowEnvNames, formatFindings, unsetEnvNames, type CompiledFlow } from '../flow/index.ts';
@@ -339,7 +340,7 @@ async function start(
     `  public URL : ${app.publicUrl}  (voice webhook: ${app.publicUrl}/twilio/voice)`,
     `  flows      : ${[...library.flows.keys()].join(', ')}${library.rejected.length ? `  (refused: ${library.rejected.map((r) => r.file).join(', ')})` : ''}; edits reload for new calls`,
     ...envLine(library.flows, unsetEnv),
-    `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models.size, config.modelsDir)}`,
+    `  intents    : ${understandingLine(config.nlu, library.flows.size, library.models, config.modelsDir)}`,
     `  journal    : ${journalLine(store.kind, store.location)}`,
     `  at rest    : ${atRestLine(keyring, config.journalRetentionDays)}`,
     `  speech     : TTS ${tts.name} (voice ${tts.defaultVoice}); ${hearing.summary}`,
@@ -406,8 +407,18 @@ function journalLine(kind: string, location: string): string {
   return `${kind} ${location}; ${resume}`;
 }
 
-function understandingLine(nlu: 'onnx' | 'off', flows: number, models: number, dir: string): string {
+function understandingLine(
+  nlu: 'onnx' | 'off',
+  flows: number,
+  models: ReadonlyMap<string, SharedIntentModel>,
+  dir: string,
+): string {
   if (nlu === 'off') return 'exact examples only (NLU=off)';
-  const missing = flows - models;
-  return `ONNX models for ${models} of ${flows} flows (cached in ${dir})${missing ? `; ${missing} failed to train, see the log` : ''}`;
+  const missing = flows - models.size;
+  const shadowed = [...models].flatMap(([flow, m]) => (m.shadow ? [`${flow} by ${m.shadow.version}`] : []));
+  return (
+    `ONNX models for ${models.size} of ${flows} flows (cached in ${dir})` +
+    (missing ? `; ${missing} failed to train, see the log` : '') +
+    (shadowed.length ? `; shadowed: ${shadowed.join(', ')}` : '')
+  );
 }
